@@ -1,0 +1,372 @@
+"""The lockstep engine: run an npimpl module and its torch twin side by side.
+
+A single-step :class:`Case` shares weights torch → NumPy, runs forward on both
+sides with the same inputs, drives backward with the same upstream gradient,
+and compares every forward output, every input gradient, every parameter
+gradient and every buffer.
+
+A :class:`Trajectory` adds a loss and an optimizer and runs K steps on both
+sides from the same batches, comparing per step the loss, every parameter and
+every buffer; the worst deviation over all steps becomes one report row per
+quantity, and every step goes to ``trajectories.csv``.
+
+The NumPy side always runs first, so a torch twin may reuse what the NumPy
+module drew (a dropout mask).
+"""
+from __future__ import annotations
+
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from reference import to_numpy, to_torch
+
+from .metrics import Metric, Tolerance, deviation, tolerance_for
+
+
+# --- case descriptions ----------------------------------------------------------------
+@dataclass
+class Inputs:
+    """Forward arguments: ``args`` (differentiable when float) and ``kwargs`` (never)."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    """One module compared for one forward and one backward.
+
+    Attributes:
+        name: unique id, e.g. ``linear-3d-nobias``.
+        layer: the npimpl class under test (the report groups rows by it).
+        family: the report section (``core``, ``activation``, ``loss``, ``conv`` …).
+        model: ``dtype -> (npimpl module, torch module)`` with shared weights.
+        inputs: ``(rng, dtype) -> tuple | Inputs``, seeded by the engine.
+        grad: ``(rng, output) -> upstream gradient`` (default: standard normal per output).
+        after_backward: optional ``(np_module, torch_module) -> None`` for extra checks.
+    """
+
+    name: str
+    layer: str
+    family: str
+    model: Callable
+    inputs: Callable
+    dtypes: tuple = ("float32", "float64")
+    grad: Callable | None = None
+    note: str = ""
+
+
+@dataclass
+class Trajectory:
+    """K optimizer steps on both sides from the same batches.
+
+    Attributes:
+        loss: ``dtype -> (npimpl loss, torch loss)``.
+        batches: ``(rng, dtype, step) -> (input, target)``; ``rng`` is the case's own stream.
+        optimizer: ``(np_model, torch_model) -> (np_opt, torch_opt)``.
+        scheduler: optional ``(np_opt, torch_opt) -> (np_sched, torch_sched)``, stepped after
+            every optimizer step.
+        after_backward: optional ``(np_model, torch_model) -> None`` run after both backwards
+            and before the optimizer steps (gradient clipping).
+        probe: optional ``dtype -> input``: after training, both models are put in eval mode
+            and run on it; the outputs are compared and kept for the report.
+        f32: the float32 allowance (a named :class:`Tolerance` with its reason); None keeps the
+            single-step float32 tolerance.
+    """
+
+    name: str
+    layer: str
+    family: str
+    model: Callable
+    loss: Callable
+    batches: Callable
+    optimizer: Callable
+    steps: int
+    dtypes: tuple = ("float32", "float64")
+    scheduler: Callable | None = None
+    after_backward: Callable | None = None
+    probe: Callable | None = None
+    f32: Tolerance | None = None
+    note: str = ""
+
+
+# --- results --------------------------------------------------------------------------
+@dataclass
+class Row:
+    case: str
+    family: str
+    layer: str
+    dtype: str
+    quantity: str
+    kind: str
+    shape: str
+    max_abs: float
+    max_rel: float
+    tol_ratio: float
+    worst_index: str
+    worst_step: int | None
+    rtol: float
+    atol: float
+    tolerance: str
+    passed: bool
+    note: str = ""
+
+
+@dataclass
+class Result:
+    case: Any
+    dtype: str
+    rows: list = field(default_factory=list)
+    steps: list = field(default_factory=list)      # trajectory records, one dict per step
+    probe: dict | None = None                       # {'input', 'numpy', 'torch'} for the report
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(r.passed for r in self.rows)
+
+
+def case_rng(seed: int, name: str, dtype: str) -> np.random.Generator:
+    """One reproducible stream per (seed, case, dtype), independent of case order."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode()), zlib.crc32(dtype.encode())])
+
+
+# --- structure helpers ----------------------------------------------------------------
+def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
+    """Flatten nested tuples/lists into ``[(path, leaf)]``: ``''``, ``'[0]'``, ``'[1][0]'`` …"""
+    if isinstance(obj, (tuple, list)):
+        out = []
+        for i, o in enumerate(obj):
+            out += leaves(o, f"{path}[{i}]")
+        return out
+    return [(path, obj)]
+
+
+def like(obj, fn):
+    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure."""
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(like(o, fn) for o in obj)
+    return fn(obj)
+
+
+def _is_float_array(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
+
+
+# --- the engine -----------------------------------------------------------------------
+class _Recorder:
+    """Collects rows for one (case, dtype) run."""
+
+    def __init__(self, case, dtype: str, tol: Tolerance):
+        self.case, self.dtype, self.tol = case, dtype, tol
+        self.rows: list[Row] = []
+
+    def add(self, quantity: str, kind: str, a, b, metric: Metric | None = None,
+            step: int | None = None) -> Metric:
+        m = metric or deviation(a, b, self.tol)
+        shape = str(tuple(np.shape(b))) if b is not None else str(tuple(np.shape(a)))
+        self.rows.append(Row(self.case.name, self.case.family, self.case.layer, self.dtype,
+                             quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
+                             str(m.worst_index), step, self.tol.rtol, self.tol.atol,
+                             self.tol.name, m.passed, m.note))
+        return m
+
+
+def _np_grads_of_inputs(ret, n_inputs: int) -> tuple:
+    """The contract: backward returns one array for a one-input forward (or a loss's input
+    gradient), else a tuple in input order."""
+    if isinstance(ret, tuple) and n_inputs > 1:
+        return tuple(ret) + (None,) * (n_inputs - len(ret))
+    return (ret,) + (None,) * (n_inputs - 1)
+
+
+def _compare_params_and_buffers(rec: _Recorder, np_mod, t_mod, *, grads: bool, values: bool,
+                                prefix: str = "", step: int | None = None) -> list[Metric]:
+    metrics = []
+    np_p = dict(np_mod.named_parameters())
+    t_p = dict(t_mod.named_parameters())
+    if list(np_p) != list(t_p):
+        metrics.append(rec.add(f"{prefix}parameter names", "structure", None, None,
+                               Metric(np.inf, np.inf, np.inf, (), False,
+                                      f"numpy {list(np_p)} vs torch {list(t_p)}"), step))
+    for name in t_p:
+        if name not in np_p:
+            continue
+        if values:
+            metrics.append(rec.add(f"{prefix}param.{name}", "parameter", np_p[name].data,
+                                   to_numpy(t_p[name]), step=step))
+        if grads:
+            tg = t_p[name].grad
+            ng = np_p[name].grad
+            if tg is None and ng is None:
+                continue
+            metrics.append(rec.add(f"grad.{name}", "grad_param", ng,
+                                   None if tg is None else to_numpy(tg), step=step))
+    np_b = dict(np_mod.named_buffers())
+    for name, tb in t_mod.named_buffers():
+        metrics.append(rec.add(f"{prefix}buffer.{name}", "buffer", np_b.get(name), to_numpy(tb),
+                               step=step))
+    return metrics
+
+
+def run_case(case: Case, dtype: str, seed: int = 0) -> Result:
+    """Run one single-step case in one dtype; exceptions become a failing ``error`` row."""
+    res = Result(case, dtype)
+    rec = _Recorder(case, dtype, tolerance_for(dtype))
+    try:
+        _run_case(case, dtype, seed, rec, res)
+    except Exception as exc:  # noqa: BLE001 - a crash is a failed comparison, reported
+        res.error = f"{type(exc).__name__}: {exc}"
+        rec.add("error", "error", None, None,
+                Metric(np.inf, np.inf, np.inf, (), False, res.error))
+        res.traceback = traceback.format_exc()
+    res.rows = rec.rows
+    return res
+
+
+def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result) -> None:
+    rng = case_rng(seed, case.name, dtype)
+    torch.manual_seed(seed)
+    np_mod, t_mod = case.model(np.dtype(dtype))
+    inp = case.inputs(rng, np.dtype(dtype))
+    if not isinstance(inp, Inputs):
+        inp = Inputs(tuple(inp) if isinstance(inp, (tuple, list)) else (inp,))
+
+    # 1. forward, NumPy first
+    np_out = np_mod(*inp.args, **inp.kwargs)
+    # which positional inputs are differentiated (a loss's target is not): torch must agree
+    diff = getattr(np_mod, "grad_inputs", None) or range(len(inp.args))
+    t_args = tuple(to_torch(a, requires_grad=i in diff) for i, a in enumerate(inp.args))
+    t_out = t_mod(*t_args, **to_torch(inp.kwargs))
+
+    np_leaves, t_leaves = leaves(np_out), leaves(t_out)
+    if len(np_leaves) != len(t_leaves):
+        raise ValueError(f"output structure differs: numpy {len(np_leaves)} leaves, torch "
+                         f"{len(t_leaves)}")
+    for (path, a), (_, b) in zip(np_leaves, t_leaves):
+        rec.add(f"out{path}", "forward", a, to_numpy(b))
+
+    # 2. backward with one upstream gradient per float output (the same on both sides)
+    make_grad = case.grad or (lambda r, o: r.standard_normal(o.shape).astype(o.dtype))
+    g_struct = like(np_out, lambda o: make_grad(rng, o) if _is_float_array(o) else None)
+    g_leaves = leaves(g_struct)
+    t_outs, t_grads = [], []
+    for (_, t), (_, g) in zip(t_leaves, g_leaves):
+        if isinstance(t, torch.Tensor) and t.requires_grad and g is not None:
+            t_outs.append(t)
+            t_grads.append(torch.from_numpy(g.copy()))
+    if t_outs:
+        torch.autograd.backward(t_outs, t_grads)
+    ret = np_mod.backward(*g_struct) if isinstance(np_out, tuple) else np_mod.backward(g_struct)
+
+    # 3. input gradients
+    np_gin = _np_grads_of_inputs(ret, len(inp.args))
+    for i, (a_arg, np_g, t_arg) in enumerate(zip(inp.args, np_gin, t_args)):
+        for (path, x), (_, g), (_, t) in zip(leaves(a_arg), leaves(np_g) if np_g is not None
+                                             else [(p, None) for p, _ in leaves(a_arg)],
+                                             leaves(t_arg)):
+            if not _is_float_array(x) or i not in diff:
+                continue
+            tg = t.grad if isinstance(t, torch.Tensor) else None
+            tg = np.zeros_like(x) if tg is None else to_numpy(tg)
+            name = "grad_in" if len(inp.args) == 1 and not path else f"grad_in[{i}]{path}"
+            rec.add(name, "grad_input", g, tg)
+
+    # 4. parameter gradients and buffers
+    _compare_params_and_buffers(rec, np_mod, t_mod, grads=True, values=False)
+
+
+def run_trajectory(case: Trajectory, dtype: str, seed: int = 0) -> Result:
+    """Run K optimizer steps on both sides; exceptions become a failing ``error`` row."""
+    res = Result(case, dtype)
+    tol = tolerance_for(dtype)
+    if dtype == "float32" and case.f32 is not None:
+        tol = case.f32
+    rec = _Recorder(case, dtype, tol)
+    try:
+        _run_trajectory(case, dtype, seed, rec, res)
+    except Exception as exc:  # noqa: BLE001
+        res.error = f"{type(exc).__name__}: {exc}"
+        rec.add("error", "error", None, None,
+                Metric(np.inf, np.inf, np.inf, (), False, res.error))
+        res.traceback = traceback.format_exc()
+    res.rows = _worst_per_quantity(rec.rows)
+    return res
+
+
+def _worst_per_quantity(rows: list[Row]) -> list[Row]:
+    """Keep, per quantity, the row of the step with the largest tol_ratio (first on ties)."""
+    best: dict[str, Row] = {}
+    failed: dict[str, bool] = {}
+    for r in rows:
+        failed[r.quantity] = failed.get(r.quantity, False) or not r.passed
+        cur = best.get(r.quantity)
+        if cur is None or r.tol_ratio > cur.tol_ratio:
+            best[r.quantity] = r
+    out = []
+    for q, r in best.items():
+        if failed[q] and r.passed:  # a structural failure elsewhere with a smaller ratio
+            r.passed = False
+        out.append(r)
+    return out
+
+
+def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res: Result):
+    rng = case_rng(seed, case.name, dtype)
+    torch.manual_seed(seed)
+    dt = np.dtype(dtype)
+    np_model, t_model = case.model(dt)
+    np_crit, t_crit = case.loss(dt)
+    np_opt, t_opt = case.optimizer(np_model, t_model)
+    np_sched = t_sched = None
+    if case.scheduler is not None:
+        np_sched, t_sched = case.scheduler(np_opt, t_opt)
+    for step in range(case.steps):
+        x, y = case.batches(rng, dt, step)
+        # NumPy side
+        np_opt.zero_grad()
+        np_loss = np_crit(np_model(x), y)
+        np_model.backward(np_crit.backward())
+        # torch side
+        t_opt.zero_grad()
+        t_loss = t_crit(t_model(to_torch(x)), to_torch(y))
+        t_loss.backward()
+        if case.after_backward is not None:
+            case.after_backward(np_model, t_model)
+        np_opt.step()
+        t_opt.step()
+        if np_sched is not None:
+            np_sched.step()
+            t_sched.step()
+        lm = rec.add("loss", "trajectory", np.asarray(np_loss), to_numpy(t_loss), step=step)
+        pm = _compare_params_and_buffers(rec, np_model, t_model, grads=False, values=True,
+                                         prefix="", step=step)
+        worst = max(pm, key=lambda m: m.tol_ratio) if pm else Metric(0, 0, 0, (), True)
+        res.steps.append(dict(case=case.name, dtype=dtype, step=step,
+                              loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
+                              loss_abs_dev=lm.max_abs, max_param_abs_dev=worst.max_abs,
+                              max_param_rel_dev=max((m.max_rel for m in pm), default=0.0),
+                              max_tol_ratio=max(lm.tol_ratio, worst.tol_ratio),
+                              passed=lm.passed and all(m.passed for m in pm)))
+    if case.probe is not None:
+        xq = case.probe(dt)
+        np_model.eval()
+        t_model.eval()
+        a = np_model(xq)
+        with torch.no_grad():
+            b = to_numpy(t_model(to_torch(xq)))
+        rec.add("probe.out", "forward", a, b)
+        res.probe = {"input": xq, "numpy": a, "torch": b}
+
+
+def run(case, dtype: str, seed: int = 0) -> Result:
+    """Run a :class:`Case` or a :class:`Trajectory`."""
+    if isinstance(case, Trajectory):
+        return run_trajectory(case, dtype, seed)
+    return run_case(case, dtype, seed)

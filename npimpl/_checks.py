@@ -1,0 +1,83 @@
+"""Input validation shared by every npimpl module.
+
+Every check raises with a message that names the module, what it expected and
+what it received, so that a NumPy broadcasting accident never passes silently.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(dtype, owner: str) -> np.dtype:
+    """Return ``np.dtype(dtype)``; raise TypeError unless it is a NumPy float dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{owner}: dtype must be a NumPy float dtype such as np.float32, "
+                        f"got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{owner}: dtype must be a NumPy float dtype (float16/32/64), got {dt}")
+    return dt
+
+
+def array(x, owner: str, name: str = "input", dtype=None) -> np.ndarray:
+    """Check that ``x`` is a float ndarray (of ``dtype`` when given) and return it.
+
+    Python lists, integer, bool, complex and object arrays are refused, as torch
+    refuses to mix them with float weights.
+    """
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, np.generic):
+            x = np.asarray(x)
+        else:
+            raise TypeError(f"{owner}: {name} must be a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype not in FLOAT_DTYPES:
+        expected = np.dtype(dtype) if dtype is not None else "a float dtype"
+        raise TypeError(f"{owner}: {name} must have dtype {expected}, got {x.dtype}")
+    if dtype is not None and x.dtype != np.dtype(dtype):
+        raise TypeError(f"{owner}: {name} must have dtype {np.dtype(dtype)} (the module's "
+                        f"dtype), got {x.dtype}")
+    return x
+
+
+def index_array(t, owner: str, name: str = "target") -> np.ndarray:
+    """Check that ``t`` is an integer ndarray of class indices and return it as int64."""
+    if not isinstance(t, np.ndarray):
+        raise TypeError(f"{owner}: {name} must be a numpy.ndarray of integer class indices, "
+                        f"got {type(t).__name__}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: {name} must have an integer dtype (class indices), got {t.dtype}")
+    return t.astype(np.int64, copy=False)
+
+
+def ndim(x: np.ndarray, allowed, owner: str, name: str = "input") -> None:
+    """Raise ValueError unless ``x.ndim`` is in ``allowed``."""
+    if x.ndim not in allowed:
+        want = " or ".join(f"{n}-D" for n in allowed)
+        raise ValueError(f"{owner}: {name} must be {want}, got {x.ndim}-D with shape {x.shape}")
+
+
+def size(x: np.ndarray, axis: int, expected: int, owner: str, name: str = "input",
+         what: str = "features") -> None:
+    """Raise ValueError unless ``x.shape[axis] == expected``."""
+    if x.ndim == 0 or x.shape[axis] != expected:
+        raise ValueError(f"{owner}: expected {name} with {expected} {what} in dim {axis}, "
+                         f"got shape {x.shape}")
+
+
+def option(value, allowed, owner: str, name: str):
+    """Raise ValueError unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{owner}: {name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def dim(d: int, n: int, owner: str) -> int:
+    """Normalise a possibly negative axis ``d`` for an ``n``-D array (IndexError like torch)."""
+    lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
+    if not isinstance(d, (int, np.integer)) or not lo <= d <= hi:
+        raise IndexError(f"{owner}: dim {d!r} out of range for a {n}-D input "
+                         f"(expected to be in range of [{lo}, {hi}])")
+    return int(d) % max(n, 1)

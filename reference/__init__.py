@@ -1,0 +1,13 @@
+"""The torch side of lockstep: build each npimpl class's ``torch.nn`` twin.
+
+Because npimpl mirrors torch.nn's names and signatures, one declarative
+:class:`Spec` (``Spec("Linear", 3, 4, bias=False)``) builds both sides, and
+the weights go torch → NumPy through ``load_state_dict``. Classes whose twin is
+not simply ``torch.nn.<Name>(*args, **kwargs)`` register a builder in
+:data:`TWINS` (see :func:`register_twin`).
+"""
+from .twins import (TWINS, Spec, build, optimizer_pair, register_twin, seq, share_weights,
+                    to_numpy, to_torch, torch_dtype)
+
+__all__ = ["TWINS", "Spec", "build", "optimizer_pair", "register_twin", "seq", "share_weights",
+           "to_numpy", "to_torch", "torch_dtype"]

@@ -1,0 +1,153 @@
+"""Specs, twin builders and weight sharing between npimpl and torch."""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+import npimpl
+
+_TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
+                 np.dtype(np.float64): torch.float64}
+
+
+def torch_dtype(dtype) -> torch.dtype:
+    """The torch dtype of a NumPy float dtype."""
+    return _TORCH_DTYPES[np.dtype(dtype)]
+
+
+def to_torch(obj, requires_grad: bool = False):
+    """Convert ndarrays (nested in tuples/lists/dicts) to tensors; float ones may require grad."""
+    if isinstance(obj, np.ndarray):
+        t = torch.from_numpy(np.array(obj, copy=True))
+        if requires_grad and t.is_floating_point():
+            t.requires_grad_(True)
+        return t
+    if isinstance(obj, tuple):
+        return tuple(to_torch(o, requires_grad) for o in obj)
+    if isinstance(obj, list):
+        return [to_torch(o, requires_grad) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_torch(v, requires_grad) for k, v in obj.items()}
+    return obj
+
+
+def to_numpy(obj):
+    """Convert tensors (nested in tuples/lists) back to ndarrays."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().numpy()
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(to_numpy(o) for o in obj)
+    return obj
+
+
+def share_weights(np_mod: npimpl.Module, t_mod: torch.nn.Module) -> None:
+    """Copy every parameter and buffer torch → NumPy (the contract's one line)."""
+    np_mod.load_state_dict({k: v.detach().cpu().numpy() for k, v in t_mod.state_dict().items()})
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A constructor call that both libraries understand: ``Spec("Conv2d", 3, 8, 3, stride=2)``.
+
+    ``name`` is looked up in ``npimpl`` and in ``torch.nn``; ndarray arguments
+    (class weights) become tensors on the torch side; ``dtype`` is added by
+    :func:`build`. ``Spec("Sequential", Spec(...), Spec(...))`` nests.
+    """
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __init__(self, name: str, *args, **kwargs):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "kwargs", kwargs)
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def seq(*specs: Spec) -> Spec:
+    """``Spec("Sequential", *specs)``."""
+    return Spec("Sequential", *specs)
+
+
+def _accepts_dtype(cls) -> bool:
+    try:
+        return "dtype" in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _default_torch(name: str, args: tuple, kwargs: dict, dtype) -> torch.nn.Module:
+    cls = getattr(torch.nn, name)
+    kw = dict(kwargs)
+    if _accepts_dtype(cls):
+        kw["dtype"] = torch_dtype(dtype)
+    return cls(*to_torch(args), **to_torch(kw)).to(torch_dtype(dtype))
+
+
+TWINS: dict[str, Callable] = {}
+
+
+def register_twin(name: str):
+    """Decorator: ``fn(np_module, args, kwargs, dtype) -> torch.nn.Module`` builds the twin of
+    ``npimpl.<name>`` when ``torch.nn.<name>(*args, **kwargs)`` is not it (for instance a
+    twin that must reuse the dropout mask the NumPy side drew)."""
+    def deco(fn):
+        TWINS[name] = fn
+        return fn
+    return deco
+
+
+def _build_pair(spec: Spec, dtype):
+    if spec.name == "Sequential":
+        pairs = [_build_pair(s, dtype) for s in spec.args]
+        return (npimpl.Sequential(*[p[0] for p in pairs]),
+                torch.nn.Sequential(*[p[1] for p in pairs]))
+    np_cls = getattr(npimpl, spec.name)
+    np_mod = np_cls(*spec.args, **spec.kwargs, dtype=np.dtype(dtype).type)
+    if spec.name in TWINS:
+        t_mod = TWINS[spec.name](np_mod, spec.args, spec.kwargs, dtype)
+    else:
+        t_mod = _default_torch(spec.name, spec.args, spec.kwargs, dtype)
+    return np_mod, t_mod
+
+
+def build(spec: Spec, dtype) -> tuple[npimpl.Module, torch.nn.Module]:
+    """Build ``(npimpl module, torch twin)`` from one spec, weights shared torch → NumPy."""
+    np_mod, t_mod = _build_pair(spec, dtype)
+    share_weights(np_mod, t_mod)
+    return np_mod, t_mod
+
+
+def optimizer_pair(name: str, np_model: npimpl.Module, t_model: torch.nn.Module,
+                   groups: list[tuple[Callable[[str], bool], dict]] | None = None, **defaults):
+    """Build ``(npimpl.optim.<name>, torch.optim.<name>)`` over the two models' parameters.
+
+    ``groups``, if given, is a list of ``(predicate on the parameter name, options)``: each
+    parameter goes to the first group whose predicate accepts its name, as torch param groups.
+    """
+    np_named = list(np_model.named_parameters())
+    t_named = list(t_model.named_parameters())
+    if [n for n, _ in np_named] != [n for n, _ in t_named]:
+        raise ValueError(f"optimizer_pair: parameter names differ: {[n for n, _ in np_named]} vs "
+                         f"{[n for n, _ in t_named]}")
+
+    def grouped(named):
+        if groups is None:
+            return [p for _, p in named]
+        out = [{"params": [], **opts} for _, opts in groups]
+        for n, p in named:
+            k = next(i for i, (pred, _) in enumerate(groups) if pred(n))
+            out[k]["params"].append(p)
+        return out
+
+    np_opt = getattr(npimpl.optim, name)(grouped(np_named), **defaults)
+    t_opt = getattr(torch.optim, name)(grouped(t_named), **defaults)
+    return np_opt, t_opt
