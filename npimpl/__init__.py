@@ -7,6 +7,7 @@ from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .shape import Flatten, Unflatten
 from . import optim
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "Identity", "Linear",
     "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
+    "Flatten", "Unflatten",
     "optim",
 ]

@@ -45,6 +45,10 @@ CASES = [
     single("sigmoid-3d", Spec("Sigmoid"), args(normal(2, 1, 5))),
     single("tanh", Spec("Tanh"), args(normal(4, 7, scale=2.0))),
     single("tanh-batch1", Spec("Tanh"), args(normal(1, 9))),
+    # shape layers
+    single("flatten-default", Spec("Flatten"), args(normal(2, 3, 4, 5))),
+    single("flatten-middle", Spec("Flatten", 1, 2), args(normal(2, 3, 4, 5))),
+    single("unflatten", Spec("Unflatten", 1, (3, 4)), args(normal(2, 12, 5))),
     # softmax family, along several dims
     single("softmax-last", Spec("Softmax", dim=-1), args(normal(4, 7))),
     single("softmax-dim0", Spec("Softmax", dim=0), args(normal(5, 3))),

@@ -1,0 +1,78 @@
+"""Layers that only move values around: Flatten and Unflatten."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .module import Module
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim..end_dim`` into one: ``(N, C, H, W)`` → ``(N, C*H*W)``.
+
+    Args:
+        start_dim: first dim to flatten (default 1: keep the batch dim).
+        end_dim: last dim to flatten (default -1).
+
+    Backward:
+        dx = dy reshaped back to the input's shape (no arithmetic at all).
+
+    What torch hides:
+        ``Flatten`` defaults to ``start_dim=1`` while ``torch.flatten`` defaults
+        to 0; on a 0-D input the output is 1-D.
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, dtype=None):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+        self.dtype = None if dtype is None else self._dtype(dtype)
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        n = max(x.ndim, 1)
+        s = _checks.dim(self.start_dim, n, "Flatten")
+        e = _checks.dim(self.end_dim, n, "Flatten")
+        if s > e:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} must not come after end_dim "
+                             f"{self.end_dim} for a {x.ndim}-D input")
+        self._cache = x.shape
+        if x.ndim == 0:
+            return x.reshape(1)
+        return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+
+    def backward(self, grad_output):
+        shape = self._saved()
+        return self._input(grad_output, "grad_output").reshape(shape)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: ``(N, 12)`` → ``(N, 3, 4)``.
+
+    Backward:
+        dx = dy reshaped back to the input's shape.
+    """
+
+    def __init__(self, dim: int, unflattened_size, dtype=None):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        self.dtype = None if dtype is None else self._dtype(dtype)
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        d = _checks.dim(self.dim, x.ndim, "Unflatten")
+        sizes = list(self.unflattened_size)
+        if sizes.count(-1) == 1:
+            known = int(np.prod([s for s in sizes if s != -1]))
+            sizes[sizes.index(-1)] = x.shape[d] // known if known else 0
+        if int(np.prod(sizes)) != x.shape[d]:
+            raise ValueError(f"Unflatten: unflattened_size {self.unflattened_size} must multiply "
+                             f"to the size of dim {self.dim}, which is {x.shape[d]}")
+        self._cache = x.shape
+        return x.reshape(x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+    def backward(self, grad_output):
+        shape = self._saved()
+        return self._input(grad_output, "grad_output").reshape(shape)
