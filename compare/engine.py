@@ -366,7 +366,10 @@ def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res
 
 
 def run(case, dtype: str, seed: int = 0) -> Result:
-    """Run a :class:`Case` or a :class:`Trajectory`."""
+    """Run a :class:`Case`, a :class:`Trajectory`, or any case object with its own
+    ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run)."""
+    if hasattr(case, "run"):
+        return case.run(dtype, seed)
     if isinstance(case, Trajectory):
         return run_trajectory(case, dtype, seed)
     return run_case(case, dtype, seed)

@@ -88,7 +88,8 @@ def deviation(a, b, tol: Tolerance) -> Metric:
         notes.append(f"infinity differs at {tuple(int(i) for i in k)}")
         ok = False
     finite = np.isfinite(af) & np.isfinite(bf)
-    diff = np.where(finite, np.abs(af - bf), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(af - bf), 0.0)
     absb = np.abs(np.where(finite, bf, 0.0))
     ratio = diff / (tol.atol + tol.rtol * absb)
     k = int(np.argmax(ratio))

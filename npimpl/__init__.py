@@ -8,6 +8,7 @@ from .linear import Identity, Linear
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
+from .dropout import Dropout
 from . import optim
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
+    "Dropout",
     "optim",
 ]
