@@ -49,13 +49,14 @@ class ReLU(Activation):
 
     def forward(self, input):
         x = self._x(input)
-        y = np.maximum(x, 0, out=x if self.inplace else None)
+        y = np.asarray(np.maximum(x, 0, out=x if self.inplace else None))   # 0-d stays an array
         self._cache = y
         return y
 
     def backward(self, grad_output):
         y = self._saved()
-        return self._g(grad_output, y) * (y > 0)
+        g = self._g(grad_output, y)
+        return np.where(y <= 0, 0, g).astype(g.dtype, copy=False)   # NaN passes dy, as torch
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
