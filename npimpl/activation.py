@@ -93,7 +93,7 @@ class Tanh(Activation):
     """
 
     def forward(self, input):
-        y = np.tanh(self._x(input))
+        y = np.asarray(np.tanh(self._x(input)))    # a 0-d input gives a 0-d array, not a scalar
         self._cache = y
         return y
 

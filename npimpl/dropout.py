@@ -48,9 +48,10 @@ class Dropout(Module):
             self.mask = np.zeros_like(x)
         else:
             keep = self.rng.random(x.shape) >= self.p
-            self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
+            # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
+            self.mask = np.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p)))
         self._cache = self.mask
-        return x * self.mask
+        return np.asarray(x * self.mask)
 
     def backward(self, grad_output):
         mask = self._saved()
