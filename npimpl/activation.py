@@ -82,7 +82,7 @@ class Sigmoid(Activation):
 
     def backward(self, grad_output):
         y = self._saved()
-        return self._g(grad_output, y) * (1 - y) * y
+        return np.asarray(self._g(grad_output, y) * (1 - y) * y)   # 0-d stays an array
 
 
 class Tanh(Activation):
@@ -99,7 +99,7 @@ class Tanh(Activation):
 
     def backward(self, grad_output):
         y = self._saved()
-        return self._g(grad_output, y) * (1 - y * y)
+        return np.asarray(self._g(grad_output, y) * (1 - y * y))   # 0-d stays an array
 
 
 def legacy_softmax_dim(ndim: int) -> int:

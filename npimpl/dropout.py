@@ -56,7 +56,7 @@ class Dropout(Module):
     def backward(self, grad_output):
         mask = self._saved()
         g = self._input(grad_output, "grad_output")
-        return g.copy() if isinstance(mask, str) else g * mask
+        return g.copy() if isinstance(mask, str) else np.asarray(g * mask)  # 0-d: an array
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
