@@ -74,7 +74,7 @@ class MSELoss(_Loss):
         self._cache = (d, x.shape)
         sq = d * d
         if self.reduction == "none":
-            return sq
+            return np.asarray(sq)                  # a 0-d input gives a 0-d array, not a scalar
         return np.asarray(sq.sum() if self.reduction == "sum" else sq.mean(), dtype=x.dtype)
 
     def backward(self, grad_output=None):
@@ -170,7 +170,8 @@ class NLLLoss(_Loss):
         if self.reduction == "sum":
             return g * wt
         with np.errstate(invalid="ignore", divide="ignore"):
-            return g * wt / wt.sum()
+            # every target ignored: the loss is 0/0 = NaN but torch's gradient is 0
+            return np.where(wt != 0, g * wt / wt.sum(), 0).astype(dtype, copy=False)
 
     def forward(self, input, target):
         x = self._x(input)
