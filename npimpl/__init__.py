@@ -10,6 +10,7 @@ from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .norm import LayerNorm
+from .embedding import Embedding, EmbeddingBag
 from . import optim
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "Flatten", "Unflatten",
     "Dropout",
     "LayerNorm",
+    "Embedding", "EmbeddingBag",
     "optim",
 ]
