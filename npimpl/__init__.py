@@ -10,6 +10,8 @@ from .smooth import GELU
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
+from .norm import LayerNorm
+from .embedding import Embedding, EmbeddingBag
 from . import optim
 
 __all__ = [
@@ -20,5 +22,7 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
+    "LayerNorm",
+    "Embedding", "EmbeddingBag",
     "optim",
 ]
