@@ -9,6 +9,7 @@ from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
+from .conv import Conv1d, Conv2d
 from . import optim
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
+    "Conv1d", "Conv2d",
     "optim",
 ]
