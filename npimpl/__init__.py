@@ -10,6 +10,7 @@ from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose2d
 from . import optim
 
 __all__ = [
@@ -19,6 +20,6 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
-    "Conv1d", "Conv2d",
+    "Conv1d", "Conv2d", "ConvTranspose2d",
     "optim",
 ]
