@@ -12,6 +12,8 @@ from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .norm import LayerNorm
 from .embedding import Embedding, EmbeddingBag
+from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose2d
 from . import optim
 
 __all__ = [
@@ -24,5 +26,6 @@ __all__ = [
     "Dropout",
     "LayerNorm",
     "Embedding", "EmbeddingBag",
+    "Conv1d", "Conv2d", "ConvTranspose2d",
     "optim",
 ]
