@@ -9,6 +9,8 @@ from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from . import optim
 
 __all__ = [
@@ -18,5 +20,6 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
+    "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "optim",
 ]
