@@ -14,6 +14,8 @@ from .norm import LayerNorm
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from . import optim
 
 __all__ = [
@@ -27,5 +29,6 @@ __all__ = [
     "LayerNorm",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
+    "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "optim",
 ]
