@@ -150,7 +150,8 @@ def recipe(fn):
 
 
 @recipe
-def article_toy(steps: int = 500, **_) -> Recipe:
+def article_toy(steps: int = 500, max_steps: int | None = None, **_) -> Recipe:
+    steps = min(steps, max_steps or steps)
     return Recipe(
         "article-toy", model=lambda dt: build(Spec("Linear", 2, 2), dt), loss=cross_entropy,
         optimizer=lambda m, t: optimizer_pair("SGD", m, t, lr=0.1),
@@ -182,7 +183,8 @@ def digits_cnn(epochs: int = 2, max_steps: int | None = None, **_) -> Recipe:
 
 
 @recipe
-def char_gpt(steps: int = 50, **_) -> Recipe:
+def char_gpt(steps: int = 50, max_steps: int | None = None, **_) -> Recipe:
+    steps = min(steps, max_steps or steps)
     return Recipe(
         "char-gpt", model=lambda dt: gpt_pair(dt, gpt_config()), loss=lm_loss_pair,
         optimizer=adamw, batches=char_batches(steps), clip=1.0,

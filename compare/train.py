@@ -195,12 +195,14 @@ def main(argv=None) -> int:
                    help="comma-separated dtypes (default float32,float64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many steps (a quick look; the full run is the default)")
     a = p.parse_args(argv)
     dtypes = [d.strip() for d in a.dtypes.split(",") if d.strip()]
     for d in dtypes:
         if d not in ("float32", "float64"):
             p.error(f"--dtypes: {d!r} is not float32 or float64")
-    runs = [train(a.model, d, seed=a.seed, progress=True) for d in dtypes]
+    runs = [train(a.model, d, seed=a.seed, progress=True, max_steps=a.max_steps) for d in dtypes]
     csv, png = write(runs, a.out)
     for run in runs:
         print(summary(run))
