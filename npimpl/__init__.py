@@ -6,17 +6,23 @@ runs each one in lockstep with its torch twin. This package never imports torch.
 from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .smooth import GELU
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
+from .norm import LayerNorm
+from .embedding import Embedding, EmbeddingBag
 from . import optim
 
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Identity", "Linear",
     "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
+    "GELU",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
+    "LayerNorm",
+    "Embedding", "EmbeddingBag",
     "optim",
 ]
