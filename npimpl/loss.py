@@ -92,7 +92,8 @@ def _class_axis_last(x: np.ndarray, t: np.ndarray, owner: str):
         xm = x[None, :]
     else:
         expected = (x.shape[0],) + x.shape[2:]
-        xm = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+        m = int(np.prod(expected))                 # not -1: NumPy cannot infer it when C = 0
+        xm = np.moveaxis(x, 1, -1).reshape(m, x.shape[1])
     if t.shape != expected:
         raise ValueError(f"{owner}: expected target of shape {expected} for input of shape "
                          f"{x.shape}, got {t.shape}")
