@@ -149,3 +149,123 @@ class MSEWithoutTwo(npimpl.MSELoss):
 
     def backward(self, grad_output=None):
         return super().backward(grad_output) / 2      # BUG: d(x - y)^2/dx = 2 (x - y)
+
+
+# --- recurrent ---------------------------------------------------------------------------------
+def _swap_gf(a: np.ndarray, axis: int) -> np.ndarray:
+    """Reorder the four packed gate blocks ``i f g o`` -> ``i g f o`` along ``axis`` (an
+    involution: applying it twice gives the original)."""
+    i, f, g, o = np.split(a, 4, axis=axis)
+    return np.concatenate([i, g, f, o], axis=axis)
+
+
+class GateOrderLSTMCell(npimpl.LSTMCell):
+    """An LSTM cell that reads torch's packed rows as ``i, g, f, o`` (TensorFlow 1's
+    ``i, j, f, o`` order) instead of ``i, f, g, o``: forget gate and candidate swapped.
+    Forward and backward are consistent with each other; only the layout is wrong."""
+
+    def forward(self, input, hx=None):
+        from npimpl.rnn_cell import _CellCache, _squeeze, lstm_step
+        h0, c0 = (None, None) if hx is None else hx
+        x, h, unb = self._prepare(input, h0, "hx[0]")
+        _, c, _ = self._prepare(input, c0, "hx[1]")
+        b = _swap_gf(self.bias_hh.data, 0) if self.bias else None
+        hn, cn, step = lstm_step(_swap_gf(self._gi(x), -1), h, c,          # BUG: wrong order
+                                 _swap_gf(self.weight_hh.data, 0), b, None)
+        self._cache = _CellCache(x, h, step, unb)
+        return _squeeze(hn, unb), _squeeze(cn, unb)
+
+    def backward(self, grad_h=None, grad_c=None):
+        from npimpl.rnn_cell import _squeeze, lstm_step_backward
+        c = self._saved()
+        dh = self._grad(grad_h, c.step.m, "grad_h")
+        dc = self._grad(grad_c, c.step.m, "grad_c")
+        dgates, dc_prev, _ = lstm_step_backward(dh, dc, c.step, None)
+        dgates = _swap_gf(dgates, -1)                 # back to the stored layout
+        dx, dh_prev = self._accumulate(c, dgates, dgates)
+        u = c.unbatched
+        return _squeeze(dx, u), (_squeeze(dh_prev, u), _squeeze(dc_prev, u))
+
+
+class ResetBeforeMatmulGRUCell(npimpl.GRUCell):
+    """The paper's GRU (Cho et al. 2014): ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)``;
+    torch (and cuDNN) apply the reset gate *after* the matmul: ``r * (W_hn h + b_hn)``.
+    Forward and backward are the exact derivative of the paper's form."""
+
+    def forward(self, input, hx=None):
+        from npimpl.activation import sigmoid
+        from npimpl.rnn_cell import _CellCache, _squeeze
+        x, h, unb = self._prepare(input, hx)
+        H = self.hidden_size
+        w_hh = self.weight_hh.data
+        b_hh = self.bias_hh.data if self.bias else np.zeros(3 * H, x.dtype)
+        i_r, i_z, i_n = np.split(self._gi(x), 3, axis=-1)
+        r = sigmoid(i_r + h @ w_hh[:H].T + b_hh[:H])
+        z = sigmoid(i_z + h @ w_hh[H:2 * H].T + b_hh[H:2 * H])
+        n = np.tanh(i_n + (r * h) @ w_hh[2 * H:].T + b_hh[2 * H:])   # BUG: r * (W_hn h + b_hn)
+        hn = (1 - z) * n + z * h
+        self._cache = _CellCache(x, h, (r, z, n), unb)
+        return _squeeze(hn, unb)
+
+    def backward(self, grad_output):
+        from npimpl.rnn_cell import _squeeze
+        c = self._saved()
+        r, z, n = c.step
+        h, x, H = c.h, c.x, self.hidden_size
+        w_hh = self.weight_hh.data
+        dh = self._grad(grad_output, h, "grad_output")
+        dn = dh * (1 - z) * (1 - n * n)
+        dz = dh * (h - n) * z * (1 - z)
+        drh = dn @ w_hh[2 * H:]                          # d(r * h)
+        dr = drh * h * r * (1 - r)
+        dgi = np.concatenate([dr, dz, dn], axis=-1)       # (N, 3H)
+        self.weight_ih.accumulate(dgi.T @ x)
+        self.weight_hh.accumulate(np.concatenate([dr.T @ h, dz.T @ h, dn.T @ (r * h)]))
+        if self.bias:
+            self.bias_ih.accumulate(dgi.sum(0))
+            self.bias_hh.accumulate(dgi.sum(0))
+        dx = dgi @ self.weight_ih.data
+        dh_prev = dh * z + dr @ w_hh[:H] + dz @ w_hh[H:2 * H] + drh * r
+        return _squeeze(dx, c.unbatched), _squeeze(dh_prev, c.unbatched)
+
+
+# --- convolution, normalisation, embedding -------------------------------------------------------
+class SymmetricSameConv1d(npimpl.Conv1d):
+    """``padding='same'`` as ``k // 2`` zeros on both sides: right for odd kernels; for an
+    even kernel the output is one longer than the input (torch pads ``(k-1)//2`` on the left
+    and the rest, one more, on the right)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.padding == "same":
+            self._pads = tuple((d * (k - 1) // 2 + (k % 2 == 0),) * 2     # BUG: symmetric
+                               for d, k in zip(self.dilation, self.kernel_size))
+
+
+class EpsOutsideLayerNorm(npimpl.LayerNorm):
+    """``(x - mean) / (sqrt(var) + eps)``: eps outside the square root (as some TF code and
+    many hand-written layers do); torch divides by ``sqrt(var + eps)``. Relative change
+    ~eps / (2 sqrt(var)) = 5e-6 at eps = 1e-5: only a tight tolerance sees it."""
+
+    def forward(self, input):
+        from npimpl.norm import LayerNormCache, _check_trailing
+        x = self._input(input, dtype=self.dtype)
+        axes = _check_trailing(x, self.normalized_shape, "LayerNorm")
+        xc = x - x.mean(axis=axes, keepdims=True)
+        rstd = 1.0 / (np.sqrt((xc * xc).mean(axis=axes, keepdims=True)) + self.eps)   # BUG
+        xhat = xc * rstd
+        y = xhat * self.weight.data if self.weight is not None else xhat
+        y = y + self.bias.data if self.bias is not None else y
+        self._cache = LayerNormCache(xhat, rstd, axes)
+        return y
+
+
+class PaddingGradEmbedding(npimpl.Embedding):
+    """Embedding whose padding row still receives gradient (torch zeroes it)."""
+
+    def backward(self, grad_output):
+        pad, self.padding_idx = self.padding_idx, None   # BUG: forgets dweight[padding_idx] = 0
+        try:
+            return super().backward(grad_output)
+        finally:
+            self.padding_idx = pad

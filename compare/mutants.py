@@ -22,9 +22,10 @@ from reference import Spec, build, seq
 from .engine import Case, Result, Trajectory, run
 from .gen import args, classes, normal
 from .mutant_layers import (ArticleLinear, ArticleSoftmax, ClassAveragedNLLLoss,
-                            DampenedFirstStepSGD, KerasMomentumSGD, KinkOneReLU, LogSoftmaxNoSum,
-                            MSEWithoutTwo, NoMeanCrossEntropyLoss, SigmoidOfInput,
-                            MeanOverN)
+                            DampenedFirstStepSGD, EpsOutsideLayerNorm, GateOrderLSTMCell,
+                            KerasMomentumSGD, KinkOneReLU, LogSoftmaxNoSum, MeanOverN,
+                            MSEWithoutTwo, NoMeanCrossEntropyLoss, PaddingGradEmbedding,
+                            ResetBeforeMatmulGRUCell, SigmoidOfInput, SymmetricSameConv1d)
 
 
 @dataclass
@@ -162,6 +163,29 @@ MUTANTS = [
     layer_mutant("mse-gradient-without-2", "MSELoss gradient (x - y) / n, forgetting the 2 of "
                  "the square", "classic", Spec("MSELoss"), MSEWithoutTwo,
                  args(normal(4, 3), normal(4, 3))),
+    # --- recurrent ----------------------------------------------------------------------------
+    layer_mutant("lstm-gate-order", "LSTM cell reads torch's packed gate rows as i, g, f, o "
+                 "(TensorFlow 1's i, j, f, o) instead of i, f, g, o", "classic",
+                 Spec("LSTMCell", 3, 4), GateOrderLSTMCell,
+                 args(normal(2, 3), lambda rng, dt: (rng.standard_normal((2, 4)).astype(dt),
+                                                     rng.standard_normal((2, 4)).astype(dt)))),
+    layer_mutant("gru-reset-before-matmul", "GRU applies the reset gate before the hidden "
+                 "matmul, W_hn (r * h) (the paper's form), where torch uses r * (W_hn h + b_hn)",
+                 "classic", Spec("GRUCell", 3, 4), ResetBeforeMatmulGRUCell,
+                 args(normal(2, 3), normal(2, 4))),
+    # --- convolution, normalisation, embedding ---------------------------------------------------
+    layer_mutant("conv-same-symmetric-even-kernel", "padding='same' as k // 2 zeros on both "
+                 "sides: for an even kernel the output grows by one", "classic",
+                 Spec("Conv1d", 2, 3, 4, padding="same"), SymmetricSameConv1d,
+                 args(normal(2, 2, 7))),
+    layer_mutant("layernorm-eps-outside-sqrt", "LayerNorm divides by sqrt(var) + eps instead of "
+                 "sqrt(var + eps): a relative change of ~5e-6, visible only to a tight "
+                 "tolerance", "classic", Spec("LayerNorm", 6), EpsOutsideLayerNorm,
+                 args(normal(3, 6))),
+    layer_mutant("embedding-padding-gets-gradient", "Embedding's padding row keeps receiving "
+                 "gradient; torch zeroes dweight[padding_idx]", "classic",
+                 Spec("Embedding", 6, 3, padding_idx=1),
+                 PaddingGradEmbedding, args(lambda rng, dt: np.array([[1, 2, 1], [0, 1, 5]]))),
     # --- optimizers ------------------------------------------------------------------------
     optimizer_mutant("sgd-dampening-first-step", "SGD applies (1 - dampening) to the first "
                      "gradient too; torch's buffer starts as an undampened copy of it",
