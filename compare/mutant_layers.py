@@ -43,7 +43,7 @@ class ClassAveragedNLLLoss(npimpl.NLLLoss):
     def _reduce(self, per_sample, wt, target_shape, dtype):
         out = super()._reduce(per_sample, wt, target_shape, dtype)
         n_classes = self._saved()[2][1]
-        return out / n_classes if self.reduction == "mean" else out   # BUG: mean over C too
+        return np.asarray(out / n_classes) if self.reduction == "mean" else out   # BUG: / C
 
     def _coef(self, grad_output, wt, target_shape, dtype):
         coef = super()._coef(grad_output, wt, target_shape, dtype)
@@ -103,9 +103,13 @@ class KerasMomentumSGD(npimpl.optim.SGD):
 class KinkOneReLU(npimpl.ReLU):
     """ReLU with slope 1 at exactly 0 (``x >= 0``); torch's ``threshold_backward`` gives 0."""
 
+    def forward(self, input):
+        self._x_seen = self._x(input).copy()
+        return super().forward(input)
+
     def backward(self, grad_output):
         y = self._saved()
-        return self._g(grad_output, y) * (y >= 0)      # BUG: y > 0
+        return self._g(grad_output, y) * (self._x_seen >= 0)      # BUG: y > 0
 
 
 class SigmoidOfInput(npimpl.Sigmoid):
