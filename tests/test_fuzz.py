@@ -125,6 +125,66 @@ def test_dropout(data):
     check("dropout", Spec("Dropout", p), x)
 
 
+# --- families landed later: convolutions, normalisation, embedding, recurrent cells ---------
+@pytest.mark.parametrize("nd", [1, 2])
+@given(data=st.data())
+def test_conv(nd, data):
+    groups = data.draw(st.integers(1, 2))
+    c_in, c_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    k = data.draw(st.integers(1, 3))
+    dilation = data.draw(st.integers(1, 2))
+    same = data.draw(st.booleans())
+    stride = 1 if same else data.draw(st.integers(1, 2))
+    padding = "same" if same else data.draw(st.integers(0, 2))
+    mode = data.draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
+    n = data.draw(st.integers(0, 2))
+    side = data.draw(st.integers(dilation * (k - 1) + 1, 6))
+    if mode == "reflect" and padding not in ("same", 0):
+        side = max(side, padding + 1)       # torch: reflect padding must be < the input size
+    if mode == "reflect" and same:
+        side = max(side, dilation * (k - 1))
+    x = data.draw(arrays(np.float64, (n, c_in) + (side,) * nd, elements=values(100.0)))
+    check(f"conv{nd}d", Spec(f"Conv{nd}d", c_in, c_out, k, stride=stride, padding=padding,
+                             dilation=dilation, groups=groups, padding_mode=mode), x)
+
+
+@given(data=st.data())
+def test_gelu(data):
+    approximate = data.draw(st.sampled_from(["none", "tanh"]))
+    x = data.draw(arrays(np.float64, shapes(), elements=values(1e300, nonfinite=True)))
+    check("gelu", Spec("GELU", approximate=approximate), x)
+
+
+@given(data=st.data())
+def test_layernorm(data):
+    norm = data.draw(shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    lead = data.draw(shapes(min_dims=0, max_dims=2))
+    affine, bias = data.draw(st.booleans()), data.draw(st.booleans())
+    x = data.draw(arrays(np.float64, lead + norm, elements=values(1e3)))
+    check("layernorm", Spec("LayerNorm", list(norm), elementwise_affine=affine, bias=bias), x)
+
+
+@given(data=st.data())
+def test_embedding(data):
+    num, dim = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4))
+    pad = data.draw(st.one_of(st.none(), st.integers(-num, num - 1)))
+    freq = data.draw(st.booleans())
+    idx = data.draw(arrays(np.int64, shapes(max_dims=2), elements=st.integers(0, num - 1)))
+    check("embedding", Spec("Embedding", num, dim, padding_idx=pad, scale_grad_by_freq=freq),
+          idx)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "GRUCell"])
+@given(data=st.data())
+def test_recurrent_cells(name, data):
+    n_in, hidden = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    lead = data.draw(st.sampled_from([(), (1,), (3,), (0,)]))
+    bias = data.draw(st.booleans())
+    x = data.draw(arrays(np.float64, lead + (n_in,), elements=values(10.0)))
+    h = data.draw(arrays(np.float64, lead + (hidden,), elements=values(10.0)))
+    check(name.lower(), Spec(name, n_in, hidden, bias=bias), x, h)
+
+
 # --- every catalogue case, its values fuzzed ----------------------------------------------------
 CASES = [c for c in all_cases() if isinstance(c, Case) and not hasattr(c, "run")]
 #: fewer examples per case than per layer test: there are many cases
