@@ -18,10 +18,10 @@ BUGS = [
     ("the separate cross-entropy returns `np.mean(-onehot * log(p), axis=0)`",
      "a vector of C per-class averages instead of one scalar: it averages over the batch per "
      "class and never sums over classes",
-     "mutant:article-entropy-class-axis"),
+     "mutant:article-ce-class-average"),
     ("the fused softmax + cross-entropy gradient without the `1/N` of the mean",
      "gradients N times too large: the loss is a mean, so its gradient carries 1/N",
-     "mutant:article-fused-ce-missing-1-over-n"),
+     "mutant:article-fused-missing-1/N"),
     ("`Linear` initialises `w = np.random.rand(in, out)`",
      "U(0, 1) weights, all positive, stored (in, out): torch draws U(-1/sqrt(in), 1/sqrt(in)) "
      "and stores (out, in), so weights cannot be shared without a transpose",
