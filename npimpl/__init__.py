@@ -5,8 +5,10 @@ runs each one in lockstep with its torch twin. This package never imports torch.
 """
 from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .smooth import GELU
+from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, Sigmoid,
+                         Tanh)
+from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
+from .softmax import LogSoftmax, Softmax, Softmin
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
@@ -15,8 +17,9 @@ from . import optim
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Identity", "Linear",
-    "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
-    "GELU",
+    "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU", "ReLU6", "Sigmoid", "Tanh",
+    "CELU", "ELU", "GELU", "SELU", "Mish", "SiLU", "Softplus",
+    "LogSoftmax", "Softmax", "Softmin",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
