@@ -9,7 +9,9 @@ from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU
                          Tanh)
 from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 from .softmax import LogSoftmax, Softmax, Softmin
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
+from .crossentropy import CrossEntropyLoss, NLLLoss
+from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from . import optim
@@ -20,7 +22,8 @@ __all__ = [
     "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU", "ReLU6", "Sigmoid", "Tanh",
     "CELU", "ELU", "GELU", "SELU", "Mish", "SiLU", "Softplus",
     "LogSoftmax", "Softmax", "Softmin",
-    "CrossEntropyLoss", "MSELoss", "NLLLoss",
+    "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
     "Dropout",
     "optim",
