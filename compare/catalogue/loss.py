@@ -48,28 +48,35 @@ def signs(*shape):
 
 CASES = []
 
-# --- CrossEntropyLoss: every combination of target kind, weight, ignore_index, smoothing, shape
-SHAPES = {"2d": (5, 4), "kdim": (3, 4, 2, 3), "unbatched": (4,)}
-for (sname, shape), weighted, eps in itertools.product(SHAPES.items(), (False, True), (0.0, 0.15)):
+# --- CrossEntropyLoss: every combination of target kind, weight and smoothing; shapes and
+# reductions rotate so that each appears with each target kind
+SHAPES = [(5, 4), (3, 4, 2, 3), (4,), (2, 4, 3)]
+TARGETS = ("index", "ignore1", "probs")
+for i, (kind, weighted, eps) in enumerate(itertools.product(TARGETS, (False, True), (0.0, 0.15))):
+    shape = SHAPES[i % len(SHAPES)]
+    red = REDUCTIONS[i % 3]
+    if kind == "ignore1" and len(shape) == 1:
+        shape = (6, 4)
     loss_shape = () if len(shape) == 1 else (shape[0],) + shape[2:]
     kw = dict(weight=W4) if weighted else {}
     if eps:
         kw["label_smoothing"] = eps
-    tag = f"{sname}{'-weight' if weighted else ''}{f'-smooth{eps}' if eps else ''}"
-    reds = REDUCTIONS if sname != "unbatched" else ("none", "mean")
-    for red in reds:
-        CASES.append(case(f"crossentropy-{tag}-{red}", Spec("CrossEntropyLoss", reduction=red, **kw),
-                          normal(*shape, scale=2.0), indices(*loss_shape, n=4)))
-        CASES.append(case(f"crossentropy-{tag}-probs-{red}",
-                          Spec("CrossEntropyLoss", reduction=red, **kw),
-                          normal(*shape, scale=2.0), probabilities(*shape, axis=min(1, len(shape) - 1))))
-    if sname != "unbatched":
-        for red in REDUCTIONS:
-            CASES.append(case(f"crossentropy-{tag}-ignore1-{red}",
-                              Spec("CrossEntropyLoss", reduction=red, ignore_index=1, **kw),
-                              normal(*shape, scale=2.0), indices(*loss_shape, n=4, ignore=1)))
-        CASES.append(case(f"crossentropy-{tag}-ignore-100-mean", Spec("CrossEntropyLoss", **kw),
-                          normal(*shape, scale=2.0), indices(*loss_shape, n=4, ignore=-100)))
+    if kind == "ignore1":
+        kw["ignore_index"] = 1
+    target = (probabilities(*shape, axis=min(1, len(shape) - 1)) if kind == "probs" else
+              indices(*loss_shape, n=4, ignore=1 if kind == "ignore1" else None))
+    tag = "-".join([kind] + (["weight"] if weighted else []) + ([f"smooth{eps}"] if eps else [])
+                   + [f"{len(shape)}d", red])
+    CASES.append(case(f"crossentropy-{tag}", Spec("CrossEntropyLoss", reduction=red, **kw),
+                      normal(*shape, scale=2.0), target))
+CASES += [
+    case("crossentropy-kdim-weight-smooth-ignore-mean",
+         Spec("CrossEntropyLoss", weight=W4, ignore_index=2, label_smoothing=0.25),
+         normal(2, 4, 3, 2), indices(2, 3, 2, n=4, ignore=2)),
+    case("crossentropy-weight-smooth-ignore-100-none",
+         Spec("CrossEntropyLoss", weight=W4, label_smoothing=0.25, reduction="none"),
+         normal(6, 4), indices(6, n=4, ignore=-100)),
+]
 
 CASES += [
     case("crossentropy-smooth1.0-weight-ignore", Spec("CrossEntropyLoss", weight=W5, ignore_index=0,
@@ -95,13 +102,16 @@ CASES += [
 ]
 
 # --- NLLLoss
-for red, weighted, ign in itertools.product(REDUCTIONS, (False, True), (False, True)):
-    kw = dict(weight=W5) if weighted else {}
-    tag = f"{'-weight' if weighted else ''}{'-ignore3' if ign else ''}"
-    CASES.append(case(f"nll{tag}-{red}-2d", Spec("NLLLoss", reduction=red, ignore_index=3, **kw),
-                      normal(6, 5), indices(6, n=5, ignore=3 if ign else None)))
-    CASES.append(case(f"nll{tag}-{red}-kdim", Spec("NLLLoss", reduction=red, ignore_index=3, **kw),
-                      normal(2, 5, 3, 2), indices(2, 3, 2, n=5, ignore=3 if ign else None)))
+CASES += [
+    case("nll-weight-none-kdim", Spec("NLLLoss", weight=W5, reduction="none"), normal(2, 5, 3, 2),
+         indices(2, 3, 2, n=5)),
+    case("nll-ignore3-sum", Spec("NLLLoss", ignore_index=3, reduction="sum"), normal(6, 5),
+         indices(6, n=5, ignore=3)),
+    case("nll-weight-ignore3-mean-kdim", Spec("NLLLoss", weight=W5, ignore_index=3),
+         normal(2, 5, 4), indices(2, 4, n=5, ignore=3)),
+    case("nll-weight-ignore3-none", Spec("NLLLoss", weight=W5, ignore_index=3, reduction="none"),
+         normal(6, 5), indices(6, n=5, ignore=3)),
+]
 CASES += [
     case("nll-unbatched-weight", Spec("NLLLoss", weight=W5), normal(5), indices(n=5)),
     case("nll-all-ignored-mean", Spec("NLLLoss"), normal(3, 5), fixed(np.full(3, -100))),
@@ -112,15 +122,13 @@ CASES += [
 # --- BCELoss: probabilities, exact 0 and 1, weights broadcast
 EDGE_P = np.array([[0.0, 1.0, 0.0, 1.0, 0.5, 1e-30], [0.3, 1.0 - 1e-7, 0.999, 1e-9, 0.0, 1.0]])
 EDGE_T = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 1.0], [0.5, 0.0, 1.0, 0.0, 0.25, 0.75]])
-for red in REDUCTIONS:
-    CASES += [
-        case(f"bce-{red}", Spec("BCELoss", reduction=red), uniform(4, 3, low=0.01, high=0.99),
-             uniform(4, 3)),
-        case(f"bce-weight-{red}", Spec("BCELoss", weight=np.array([0.5, 2.0, 1.0]), reduction=red),
-             uniform(4, 3, low=0.01, high=0.99), uniform(4, 3)),
-        case(f"bce-exact-0-1-{red}", Spec("BCELoss", reduction=red), fixed(EDGE_P), fixed(EDGE_T)),
-    ]
 CASES += [
+    case("bce-sum", Spec("BCELoss", reduction="sum"), uniform(4, 3, low=0.01, high=0.99),
+         uniform(4, 3)),
+    case("bce-weight-none", Spec("BCELoss", weight=np.array([0.5, 2.0, 1.0]), reduction="none"),
+         uniform(4, 3, low=0.01, high=0.99), uniform(4, 3)),
+    *[case(f"bce-exact-0-1-{red}", Spec("BCELoss", reduction=red), fixed(EDGE_P), fixed(EDGE_T))
+      for red in ("none", "mean")],
     case("bce-weight-full-3d", Spec("BCELoss", weight=np.linspace(0.1, 2.0, 24).reshape(2, 3, 4)),
          uniform(2, 3, 4, low=0.01, high=0.99), uniform(2, 3, 4)),
     case("bce-1d", Spec("BCELoss"), uniform(7, low=0.01, high=0.99), uniform(7)),
@@ -128,18 +136,15 @@ CASES += [
 
 # --- BCEWithLogitsLoss: weight, pos_weight, both; logits of ±700
 LOGITS = np.array([[-700.0, 700.0, -700.0, 700.0, 0.0, -30.0], [35.0, -90.0, 1e-3, 88.0, -88.0, 20.0]])
-for red in REDUCTIONS:
-    CASES += [
-        case(f"bcelogits-{red}", Spec("BCEWithLogitsLoss", reduction=red), normal(4, 3, scale=3.0),
-             uniform(4, 3)),
-        case(f"bcelogits-weight-posweight-{red}",
-             Spec("BCEWithLogitsLoss", weight=np.array([0.5, 2.0, 1.0]), reduction=red,
-                  pos_weight=np.array([3.0, 0.5, 1.0])),
-             normal(4, 3, scale=3.0), uniform(4, 3)),
-        case(f"bcelogits-700-{red}", Spec("BCEWithLogitsLoss", reduction=red), fixed(LOGITS),
-             fixed(EDGE_T)),
-    ]
 CASES += [
+    case("bcelogits-sum", Spec("BCEWithLogitsLoss", reduction="sum"), normal(4, 3, scale=3.0),
+         uniform(4, 3)),
+    case("bcelogits-weight-posweight-none",
+         Spec("BCEWithLogitsLoss", weight=np.array([0.5, 2.0, 1.0]), reduction="none",
+              pos_weight=np.array([3.0, 0.5, 1.0])),
+         normal(4, 3, scale=3.0), uniform(4, 3)),
+    *[case(f"bcelogits-700-{red}", Spec("BCEWithLogitsLoss", reduction=red), fixed(LOGITS),
+           fixed(EDGE_T)) for red in ("none", "mean")],
     case("bcelogits-weight", Spec("BCEWithLogitsLoss", weight=np.array([[0.5], [2.0], [1.0], [0.1]])),
          normal(4, 3), uniform(4, 3)),
     case("bcelogits-posweight-3d", Spec("BCEWithLogitsLoss", pos_weight=np.array([1.0, 4.0, 0.25])),
@@ -151,24 +156,27 @@ CASES += [
          normal(3, 4)),
 ]
 
-# --- element-wise regression losses, each option
-for red in REDUCTIONS:
+# --- element-wise regression losses: each reduction once, each option alone and combined
+for i, red in enumerate(REDUCTIONS):
+    shape = [(4, 5), (2, 3, 4), (7,)][i]
     CASES += [
-        case(f"l1-{red}", Spec("L1Loss", reduction=red), normal(4, 3), normal(4, 3)),
-        case(f"smoothl1-{red}", Spec("SmoothL1Loss", reduction=red), normal(4, 5), normal(4, 5)),
-        case(f"smoothl1-beta0.3-{red}", Spec("SmoothL1Loss", reduction=red, beta=0.3),
-             normal(3, 5), normal(3, 5)),
-        case(f"huber-{red}", Spec("HuberLoss", reduction=red), normal(4, 5), normal(4, 5)),
-        case(f"huber-delta2.5-{red}", Spec("HuberLoss", red, 2.5), normal(3, 5, scale=3.0),
-             normal(3, 5)),
+        case(f"l1-{red}", Spec("L1Loss", reduction=red), normal(*shape), normal(*shape)),
+        case(f"smoothl1-{red}", Spec("SmoothL1Loss", reduction=red), normal(*shape),
+             normal(*shape)),
+        case(f"huber-{red}", Spec("HuberLoss", reduction=red), normal(*shape), normal(*shape)),
         case(f"kldiv-{red}", Spec("KLDivLoss", reduction=red), normal(4, 5), probabilities(4, 5)),
-        case(f"kldiv-logtarget-{red}", Spec("KLDivLoss", reduction=red, log_target=True),
-             normal(4, 5), normal(4, 5)),
-        case(f"marginranking-{red}", Spec("MarginRankingLoss", reduction=red), normal(6),
-             normal(6), signs(6)),
-        case(f"marginranking-margin0.5-{red}", Spec("MarginRankingLoss", 0.5, reduction=red),
-             normal(3, 4), normal(3, 4), signs(3, 4)),
+        case(f"marginranking-{red}", Spec("MarginRankingLoss", reduction=red), normal(*shape),
+             normal(*shape), signs(*shape)),
     ]
+CASES += [
+    case("smoothl1-beta0.3-mean", Spec("SmoothL1Loss", beta=0.3), normal(3, 5), normal(3, 5)),
+    case("huber-delta2.5-sum", Spec("HuberLoss", "sum", 2.5), normal(3, 5, scale=3.0),
+         normal(3, 5)),
+    case("kldiv-logtarget-none", Spec("KLDivLoss", reduction="none", log_target=True),
+         normal(4, 5), normal(4, 5)),
+    case("marginranking-margin0.5-mean", Spec("MarginRankingLoss", 0.5), normal(3, 4),
+         normal(3, 4), signs(3, 4)),
+]
 # the kinks: equal values (L1, SmoothL1 beta 0), |d| = beta / delta, the hinge exactly at 0
 D = np.array([[0.0, 1.0, -1.0, 0.3, -0.3, 2.5], [-2.5, 0.5, 1e-9, 0.0, 4.0, -4.0]])
 CASES += [
