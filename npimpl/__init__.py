@@ -5,9 +5,13 @@ runs each one in lockstep with its torch twin. This package never imports torch.
 """
 from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .smooth import GELU
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, Sigmoid,
+                         Tanh)
+from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
+from .softmax import LogSoftmax, Softmax, Softmin
+from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
+from .crossentropy import CrossEntropyLoss, NLLLoss
+from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .norm import LayerNorm
@@ -21,9 +25,11 @@ from . import optim
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Identity", "Linear",
-    "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
-    "GELU",
-    "CrossEntropyLoss", "MSELoss", "NLLLoss",
+    "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU", "ReLU6", "Sigmoid", "Tanh",
+    "CELU", "ELU", "GELU", "SELU", "Mish", "SiLU", "Softplus",
+    "LogSoftmax", "Softmax", "Softmin",
+    "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
     "Dropout",
     "LayerNorm",
