@@ -11,6 +11,8 @@ from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
+                      MaxPool2d)
 from . import optim
 
 __all__ = [
@@ -21,5 +23,6 @@ __all__ = [
     "Flatten", "Unflatten",
     "Dropout",
     "Conv1d", "Conv2d", "ConvTranspose2d",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "optim",
 ]
