@@ -20,6 +20,8 @@ from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
+                      MaxPool2d)
 from . import optim
 
 __all__ = [
@@ -36,5 +38,6 @@ __all__ = [
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "optim",
 ]
