@@ -10,6 +10,7 @@ from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .norm import LayerNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .embedding import Embedding, EmbeddingBag
 from . import optim
 
@@ -21,6 +22,7 @@ __all__ = [
     "Flatten", "Unflatten",
     "Dropout",
     "LayerNorm",
+    "BatchNorm1d", "BatchNorm2d",
     "Embedding", "EmbeddingBag",
     "optim",
 ]

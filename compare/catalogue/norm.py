@@ -13,15 +13,28 @@ from ..gen import args, fixed, normal
 ORDER = 50
 
 
+def randomize_(t_mod: torch.nn.Module) -> None:
+    """Redraw torch's defaults, which would hide a transposed or missing term: weights from
+    N(1, 0.5), biases and running means from N(0, 0.5), running variances from U(0.5, 2), and
+    num_batches_tracked = 4 (so momentum=None averages with factor 1/5, not 1)."""
+    with torch.no_grad():
+        for name, p in t_mod.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.5 + (1.0 if name.endswith("weight") else 0.0))
+        for name, b in t_mod.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn_like(b) * 0.5)
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand_like(b) * 1.5 + 0.5)
+            elif name.endswith("num_batches_tracked"):
+                b.fill_(4)
+
+
 def randomized(spec: Spec, train: bool = True):
-    """``dtype -> (npimpl, torch)`` with torch's affine parameters (ones/zeros by default,
-    which would hide a transposed or missing weight) redrawn from N(1, 0.5) / N(0, 0.5) and
+    """``dtype -> (npimpl, torch)`` built from ``spec``, redrawn by :func:`randomize_` and
     shared again. The engine seeds torch before building, so the draw is reproducible."""
     def model(dt):
         np_mod, t_mod = build(spec, dt)
-        with torch.no_grad():
-            for name, p in t_mod.named_parameters():
-                p.copy_(torch.randn_like(p) * 0.5 + (1.0 if name.endswith("weight") else 0.0))
+        randomize_(t_mod)
         share_weights(np_mod, t_mod)
         return (np_mod, t_mod) if train else (np_mod.eval(), t_mod.eval())
     return model
@@ -106,4 +119,33 @@ CASES += [
     emb("embeddingbag-sum-freq-psw-maxnorm",
         Spec("EmbeddingBag", 7, 4, mode="sum", scale_grad_by_freq=True, max_norm=1.5),
         args(fixed([6, 1, 6, 0, 2, 6, 3, 5, 4, 6]), bag_offsets(0, 3, 7), normal(10))),
+]
+
+
+# --- BatchNorm ---------------------------------------------------------------------------------
+BN_INPUTS = {"BatchNorm1d": [("2d", normal(6, 4, scale=2.0, shift=1.0)),
+                             ("3d", normal(3, 4, 5, scale=2.0, shift=-1.0))],
+             "BatchNorm2d": [("4d", normal(3, 4, 2, 3, scale=2.0, shift=1.0))]}
+BN_OPTIONS = [
+    ("default", {}),
+    ("momentum-none", {"momentum": None}),
+    ("momentum0.3-eps1e-3", {"momentum": 0.3, "eps": 1e-3}),
+    ("noaffine", {"affine": False}),
+    ("nobias", {"bias": False}),
+    ("notrack", {"track_running_stats": False}),
+    ("noaffine-notrack-eps0.1", {"affine": False, "track_running_stats": False, "eps": 0.1}),
+    ("nobias-momentum-none-eps1e-2", {"bias": False, "momentum": None, "eps": 1e-2}),
+]
+for layer, shapes in BN_INPUTS.items():
+    for shape_id, gen in shapes:
+        for opt_id, kw in BN_OPTIONS:
+            for train in (True, False):
+                CASES.append(single(f"{layer.lower()}-{shape_id}-{opt_id}-"
+                                    f"{'train' if train else 'eval'}",
+                                    Spec(layer, 4, **kw), args(gen), train=train))
+CASES += [
+    single("batchnorm1d-batch2-train", Spec("BatchNorm1d", 3), args(normal(2, 3)),
+           note="the smallest batch that trains: n = 2, unbiased factor n/(n-1) = 2"),
+    single("batchnorm1d-3d-batch1-train", Spec("BatchNorm1d", 3), args(normal(1, 3, 4)),
+           note="one sample, but 4 values per channel along L: allowed"),
 ]
