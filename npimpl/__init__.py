@@ -8,7 +8,7 @@ from .linear import Identity, Linear
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .norm import LayerNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .embedding import Embedding, EmbeddingBag
@@ -20,7 +20,7 @@ __all__ = [
     "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
-    "Dropout",
+    "Dropout", "Dropout2d",
     "LayerNorm",
     "BatchNorm1d", "BatchNorm2d",
     "Embedding", "EmbeddingBag",

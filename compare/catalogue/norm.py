@@ -29,13 +29,23 @@ def randomize_(t_mod: torch.nn.Module) -> None:
                 b.fill_(4)
 
 
+def seed_masks_(np_mod) -> None:
+    """Give every dropout module a generator seeded from torch's (seeded) stream, so that a
+    run's masks are reproducible."""
+    for m in np_mod.modules():
+        if hasattr(m, "rng"):
+            m.rng = np.random.default_rng(int(torch.randint(2**31 - 1, ())))
+
+
 def randomized(spec: Spec, train: bool = True):
     """``dtype -> (npimpl, torch)`` built from ``spec``, redrawn by :func:`randomize_` and
-    shared again. The engine seeds torch before building, so the draw is reproducible."""
+    shared again, dropout masks seeded. The engine seeds torch before building, so every draw
+    is reproducible."""
     def model(dt):
         np_mod, t_mod = build(spec, dt)
         randomize_(t_mod)
         share_weights(np_mod, t_mod)
+        seed_masks_(np_mod)
         return (np_mod, t_mod) if train else (np_mod.eval(), t_mod.eval())
     return model
 
@@ -148,4 +158,23 @@ CASES += [
            note="the smallest batch that trains: n = 2, unbiased factor n/(n-1) = 2"),
     single("batchnorm1d-3d-batch1-train", Spec("BatchNorm1d", 3), args(normal(1, 3, 4)),
            note="one sample, but 4 values per channel along L: allowed"),
+]
+
+
+# --- Dropout / Dropout2d: the torch twin reuses the NumPy mask (reference.SharedMaskDropout) ----
+def drop(name, spec, inputs, train=True, note=""):
+    return single(name, spec, inputs, family="dropout", train=train, note=note)
+
+
+CASES += [
+    drop("dropout-train", Spec("Dropout", 0.3), args(normal(5, 8))),
+    drop("dropout-eval", Spec("Dropout", 0.3), args(normal(5, 8)), train=False),
+    drop("dropout-p0", Spec("Dropout", 0.0), args(normal(4, 6))),
+    drop("dropout-p1", Spec("Dropout", 1.0), args(normal(4, 6)), note="torch: input * 0"),
+    drop("dropout-3d-p0.5", Spec("Dropout", 0.5), args(normal(2, 3, 4))),
+    drop("dropout2d-train", Spec("Dropout2d", 0.4), args(normal(3, 5, 2, 3))),
+    drop("dropout2d-eval", Spec("Dropout2d", 0.4), args(normal(3, 5, 2, 3)), train=False),
+    drop("dropout2d-p1", Spec("Dropout2d", 1.0), args(normal(2, 3, 2, 2))),
+    drop("dropout2d-3d-as-ncl", Spec("Dropout2d", 0.5), args(normal(4, 3, 5)),
+         note="torch reads a 3-D input as (N, C, L)"),
 ]
