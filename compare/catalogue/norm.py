@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reference import Spec, build, share_weights
+from reference import Spec, build, optimizer_pair, seq, share_weights
 
-from ..engine import Case
+from ..engine import Case, Trajectory
 from ..gen import args, fixed, normal
 
 ORDER = 50
@@ -178,3 +178,48 @@ CASES += [
     drop("dropout2d-3d-as-ncl", Spec("Dropout2d", 0.5), args(normal(4, 3, 5)),
          note="torch reads a 3-D input as (N, C, L)"),
 ]
+
+
+# --- an MLP with BatchNorm1d + Dropout, 100 SGD steps in lockstep, then probed in eval mode -------
+def _blobs(n: int = 96, d: int = 6, k: int = 3, seed: int = 11):
+    """k Gaussian blobs in d dimensions, shifted and scaled so BatchNorm has work to do."""
+    r = np.random.default_rng(seed)
+    centres = r.standard_normal((k, d)) * 2.0
+    y = r.integers(0, k, n).astype(np.int64)
+    return centres[y] + r.standard_normal((n, d)) * 1.5 + 3.0, y
+
+
+_BX, _BY = _blobs()
+
+
+def minibatches(size: int = 16):
+    """A fresh random minibatch every step (from the case's seeded stream), so the batch
+    statistics, and with them the running buffers, change from step to step."""
+    def batch(rng, dt, step):
+        i = rng.choice(len(_BX), size, replace=False)
+        return _BX[i].astype(dt), _BY[i]
+    return batch
+
+
+def bn_mlp(momentum):
+    spec = seq(Spec("Linear", 6, 16), Spec("BatchNorm1d", 16, momentum=momentum), Spec("ReLU"),
+               Spec("Dropout", 0.3), Spec("Linear", 16, 16), Spec("BatchNorm1d", 16, affine=False),
+               Spec("Tanh"), Spec("Dropout", 0.2), Spec("Linear", 16, 3))
+
+    def model(dt):
+        np_mod, t_mod = build(spec, dt)
+        seed_masks_(np_mod)
+        return np_mod, t_mod
+    return model
+
+
+for tag, momentum in (("", 0.1), ("-cumulative", None)):
+    CASES.append(Trajectory(
+        f"mlp-batchnorm-dropout{tag}-sgd", "BatchNorm1d", "training", model=bn_mlp(momentum),
+        loss=lambda dt: build(Spec("CrossEntropyLoss"), dt), batches=minibatches(),
+        optimizer=lambda m, t: optimizer_pair("SGD", m, t, lr=0.05, momentum=0.9,
+                                              weight_decay=1e-3),
+        steps=100, probe=lambda dt: (_BX[:24] + 0.25).astype(dt),
+        note="Linear-BatchNorm1d-ReLU-Dropout twice, minibatches of 16, dropout masks shared "
+             f"(SharedMaskDropout); BatchNorm momentum={momentum}; probe = eval mode, which "
+             "uses the running statistics and switches dropout off"))
