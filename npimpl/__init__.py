@@ -9,8 +9,9 @@ from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d
-from .norm import LayerNorm
+from .norm import LayerNorm, RMSNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .groupnorm import GroupNorm, InstanceNorm2d
 from .embedding import Embedding, EmbeddingBag
 from . import optim
 
@@ -21,8 +22,8 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout2d",
-    "LayerNorm",
-    "BatchNorm1d", "BatchNorm2d",
+    "LayerNorm", "RMSNorm",
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
     "Embedding", "EmbeddingBag",
     "optim",
 ]

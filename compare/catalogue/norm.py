@@ -67,6 +67,53 @@ CASES = [
            args(normal(3, 2, 5, scale=0.1))),
 ]
 
+# RMSNorm: eps=None is finfo(input dtype).eps; a tiny-scale input makes eps matter
+CASES += [
+    single("rmsnorm-last", Spec("RMSNorm", 6), args(normal(4, 6, scale=2.0, shift=1.0))),
+    single("rmsnorm-2dims", Spec("RMSNorm", (3, 4)), args(normal(2, 3, 4))),
+    single("rmsnorm-noaffine", Spec("RMSNorm", 5, elementwise_affine=False), args(normal(3, 5))),
+    single("rmsnorm-eps0.1", Spec("RMSNorm", 5, eps=0.1), args(normal(2, 3, 5, scale=0.3))),
+    single("rmsnorm-eps-default-tiny-input", Spec("RMSNorm", 4), args(normal(3, 4, scale=1e-4)),
+           note="eps=None is finfo(dtype).eps: 1.2e-7 outweighs this mean square (~1e-8) in "
+                "float32, 2.2e-16 does not in float64"),
+    single("rmsnorm-unbatched-noaffine-eps1e-3",
+           Spec("RMSNorm", [6], eps=1e-3, elementwise_affine=False), args(normal(6))),
+]
+
+# GroupNorm: G = 1 (LayerNorm-like), 1 < G < C, G = C (InstanceNorm-like), 2-D to 5-D inputs
+CASES += [
+    single("groupnorm-g2", Spec("GroupNorm", 2, 6), args(normal(3, 6, 2, 3, scale=2.0, shift=1.0))),
+    single("groupnorm-g1", Spec("GroupNorm", 1, 4), args(normal(2, 4, 3, 2))),
+    single("groupnorm-gc", Spec("GroupNorm", 4, 4), args(normal(2, 4, 5))),
+    single("groupnorm-2d-input", Spec("GroupNorm", 2, 6), args(normal(4, 6))),
+    single("groupnorm-5d-input", Spec("GroupNorm", 2, 4), args(normal(2, 4, 2, 2, 3))),
+    single("groupnorm-noaffine", Spec("GroupNorm", 2, 6, affine=False), args(normal(2, 6, 3, 3))),
+    single("groupnorm-nobias-eps0.1", Spec("GroupNorm", 3, 6, eps=0.1, bias=False),
+           args(normal(2, 6, 2, 2, scale=0.5))),
+]
+# InstanceNorm2d: defaults have no parameters and no buffers; every option and mode
+IN_OPTIONS = [
+    ("default", {}),
+    ("affine", {"affine": True}),
+    ("track", {"track_running_stats": True}),
+    ("affine-track-momentum0.3", {"affine": True, "track_running_stats": True, "momentum": 0.3}),
+    ("affine-nobias-track-momentum-none-eps1e-2",
+     {"affine": True, "bias": False, "track_running_stats": True, "momentum": None, "eps": 1e-2}),
+]
+for opt_id, kw in IN_OPTIONS:
+    for train in (True, False):
+        CASES.append(single(f"instancenorm2d-{opt_id}-{'train' if train else 'eval'}",
+                            Spec("InstanceNorm2d", 3, **kw),
+                            args(normal(4, 3, 3, 2, scale=2.0, shift=1.0)), train=train))
+CASES += [
+    single("instancenorm2d-unbatched-affine-track", Spec("InstanceNorm2d", 3, affine=True,
+                                                         track_running_stats=True),
+           args(normal(3, 2, 4))),
+    single("instancenorm2d-unbatched-affine-track-eval", Spec("InstanceNorm2d", 3, affine=True,
+                                                              track_running_stats=True),
+           args(normal(3, 2, 4)), train=False),
+]
+
 
 # --- Embedding / EmbeddingBag ------------------------------------------------------------------
 def repeated(*shape, n: int, hits=(2, 0)):
