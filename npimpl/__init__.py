@@ -6,6 +6,7 @@ runs each one in lockstep with its torch twin. This package never imports torch.
 from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .smooth import GELU
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d
@@ -13,17 +14,24 @@ from .norm import LayerNorm, RMSNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .groupnorm import GroupNorm, InstanceNorm2d
 from .embedding import Embedding, EmbeddingBag
+from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose2d
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from . import optim
 
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Identity", "Linear",
     "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
+    "GELU",
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout2d",
     "LayerNorm", "RMSNorm",
     "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
     "Embedding", "EmbeddingBag",
+    "Conv1d", "Conv2d", "ConvTranspose2d",
+    "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "optim",
 ]
