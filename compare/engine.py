@@ -27,6 +27,11 @@ from reference import to_numpy, to_torch
 
 from .metrics import Metric, Tolerance, deviation, tolerance_for
 
+# The cases are tiny: torch's intra-op threads only cost time here, and on a loaded 2-core
+# machine a parallel kernel such as batch_norm waits ~60 ms per call at its OpenMP barrier
+# (0.2 ms single-threaded). One thread also makes torch's reductions order-stable.
+torch.set_num_threads(1)
+
 
 # --- case descriptions ----------------------------------------------------------------
 @dataclass

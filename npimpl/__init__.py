@@ -13,8 +13,10 @@ from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, Smoo
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
-from .dropout import Dropout
-from .norm import LayerNorm
+from .dropout import Dropout, Dropout2d
+from .norm import LayerNorm, RMSNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .groupnorm import GroupNorm, InstanceNorm2d
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
@@ -33,8 +35,9 @@ __all__ = [
     "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
-    "Dropout",
-    "LayerNorm",
+    "Dropout", "Dropout2d",
+    "LayerNorm", "RMSNorm",
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
