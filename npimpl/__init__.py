@@ -11,6 +11,8 @@ from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
+from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
+from .attention import MultiheadAttention
 from . import optim
 
 __all__ = [
@@ -21,5 +23,6 @@ __all__ = [
     "Flatten", "Unflatten",
     "Dropout",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
+    "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "optim",
 ]
