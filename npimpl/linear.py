@@ -24,7 +24,7 @@ class LinearCache(NamedTuple):
 def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
     """``y = x W^T + b`` for ``x`` of shape ``(*, in)``; returns ``(y, cache)``."""
     *lead, n_in = x.shape
-    x2 = x.reshape(-1, n_in)                      # (M, in)
+    x2 = x.reshape(math.prod(lead), n_in)         # (M, in); prod(()) = 1 for a 1-D input
     y = x2 @ w.T                                  # (M, out)
     if b is not None:
         y += b
