@@ -18,6 +18,7 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer
 from . import optim
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
+    "TransformerEncoderLayer",
     "optim",
 ]

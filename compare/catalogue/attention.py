@@ -151,3 +151,51 @@ CASES += [
     sdpa("gqa-causal-scale", ((2, 6, 13, 4), (2, 2, 7, 4), (2, 2, 7, 5)), enable_gqa=True,
          is_causal=True, scale=0.7),
 ]
+
+
+# --- TransformerEncoderLayer ----------------------------------------------------------------
+def tel_inputs(L=13, N=1, batch_first=False, kpm=False, mask=None, heads=HEADS, **kw):
+    def gen(rng, dt):
+        shape = (L, E) if N is None else ((N, L, E) if batch_first else (L, N, E))
+        kwargs = dict(kw)
+        if kpm:
+            kwargs["src_key_padding_mask"] = bool_mask(rng, (L,) if N is None else (N, L))
+        if mask == "causal":
+            kwargs["src_mask"] = np.triu(np.ones((L, L), bool), 1)
+        elif mask == "float":
+            kwargs["src_mask"] = rng.standard_normal((L, L)).astype(dt)
+        elif mask == "bool":
+            kwargs["src_mask"] = bool_mask(rng, (L, L))
+        return Inputs((rng.standard_normal(shape).astype(dt),), kwargs)
+    return gen
+
+
+def tel(name, eval_mode=False, dropout=0.0, **kw):
+    spec_kw = {k: kw.pop(k) for k in ("activation", "batch_first", "norm_first", "bias",
+                                      "layer_norm_eps") if k in kw}
+    spec = Spec("TransformerEncoderLayer", E, HEADS, dim_feedforward=16, dropout=dropout,
+                **spec_kw)
+    return Case(f"encoderlayer-{name}", "TransformerEncoderLayer", "attention",
+                pair(spec, eval_mode),
+                tel_inputs(batch_first=spec_kw.get("batch_first", False), **kw))
+
+
+CASES += [
+    tel("base"),
+    tel("len1", L=1),
+    tel("gelu", activation="gelu"),
+    tel("norm-first", norm_first=True),
+    tel("batch-first", batch_first=True),
+    tel("unbatched", N=None),
+    tel("nobias", bias=False),
+    tel("eps1e-3", layer_norm_eps=1e-3),
+    tel("kpm", kpm=True),
+    tel("mask-float", mask="float"),
+    tel("causal", mask="causal", is_causal=True),
+    tel("dropout", dropout=0.2),
+    tel("dropout-eval", dropout=0.2, eval_mode=True),
+    tel("all-options", dropout=0.2, activation="gelu", norm_first=True, batch_first=True,
+        N=3, kpm=True, mask="bool"),
+    tel("all-options-postnorm", dropout=0.3, bias=False, N=3, kpm=True, mask="causal",
+        is_causal=True),
+]
