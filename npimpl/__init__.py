@@ -24,6 +24,9 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
+from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer
 from . import optim
 
 __all__ = [
@@ -42,5 +45,7 @@ __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
+    "TransformerEncoderLayer",
     "optim",
 ]
