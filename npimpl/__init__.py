@@ -10,6 +10,7 @@ from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from . import optim
+from . import utils
 
 __all__ = [
     "Module", "Parameter", "Sequential",
@@ -18,5 +19,5 @@ __all__ = [
     "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "Flatten", "Unflatten",
     "Dropout",
-    "optim",
+    "optim", "utils",
 ]
