@@ -28,6 +28,7 @@ from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
 from . import optim
+from . import utils
 
 __all__ = [
     "Module", "Parameter", "Sequential",
@@ -48,4 +49,6 @@ __all__ = [
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim",
+    "Dropout",
+    "optim", "utils",
 ]
