@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 from reference import to_numpy, to_torch
 
 from . import recipes
+from .io import save_figure, write_csv
 from .metrics import Tolerance, deviation, tolerance_for
 
 MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt")
@@ -129,33 +129,18 @@ def _bar(total: int, desc: str, enabled: bool):
 
 
 # --- writing -------------------------------------------------------------------------------
-def _atomic(path: str, write) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace``: a reader never
-    sees half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write(runs: list[TrainRun], out_dir: str) -> tuple[str, str]:
     """Write ``train-<model>.csv`` and ``train-<model>.png`` for runs of one model."""
     model = runs[0].model
     csv = os.path.join(out_dir, f"train-{model}.csv")
     png = os.path.join(out_dir, f"train-{model}.png")
-    df = pd.DataFrame([r for run in runs for r in run.rows])
-    _atomic(csv, lambda p: df.to_csv(p, index=False))
-    _atomic(png, lambda p: _plot(runs, p))
+    write_csv(csv, pd.DataFrame([r for run in runs for r in run.rows]))
+    _plot(runs, png)
     return csv, png
 
 
 def _plot(runs: list[TrainRun], path: str) -> None:
+    """Loss on both sides per dtype (left); the largest parameter deviation, log axis (right)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -173,7 +158,7 @@ def _plot(runs: list[TrainRun], path: str) -> None:
     ax_l.legend()
     ax_d.legend()
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=110)
+    save_figure(path, fig)
     plt.close(fig)
 
 
