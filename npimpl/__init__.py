@@ -12,6 +12,10 @@ from .shape import Flatten, Unflatten
 from .dropout import Dropout
 from .norm import LayerNorm
 from .embedding import Embedding, EmbeddingBag
+from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose2d
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from . import optim
 
 __all__ = [
@@ -24,5 +28,7 @@ __all__ = [
     "Dropout",
     "LayerNorm",
     "Embedding", "EmbeddingBag",
+    "Conv1d", "Conv2d", "ConvTranspose2d",
+    "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "optim",
 ]

@@ -1,0 +1,146 @@
+"""Sliding windows: the one piece of machinery every convolution and pooling layer shares.
+
+A 1-D or 2-D convolution is, after a zero-copy strided *view* of the input
+(``windows``), one batched matrix product. Its input gradient is again a
+convolution (of the upstream gradient, dilated by the stride, with the
+flipped, transposed kernel: ``conv_transpose``), and its weight gradient is a
+matrix product with the columns the forward already built. Nothing here loops
+over batch, channels or output pixels in Python.
+
+Layout: inputs are ``(N, C, *S)`` with one or two spatial dims ``S``; the
+weight is torch's ``(C_out, C_in / groups, *K)``.
+"""
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def out_size(size: int, k: int, stride: int, dilation: int) -> int:
+    """Number of windows of extent ``dilation*(k-1)+1`` that fit in ``size`` at ``stride``."""
+    return (size - dilation * (k - 1) - 1) // stride + 1
+
+
+def windows(x: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """A read-only strided view ``(N, C, *O, *K)`` of every window of ``x`` ``(N, C, *S)``.
+
+    ``view[n, c, o.., k..] = x[n, c, o*stride + k*dilation ..]``; no data is copied
+    (``sliding_window_view`` has no stride or dilation, so this is ``as_strided``).
+    """
+    sp = x.shape[2:]
+    outs = tuple(out_size(s, k, st, d) for s, k, st, d in zip(sp, kernel, stride, dilation))
+    st_sp = x.strides[2:]
+    shape = x.shape[:2] + outs + tuple(kernel)
+    strides = (x.strides[:2] + tuple(s * st for s, st in zip(st_sp, stride))
+               + tuple(s * d for s, d in zip(st_sp, dilation)))
+    return as_strided(x, shape, strides, writeable=False)
+
+
+def im2col(x: np.ndarray, kernel, stride, dilation, groups: int) -> np.ndarray:
+    """Copy the windows of ``x`` into columns ``(N, G, C/G * prod(K), prod(O))``.
+
+    The order ``(c, k..)`` of a column matches a row of the weight ``(C_out, C/G, *K)``
+    flattened, and the pixel axis is last so that ``W @ cols`` lands directly in
+    ``(N, C_out, *O)`` (NCHW) without a transpose.
+    """
+    n, c = x.shape[:2]
+    v = windows(x, kernel, stride, dilation)                  # (N, C, *O, *K)
+    d = len(kernel)
+    perm = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
+    cols = np.ascontiguousarray(v.transpose(perm))            # (N, C, *K, *O): one copy
+    return cols.reshape(n, groups, (c // groups) * prod(kernel), -1), v.shape[2:2 + d]
+
+
+def conv_valid(x: np.ndarray, w: np.ndarray, stride, dilation, groups: int):
+    """Unpadded ("valid") convolution: ``y[n, o, p] = sum_{c,k} w[o, c, k] x[n, c, p*s + k*d]``.
+
+    Returns ``(y, cols)``; ``cols`` ``(N, G, C/G * prod(K), prod(O))`` is what the weight
+    gradient needs. One ``matmul`` (batched over N and groups) does all the arithmetic.
+    """
+    n = x.shape[0]
+    c_out = w.shape[0]
+    kernel = w.shape[2:]
+    cols, outs = im2col(x, kernel, stride, dilation, groups)
+    wg = w.reshape(groups, c_out // groups, -1)                # (G, C_out/G, C/G*prod(K))
+    y = np.matmul(wg, cols)                                    # (N, G, C_out/G, prod(O))
+    return y.reshape(n, c_out, *outs), cols
+
+
+def conv_weight_grad(dy: np.ndarray, cols: np.ndarray, w_shape) -> np.ndarray:
+    """``dW[o, c, k] = sum_{n,p} dy[n, o, p] cols[n, c k, p]``: a matmul with the cached columns."""
+    n, groups = cols.shape[:2]
+    dyg = dy.reshape(n, groups, w_shape[0] // groups, -1)      # (N, G, C_out/G, P)
+    dw = np.matmul(dyg, cols.transpose(0, 1, 3, 2))            # (N, G, C_out/G, C/G*prod(K))
+    return dw.sum(axis=0).reshape(w_shape)
+
+
+def pad_or_crop(x: np.ndarray, pads) -> np.ndarray:
+    """Zero-pad the spatial dims of ``x`` by ``pads = [(lo, hi), ...]``; negative entries crop."""
+    if all(lo == 0 and hi == 0 for lo, hi in pads):
+        return x
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pads, x.shape[2:]))
+    x = x[(slice(None), slice(None)) + crop]
+    grow = [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    return np.pad(x, grow) if any(g != (0, 0) for g in grow) else x
+
+
+def dilate(x: np.ndarray, stride) -> np.ndarray:
+    """Insert ``stride - 1`` zeros between the spatial elements of ``x`` (identity for stride 1)."""
+    if all(s == 1 for s in stride):
+        return x
+    shape = x.shape[:2] + tuple((s - 1) * st + 1 for s, st in zip(x.shape[2:], stride))
+    out = np.zeros(shape, x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(None, None, st) for st in stride)] = x
+    return out
+
+
+def conv_transpose(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, pads):
+    """The adjoint of :func:`conv_valid` in ``x``: ``dx[n, c, i] = sum_{o,k: p*s+k*d=i} w[o,c,k] dy[n,o,p]``.
+
+    It is itself a valid convolution: dilate ``dy`` by the stride, pad it by
+    ``d*(k-1)`` on each side (``pads`` adjusts that: negative crops, which is how the
+    forward's padding is removed), and convolve (stride 1, same dilation) with the kernel
+    flipped in space and transposed ``(C_out, C/G) -> (C/G, C_out)`` within each group.
+    ``pads[i] = (lo, hi)`` are the extra pads beyond ``d*(k-1)``.
+
+    Returns ``(dx, cols)``, cols being those of the convolution of the dilated ``dy``.
+    """
+    c_out, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    wt = w.reshape(groups, c_out // groups, cg, *kernel).swapaxes(1, 2)   # (G, C/G, C_out/G, *K)
+    wt = np.flip(wt, axis=tuple(range(3, 3 + nd))).reshape(groups * cg, c_out // groups, *kernel)
+    full = [(d * (k - 1) + lo, d * (k - 1) + hi)
+            for k, d, (lo, hi) in zip(kernel, dilation, pads)]
+    z = pad_or_crop(dilate(dy, stride), full)
+    return conv_valid(z, np.ascontiguousarray(wt), (1,) * nd, dilation, groups)
+
+
+# --- padding modes -----------------------------------------------------------------------------
+_NP_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(x: np.ndarray, pads, mode: str) -> np.ndarray:
+    """Pad the spatial dims by ``pads = [(lo, hi), ...]`` in one of torch's padding modes."""
+    if all(p == (0, 0) for p in pads):
+        return x
+    return np.pad(x, [(0, 0), (0, 0)] + list(pads), mode=_NP_MODES[mode])
+
+
+def unpad_grad(g: np.ndarray, pads, mode: str, sizes) -> np.ndarray:
+    """The gradient of :func:`pad`: each padded position sends its gradient to its source.
+
+    For zeros the pad is cut off; for reflect / replicate / circular every output
+    position ``i`` of an axis copied input ``src[i]`` (found by padding ``arange``), so the
+    gradient is ``g`` times the 0/1 matrix ``P[i, src[i]]``, one axis at a time.
+    """
+    if mode == "zeros" or all(p == (0, 0) for p in pads):
+        return pad_or_crop(g, [(-lo, -hi) for lo, hi in pads])
+    for ax, ((lo, hi), size) in enumerate(zip(pads, sizes), start=2):
+        src = np.pad(np.arange(size), (lo, hi), mode=_NP_MODES[mode])
+        p = np.zeros((src.size, size), g.dtype)
+        p[np.arange(src.size), src] = 1                         # (S_padded, S)
+        g = np.moveaxis(np.tensordot(g, p, axes=([ax], [0])), -1, ax)
+    return np.ascontiguousarray(g)
