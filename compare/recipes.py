@@ -178,7 +178,10 @@ def digits_mlp(epochs: int = 2, max_steps: int | None = None, **_) -> Recipe:
         "digits-mlp", model=digits_mlp_pair, loss=cross_entropy,
         optimizer=lambda m, t: optimizer_pair("SGD", m, t, lr=0.1, momentum=0.9),
         batches=digits_batches(epochs, max_steps=max_steps), evaluate=digits_test,
-        f32=Tolerance(1e-5, 1e-5, "digits-mlp-float32", "to be measured"),
+        f32=Tolerance(1.3e-6, 1e-5, "digits-mlp-float32",
+                      "assert_close's float32 defaults hold for the whole run: measured worst "
+                      "parameter deviation 3.0e-7 after 90 steps (tol ratio 0.03), growing "
+                      "from 7e-9 at step 0"),
         note="64-64-10 MLP, SGD lr 0.1 momentum 0.9, batches of 32, 2 epochs")
 
 

@@ -147,11 +147,15 @@ def _plot(runs: list[TrainRun], path: str) -> None:
     fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
     for run in runs:
         steps = [r["step"] for r in run.rows]
-        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}")
+        acc = ("" if run.test_acc_numpy is None else
+               f", test acc {run.test_acc_numpy:.3f} / {run.test_acc_torch:.3f}")
+        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}{acc}")
         ax_l.plot(steps, [r["loss_torch"] for r in run.rows], ls="--",
                   label=f"torch {run.dtype}")
         dev = [max(r["max_param_abs_dev"], 1e-300) for r in run.rows]
-        ax_d.semilogy(steps, dev, label=f"{run.dtype} (allowance {run.tolerance.name})")
+        line, = ax_d.semilogy(steps, dev, label=f"{run.dtype}")
+        ax_d.axhline(run.tolerance.atol, ls=":", color=line.get_color(),
+                     label=f"atol of {run.tolerance.name}")
     ax_l.set(title=f"{runs[0].model}: training loss", xlabel="step", ylabel="loss")
     ax_d.set(title="largest |NumPy - torch| over all parameters", xlabel="step",
              ylabel="max abs deviation")
