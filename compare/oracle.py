@@ -67,6 +67,24 @@ EXCLUDED = {
     "relu-kink": "every third input is exactly 0, the ReLU kink: the derivative there is "
                  "torch's convention (0), not a limit a finite difference can find",
 }
+# Embedding's padding_idx and scale_grad_by_freq change the gradient *by definition* (the
+# padding row gets 0 although the output reads it; a repeated row's gradient is divided by
+# its count), so there the gradient is deliberately not the derivative of the forward.
+_NOT_A_DERIVATIVE = ("torch's Embedding defines this gradient to differ from the derivative: "
+                     "{what}")
+EXCLUDED.update({
+    "embedding-padding": _NOT_A_DERIVATIVE.format(what="the padding row gets zero gradient"),
+    "embedding-padding-negative": _NOT_A_DERIVATIVE.format(
+        what="the padding row (padding_idx=-7) gets zero gradient"),
+    "embedding-freq": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+    "embedding-all": _NOT_A_DERIVATIVE.format(
+        what="padding row zeroed and scale_grad_by_freq, with max_norm"),
+    "embeddingbag-mean-freq-padding": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+    "embeddingbag-sum-freq-psw-maxnorm": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+})
 
 
 def _rebuild(obj, it):
