@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 import npimpl
-from npimpl.softmax import _SoftmaxBase
 
 
 # --- the article's bugs ------------------------------------------------------------------
@@ -38,26 +37,51 @@ class ArticleSoftmax(npimpl.Softmax):
 
 class ClassAveragedNLLLoss(npimpl.NLLLoss):
     """The article's separate cross-entropy: ``mean(-onehot * log p)`` over the whole
-    ``(N, C)`` array, i.e. the batch mean divided once more by the number of classes."""
+    ``(N, C)`` array, i.e. the batch mean divided once more by the number of classes
+    (forward and backward consistently)."""
 
-    def _reduce(self, per_sample, wt, target_shape, dtype):
-        out = super()._reduce(per_sample, wt, target_shape, dtype)
-        n_classes = self._saved()[2][1]
-        return np.asarray(out / n_classes) if self.reduction == "mean" else out   # BUG: / C
-
-    def _coef(self, grad_output, wt, target_shape, dtype):
-        coef = super()._coef(grad_output, wt, target_shape, dtype)
-        return coef / self._saved()[2][1] if self.reduction == "mean" else coef
+    def forward(self, input, target):
+        out = super().forward(input, target)
+        if self.reduction != "mean":
+            return out
+        c = self._saved()
+        n_classes = c.T.shape[1]
+        self._cache = c._replace(r=c.r / n_classes)
+        return np.asarray(out / n_classes)             # BUG: averages over C as well
 
 
 class NoMeanCrossEntropyLoss(npimpl.CrossEntropyLoss):
     """The fused gradient ``p - y`` without the ``1/N`` of the mean (the forward is right)."""
 
-    def _coef(self, grad_output, wt, target_shape, dtype):
-        if self.reduction == "mean":
-            g = self._grad_out(grad_output, (), dtype)
-            return g * wt                      # BUG: should be g * wt / wt.sum()
-        return super()._coef(grad_output, wt, target_shape, dtype)
+    def backward(self, grad_output=None):
+        c = self._saved()
+        if self.reduction == "mean":                   # BUG: r_n = 1, not 1 / sum w[t_n]
+            self._cache = c._replace(r=(c.r != 0).astype(c.r.dtype))
+        try:
+            return super().backward(grad_output)
+        finally:
+            self._cache = c
+
+
+class SmoothingCountsIgnoredCrossEntropyLoss(npimpl.CrossEntropyLoss):
+    """Label smoothing whose uniform term also counts the ignored targets: torch masks the
+    smoothing term ``eps/C * sum_c w_c (-logp_c)`` at rows whose target is ignore_index."""
+
+    def _indices(self, x, target, logp, w, eps):
+        loss, T, r, loss_shape = super()._indices(x, target, logp, w, 0.0)
+        if eps == 0:
+            return loss, T, r, loss_shape
+        t, valid, _ = self._index_rows(x, target)
+        C = logp.shape[1]
+        denom = np.where(valid, w[t], 0).sum()
+        smooth = -(logp * w).sum(axis=1)                # BUG: not masked at ignored rows
+        sm = self._reduce_rows(smooth, denom, loss_shape, x.dtype)
+        loss = np.asarray((1 - eps) * loss + sm * (eps / C), dtype=x.dtype)
+        T = ((1 - eps) * T + (eps / C) * w[None, :]).astype(x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (np.full(len(t), 1 / denom) if self.reduction == "mean"
+                 else np.ones(len(t))).astype(x.dtype)
+        return loss, T, r, loss_shape
 
 
 # --- optimizers ----------------------------------------------------------------------------
@@ -103,26 +127,15 @@ class KerasMomentumSGD(npimpl.optim.SGD):
 class KinkOneReLU(npimpl.ReLU):
     """ReLU with slope 1 at exactly 0 (``x >= 0``); torch's ``threshold_backward`` gives 0."""
 
-    def forward(self, input):
-        self._x_seen = self._x(input).copy()
-        return super().forward(input)
-
-    def backward(self, grad_output):
-        y = self._saved()
-        return self._g(grad_output, y) * (self._x_seen >= 0)      # BUG: y > 0
+    def _df(self, x, y):
+        return x >= 0                                  # BUG: x > 0
 
 
 class SigmoidOfInput(npimpl.Sigmoid):
     """Sigmoid backward evaluated at the input: ``dy * x (1 - x)`` where ``y (1 - y)`` belongs."""
 
-    def forward(self, input):
-        self._x_seen = self._x(input)
-        return super().forward(input)
-
-    def backward(self, grad_output):
-        x = self._x_seen
-        self._saved()
-        return self._g(grad_output, x) * x * (1 - x)   # BUG: the derivative is y (1 - y)
+    def _df(self, x, y):
+        return x * (1 - x)                             # BUG: the derivative is y (1 - y)
 
 
 class LogSoftmaxNoSum(npimpl.LogSoftmax):
@@ -137,15 +150,11 @@ class MeanOverN(npimpl.NLLLoss):
     """NLL whose 'mean' divides by N, not by ``sum_n w[t_n]`` (which leaves out ignored
     targets and counts class weights) as torch does."""
 
-    def _reduce(self, per_sample, wt, target_shape, dtype):
-        if self.reduction == "mean":
-            return np.asarray(per_sample.sum() / len(wt), dtype=dtype)   # BUG: / wt.sum()
-        return super()._reduce(per_sample, wt, target_shape, dtype)
+    def _reduce_rows(self, per_row, denom, loss_shape, dtype):
+        return super()._reduce_rows(per_row, per_row.size, loss_shape, dtype)   # BUG: / N
 
-    def _coef(self, grad_output, wt, target_shape, dtype):
-        if self.reduction == "mean":
-            return self._grad_out(grad_output, (), dtype) * wt / len(wt)
-        return super()._coef(grad_output, wt, target_shape, dtype)
+    def _row_factor(self, valid, denom, dtype):
+        return super()._row_factor(valid, valid.size, dtype)
 
 
 class MSEWithoutTwo(npimpl.MSELoss):
@@ -273,3 +282,69 @@ class PaddingGradEmbedding(npimpl.Embedding):
             return super().backward(grad_output)
         finally:
             self.padding_idx = pad
+
+
+# --- batch norm, pooling, optimizers landed later -------------------------------------------
+class BiasedRunningVarBatchNorm1d(npimpl.BatchNorm1d):
+    """BatchNorm storing the *biased* batch variance (÷ n) in running_var; torch stores the
+    unbiased one (÷ n - 1) although it normalises the batch with the biased one (cs231n's
+    layers.py has this bug)."""
+
+    def forward(self, input):
+        old = None if self.running_var is None else self.running_var.copy()
+        y = super().forward(input)
+        if self.training and old is not None:
+            n = input.size // input.shape[1]
+            m = (self.momentum if self.momentum is not None
+                 else 1.0 / float(self.num_batches_tracked))
+            unbiased_part = self.running_var - (1 - m) * old          # = m * unbiased var
+            self.running_var[...] = (1 - m) * old + unbiased_part * (n - 1) / n   # BUG: ÷ n
+        return y
+
+
+class TiedMaxPool2d(npimpl.MaxPool2d):
+    """Max-pool backward that sends the gradient to *every* element equal to the window's
+    maximum (``dy * (x == max)``); torch sends it to one (the first in row-major order)."""
+
+    def forward(self, input):
+        self._x_seen, _ = self._batched(input)
+        return super().forward(input)
+
+    def backward(self, grad_output, grad_indices=None):
+        from npimpl import _pool as P
+        c = self._saved()
+        dy = self._grad_output(grad_output, c)
+        win = P.gather(self._x_seen, c.axes, -np.inf)               # (N, C, Oh, Ow, Kh, Kw)
+        top = win.max(axis=(-2, -1), keepdims=True)
+        g = np.where(win == top, dy[..., None, None], 0)              # BUG: every tied maximum
+        dx = P.scatter_windows(g.astype(dy.dtype), c.axes, c.in_shape)
+        return dx[0] if c.unbatched else dx
+
+
+class NoBiasCorrectionAdam(npimpl.optim.Adam):
+    """Adam without the bias corrections ``1 - beta^t``: the first steps are ~10x too small
+    (m starts at 0 and needs ~1/(1 - beta1) steps to warm up)."""
+
+    def _update(self, p, grad, group) -> None:
+        from npimpl.optim.optimizer import lerp_, step_counter
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = step_counter()
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        state["step"] += 1
+        lerp_(m, grad, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        p.data += -lr * m / (np.sqrt(v) + eps)      # BUG: no / (1 - beta1^t), * sqrt(1 - beta2^t)
+
+
+class L2AdamW(npimpl.optim.AdamW):
+    """AdamW whose weight decay is added to the gradient (Adam's L2), so it passes through
+    the moments and is normalised away; torch's AdamW shrinks p directly."""
+
+    def _update(self, p, grad, group) -> None:
+        super()._update(p, grad, {**group, "decoupled_weight_decay": False})   # BUG
