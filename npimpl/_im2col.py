@@ -121,7 +121,8 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
     n, c_out = dy.shape[:2]
     cg, kernel, outs = w.shape[1], w.shape[2:], dy.shape[2:]
     wg = w.reshape(groups, c_out // groups, -1)                   # (G, C_out/G, C/G*prod(K))
-    dcols = np.matmul(wg.transpose(0, 2, 1), dy.reshape(n, groups, c_out // groups, -1))
+    p = prod(outs)                                 # not -1: NumPy cannot infer it when N = 0
+    dcols = np.matmul(wg.transpose(0, 2, 1), dy.reshape(n, groups, c_out // groups, p))
     dcols = dcols.reshape(n, groups * cg, *kernel, *outs)         # (N, C, *K, *O)
     sizes = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(outs, stride, dilation, kernel))
     dx = np.zeros((n, groups * cg) + sizes, dy.dtype)             # (N, C, *S)
