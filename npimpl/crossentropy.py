@@ -25,7 +25,8 @@ def class_axis_last(x: np.ndarray, owner: str) -> np.ndarray:
                          f"0-D array")
     if x.ndim == 1:
         return x[None, :]
-    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    m = x.size // x.shape[1] if x.shape[1] else int(np.prod((x.shape[0],) + x.shape[2:]))
+    return np.moveaxis(x, 1, -1).reshape(m, x.shape[1])        # not -1: C = 0 has no -1
 
 
 def class_axis_restore(dxm: np.ndarray, shape: tuple) -> np.ndarray:
