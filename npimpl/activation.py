@@ -94,7 +94,7 @@ class ReLU(Pointwise):
         return np.maximum(x, 0)
 
     def _df(self, x, y):
-        return y > 0
+        return ~(y <= 0)              # not y > 0: at NaN torch's threshold_backward passes dy
 
 
 class LeakyReLU(Pointwise):
