@@ -151,7 +151,8 @@ class L1Loss(_Loss):
 
     def backward(self, grad_output=None):
         d = self._saved().d
-        return (np.sign(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
+        sgn = np.where(np.isnan(d), 0, np.sign(d))   # torch's sgn(NaN) here is 0, not NaN
+        return (sgn * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
 
 
 class SmoothL1Loss(_Loss):
