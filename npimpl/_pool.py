@@ -78,7 +78,8 @@ def max_pool(x: np.ndarray, axes):
     n, c = x.shape[:2]
     win = gather(x, axes, -np.inf)
     outs = tuple(a.pos.shape[0] for a in axes)
-    flat = win.reshape(n, c, *outs, -1)                                  # (N, C, *O, prod(K))
+    k_size = int(np.prod(win.shape[2 + len(outs):]))                   # not -1: N may be 0
+    flat = win.reshape(n, c, *outs, k_size)                              # (N, C, *O, prod(K))
     k = torch_argmax(flat)                                               # (N, C, *O)
     y = np.take_along_axis(flat, k[..., None], axis=-1)[..., 0]
     ks = np.unravel_index(k, tuple(a.pos.shape[1] for a in axes))
