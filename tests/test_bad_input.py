@@ -34,10 +34,8 @@ def test_matrix_counts_add_up():
 class BroadcastingMSELoss(npimpl.MSELoss):
     """MSELoss without its shape check: a (3, 4) input and a (4,) target broadcast."""
 
-    def forward(self, input, target):
-        d = input - target
-        self._cache = (d, d.shape)
-        return np.asarray((d * d).mean())
+    def _target(self, target, x):
+        return target                       # the shape check left out
 
 
 class AttributeErrorLinear(npimpl.Linear):
