@@ -121,7 +121,7 @@ class MSELoss(_Loss):
 
     def backward(self, grad_output=None):
         d = self._saved().d
-        scale = 2.0 / d.size if self.reduction == "mean" else 2.0
+        scale = 2.0 / max(d.size, 1) if self.reduction == "mean" else 2.0   # empty: grad is empty
         g = self._grad_out(grad_output, d.shape if self.reduction == "none" else (), d.dtype)
         return (scale * d * g).astype(d.dtype, copy=False)
 
