@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import (NOT_LAYERS, TABLE, Entry, cells, counts, matrix,
-                              public_classes, run_variant)
+from compare.badinput import (NOT_LAYERS, OPTIMIZER_VARIANTS, TABLE, Entry, cells, counts,
+                              matrix, optimizer_matrix, optimizer_names, public_classes,
+                              run_variant)
 from reference import Spec
 
 
@@ -19,6 +20,15 @@ def test_every_public_class_is_covered():
 def test_no_cell_fails(name):
     rows = cells(name, TABLE[name])
     assert len(rows) >= 15
+    bad = [f"{r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
+           if r["outcome"].startswith("FAIL")]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("name", optimizer_names(), ids=str)
+def test_no_optimizer_cell_fails(name):
+    rows = [r for r in optimizer_matrix() if r["cls"] == f"optim.{name}"]
+    assert len(rows) == len(OPTIMIZER_VARIANTS)
     bad = [f"{r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
            if r["outcome"].startswith("FAIL")]
     assert not bad, "\n".join(bad)
