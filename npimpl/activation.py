@@ -260,6 +260,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Pointwise):
     """``y = 1 / (1 + exp(-x))``.
 
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
+
     Shape:
         any shape; output has the input's shape.
 
@@ -279,6 +282,9 @@ class Sigmoid(Pointwise):
 
 class Tanh(Pointwise):
     """``y = tanh(x)``.
+
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
 
     Shape:
         any shape; output has the input's shape.

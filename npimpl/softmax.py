@@ -95,6 +95,12 @@ class Softmax(_SoftmaxBase):
 class LogSoftmax(_SoftmaxBase):
     """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
 
+    Args:
+        dim: the axis to normalise (None: torch's deprecated implicit choice).
+
+    Shape:
+        any shape; output has the input's shape.
+
     Backward:
         dx = dy - softmax(x) * sum(dy)
 
