@@ -13,8 +13,22 @@ from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, Smoo
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
+from .norm import LayerNorm, RMSNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .groupnorm import GroupNorm, InstanceNorm2d
+from .embedding import Embedding, EmbeddingBag
+from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose2d
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
+                      MaxPool2d)
+from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer
 from . import optim
+from . import utils
 
 __all__ = [
     "Module", "Parameter", "Sequential",
@@ -25,6 +39,16 @@ __all__ = [
     "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
-    "Dropout",
+    "Dropout", "Dropout2d",
+    "LayerNorm", "RMSNorm",
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
+    "Embedding", "EmbeddingBag",
+    "Conv1d", "Conv2d", "ConvTranspose2d",
+    "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
+    "TransformerEncoderLayer",
     "optim",
+    "Dropout",
+    "optim", "utils",
 ]
