@@ -305,5 +305,5 @@ class Tanh(Pointwise):
 
 # the rest of the family, importable from here as before the split
 from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus  # noqa: E402
-from .softmax import (LogSoftmax, Softmax, Softmin, legacy_softmax_dim, log_softmax,  # noqa: E402
-                      softmax)
+from .softmax import (LogSoftmax, Softmax, Softmin, _SoftmaxBase, legacy_softmax_dim,  # noqa: E402
+                      log_softmax, softmax)
