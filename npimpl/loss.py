@@ -86,10 +86,15 @@ class _Loss(Activation):
         if self.reduction == "none":
             return self._grad_out(grad_output, shape, dtype)
         g = self._grad_out(grad_output, (), dtype)
-        return g / int(np.prod(shape)) if self.reduction == "mean" else g
+        return g / max(int(np.prod(shape)), 1) if self.reduction == "mean" else g
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
+
+
+def sgn(d: np.ndarray) -> np.ndarray:
+    """torch's sign: ``(d > 0) - (d < 0)``, so sgn(NaN) = 0 where ``np.sign`` gives NaN."""
+    return (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
 
 
 class DiffCache(NamedTuple):
@@ -120,8 +125,8 @@ class MSELoss(_Loss):
         return self._reduce(d * d)
 
     def backward(self, grad_output=None):
-        d = self._saved().d
-        scale = 2.0 / d.size if self.reduction == "mean" else 2.0
+        d = self._saved()[0]                       # the cache's d (positional: subclasses may
+        scale = 2.0 / max(d.size, 1) if self.reduction == "mean" else 2.0   # store a plain tuple)
         g = self._grad_out(grad_output, d.shape if self.reduction == "none" else (), d.dtype)
         return (scale * d * g).astype(d.dtype, copy=False)
 
@@ -141,6 +146,7 @@ class L1Loss(_Loss):
     What torch hides:
         L1Loss is ``(x - y).abs()`` differentiated by autograd, so at x == y the
         gradient is ``sgn(0) = 0``: a prediction that hits its target exactly stops.
+        torch's sgn of a NaN is 0 too, so a NaN input gets a zero gradient.
     """
 
     def forward(self, input, target):
@@ -151,7 +157,7 @@ class L1Loss(_Loss):
 
     def backward(self, grad_output=None):
         d = self._saved().d
-        return (np.sign(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
+        return (sgn(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
 
 
 class SmoothL1Loss(_Loss):
@@ -194,7 +200,7 @@ class SmoothL1Loss(_Loss):
         d = self._saved().d
         g = self._dloss(grad_output, d.shape, d.dtype)
         if self.beta == 0:
-            return (np.sign(d) * g).astype(d.dtype)
+            return (sgn(d) * g).astype(d.dtype)
         b = self.beta
         return np.where(d < -b, -g, np.where(d > b, g, d * g / b)).astype(d.dtype)
 

@@ -191,3 +191,26 @@ def test_bad_options():
         npimpl.Hardtanh(1.0, 1.0)
     with pytest.raises(ValueError, match="CELU: alpha must not be 0"):
         npimpl.CELU(0.0)
+
+
+def test_relu_passes_the_gradient_through_a_nan_like_torch():
+    # threshold_backward tests `y <= 0`, false for NaN, in its SIMD and its scalar loop alike
+    x = np.tile([np.nan, -1.0, 2.0, 0.0], 5)
+    (y, dx), (ty, tdx) = run_both(npimpl.ReLU(), torch.nn.ReLU(), x)
+    np.testing.assert_array_equal(dx, tdx)
+    np.testing.assert_array_equal(dx[:4], [1.0, 0.0, 1.0, 0.0])
+
+
+def test_hardtanh_gives_zero_gradient_at_nan_like_torchs_simd_loop():
+    x = np.full(16, np.nan)                                    # 16: no scalar tail in torch
+    (_, dx), (_, tdx) = run_both(npimpl.Hardtanh(), torch.nn.Hardtanh(), x)
+    np.testing.assert_array_equal(dx, tdx)
+    np.testing.assert_array_equal(dx, np.zeros(16))
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax", "Softmin"])
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3)], ids=["empty-dim", "empty-batch"])
+def test_softmax_family_accepts_empty_arrays_like_torch(name, shape):
+    x = np.zeros(shape)
+    (y, dx), (ty, tdx) = run_both(getattr(npimpl, name)(dim=1), getattr(torch.nn, name)(dim=1), x)
+    assert y.shape == ty.shape == dx.shape == tdx.shape == shape

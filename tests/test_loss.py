@@ -277,3 +277,31 @@ def test_other_bad_options_and_shapes():
     m(np.zeros((2, 3)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"MSELoss: grad_output must have the loss's shape \(2, 3\)"):
         m.backward(np.ones(3))
+
+
+def test_l1_gradient_at_a_nan_is_zero_like_torchs_sgn():
+    x = np.array([np.nan, 1.0, -1.0])
+    (loss, dx), (tl, tdx) = both(npimpl.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"),
+                                 x, np.zeros(3))
+    assert np.isnan(loss) and np.isnan(tl)
+    np.testing.assert_array_equal(dx, tdx)
+    np.testing.assert_array_equal(dx, [0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("crit", ["NLLLoss", "CrossEntropyLoss"])
+def test_zero_classes_is_an_index_error_like_torch(crit):
+    with pytest.raises(IndexError):
+        getattr(torch.nn, crit)()(torch.zeros(2, 0), torch.zeros(2, dtype=torch.long))
+    with pytest.raises(IndexError, match=rf"{crit}: target 0 is out of bounds.*\[0, 0\)"):
+        getattr(npimpl, crit)()(np.zeros((2, 0)), np.zeros(2, dtype=np.int64))
+
+
+@pytest.mark.parametrize("kw,target", [({}, np.zeros(0, dtype=np.int64)),
+                                       (dict(label_smoothing=0.1), np.zeros(0, dtype=np.int64)),
+                                       ({}, np.zeros((0, 3)))],
+                         ids=["indices", "smoothing", "probabilities"])
+def test_cross_entropy_of_an_empty_batch_is_nan_like_torch(kw, target):
+    (loss, dx), (tl, tdx) = both(npimpl.CrossEntropyLoss(**kw), torch.nn.CrossEntropyLoss(**kw),
+                                 np.zeros((0, 3)), target)
+    assert np.isnan(loss) and np.isnan(tl)
+    assert dx.shape == tdx.shape == (0, 3)
