@@ -2,13 +2,13 @@
 
 Each loss returns a 0-d array (``reduction='mean'|'sum'``) or an array of the
 per-element losses (``'none'``), in the input's dtype. This file holds the base
-class and the element-wise regression losses; the classification losses live in
-``crossentropy.py`` (NLLLoss, CrossEntropyLoss) and ``bce.py`` (BCELoss,
-BCEWithLogitsLoss), re-exported here.
+class, the element-wise regression losses and MarginRankingLoss; the others live
+in ``crossentropy.py`` (NLLLoss, CrossEntropyLoss), ``bce.py`` (BCELoss,
+BCEWithLogitsLoss) and ``distribution.py`` (KLDivLoss, GaussianNLLLoss), all
+re-exported here.
 """
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -244,72 +244,6 @@ class HuberLoss(_Loss):
         return np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)).astype(d.dtype)
 
 
-class KLCache(NamedTuple):
-    coef: np.ndarray     # d l_i / d x_i = -target (or -exp(target) for log_target)
-    n_batch: int         # the divisor of 'batchmean'
-
-
-class KLDivLoss(_Loss):
-    """``l_i = y_i (log y_i - x_i)``, x the *log*-probabilities, y the target probabilities.
-
-    Args:
-        reduction: 'none' | 'batchmean' (the sum ÷ the batch size, the true KL divergence
-            per sample) | 'sum' | 'mean' (÷ every element: torch's default, and a warning).
-        log_target: the target is given as log-probabilities: ``l_i = exp(y_i) (y_i - x_i)``.
-
-    Shape:
-        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
-
-    Backward:
-        dx = -y * dl   (log_target: -exp(y) * dl); ÷ N for 'batchmean', ÷ numel for 'mean'.
-
-    What torch hides:
-        the default reduction 'mean' averages over classes too, so it is not the KL
-        divergence (torch warns; 'batchmean' is). ``y log y`` is torch's ``xlogy``:
-        0 where y = 0, NaN where y < 0 (no error). The input is *not* log-softmaxed
-        for you, and 'batchmean' divides by ``input.size(0)`` even for an unbatched
-        1-D input.
-    """
-
-    reductions = ("none", "batchmean", "sum", "mean")
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 log_target: bool = False, dtype=None):
-        super().__init__(size_average, reduce, reduction, dtype)
-        self.log_target = log_target
-
-    def forward(self, input, target):
-        x = self._x(input)
-        y = self._target(target, x)
-        if self.log_target:
-            ey = np.exp(y)
-            loss, coef = ey * (y - x), -ey
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ylogy = np.where(y == 0, 0, y * np.log(y)).astype(x.dtype)
-            loss, coef = ylogy - y * x, -y
-        n = x.shape[0] if x.ndim else 1
-        self._cache = KLCache(coef, n)
-        if self.reduction == "mean":
-            warnings.warn("KLDivLoss: reduction 'mean' divides the total loss by both the batch "
-                          "size and the support size; 'batchmean' is the KL divergence.",
-                          stacklevel=2)
-        if self.reduction == "batchmean":
-            return np.asarray(loss.sum() / n, dtype=x.dtype)
-        return self._reduce(loss)
-
-    def backward(self, grad_output=None):
-        coef, n = self._saved()
-        if self.reduction == "batchmean":
-            g = self._grad_out(grad_output, (), coef.dtype) / n
-        else:
-            g = self._dloss(grad_output, coef.shape, coef.dtype)
-        return (g * coef).astype(coef.dtype)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, log_target={self.log_target}"
-
-
 class RankCache(NamedTuple):
     sign: np.ndarray     # -y where the hinge is active (argument >= 0), else 0
 
@@ -367,3 +301,4 @@ class MarginRankingLoss(_Loss):
 # the classification losses, importable from here as before the split
 from .crossentropy import CrossEntropyLoss, NLLLoss  # noqa: E402
 from .bce import BCELoss, BCEWithLogitsLoss  # noqa: E402
+from .distribution import GaussianNLLLoss, KLDivLoss  # noqa: E402

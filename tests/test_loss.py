@@ -14,7 +14,7 @@ import torch
 import npimpl
 
 LOSSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss",
-          "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss"]
+          "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "GaussianNLLLoss"]
 PAIRWISE = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "BCELoss",
             "BCEWithLogitsLoss"]
 
@@ -305,3 +305,41 @@ def test_cross_entropy_of_an_empty_batch_is_nan_like_torch(kw, target):
                                  np.zeros((0, 3)), target)
     assert np.isnan(loss) and np.isnan(tl)
     assert dx.shape == tdx.shape == (0, 3)
+
+
+def test_gaussian_nll_differentiates_a_clamped_variance_as_torch_does():
+    # var below eps: the loss uses eps, and var still gets the gradient at eps (torch clamps
+    # a clone under no_grad, so autograd never sees the clamp)
+    x, y, var = np.array([0.5, 0.5]), np.array([0.0, 0.0]), np.array([1e-9, 0.25])
+    m = npimpl.GaussianNLLLoss(eps=0.01, reduction="sum")
+    m(x, y, var)
+    dx, dy, dvar = m.backward()
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, y, var)]
+    torch.nn.GaussianNLLLoss(eps=0.01, reduction="sum")(*ts).backward()
+    for ours, t in zip((dx, dy, dvar), ts):
+        np.testing.assert_allclose(ours, t.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(dvar[0], 0.5 * (1 / 0.01 - 0.25 / 0.01 ** 2), rtol=1e-14)
+    assert dvar[0] != 0
+
+
+@pytest.mark.parametrize("var_shape", [(4, 3), (4,), (4, 1), (1, 3)])
+def test_gaussian_nll_var_layouts_sum_the_gradient_back(var_shape):
+    rng = np.random.default_rng(6)
+    x, y, var = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.uniform(0.1, 2, var_shape)
+    m = npimpl.GaussianNLLLoss()
+    m(x, y, var)
+    _, _, dvar = m.backward()
+    t = torch.tensor(var, requires_grad=True)
+    torch.nn.GaussianNLLLoss()(torch.tensor(x), torch.tensor(y), t).backward()
+    assert dvar.shape == var_shape
+    np.testing.assert_allclose(dvar, t.grad.numpy(), rtol=1e-13)
+
+
+def test_gaussian_nll_float_var_and_bad_vars():
+    m = npimpl.GaussianNLLLoss()
+    m(np.zeros(3), np.ones(3), 0.5)
+    assert m.backward()[2] is None
+    with pytest.raises(ValueError, match="GaussianNLLLoss: var has negative entry/entries"):
+        m(np.zeros(3), np.ones(3), np.array([1.0, -0.1, 1.0]))
+    with pytest.raises(ValueError, match=r"GaussianNLLLoss: var is of incorrect size.*got \(2, 2\)"):
+        m(np.zeros((2, 3)), np.ones((2, 3)), np.ones((2, 2)))
