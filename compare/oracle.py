@@ -76,6 +76,11 @@ EXCLUDED.update({
                           "finite difference steps outside [0, 1], which BCELoss (like torch) refuses",
     "bce-exact-0-1-mean": "probabilities of exactly 0 and 1 are the ends of BCELoss's domain: the "
                           "finite difference steps outside [0, 1], which BCELoss (like torch) refuses",
+    "gaussiannll-below-eps-none": "variances below eps are clamped under no_grad: torch defines "
+                                  "their gradient as the one at eps, not the derivative (0), "
+                                  "and a step below 0 is refused",
+    "gaussiannll-eps0.1-mean": "variances below eps are clamped under no_grad: torch defines "
+                               "their gradient as the one at eps, not the derivative (0)",
 })
 # Embedding's padding_idx and scale_grad_by_freq change the gradient *by definition* (the
 # padding row gets 0 although the output reads it; a repeated row's gradient is divided by
