@@ -72,7 +72,7 @@ def backward(self, prev_grad):
     I = repeat(np.eye(x.shape[1]), 'c1 c2 -> b c1 c2', b=b)
     self.grad = o * (I - rearrange(o, 'b c1 c2 -> b c2 c1'))
     return einsum(self.grad, grad[..., None], 'b c c, b c m -> b c m')[..., 0]''',
-     "npimpl.activation.Softmax.backward"),
+     "npimpl.softmax.Softmax.backward"),
     ("Cross-entropy on probabilities", '''\
 def forward(self, x, y):
     # x: (b, c), y: (b)
