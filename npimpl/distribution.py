@@ -70,7 +70,7 @@ class KLDivLoss(_Loss):
             g = self._grad_out(grad_output, (), coef.dtype) / n
         else:
             g = self._dloss(grad_output, coef.shape, coef.dtype)
-        return (g * coef).astype(coef.dtype)
+        return np.asarray(g * coef, dtype=coef.dtype)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
@@ -150,16 +150,16 @@ class GaussianNLLLoss(_Loss):
     def backward(self, grad_output=None):
         d, v, var_shape, given = self._saved()
         g = self._dloss(grad_output, d.shape, d.dtype)
-        dx = (g * d / v).astype(d.dtype)
+        dx = np.asarray(g * d / v, dtype=d.dtype)
         dvar = None
         if given:
-            dv = (g * 0.5 * (1 / v - d * d / (v * v))).astype(d.dtype)   # (*) input's shape
+            dv = np.asarray(g * 0.5 * (1 / v - d * d / (v * v)), dtype=d.dtype)   # input's shape
             if var_shape == d.shape[:-1] and var_shape != d.shape:
                 dvar = dv.sum(axis=-1)
             else:
                 axes = tuple(i for i, (a, b) in enumerate(zip(d.shape, var_shape)) if a != b)
-                dvar = dv.sum(axis=axes, keepdims=True)
-        return dx, -dx, dvar
+                dvar = dv.sum(axis=axes, keepdims=True) if axes else dv
+        return dx, np.asarray(-dx), dvar
 
     def extra_repr(self) -> str:
         return f"full={self.full}, eps={self.eps}, reduction={self.reduction!r}"

@@ -77,7 +77,7 @@ class _Loss(Activation):
 
     def _reduce(self, per_element: np.ndarray) -> np.ndarray:
         if self.reduction == "none":
-            return per_element
+            return np.asarray(per_element)          # 0-d stays an array (numpy gives scalars)
         total = per_element.sum() if self.reduction == "sum" else per_element.mean()
         return np.asarray(total, dtype=per_element.dtype)
 
@@ -128,7 +128,7 @@ class MSELoss(_Loss):
         d = self._saved()[0]                       # the cache's d (positional: subclasses may
         scale = 2.0 / max(d.size, 1) if self.reduction == "mean" else 2.0   # store a plain tuple)
         g = self._grad_out(grad_output, d.shape if self.reduction == "none" else (), d.dtype)
-        return (scale * d * g).astype(d.dtype, copy=False)
+        return np.asarray(scale * d * g, dtype=d.dtype)
 
 
 class L1Loss(_Loss):
@@ -157,7 +157,7 @@ class L1Loss(_Loss):
 
     def backward(self, grad_output=None):
         d = self._saved().d
-        return (sgn(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
+        return np.asarray(sgn(d) * self._dloss(grad_output, d.shape, d.dtype), dtype=d.dtype)
 
 
 class SmoothL1Loss(_Loss):
@@ -200,9 +200,9 @@ class SmoothL1Loss(_Loss):
         d = self._saved().d
         g = self._dloss(grad_output, d.shape, d.dtype)
         if self.beta == 0:
-            return (sgn(d) * g).astype(d.dtype)
+            return np.asarray(sgn(d) * g, dtype=d.dtype)
         b = self.beta
-        return np.where(d < -b, -g, np.where(d > b, g, d * g / b)).astype(d.dtype)
+        return np.asarray(np.where(d < -b, -g, np.where(d > b, g, d * g / b)), dtype=d.dtype)
 
 
 class HuberLoss(_Loss):
@@ -241,7 +241,7 @@ class HuberLoss(_Loss):
     def backward(self, grad_output=None):
         d = self._saved().d
         g, k = self._dloss(grad_output, d.shape, d.dtype), self.delta
-        return np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)).astype(d.dtype)
+        return np.asarray(np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)), dtype=d.dtype)
 
 
 class RankCache(NamedTuple):
@@ -291,8 +291,8 @@ class MarginRankingLoss(_Loss):
 
     def backward(self, grad_output=None):
         sign = self._saved().sign
-        dx1 = (sign * self._dloss(grad_output, sign.shape, sign.dtype)).astype(sign.dtype)
-        return dx1, -dx1
+        dx1 = np.asarray(sign * self._dloss(grad_output, sign.shape, sign.dtype), dtype=sign.dtype)
+        return dx1, np.asarray(-dx1)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction={self.reduction!r}"

@@ -214,3 +214,14 @@ def test_softmax_family_accepts_empty_arrays_like_torch(name, shape):
     x = np.zeros(shape)
     (y, dx), (ty, tdx) = run_both(getattr(npimpl, name)(dim=1), getattr(torch.nn, name)(dim=1), x)
     assert y.shape == ty.shape == dx.shape == tdx.shape == shape
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_0d_input_gives_0d_arrays_like_torch(name):
+    kw = dict(dim=0) if name in ("Softmax", "LogSoftmax", "Softmin") else {}
+    (y, dx), (ty, tdx) = run_both(getattr(npimpl, name)(**kw), getattr(torch.nn, name)(**kw),
+                                  np.array(0.3), np.array(-1.5))
+    assert isinstance(y, np.ndarray) and isinstance(dx, np.ndarray)   # not numpy scalars
+    assert y.shape == dx.shape == ()
+    np.testing.assert_allclose(y, ty, rtol=1e-15)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-15, atol=1e-300)

@@ -343,3 +343,15 @@ def test_gaussian_nll_float_var_and_bad_vars():
         m(np.zeros(3), np.ones(3), np.array([1.0, -0.1, 1.0]))
     with pytest.raises(ValueError, match=r"GaussianNLLLoss: var is of incorrect size.*got \(2, 2\)"):
         m(np.zeros((2, 3)), np.ones((2, 3)), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", PAIRWISE)
+def test_a_0d_input_gives_0d_arrays_like_torch(name, reduction):
+    x, t = np.array(0.3), np.array(0.6)
+    (loss, dx), (tl, tdx) = both(getattr(npimpl, name)(reduction=reduction),
+                                 getattr(torch.nn, name)(reduction=reduction), x, t, np.array(1.0))
+    assert isinstance(loss, np.ndarray) and isinstance(dx, np.ndarray)   # not numpy scalars
+    assert loss.shape == dx.shape == ()
+    np.testing.assert_allclose(loss, tl, rtol=1e-15)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-15)
