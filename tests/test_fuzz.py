@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from compare.catalogue import all_cases
 from compare.engine import Case, Inputs, run
-from reference import Spec, build
+from reference import Spec, build, to_torch
 
 #: values that break careless code: signed zeros, subnormals, integers, large and small
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1.0, -1.0, 2.0, -3.0, 7.0, 0.5, 1e-8]
@@ -147,6 +147,15 @@ def fuzz_values(x: np.ndarray, data) -> np.ndarray:
     return y
 
 
+def _torch_accepts(case, args, kwargs) -> bool:
+    _, t_mod = case.model(np.dtype("float64"))
+    try:
+        t_mod(*to_torch(args), **to_torch(kwargs))
+    except Exception:  # noqa: BLE001 - any refusal
+        return False
+    return True
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @settings(max_examples=PER_CASE)
 @given(data=st.data())
@@ -164,5 +173,8 @@ def test_catalogue_case_with_fuzzed_values(case, data):
     res = run(fuzzed, "float64")
     bad = [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} {r.note}"
            for r in res.rows if not r.passed]
+    # values rescaled out of the layer's domain (BCELoss's probabilities above 1) that torch
+    # refuses as well are no test of agreement
+    assume(res.error is None or _torch_accepts(case, args, inp.kwargs))
     assert res.error is None, res.traceback
     assert not bad, "; ".join(bad)
