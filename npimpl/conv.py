@@ -1,0 +1,239 @@
+"""Conv1d and Conv2d: a strided view of the input and one matrix product per pass.
+
+The maths lives in the pure functions :func:`conv_forward` / :func:`conv_backward`
+(built on ``npimpl._im2col``); the classes hold parameters and check shapes.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks
+from . import _im2col as im
+from .module import Module, Parameter
+
+
+class ConvCache(NamedTuple):
+    cols: np.ndarray        # (N, G, C_in/G * prod(K), prod(O)): the windows of the padded input
+    in_shape: tuple         # (N, C_in, *S): the unpadded input's shape
+    pads: tuple             # ((lo, hi), ...) per spatial dim
+
+
+def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
+    """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
+    xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
+    y, cols = im.conv_valid(xp, w, stride, dilation, groups)    # (N, C_out, *O)
+    if b is not None:
+        y += b.reshape(-1, *(1,) * (y.ndim - 2))
+    return y, ConvCache(cols, x.shape, tuple(pads))
+
+
+def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mode="zeros",
+                  has_bias=True):
+    """Return ``(dx, dW, db)`` for ``y = conv(pad(x), w) + b``.
+
+    dx is the transposed convolution of ``dy`` (``im.conv_transpose``: ConvTranspose2d's
+    forward kernel), dW is ``dy`` times the forward's columns, db sums ``dy`` over batch
+    and space.
+    """
+    n, c_in, *sizes = cache.in_shape
+    kernel = w.shape[2:]
+    dw = im.conv_weight_grad(dy, cache.cols, w.shape)          # (C_out, C_in/G, *K)
+    db = dy.sum(axis=(0, *range(2, dy.ndim))) if has_bias else None
+    # The transposed convolution rebuilds the padded input up to the last row/col a window
+    # reached; the rows past it get zero gradient (``extra``); under zero padding the pad
+    # itself is cut off (``-lo``, ``-hi``).
+    extra = [s + lo + hi - ((o - 1) * st + d * (k - 1) + 1)
+             for s, (lo, hi), o, st, d, k in zip(sizes, cache.pads, dy.shape[2:], stride,
+                                                 dilation, kernel)]
+    if padding_mode == "zeros":
+        crop = [(-lo, e - hi) for (lo, hi), e in zip(cache.pads, extra)]
+        dx = im.conv_transpose(dy, w, stride, dilation, groups, crop)
+    else:
+        dxp = im.conv_transpose(dy, w, stride, dilation, groups, [(0, e) for e in extra])
+        dx = im.unpad_grad(dxp, cache.pads, padding_mode, sizes)
+    return dx, dw, db
+
+
+def ntuple(v, n: int, owner: str, name: str) -> tuple:
+    """``3 -> (3, 3)``; a tuple must have ``n`` ints."""
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(t) != n or not all(isinstance(i, (int, np.integer)) for i in t):
+        raise ValueError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return tuple(int(i) for i in t)
+
+
+class _ConvNd(Module):
+    """Shared by Conv1d, Conv2d (and ConvTranspose2d): argument checks, parameters, init."""
+
+    _nd = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, padding_mode, output_padding=0, dtype=np.float32):
+        super().__init__()
+        name, nd = type(self).__name__, self._nd
+        if not isinstance(groups, (int, np.integer)) or groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        for what, c in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(c, (int, np.integer)) or c <= 0 or c % groups:
+                raise ValueError(f"{name}: {what} must be a positive int divisible by groups="
+                                 f"{groups}, got {c!r}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = ntuple(kernel_size, nd, name, "kernel_size")
+        self.stride = ntuple(stride, nd, name, "stride")
+        self.dilation = ntuple(dilation, nd, name, "dilation")
+        self.output_padding = ntuple(output_padding, nd, name, "output_padding")
+        for what, t, lo in (("kernel_size", self.kernel_size, 1), ("stride", self.stride, 1),
+                            ("dilation", self.dilation, 1)):
+            if min(t) < lo:
+                raise ValueError(f"{name}: {what} must be positive, got {t}")
+        self.padding_mode = _checks.option(padding_mode, ("zeros", "reflect", "replicate", "circular"),
+                                           name, "padding_mode")
+        if isinstance(padding, str):
+            _checks.option(padding, ("valid", "same"), name, "padding")
+            if padding == "same" and self.stride != (1,) * nd:
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                                 f"convolutions, got stride={self.stride}")
+            self.padding = padding
+            # 'same': total d*(k-1), the odd one on the right (torch's _reversed_padding_repeated_twice)
+            total = [d * (k - 1) if padding == "same" else 0
+                     for d, k in zip(self.dilation, self.kernel_size)]
+            self._pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            self.padding = ntuple(padding, nd, name, "padding")
+            if min(self.padding) < 0:
+                raise ValueError(f"{name}: padding must be non-negative, got {self.padding}")
+            self._pads = tuple((p, p) for p in self.padding)
+        dt = self._dtype(dtype)
+        c_a, c_b = (in_channels, out_channels) if self._transposed else (out_channels, in_channels)
+        self.weight = Parameter(np.empty((c_a, c_b // groups, *self.kernel_size), dtype=dt))
+        self.bias = Parameter(np.empty(out_channels, dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
+        """``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weight and bias, ``fan_in = weight.shape[1]
+        * prod(kernel_size)``: torch's ``kaiming_uniform_(a=sqrt(5))`` gives exactly this bound."""
+        rng = rng if rng is not None else np.random.default_rng()
+        fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)
+        if self.bias is not None:
+            self.bias.data[...] = rng.uniform(-bound, bound, self.bias.shape)
+
+    def _batched(self, input, channels: int):
+        """Validate ``(N, C, *S)`` or unbatched ``(C, *S)``; return the batched view and a flag."""
+        name, nd = type(self).__name__, self._nd
+        x = self._input(input, dtype=self.weight.dtype)
+        _checks.ndim(x, (nd + 1, nd + 2), name)
+        unbatched = x.ndim == nd + 1
+        x = x[None] if unbatched else x
+        if x.shape[1] != channels:
+            raise ValueError(f"{name}: expected input with {channels} channels in dim "
+                             f"{0 if unbatched else 1}, got shape {input.shape}")
+        return x, unbatched
+
+    def _grad(self, grad_output, expected_shape, unbatched):
+        g = self._input(grad_output, "grad_output", self.weight.dtype)
+        want = expected_shape[1:] if unbatched else expected_shape
+        if g.shape != tuple(want):
+            raise ValueError(f"{type(self).__name__}: grad_output must have shape {tuple(want)}, "
+                             f"got {g.shape}")
+        return g[None] if unbatched else g
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
+                f"groups={self.groups}, bias={self.bias is not None}, "
+                f"padding_mode={self.padding_mode!r}")
+
+
+class _Conv(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=np.float32):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype=dtype)
+
+    def forward(self, input):
+        x, unbatched = self._batched(input, self.in_channels)
+        name = type(self).__name__
+        for s, (lo, hi), d, k in zip(x.shape[2:], self._pads, self.dilation, self.kernel_size):
+            if s + lo + hi < d * (k - 1) + 1:
+                raise ValueError(f"{name}: input spatial size {x.shape[2:]} (padded by "
+                                 f"{self._pads}) is smaller than the dilated kernel "
+                                 f"{tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))}")
+            if self.padding_mode != "zeros" and max(lo, hi) > (s - 1 if self.padding_mode == "reflect" else s):
+                raise ValueError(f"{name}: padding {self._pads} is too large for "
+                                 f"padding_mode={self.padding_mode!r} and input size {x.shape[2:]}")
+        b = self.bias.data if self.bias is not None else None
+        y, cache = conv_forward(x, self.weight.data, b, self.stride, self._pads, self.dilation,
+                                self.groups, self.padding_mode)
+        self._cache = (cache, y.shape, unbatched)
+        return y[0] if unbatched else y
+
+    def backward(self, grad_output):
+        cache, y_shape, unbatched = self._saved()
+        dy = self._grad(grad_output, y_shape, unbatched)
+        dx, dw, db = conv_backward(dy, self.weight.data, cache, self.stride, self.dilation,
+                                   self.groups, self.padding_mode, self.bias is not None)
+        self.weight.accumulate(dw)
+        if db is not None:
+            self.bias.accumulate(db)
+        return dx[0] if unbatched else dx
+
+
+_DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + sum_c W[o,c] ⋆ x[n,c]``.
+
+    Args:
+        in_channels, out_channels: channels of input and output (both divisible by ``groups``).
+        kernel_size, stride, dilation: int or tuple of {nd} ints.
+        padding: int, tuple, ``'valid'`` (none) or ``'same'`` (output size = input size; needs
+            stride 1; the total ``dilation*(kernel_size-1)`` is split with the extra element
+            on the right/bottom, as torch does for an even kernel).
+        groups: input and output channels split into ``groups`` independent convolutions
+            (``groups == in_channels`` is a depthwise convolution).
+        bias: learn an additive per-channel bias.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        dtype: NumPy float dtype of the parameters (default ``np.float32``).
+
+    Shape:
+        input ``(N, C_in, {S})`` or unbatched ``(C_in, {S})`` → output ``(N, C_out, {O})`` with
+        ``O = (S + pad_lo + pad_hi - dilation*(kernel_size-1) - 1) // stride + 1``.
+
+    Attributes:
+        weight: ``(C_out, C_in/groups, {K})``; bias: ``(C_out,)``; both ``U(-1/sqrt(fan_in),
+        1/sqrt(fan_in))`` with ``fan_in = C_in/groups * prod(kernel_size)``.
+
+    Backward:
+        dx = conv_transpose(dy, W), the adjoint of the forward: itself a convolution — ``dy``
+        dilated by the stride, padded by ``dilation*(k-1)``, convolved (stride 1) with the
+        kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
+        (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
+        check it) — computed in its scatter form ``col2im`` (one matmul ``W^T dy``, then an
+        overlap-add over the kh*kw kernel offsets: 2x faster at the bench size, and the same
+        kernel as ConvTranspose2d's forward); then the padding's gradient (reflect /
+        replicate / circular send a padded position's gradient back to its source);
+        dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
+        columns, one batched matmul);  db = sum of dy over batch and space.
+
+    What torch hides:
+        torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel
+        (oneDNN or im2col+GEMM, chosen at run time) never shows the im2col matrix; here a
+        strided view of the input (``as_strided``: no copy) is copied once into columns
+        ``(N, G, C_in/G * prod(K), prod(O))`` and one batched ``matmul`` with the weight
+        reshaped to ``(G, C_out/G, C_in/G * prod(K))`` yields ``(N, C_out, *O)`` directly in
+        NCHW. A non-zero ``padding_mode`` is an explicit ``F.pad`` before a zero-padding
+        convolution, and ``'same'`` with an even kernel pads one more on the high side.
+    """
+
+
+class Conv1d(_Conv):
+    _nd = 1
+    __doc__ = _DOC.format(nd=1, S="L", O="L_out", K="k")
+
+
+class Conv2d(_Conv):
+    _nd = 2
+    __doc__ = _DOC.format(nd=2, S="H, W", O="H_out, W_out", K="kh, kw")
