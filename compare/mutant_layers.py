@@ -40,24 +40,26 @@ class ClassAveragedNLLLoss(npimpl.NLLLoss):
     """The article's separate cross-entropy: ``mean(-onehot * log p)`` over the whole
     ``(N, C)`` array, i.e. the batch mean divided once more by the number of classes."""
 
-    def _reduce(self, per_sample, wt, target_shape, dtype):
-        out = super()._reduce(per_sample, wt, target_shape, dtype)
-        n_classes = self._saved()[2][1]
-        return out / n_classes if self.reduction == "mean" else out   # BUG: mean over C too
+    def forward(self, input, target):
+        self._n_classes = input.shape[-1] if input.ndim == 1 else input.shape[1]
+        return super().forward(input, target)
 
-    def _coef(self, grad_output, wt, target_shape, dtype):
-        coef = super()._coef(grad_output, wt, target_shape, dtype)
-        return coef / self._saved()[2][1] if self.reduction == "mean" else coef
+    def _reduce_rows(self, per_row, denom, loss_shape, dtype):
+        out = super()._reduce_rows(per_row, denom, loss_shape, dtype)
+        return out / self._n_classes if self.reduction == "mean" else out   # BUG: mean over C too
+
+    def _row_factor(self, valid, denom, dtype):
+        r = super()._row_factor(valid, denom, dtype)
+        return r / self._n_classes if self.reduction == "mean" else r
 
 
 class NoMeanCrossEntropyLoss(npimpl.CrossEntropyLoss):
     """The fused gradient ``p - y`` without the ``1/N`` of the mean (the forward is right)."""
 
-    def _coef(self, grad_output, wt, target_shape, dtype):
+    def _row_factor(self, valid, denom, dtype):
         if self.reduction == "mean":
-            g = self._grad_out(grad_output, (), dtype)
-            return g * wt                      # BUG: should be g * wt / wt.sum()
-        return super()._coef(grad_output, wt, target_shape, dtype)
+            return valid.astype(dtype)         # BUG: should be valid / sum_n w[t_n]
+        return super()._row_factor(valid, denom, dtype)
 
 
 # --- optimizers ----------------------------------------------------------------------------
@@ -104,7 +106,7 @@ class KinkOneReLU(npimpl.ReLU):
     """ReLU with slope 1 at exactly 0 (``x >= 0``); torch's ``threshold_backward`` gives 0."""
 
     def backward(self, grad_output):
-        y = self._saved()
+        x, y = self._saved()
         return self._g(grad_output, y) * (y >= 0)      # BUG: y > 0
 
 
@@ -133,10 +135,10 @@ class MeanOverN(npimpl.NLLLoss):
     """NLL whose 'mean' divides by N, not by ``sum_n w[t_n]`` (which leaves out ignored
     targets and counts class weights) as torch does."""
 
-    def _reduce(self, per_sample, wt, target_shape, dtype):
+    def _reduce_rows(self, per_row, denom, loss_shape, dtype):
         if self.reduction == "mean":
-            return np.asarray(per_sample.sum() / len(wt), dtype=dtype)   # BUG: / wt.sum()
-        return super()._reduce(per_sample, wt, target_shape, dtype)
+            return np.asarray(per_row.sum() / len(per_row), dtype=dtype)   # BUG: / denom
+        return super()._reduce_rows(per_row, denom, loss_shape, dtype)
 
     def _coef(self, grad_output, wt, target_shape, dtype):
         if self.reduction == "mean":

@@ -43,13 +43,13 @@ class _SoftmaxBase(Activation):
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``x - max - log(sum(exp(x - max)))``: the max-shift keeps exp() from overflowing."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)   # initial: empty dims
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -94,6 +94,12 @@ class Softmax(_SoftmaxBase):
 
 class LogSoftmax(_SoftmaxBase):
     """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
+
+    Args:
+        dim: the axis to normalise (None: torch's deprecated implicit choice).
+
+    Shape:
+        any shape; output has the input's shape.
 
     Backward:
         dx = dy - softmax(x) * sum(dy)
