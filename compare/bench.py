@@ -178,9 +178,23 @@ def blas_info() -> list[dict]:
 
 
 def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
-              items: list[BenchItem] | None = None) -> pd.DataFrame:
+              items: list[BenchItem] | None = None, threads: int | None = None) -> pd.DataFrame:
     """Time every item (``quick``: only the tiny ones, few repeats), write ``bench.csv`` and
-    ``bench.md`` into ``out_dir`` and return the table."""
+    ``bench.md`` into ``out_dir`` and return the table. ``threads`` caps both NumPy's BLAS
+    (threadpoolctl) and torch for the run (default: leave each library's own setting)."""
+    if threads is None:
+        return _run_bench(out_dir, quick, repeat, items)
+    from threadpoolctl import threadpool_limits
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            return _run_bench(out_dir, quick, repeat, items)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_bench(out_dir, quick, repeat, items) -> pd.DataFrame:
     repeat = repeat or (3 if quick else 21)
     warmup = 1 if quick else 3
     items = items if items is not None else [i for i in BENCH_ITEMS if i.quick or not quick]
@@ -258,8 +272,17 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="reports", help="folder for bench.csv and bench.md")
     p.add_argument("--quick", action="store_true", help="only the tiny items, 3 repeats")
     p.add_argument("--repeat", type=int, default=None, help="timed repetitions per item")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for both NumPy's BLAS and torch (default 1: on a shared machine "
+                        "two libraries spinning on oversubscribed cores measure the load, not "
+                        "the code; 0 = each library's own default)")
+    p.add_argument("--only", default=None, help="only the items whose name contains this")
     a = p.parse_args(argv)
-    df = run_bench(a.out, quick=a.quick, repeat=a.repeat)
+    items = None
+    if a.only:
+        items = [i for i in BENCH_ITEMS if a.only in i.name]
+    df = run_bench(a.out, quick=a.quick, repeat=a.repeat, items=items,
+                   threads=a.threads or None)
     print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_gflops", "gemm_fraction"]]
           .to_string(index=False))
     print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")
