@@ -5,18 +5,26 @@ npimpl class with one bug planted (most of them bugs that published code
 actually had); each is wired into a small lockstep case against the *correct*
 torch twin, and the engine must flag it. ``mutation_score()`` runs them all;
 ``lockstep report`` prints the score and lists any survivor.
+
+The buggy classes live in :mod:`compare.mutant_layers` (each a subclass of the
+real class overriding the smallest piece); this file wires each into a case.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 import npimpl
 from reference import Spec, build, seq
 
-from .engine import Case, Result, run
-from .gen import args, normal
+from .engine import Case, Result, Trajectory, run
+from .gen import args, classes, normal
+from .mutant_layers import (ArticleLinear, ArticleSoftmax, ClassAveragedNLLLoss,
+                            DampenedFirstStepSGD, KerasMomentumSGD, KinkOneReLU, LogSoftmaxNoSum,
+                            MSEWithoutTwo, NoMeanCrossEntropyLoss, SigmoidOfInput,
+                            MeanOverN)
 
 
 @dataclass
@@ -28,20 +36,12 @@ class Mutant:
     bug: str
     origin: str
     case: Case
+    #: the same case with the real class in the mutant's place: it must pass, which shows
+    #: that the case flags the bug and nothing else
+    control: Case | None = None
 
 
-# --- the article's bugs ------------------------------------------------------------------
-class ArticleLinear(npimpl.Linear):
-    """The article's second Linear: backward returns ``x^T @ dy`` (the weight gradient,
-    shape ``(in, out)``) where the input gradient ``dy @ W`` belongs. With ``in == out ==
-    batch`` the shapes even line up, so nothing crashes: only a value comparison catches it."""
-
-    def backward(self, grad_output):
-        x2 = self._saved().x2
-        super().backward(grad_output)          # the weight gradients themselves are right
-        return x2.T @ grad_output               # BUG: should be grad_output @ W
-
-
+# --- wiring helpers ----------------------------------------------------------------------
 def _swap_last(spec_pair, index: int, mutant):
     """Replace layer ``index`` of the NumPy Sequential by ``mutant`` (same weights)."""
     def model(dt):
@@ -54,18 +54,123 @@ def _swap_last(spec_pair, index: int, mutant):
     return model
 
 
-def article_linear_case() -> Case:
+def mutated(spec: Spec, cls):
+    """``dtype -> (cls(*spec args), correct torch twin)`` with the twin's weights."""
+    def model(dt):
+        good, t_mod = build(spec, dt)
+        bad = cls(*spec.args, **spec.kwargs, dtype=dt.type)
+        bad.load_state_dict(good.state_dict())
+        return bad.train(good.training), t_mod
+    return model
+
+
+def case(name: str, layer: str, model, inputs, **kw) -> Case:
+    """A float64 mutant case (float64 leaves no rounding to hide behind)."""
+    return Case(f"mutant-{name}", layer, "mutant", model, inputs, dtypes=("float64",), **kw)
+
+
+def layer_mutant(name: str, bug: str, origin: str, spec: Spec, cls, inputs, **kw) -> Mutant:
+    """``cls`` (a subclass of ``npimpl.<spec.name>``) against torch's ``<spec.name>``, with the
+    real class as the control."""
+    real = getattr(npimpl, spec.name)
+    assert issubclass(cls, real), f"{cls.__name__} must subclass npimpl.{spec.name}"
+    return Mutant(name, bug, origin,
+                  case(name, spec.name, mutated(spec, cls), inputs, **kw),
+                  Case(f"control-{name}", spec.name, "mutant", mutated(spec, real), inputs,
+                       dtypes=("float64",), **kw))
+
+
+def optimizer_mutant(name: str, bug: str, origin: str, cls, torch_cls, **kw) -> Mutant:
+    """An optimizer mutant trained against torch's optimizer, the real class as control."""
+    real = cls.__mro__[1]
+    return Mutant(name, bug, origin, optimizer_trajectory(f"mutant-{name}", real.__name__, cls,
+                                                          torch_cls, **kw),
+                  optimizer_trajectory(f"control-{name}", real.__name__, real, torch_cls, **kw))
+
+
+class LrDecay:
+    """Halve every group's lr after each step (works on npimpl and torch optimizers alike)."""
+
+    def __init__(self, opt, factor: float = 0.5):
+        self.opt, self.factor = opt, factor
+
+    def step(self):
+        for g in self.opt.param_groups:
+            g["lr"] *= self.factor
+
+
+def optimizer_trajectory(name: str, layer: str, np_cls, torch_cls, steps: int = 4,
+                         scheduler=None, **kw) -> Trajectory:
+    """A Linear(5, 3) regression trained ``steps`` steps by ``np_cls`` against ``torch_cls``."""
+    xs = np.random.default_rng(3).standard_normal((steps, 8, 5))
+    ys = np.random.default_rng(4).standard_normal((steps, 8, 3))
+    return Trajectory(
+        name, layer, "mutant", model=lambda dt: build(Spec("Linear", 5, 3), dt),
+        loss=lambda dt: build(Spec("MSELoss"), dt),
+        batches=lambda rng, dt, step: (xs[step].astype(dt), ys[step].astype(dt)),
+        optimizer=lambda m, t: (np_cls(list(m.parameters()), **kw),
+                                torch_cls(list(t.parameters()), **kw)),
+        scheduler=scheduler, steps=steps, dtypes=("float64",))
+
+
+def with_ignored(n: int, n_classes: int, ignore_index: int = -100):
+    """Class indices with every third target set to ``ignore_index``."""
+    def gen(rng, dt):
+        t = rng.integers(0, n_classes, n).astype(np.int64)
+        t[::3] = ignore_index
+        return t
+    return gen
+
+
+# --- the article's bugs ------------------------------------------------------------------
+def article_linear_case(cls=ArticleLinear, name: str = "mutant-article-linear") -> Case:
     """Two Linear(4, 4) layers with a Tanh between, batch 4; the second is the article's."""
     spec = seq(Spec("Linear", 4, 4), Spec("Tanh"), Spec("Linear", 4, 4))
     model = _swap_last(lambda dt: build(spec, dt), 2,
-                       lambda good, dt: ArticleLinear(4, 4, dtype=dt.type))
-    return Case("mutant-article-linear", "Linear", "mutant", model, args(normal(4, 4)),
-                dtypes=("float64",))
+                       lambda good, dt: cls(4, 4, dtype=dt.type))
+    return Case(name, "Linear", "mutant", model, args(normal(4, 4)), dtypes=("float64",))
 
 
 MUTANTS = [
     Mutant("article-linear-returns-dW", "Linear.backward returns the weight gradient x^T dy "
-           "instead of the input gradient dy W", "article", article_linear_case()),
+           "instead of the input gradient dy W", "article", article_linear_case(),
+           article_linear_case(npimpl.Linear, "control-article-linear")),
+    layer_mutant("article-softmax-no-max-shift", "standalone Softmax computes exp(x) / sum "
+                 "exp(x) without subtracting the max: logits of ~1e3 overflow to inf/inf = NaN",
+                 "article", Spec("Softmax", dim=1), ArticleSoftmax,
+                 args(normal(4, 6, scale=800.0))),
+    layer_mutant("article-ce-class-average", "the separate cross-entropy averages -onehot * "
+                 "log p over the class axis as well as the batch (divides by N*C, not N)",
+                 "article", Spec("NLLLoss"), ClassAveragedNLLLoss,
+                 args(normal(6, 5), classes(6, n=5))),
+    layer_mutant("article-fused-missing-1/N", "the fused softmax-cross-entropy gradient is "
+                 "p - y without the 1/N of the mean", "article", Spec("CrossEntropyLoss"),
+                 NoMeanCrossEntropyLoss, args(normal(6, 5), classes(6, n=5))),
+    # --- classic slips in the core layers ----------------------------------------------------
+    layer_mutant("relu-slope-1-at-0", "ReLU backward uses x >= 0: slope 1 at the kink where "
+                 "torch uses 0", "classic", Spec("ReLU"), KinkOneReLU,
+                 args(lambda rng, dt: np.round(rng.standard_normal((4, 6))).astype(dt))),
+    layer_mutant("sigmoid-derivative-of-input", "Sigmoid backward computes x (1 - x) from the "
+                 "input instead of y (1 - y) from the output", "classic", Spec("Sigmoid"),
+                 SigmoidOfInput, args(normal(4, 6))),
+    layer_mutant("logsoftmax-backward-no-sum", "LogSoftmax backward dy - softmax, dropping the "
+                 "sum(dy) factor (right only for a one-hot dy)", "classic",
+                 Spec("LogSoftmax", dim=1), LogSoftmaxNoSum, args(normal(4, 6))),
+    layer_mutant("nll-mean-over-N-with-ignored", "NLLLoss 'mean' divides by N, counting the "
+                 "ignored targets, instead of the sum of the kept targets' weights", "classic",
+                 Spec("NLLLoss"), MeanOverN, args(normal(8, 4), with_ignored(8, 4))),
+    layer_mutant("mse-gradient-without-2", "MSELoss gradient (x - y) / n, forgetting the 2 of "
+                 "the square", "classic", Spec("MSELoss"), MSEWithoutTwo,
+                 args(normal(4, 3), normal(4, 3))),
+    # --- optimizers ------------------------------------------------------------------------
+    optimizer_mutant("sgd-dampening-first-step", "SGD applies (1 - dampening) to the first "
+                     "gradient too; torch's buffer starts as an undampened copy of it",
+                     "classic", DampenedFirstStepSGD, torch.optim.SGD,
+                     lr=0.1, momentum=0.9, dampening=0.5),
+    optimizer_mutant("sgd-keras-momentum", "momentum in Keras's/Sutskever's direction "
+                     "v = mu v - lr g, p += v: lr sits inside the buffer, so a learning-rate "
+                     "schedule changes the result", "classic", KerasMomentumSGD, torch.optim.SGD,
+                     scheduler=lambda a, b: (LrDecay(a), LrDecay(b)), lr=0.1, momentum=0.9),
 ]
 
 

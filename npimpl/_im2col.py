@@ -54,7 +54,9 @@ def im2col(x: np.ndarray, kernel, stride, dilation, groups: int) -> np.ndarray:
     d = len(kernel)
     perm = (0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d))
     cols = np.ascontiguousarray(v.transpose(perm))            # (N, C, *K, *O): one copy
-    return cols.reshape(n, groups, (c // groups) * prod(kernel), -1), v.shape[2:2 + d]
+    outs = v.shape[2:2 + d]
+    # prod(outs), not -1: with an empty batch (N = 0) numpy cannot infer a -1
+    return cols.reshape(n, groups, (c // groups) * prod(kernel), prod(outs)), outs
 
 
 def conv_valid(x: np.ndarray, w: np.ndarray, stride, dilation, groups: int):
@@ -75,7 +77,7 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride, dilation, groups: int):
 def conv_weight_grad(dy: np.ndarray, cols: np.ndarray, w_shape) -> np.ndarray:
     """``dW[o, c, k] = sum_{n,p} dy[n, o, p] cols[n, c k, p]``: a matmul with the cached columns."""
     n, groups = cols.shape[:2]
-    dyg = dy.reshape(n, groups, w_shape[0] // groups, -1)      # (N, G, C_out/G, P)
+    dyg = dy.reshape(n, groups, w_shape[0] // groups, cols.shape[3])  # (N, G, C_out/G, P)
     dw = np.matmul(dyg, cols.transpose(0, 1, 3, 2))            # (N, G, C_out/G, C/G*prod(K))
     return dw.sum(axis=0).reshape(w_shape)
 

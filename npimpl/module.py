@@ -78,16 +78,20 @@ class Module:
         if params is None:
             raise RuntimeError(f"{type(self).__name__}: call Module.__init__() before "
                                "assigning attributes")
-        for registry in (self._parameters, self._modules):
-            registry.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._modules.pop(name, None)
+            self._parameters[name] = value      # an existing key keeps its place, as in torch
         elif isinstance(value, Module):
+            self._parameters.pop(name, None)
             self._modules[name] = value
         elif name in self._buffers:
             self._buffers[name] = value
         elif value is None and name in ("weight", "bias"):
+            self._modules.pop(name, None)
             self._parameters[name] = None  # torch registers an absent bias as None
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, value: np.ndarray | None, persistent: bool = True) -> None:

@@ -1,0 +1,1 @@
+"""compare: the lockstep engine, the case catalogue, metrics, report writers, bench and CLI."""

@@ -1,0 +1,74 @@
+"""Whole models: the GPT's pieces for one step, and short versions of ``lockstep train``.
+
+The training cases reuse the recipes of ``compare/recipes.py`` (same data, model
+pair, optimizer and clipping), cut to a few steps so that CI stays fast; the full
+runs are ``lockstep train MODEL``.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from npimpl.models import Block, CausalSelfAttention, GPTConfig
+from reference import share_weights, torch_dtype
+from reference.models import TorchBlock, TorchCausalSelfAttention, gpt_pair
+
+from .. import recipes
+from ..engine import Case, Trajectory
+from ..gen import args, normal
+
+ORDER = 90
+
+
+def mirrored(np_cls, torch_cls, config: GPTConfig):
+    """``dtype -> (np_cls(config), torch_cls(config))`` with torch's weights copied to NumPy."""
+    def make(dt):
+        np_m = np_cls(config, dtype=np.dtype(dt).type)
+        t_m = torch_cls(config, dtype=torch_dtype(dt))
+        share_weights(np_m, t_m)
+        return np_m, t_m
+    return make
+
+
+def tokens(*shape, vocab: int):
+    return lambda rng, dt: (rng.integers(0, vocab, shape).astype(np.int64),)
+
+
+def short(name: str, steps: int, **kw) -> Trajectory:
+    """The recipe ``name`` as a catalogue trajectory of ``steps`` steps."""
+    rc = recipes.get(name, max_steps=steps, **kw)
+
+    @lru_cache(maxsize=None)
+    def schedule(dt):
+        return rc.batches(0, dt)
+
+    def clip(np_model, t_model):
+        import torch
+        from npimpl.utils import clip_grad_norm_
+        clip_grad_norm_(np_model.parameters(), rc.clip)
+        torch.nn.utils.clip_grad_norm_(t_model.parameters(), rc.clip)
+
+    return Trajectory(f"{name}-train", name, "models", model=rc.model, loss=rc.loss,
+                      batches=lambda rng, dt, step: schedule(dt)[step][1:],
+                      optimizer=rc.optimizer, steps=steps, f32=rc.f32,
+                      after_backward=clip if rc.clip is not None else None,
+                      note=f"first {steps} steps of `lockstep train {name}`: {rc.note}")
+
+
+_SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
+_1HEAD = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=1, n_embd=6, bias=False)
+
+CASES = [
+    Case("causalselfattention-2heads", "CausalSelfAttention", "models",
+         mirrored(CausalSelfAttention, TorchCausalSelfAttention, _SMALL), args(normal(3, 5, 8))),
+    Case("causalselfattention-1head-nobias-T1", "CausalSelfAttention", "models",
+         mirrored(CausalSelfAttention, TorchCausalSelfAttention, _1HEAD), args(normal(2, 1, 6))),
+    Case("block-2heads", "Block", "models", mirrored(Block, TorchBlock, _SMALL),
+         args(normal(2, 5, 8))),
+    # the whole GPT: the tied weight's gradient is the head's plus the lookup table's
+    Case("gpt-2layers", "GPT", "models", lambda dt: gpt_pair(dt, _SMALL), tokens(3, 8, vocab=11)),
+    Case("gpt-1head-nobias-short", "GPT", "models", lambda dt: gpt_pair(dt, _1HEAD),
+         tokens(2, 3, vocab=11)),
+    short("digits-mlp", 5),
+]

@@ -1,0 +1,92 @@
+"""Read the teaching sections out of npimpl docstrings, so that code and report cannot drift.
+
+Docstrings follow one plain-text layout (see ``npimpl/linear.py``): a first line
+of maths, then sections headed ``Args:``, ``Shape:``, ``Attributes:``,
+``Backward:`` and ``What torch hides:``.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from dataclasses import dataclass
+
+import npimpl
+
+SECTIONS = ("Args", "Shape", "Attributes", "Backward", "What torch hides", "Returns", "Note")
+_HEADER = re.compile(r"^\s*(%s):\s*$" % "|".join(re.escape(s) for s in SECTIONS))
+
+
+@dataclass
+class LayerDoc:
+    name: str
+    summary: str          # the first paragraph: one line of maths
+    sections: dict        # header -> text (dedented, paragraphs joined)
+    source: str           # path relative to the repository root
+    line: int             # first line of the class in that file
+
+    @property
+    def backward(self) -> str:
+        return self.sections.get("Backward", "")
+
+    @property
+    def hides(self) -> str:
+        return self.sections.get("What torch hides", "")
+
+
+def parse_docstring(doc: str | None) -> tuple[str, dict]:
+    """Split a docstring into its summary paragraph and its named sections."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    summary, i = [], 0
+    while i < len(lines) and lines[i].strip() and not _HEADER.match(lines[i]):
+        summary.append(lines[i].strip())
+        i += 1
+    sections, current = {}, None
+    for line in lines[i:]:
+        m = _HEADER.match(line)
+        if m and not line.startswith("        "):
+            current = m.group(1)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line[4:] if line.startswith("    ") else line)
+    return " ".join(summary), {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+def _repo_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(npimpl.__file__)))
+
+
+def layer_doc(cls) -> LayerDoc:
+    summary, sections = parse_docstring(cls.__doc__)
+    try:
+        path = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+        source = os.path.relpath(path, _repo_root()).replace(os.sep, "/")
+    except (TypeError, OSError):
+        source, line = "", 0
+    return LayerDoc(cls.__name__, summary, sections, source, line)
+
+
+def public_classes() -> dict:
+    """Every public npimpl class by name: layers, losses, optimizers, schedulers."""
+    out = {}
+    mods = [npimpl, getattr(npimpl, "optim", None),
+            getattr(getattr(npimpl, "optim", None), "lr_scheduler", None)]
+    for mod in mods:
+        if mod is None:
+            continue
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name, None)
+            if inspect.isclass(obj):
+                out.setdefault(name, obj)
+    return out
+
+
+def find_class(name: str):
+    """The npimpl class called ``name`` (None for composite names like 'MLP')."""
+    return public_classes().get(name)
+
+
+def one_line(text: str) -> str:
+    """Collapse white space so a paragraph fits in a markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")

@@ -1,0 +1,318 @@
+"""Render ``reports/deviations.md``: the checker's numbers laid out as a textbook.
+
+Top: a one-screen summary. Then the article's experiment, every layer family
+(maths, backward, what torch hides — read from the npimpl docstrings — and the
+measured deviations), the trajectories, a float32-vs-float64 explainer built
+from the measured rows, and the checker's self-tests.
+"""
+from __future__ import annotations
+
+import os
+import platform
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import article, docs
+from .engine import Trajectory
+
+FD = "finite-difference"  # the tolerance name of the oracle's rows
+
+FAMILY_TITLES = {
+    "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
+    "loss": "Losses", "conv": "Convolution and pooling", "norm": "Normalization, dropout and "
+    "embeddings", "recurrent": "Recurrent layers", "attention": "Attention and transformers",
+    "optim": "Optimizers, schedules and clipping", "training": "Training runs",
+    "models": "Models",
+}
+
+
+def _fmt(x) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "–"
+    if isinstance(x, (float, np.floating)):
+        return "0" if x == 0 else ("inf" if np.isinf(x) else f"{x:.2e}")
+    return str(x)
+
+
+def _table(header: list, rows: list) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _anchor(text: str) -> str:
+    return "".join(c for c in text.lower().replace(" ", "-") if c.isalnum() or c in "-_")
+
+
+def _worst(frame: pd.DataFrame):
+    return None if frame.empty else frame.loc[frame["tol_ratio"].astype(float).idxmax()]
+
+
+# --- sections -------------------------------------------------------------------------
+def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
+    cases = {r.case.name: r.case for r in run.results}
+    n_traj = sum(isinstance(c, Trajectory) or hasattr(c, "run") for c in cases.values())
+    lines = [("cases", f"{len(cases)} ({len(cases) - n_traj} single-step, {n_traj} "
+                       f"trajectories) × dtypes {', '.join(run.dtypes)}"),
+             ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]
+    fd = rows[rows["tolerance"] == FD]
+    rows = rows[rows["tolerance"] != FD]
+    for dt in ("float64", "float32"):
+        w = _worst(rows[(rows["dtype"] == dt) & (rows["kind"] != "error")])
+        if w is not None:
+            lines.append((f"worst {dt}", f"max_rel {_fmt(w['max_rel'])}, max_abs "
+                          f"{_fmt(w['max_abs'])} = {w['tol_ratio']:.3f} of its tolerance "
+                          f"({w['tolerance']}) — `{w['case']}` {w['quantity']}"))
+    fails = rows[~rows["passed"].astype(bool)]
+    lines.append(("failures", "**none**" if fails.empty else
+                  f"**{len(fails)}**: " + ", ".join(sorted({f"`{c}`" for c in fails["case"]}))))
+    if run.mutants:
+        caught = sum(c for _, c, _ in run.mutants)
+        surv = [m.name for m in run.survivors]
+        lines.append(("mutation score", f"{caught}/{len(run.mutants)} mutants flagged"
+                      + (f"; **survivors: {', '.join(surv)}**" if surv else "")))
+    if not fd.empty:
+        bad = int((~fd["passed"].astype(bool)).sum())
+        lines.append(("finite-difference oracle", f"{len(fd)} gradients of {fd['case'].nunique()} "
+                      f"cases checked against central differences (float64, no torch): "
+                      + ("all agree" if not bad else f"**{bad} disagree**")))
+    if run.badinput:
+        outcomes = pd.Series([b["outcome"].split(":")[0] for b in run.badinput]).value_counts()
+        lines.append(("bad-input matrix", f"{len(run.badinput)} inputs tried: " +
+                      ", ".join(f"{n} {k}" for k, n in outcomes.items())))
+    bench = os.path.join(out_dir, "bench.md")
+    if os.path.exists(bench):
+        lines.append(("speed", "see [bench.md](bench.md) (`lockstep bench`)"))
+    lines.append(("environment", f"numpy {np.__version__}, torch {torch.__version__}, "
+                  f"python {platform.python_version()}, seed {run.seed}"))
+    return "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
+
+
+def article_section(run, rows: pd.DataFrame) -> str:
+    res = [r for r in run.results if r.case.family == "article"]
+    if not res:
+        return ""
+    out = ["## The article's experiment", "",
+           "The seed article trains `Linear(2, 2)` + softmax cross-entropy with plain SGD "
+           "(lr 0.1, 500 full-batch steps) on ten 2-D points. Here the NumPy model and its torch "
+           "twin start from the same weights and every step is compared.", ""]
+    for name in dict.fromkeys(r.case.name for r in res):
+        out += [f"![{name}](plots/{name}.png)", ""]
+    for r in res:
+        if r.probe is not None:
+            x, a, b = r.probe["input"], r.probe["numpy"], r.probe["torch"]
+            pa = np.exp(a - a.max(1, keepdims=True))
+            pa /= pa.sum(1, keepdims=True)
+            pb = np.exp(b - b.max(1, keepdims=True))
+            pb /= pb.sum(1, keepdims=True)
+            out.append(f"Predictions after training ({r.dtype}), softmax of the logits:")
+            out.append("")
+            out.append(_table(["query", "numpy p(class 1)", "torch p(class 1)", "numpy class",
+                               "torch class"],
+                              [(str([int(v) for v in q]), f"{pa[i, 1]:.9f}", f"{pb[i, 1]:.9f}",
+                                int(a[i].argmax()), int(b[i].argmax()))
+                               for i, q in enumerate(x)]))
+            out.append("")
+    out += ["### The article's code beside ours", ""]
+    for topic, theirs, ours in article.SIDE_BY_SIDE:
+        out += [f"**{topic}** — the article:", "", "```python", theirs, "```", "",
+                f"npimpl (`{ours}`):", "", "```python", _source(ours), "```", ""]
+    gallery = {m.name: caught for m, caught, _ in run.mutants}
+    out += ["### The article's bugs, and what catches each", ""]
+    table = []
+    for wrote, wrong, catcher in article.BUGS:
+        if catcher.startswith("mutant:"):
+            name = catcher.split(":", 1)[1]
+            status = ("flagged" if gallery[name] else "**survived**") if name in gallery \
+                else "not in the gallery yet"
+            catcher = f"mutant `{name}` ({status})"
+        else:
+            catcher = f"`{catcher}`"
+        table.append((wrote, wrong, catcher))
+    out.append(_table(["the article wrote", "what goes wrong", "caught by"], table))
+    return "\n".join(out)
+
+
+def _source(dotted: str) -> str:
+    """The source of ``npimpl.<module>.<name>[.<method>]``, dedented."""
+    import importlib
+    import inspect
+    import textwrap
+
+    parts = dotted.split(".")
+    obj = importlib.import_module(".".join(parts[:2]))
+    for p in parts[2:]:
+        obj = getattr(obj, p)
+    return textwrap.dedent(inspect.getsource(obj)).rstrip()
+
+
+def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
+    cls = docs.find_class(layer)
+    out = [f"### {layer}", ""]
+    if cls is not None:
+        d = docs.layer_doc(cls)
+        out.append(f"*{docs.one_line(d.summary)}*")
+        out.append("")
+        if d.backward:
+            out += ["**Backward:**", "", "```text", d.backward, "```", ""]
+        if d.hides:
+            out += [f"**What torch hides:** {docs.one_line(d.hides)}", ""]
+        if d.source:
+            rel = os.path.relpath(os.path.join(_root(), d.source), os.path.abspath(out_dir))
+            out += [f"Source: [{d.source}]({rel.replace(os.sep, '/')}#L{d.line})", ""]
+    table = []
+    for case, crows in lrows.groupby("case", sort=False):
+        cells = [f"`{case}`"]
+        for dt in ("float32", "float64"):
+            w = _worst(crows[crows["dtype"] == dt])
+            cells.append("–" if w is None else f"{_fmt(w['max_rel'])} ({w['quantity']})")
+        cells.append(str(len(crows)))
+        cells.append("pass" if crows["passed"].astype(bool).all() else "**FAIL**")
+        table.append(cells)
+    out.append(_table(["case", "worst rel. float32", "worst rel. float64", "quantities",
+                       "result"], table))
+    return "\n".join(out)
+
+
+def _root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(docs.npimpl.__file__)))
+
+
+def families(run, rows: pd.DataFrame, out_dir: str) -> str:
+    out = []
+    cases = rows[~rows["case"].isin([r.case.name for r in run.results
+                                     if r.case.family == "article"])]
+    cases = cases[cases["tolerance"] != FD]
+    for fam, frows in cases.groupby("family", sort=False):
+        out += [f"## {FAMILY_TITLES.get(fam, fam.capitalize())}", ""]
+        for layer, lrows in frows.groupby("layer", sort=False):
+            out += [layer_section(layer, lrows, out_dir), ""]
+    return "\n".join(out)
+
+
+def trajectories(run) -> str:
+    res = [r for r in run.results if r.steps and r.case.family != "article"]
+    if not res:
+        return ""
+    out = ["## Trajectories", "",
+           "Per step: the loss on both sides and the largest parameter deviation; "
+           "[trajectories.csv](trajectories.csv) has every step.", ""]
+    seen = []
+    for r in res:
+        if r.case.name not in seen:
+            seen.append(r.case.name)
+            note = f" — {r.case.note}" if r.case.note else ""
+            out += [f"**{r.case.name}**{note}", "", f"![{r.case.name}](plots/{r.case.name}.png)", ""]
+    return "\n".join(out)
+
+
+def explainer(run, rows: pd.DataFrame) -> str:
+    single = rows[(rows["worst_step"].isna()) & (rows["kind"] != "error")]
+    out = ["## float32 vs float64: why the rows differ", ""]
+    for dt in ("float32", "float64"):
+        d = single[single["dtype"] == dt]["max_rel"].astype(float)
+        d = d[np.isfinite(d) & (d > 0)]
+        if len(d):
+            out.append(f"- single-step {dt} rows: median max_rel {np.median(d):.2e}, "
+                       f"95th percentile {np.percentile(d, 95):.2e}, max {d.max():.2e} "
+                       f"(machine epsilon {np.finfo(dt).eps:.1e}).")
+    out += ["",
+            "Both sides compute the same formulas, but not in the same order: torch reduces "
+            "with vectorised kernels that split a sum into SIMD lanes and blocks, NumPy uses "
+            "pairwise summation for `sum` and whatever blocking its BLAS chooses for `@`. "
+            "Floating-point addition is not associative, so each reordering changes the last "
+            "bits: about one unit in the last place per operation, which is ~1e-7 relative in "
+            "float32 and ~1e-16 in float64. The float64 tolerance (rtol 1e-10) is therefore a "
+            "million times looser than rounding and only a wrong formula can miss it.", "",
+            "Over a trajectory every step starts from the previous step's slightly different "
+            "parameters, so the deviations compound: the plot below shows the largest parameter "
+            "deviation per step for every trajectory, float32 solid, float64 dotted.", "",
+            "![float32 growth](plots/float32-growth.png)"]
+    return "\n".join(out)
+
+
+def mutant_section(run) -> str:
+    if not run.mutants:
+        return ""
+    rows = []
+    for m, caught, res in run.mutants:
+        bad = [r for r in res.rows if not r.passed]
+        first = f"{bad[0].quantity} ({_fmt(bad[0].max_rel)})" if bad else "–"
+        rows.append((f"`{m.name}`", m.origin, m.bug, "flagged" if caught else "**SURVIVED**",
+                     first))
+    return "\n".join(["## The mutant gallery", "",
+                      "Deliberately wrong layers, one bug each, run against the correct torch "
+                      "twin. Every one must be flagged, or the checker proves nothing.", "",
+                      _table(["mutant", "origin", "bug", "result", "first failing quantity"],
+                             rows)])
+
+
+def badinput_section(run) -> str:
+    if not run.badinput:
+        return ""
+    frame = pd.DataFrame(run.badinput)
+    frame["result"] = frame["outcome"].str.split(":").str[0]
+    counts = frame.pivot_table(index="variant", columns="result", values="cls",
+                               aggfunc="count", fill_value=0)
+    header = ["variant"] + list(counts.columns)
+    return "\n".join(["## Bad-input matrix", "",
+                      f"{len(frame)} odd inputs across {frame['cls'].nunique()} public classes; "
+                      "each either matches torch or raises a clear error.", "",
+                      _table(header, [[v] + [int(x) for x in r] for v, r in counts.iterrows()])])
+
+
+def oracle_section(rows: pd.DataFrame) -> str:
+    fd = rows[rows["tolerance"] == FD]
+    if fd.empty:
+        return ""
+    from . import oracle
+    table = []
+    for layer, d in fd.groupby("layer", sort=False):
+        w = _worst(d)
+        table.append((f"`{layer}`", d["case"].nunique(), len(d), f"{w['tol_ratio']:.2e}",
+                      "pass" if d["passed"].astype(bool).all() else "**FAIL**"))
+    doc = docs.parse_docstring(oracle.__doc__)[0]
+    excluded = [(f"`{k}`", v) for k, v in getattr(oracle, "EXCLUDED", {}).items()]
+    out = ["## Finite-difference oracle", "", docs.one_line(doc), "",
+           f"Central differences with h = {oracle.H:g}, rtol {oracle.RTOL:g}; the derivation of "
+           "the tolerance is in [compare/oracle.py](../compare/oracle.py).", "",
+           _table(["layer", "cases", "gradients checked", "worst fraction of tolerance",
+                   "result"], table)]
+    if excluded:
+        out += ["", "Excluded cases and why:", "", _table(["case", "reason"], excluded)]
+    return "\n".join(out)
+
+
+def undocumented(rows: pd.DataFrame) -> str:
+    seen = set(rows["layer"])
+    rest = [(n, c) for n, c in sorted(docs.public_classes().items()) if n not in seen]
+    if not rest:
+        return ""
+    table = [(f"`{n}`", docs.one_line(docs.layer_doc(c).summary)) for n, c in rest]
+    return "\n".join(["## Everything else in npimpl", "",
+                      "Classes exercised through the cases above rather than by their own:", "",
+                      _table(["class", "what it is"], table)])
+
+
+def render(run, out_dir: str) -> str:
+    rows = run.rows
+    parts = ["# lockstep report", "",
+             "NumPy layers run in lockstep with their `torch.nn` twins on shared weights. "
+             "Every forward output, input gradient, parameter gradient, buffer and optimizer "
+             "step is compared; `max_rel` is max |numpy − torch| / |torch|. Generated by "
+             "`lockstep report`.", "",
+             summary(run, rows, out_dir), "",
+             article_section(run, rows), "",
+             families(run, rows, out_dir), "",
+             trajectories(run), "",
+             explainer(run, rows), "",
+             mutant_section(run), "",
+             oracle_section(rows), "",
+             badinput_section(run), "",
+             undocumented(rows), ""]
+    text = "\n".join(parts)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text

@@ -1,0 +1,299 @@
+"""The finite-difference oracle: every npimpl gradient checked against central differences.
+
+The lockstep engine proves that NumPy agrees with torch. This oracle proves
+something torch cannot: that the NumPy gradients are the derivatives of the
+NumPy forward. It never calls torch; it only reuses the catalogue's cases
+(their model factory, their inputs and their upstream gradient), in float64.
+
+For a single-step case with output ``y(x, θ)`` and the engine's upstream
+gradient ``g``, the scalar ``L = Σ <g, y>`` has ``dL/dx = backward(g)``. For a
+sample of at most ``max_per_tensor`` elements of every differentiable input
+and every parameter, the numeric derivative is the central difference::
+
+    d ≈ (L(x + h e_k) - L(x - h e_k)) / (h+ + h-)     with h = 1e-6,
+
+where ``h+ = fl(x_k + h) - x_k`` and ``h- = x_k - fl(x_k - h)`` are the steps
+actually taken (for ``|x_k|`` of 1e4 the rounded step differs from ``h`` by
+parts in 1e6; dividing by the true step removes that error).
+
+Error of the numeric derivative (the tolerance):
+    truncation  h^2 |f'''| / 6  ≈ 1.7e-13 |f'''|          (Taylor remainder),
+    rounding    eps |L|_scale / h ≈ 2.2e-10 |L|_scale      (two evaluations of L, each
+                accurate to a few eps times ``|L|_scale = Σ |g| |y|``, divided by 2h).
+For O(1) data both are ~1e-10 to 1e-8 relative. The oracle uses
+    rtol = 1e-6: the truncation term stays below it while |f'''| / |f'| < 6e6;
+    atol = 100 * eps / h * max(1, |L|_scale) ≈ 2.2e-8 * max(1, |L|_scale):
+           the rounding term with a factor 100 for the amplification of a forward
+           of a few dozen float operations (cancellations in a normalisation,
+           a log-sum-exp).
+These are 1e4 times looser than the engine's float64 tolerance (which compares two
+exact computations) and still 1e5 times tighter than any real gradient bug, which is
+off by O(1) (see ``tests/test_oracle.py``: the article's Linear fails by ~1).
+
+Non-differentiable points: a kink (ReLU at exactly 0, a tied maximum) has
+one-sided derivatives ``(L(x+h) - L(x)) / h+`` and ``(L(x) - L(x-h)) / h-`` that
+disagree by O(1), whereas for a smooth function they differ by ``h |f''|``. An
+element whose one-sided derivatives differ by more than ``KINK`` (relative) is
+skipped and counted in the row's note; a backward bug cannot hide there, since
+the test depends on the forward only. Cases built around a kink are excluded by
+name in :data:`EXCLUDED` with the reason.
+
+Randomness and state: before every evaluation of ``L`` the buffers (running
+statistics) and the state of every ``rng`` a module holds (the dropout mask)
+are restored, so each evaluation computes the same function.
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from .engine import (Case, Inputs, Row, _is_float_array, _np_grads_of_inputs, case_rng, leaves,
+                     like)
+
+#: the step of the central difference (absolute; see the module docstring)
+H = 1e-6
+EPS = float(np.finfo(np.float64).eps)
+#: relative tolerance: covers the truncation error h^2 |f'''| / 6
+RTOL = 1e-6
+#: atol = ATOL_PER_SCALE * max(1, |L|_scale): 100 eps / h, the rounding error of the difference
+ATOL_PER_SCALE = 100 * EPS / H
+#: one-sided derivatives differing by more than this (relative to max(1, |d|)) mark a kink
+KINK = 1e-3
+NAME = "finite-difference"
+
+#: cases whose inputs sit on a non-differentiable point by design (name -> reason)
+EXCLUDED = {
+    "relu-kink": "every third input is exactly 0, the ReLU kink: the derivative there is "
+                 "torch's convention (0), not a limit a finite difference can find",
+}
+# Embedding's padding_idx and scale_grad_by_freq change the gradient *by definition* (the
+# padding row gets 0 although the output reads it; a repeated row's gradient is divided by
+# its count), so there the gradient is deliberately not the derivative of the forward.
+_NOT_A_DERIVATIVE = ("torch's Embedding defines this gradient to differ from the derivative: "
+                     "{what}")
+EXCLUDED.update({
+    "embedding-padding": _NOT_A_DERIVATIVE.format(what="the padding row gets zero gradient"),
+    "embedding-padding-negative": _NOT_A_DERIVATIVE.format(
+        what="the padding row (padding_idx=-7) gets zero gradient"),
+    "embedding-freq": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+    "embedding-all": _NOT_A_DERIVATIVE.format(
+        what="padding row zeroed and scale_grad_by_freq, with max_norm"),
+    "embeddingbag-mean-freq-padding": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+    "embeddingbag-sum-freq-psw-maxnorm": _NOT_A_DERIVATIVE.format(
+        what="scale_grad_by_freq divides a row's gradient by its count"),
+})
+
+
+def _rebuild(obj, it):
+    """Replace the leaves of a nested tuple/list ``obj`` by the next items of ``it``."""
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_rebuild(o, it) for o in obj)
+    return next(it)
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+class _Problem:
+    """``L(args) = Σ <g, forward(args)>`` for one built module, with state restored each call."""
+
+    def __init__(self, module, inp: Inputs):
+        self.module, self.inp, self.g = module, inp, None
+        self.flat = [x for _, x in leaves(inp.args)]
+        self.buffers = [(m, name, _copy(b)) for m in module.modules()
+                        for name, b in m._buffers.items()]
+        self.rngs = [(m.rng, m.rng.bit_generator.state) for m in module.modules()
+                     if isinstance(getattr(m, "rng", None), np.random.Generator)]
+
+    def restore(self):
+        for m, name, b in self.buffers:
+            setattr(m, name, _copy(b))
+        for rng, state in self.rngs:
+            rng.bit_generator.state = state
+
+    def forward(self, flat=None):
+        """Run forward on copies of the inputs (an in-place layer must not change them)."""
+        self.restore()
+        flat = self.flat if flat is None else flat
+        args = _rebuild(self.inp.args, iter(_copy(x) for x in flat))
+        return self.module(*args, **self.inp.kwargs)
+
+    def loss(self, flat=None) -> float:
+        out = self.forward(flat)
+        total = 0.0
+        for (_, y), (_, g) in zip(leaves(out), leaves(self.g)):
+            if g is not None and _is_float_array(y):
+                total += float(np.sum(np.asarray(g, np.float64) * y))
+        return total
+
+    def scale(self) -> float:
+        out = self.forward()
+        return sum(float(np.sum(np.abs(np.asarray(g, np.float64) * y)))
+                   for (_, y), (_, g) in zip(leaves(out), leaves(self.g))
+                   if g is not None and _is_float_array(y))
+
+
+def _numeric(evaluate, arr: np.ndarray, idx: tuple, f0: float, h: float = H):
+    """Central and one-sided differences of ``evaluate()`` in ``arr[idx]`` (restored after)."""
+    x0 = arr[idx]
+    arr[idx] = x0 + h
+    hp = arr[idx] - x0
+    fp = evaluate()
+    arr[idx] = x0 - h
+    hm = x0 - arr[idx]
+    fm = evaluate()
+    arr[idx] = x0
+    return (fp - fm) / (hp + hm), (fp - f0) / hp, (f0 - fm) / hm
+
+
+def frozen_elements(module, param) -> np.ndarray | None:
+    """Elements of ``param`` whose gradient is 0 *by convention*, not by calculus.
+
+    ``Embedding(padding_idx=k)`` (and ``EmbeddingBag``): row k of the weight never receives a
+    gradient although the output depends on it (torch's documented convention: the padding
+    vector stays fixed). ``scale_grad_by_freq=True``: the whole weight gradient is divided by
+    each index's count in the batch, deliberately not the derivative. Returns a boolean mask
+    or None.
+    """
+    for m in module.modules():
+        if getattr(m, "scale_grad_by_freq", False) and getattr(m, "weight", None) is param:
+            return np.ones(param.data.shape, dtype=bool)
+        pad = getattr(m, "padding_idx", None)
+        if pad is not None and getattr(m, "weight", None) is param:
+            mask = np.zeros(param.data.shape, dtype=bool)
+            mask[pad] = True
+            return mask
+    return None
+
+
+def _check_tensor(evaluate, arr, analytic, f0, rng, max_per_tensor, atol, frozen=None):
+    """Compare ``analytic`` with central differences at sampled elements of ``arr``
+    (elements in the boolean mask ``frozen`` are left out: see :func:`frozen_elements`).
+
+    Returns ``(max_abs, max_rel, tol_ratio, worst_index, n_checked, n_kinks)``.
+    """
+    allowed = np.flatnonzero(~frozen) if frozen is not None else np.arange(arr.size)
+    n = allowed.size
+    picks = allowed[rng.choice(n, size=min(n, max_per_tensor), replace=False)] if n else []
+    worst = (0.0, 0.0, 0.0, ())
+    checked = kinks = 0
+    for flat_k in picks:
+        idx = np.unravel_index(int(flat_k), arr.shape)
+        d, d_plus, d_minus = _numeric(evaluate, arr, idx, f0)
+        if abs(d_plus - d_minus) > KINK * max(1.0, abs(d_plus), abs(d_minus)):
+            kinks += 1
+            continue
+        a = float(analytic[idx])
+        diff = abs(a - d) if np.isfinite(a) else np.inf
+        ratio = diff / (atol + RTOL * abs(d))
+        checked += 1
+        if ratio >= worst[2]:
+            worst = (diff, diff / max(abs(d), np.finfo(np.float64).tiny), ratio,
+                     tuple(int(i) for i in idx))
+    return (*worst, checked, kinks)
+
+
+def _row(case, quantity, kind, shape, stats, atol, note="") -> Row:
+    max_abs, max_rel, ratio, idx, checked, kinks = stats
+    notes = [f"{checked} of {int(np.prod(shape))} elements checked"]
+    if kinks:
+        notes.append(f"{kinks} kink(s) skipped")
+    if note:
+        notes.append(note)
+    return Row(case.name, case.family, case.layer, "float64", quantity, kind, str(tuple(shape)),
+               max_abs, max_rel, ratio, str(idx), None, RTOL, atol, NAME, ratio <= 1.0,
+               "; ".join(notes))
+
+
+def fd_case(case: Case, seed: int = 0, max_per_tensor: int = 20, budget: int = 200) -> list[Row]:
+    """Finite-difference rows for one single-step case (float64, torch never called).
+
+    Each tensor gets ``min(max_per_tensor, budget // (2 * n_tensors))`` sampled elements (at
+    least 1): a 3-layer bidirectional LSTM with 27 tensors then costs ~200 forwards, not 1000.
+    """
+    dt = np.dtype("float64")
+    rng = case_rng(seed, case.name, "float64")          # the engine's stream: same inputs, g
+    np_mod, _ = case.model(dt)
+    inp = case.inputs(rng, dt)
+    if not isinstance(inp, Inputs):
+        inp = Inputs(tuple(inp) if isinstance(inp, (tuple, list)) else (inp,))
+
+    # 1. analytic: forward + backward with the engine's upstream gradient
+    prob = _Problem(np_mod, inp)                        # snapshots buffers and rng states
+    out = prob.forward()
+    make_grad = case.grad or (lambda r, o: r.standard_normal(o.shape).astype(o.dtype))
+    g_struct = like(out, lambda o: make_grad(rng, o) if _is_float_array(o) else None)
+    ret = np_mod.backward(*g_struct) if isinstance(out, tuple) else np_mod.backward(g_struct)
+    grads_in = _np_grads_of_inputs(ret, len(inp.args))
+    params = [(n, p, None if p.grad is None else p.grad.copy())
+              for n, p in np_mod.named_parameters()]
+
+    # 2. numeric, element by element
+    prob.g = g_struct
+    scale = prob.scale()
+    atol = ATOL_PER_SCALE * max(1.0, scale)
+    f0 = prob.loss()
+    pick = np.random.default_rng([seed, zlib.crc32(case.name.encode()), zlib.crc32(b"fd")])
+    diff = getattr(np_mod, "grad_inputs", None) or range(len(inp.args))
+    n_tensors = len(params) + sum(
+        1 for i, a in enumerate(inp.args) for _, x in leaves(a) if _is_float_array(x) and i in diff)
+    max_per_tensor = max(1, min(max_per_tensor, budget // max(1, 2 * n_tensors)))
+    rows = []
+    flat = list(prob.flat)
+    k = 0
+    for i, arg in enumerate(inp.args):
+        arg_leaves = leaves(arg)
+        g_leaves = (leaves(grads_in[i]) if grads_in[i] is not None
+                    else [(p, None) for p, _ in arg_leaves])
+        for (path, x), (_, ga) in zip(arg_leaves, g_leaves):
+            pos, k = k, k + 1
+            if not _is_float_array(x) or i not in diff:
+                continue
+            work = x.copy()
+            flat[pos] = work
+            evaluate = (lambda fl=flat: prob.loss(fl))
+            name = ("fd_grad_input" if len(inp.args) == 1 and not path
+                    else f"fd_grad_input[{i}]{path}")
+            if ga is None:
+                ga = np.zeros_like(x)
+            stats = _check_tensor(evaluate, work, np.asarray(ga), f0, pick, max_per_tensor, atol)
+            flat[pos] = x
+            rows.append(_row(case, name, "fd_grad_input", x.shape, stats, atol))
+    for name, p, ga in params:
+        if ga is None:
+            ga = np.zeros_like(p.data)
+        frozen = frozen_elements(np_mod, p)
+        stats = _check_tensor(prob.loss, p.data, ga, f0, pick, max_per_tensor, atol, frozen)
+        note = (f"{int(frozen.sum())} element(s) not derivatives by convention "
+                "(padding_idx / scale_grad_by_freq)"
+                if frozen is not None else "")
+        rows.append(_row(case, f"fd_grad_{name}", "fd_grad_param", p.data.shape, stats, atol,
+                         note))
+    return rows
+
+
+def _error_row(case, exc: Exception) -> Row:
+    return Row(case.name, case.family, case.layer, "float64", "fd_error", "error", "()",
+               np.inf, np.inf, np.inf, "()", None, RTOL, 0.0, NAME, False,
+               f"{type(exc).__name__}: {exc}")
+
+
+def fd_rows(cases, seed: int = 0, max_per_tensor: int = 20, budget: int = 200) -> list[Row]:
+    """Finite-difference rows for every single-step :class:`Case` in ``cases``.
+
+    Trajectories, cases with their own ``run`` and the cases in :data:`EXCLUDED`
+    are skipped. A crash becomes a failing ``fd_error`` row.
+    """
+    rows = []
+    for case in cases:
+        if not isinstance(case, Case) or hasattr(case, "run") or case.name in EXCLUDED:
+            continue
+        try:
+            rows += fd_case(case, seed, max_per_tensor, budget)
+        except Exception as exc:  # noqa: BLE001 - a crash is a failed check, reported
+            rows.append(_error_row(case, exc))
+    return rows

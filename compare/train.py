@@ -1,0 +1,203 @@
+"""``lockstep train MODEL``: train an npimpl model and its torch twin side by side.
+
+Both sides start from the same weights and see the same batches; after every
+step the loss and every parameter are compared (float64 within rtol 1e-10,
+float32 within the recipe's named allowance). Classifiers report test accuracy
+on both sides after every epoch, and float64 test predictions must be identical.
+Writes ``<out>/train-<model>.csv`` (one row per dtype and step) and
+``<out>/train-<model>.png`` (loss on both sides, parameter deviation on a log axis).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from reference import to_numpy, to_torch
+
+from . import recipes
+from .io import save_figure, write_csv
+from .metrics import Tolerance, deviation, tolerance_for
+
+MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt")
+
+
+@dataclass
+class TrainRun:
+    """What one (model, dtype) run measured."""
+
+    model: str
+    dtype: str
+    tolerance: Tolerance
+    rows: list = field(default_factory=list)      # one dict per step
+    test_acc_numpy: float | None = None
+    test_acc_torch: float | None = None
+    same_predictions: bool | None = None
+    failures: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def worst_tol_ratio(self) -> float:
+        return max((r["max_tol_ratio"] for r in self.rows), default=0.0)
+
+    @property
+    def worst_param_abs_dev(self) -> float:
+        return max((r["max_param_abs_dev"] for r in self.rows), default=0.0)
+
+
+def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    return float((logits.argmax(axis=-1) == y).mean())
+
+
+def _evaluate(np_model, t_model, x, y):
+    """Test logits of both sides in eval mode (no gradients); back to train mode after."""
+    np_model.eval()
+    t_model.eval()
+    a = np_model(x)
+    with torch.no_grad():
+        b = to_numpy(t_model(to_torch(x)))
+    np_model.train()
+    t_model.train()
+    return a, b
+
+
+def train(model_name: str, dtype: str = "float64", seed: int = 0, progress: bool = False,
+          **recipe_kw) -> TrainRun:
+    """Train ``model_name`` (see :data:`MODELS`) in ``dtype`` on both sides; compare every step.
+
+    ``recipe_kw`` shortens the run (``epochs=``, ``max_steps=`` for the digits models,
+    ``steps=`` for the GPT and the article's toy). Nothing is written; see :func:`write`.
+    """
+    rc = recipes.get(model_name, **recipe_kw)
+    dt = np.dtype(dtype)
+    tol = rc.f32 if dt == np.float32 else tolerance_for(dt)
+    run = TrainRun(model_name, dt.name, tol)
+    torch.manual_seed(seed)
+    np_model, t_model = rc.model(dt)
+    np_crit, t_crit = rc.loss(dt)
+    np_opt, t_opt = rc.optimizer(np_model, t_model)
+    schedule = rc.batches(seed, dt)
+    bar = _bar(len(schedule), f"{model_name} {dt.name}", progress)
+    t_params = dict(t_model.named_parameters())
+    for step, (epoch, x, y) in enumerate(schedule):
+        np_loss, np_logits = recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip)
+        t_loss, t_logits = recipes.torch_step(t_model, t_crit, t_opt, to_torch(x), to_torch(y),
+                                              rc.clip)
+        lm = deviation(np.asarray(np_loss), to_numpy(t_loss), tol)
+        pms = {n: deviation(p.data, to_numpy(t_params[n]), tol)
+               for n, p in np_model.named_parameters()}
+        worst = max(pms, key=lambda n: pms[n].tol_ratio)
+        row = dict(model=model_name, dtype=dt.name, step=step, epoch=epoch,
+                   loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
+                   loss_abs_dev=lm.max_abs, max_param_abs_dev=max(m.max_abs for m in pms.values()),
+                   worst_param=worst, max_tol_ratio=max(lm.tol_ratio, pms[worst].tol_ratio),
+                   tolerance=tol.name, passed=lm.passed and all(m.passed for m in pms.values()))
+        if rc.evaluate is not None:
+            row.update(batch_acc_numpy=_accuracy(np_logits, y),
+                       batch_acc_torch=_accuracy(to_numpy(t_logits.detach()), y))
+            last_of_epoch = step + 1 == len(schedule) or schedule[step + 1][0] != epoch
+            if last_of_epoch:
+                a, b = _evaluate(np_model, t_model, *rc.evaluate(dt))
+                yt = rc.evaluate(dt)[1]
+                run.test_acc_numpy, run.test_acc_torch = _accuracy(a, yt), _accuracy(b, yt)
+                run.same_predictions = bool((a.argmax(-1) == b.argmax(-1)).all())
+                row.update(test_acc_numpy=run.test_acc_numpy, test_acc_torch=run.test_acc_torch)
+        if not row["passed"]:
+            run.failures.append(f"step {step}: loss or {worst} outside {tol.name} "
+                                f"(tol_ratio {row['max_tol_ratio']:.3g})")
+        run.rows.append(row)
+        bar.update(1)
+        bar.set_postfix(loss=f"{row['loss_numpy']:.4f}", dev=f"{row['max_param_abs_dev']:.1e}")
+    bar.close()
+    if dt == np.float64 and run.same_predictions is False:
+        run.failures.append("float64 test predictions differ between NumPy and torch")
+    return run
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, leave=False,
+                mininterval=0.5)
+
+
+# --- writing -------------------------------------------------------------------------------
+def write(runs: list[TrainRun], out_dir: str) -> tuple[str, str]:
+    """Write ``train-<model>.csv`` and ``train-<model>.png`` for runs of one model."""
+    model = runs[0].model
+    csv = os.path.join(out_dir, f"train-{model}.csv")
+    png = os.path.join(out_dir, f"train-{model}.png")
+    write_csv(csv, pd.DataFrame([r for run in runs for r in run.rows]))
+    _plot(runs, png)
+    return csv, png
+
+
+def _plot(runs: list[TrainRun], path: str) -> None:
+    """Loss on both sides per dtype (left); the largest parameter deviation, log axis (right)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+    for run in runs:
+        steps = [r["step"] for r in run.rows]
+        acc = ("" if run.test_acc_numpy is None else
+               f", test acc {run.test_acc_numpy:.3f} / {run.test_acc_torch:.3f}")
+        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}{acc}")
+        ax_l.plot(steps, [r["loss_torch"] for r in run.rows], ls="--",
+                  label=f"torch {run.dtype}")
+        dev = [max(r["max_param_abs_dev"], 1e-300) for r in run.rows]
+        line, = ax_d.semilogy(steps, dev, label=f"{run.dtype}")
+        ax_d.axhline(run.tolerance.atol, ls=":", color=line.get_color(),
+                     label=f"atol of {run.tolerance.name}")
+    ax_l.set(title=f"{runs[0].model}: training loss", xlabel="step", ylabel="loss")
+    ax_d.set(title="largest |NumPy - torch| over all parameters", xlabel="step",
+             ylabel="max abs deviation")
+    ax_l.legend()
+    ax_d.legend()
+    fig.tight_layout()
+    save_figure(path, fig)
+    plt.close(fig)
+
+
+def summary(run: TrainRun) -> str:
+    s = (f"{run.model} {run.dtype}: {len(run.rows)} steps, final loss "
+         f"{run.rows[-1]['loss_numpy']:.4f} (torch {run.rows[-1]['loss_torch']:.4f}), worst "
+         f"parameter deviation {run.worst_param_abs_dev:.2e}, worst tol ratio "
+         f"{run.worst_tol_ratio:.3g} under {run.tolerance.name}")
+    if run.test_acc_numpy is not None:
+        s += (f"; test accuracy NumPy {run.test_acc_numpy:.4f} torch {run.test_acc_torch:.4f}, "
+              f"predictions {'identical' if run.same_predictions else 'DIFFER'}")
+    return s + ("" if run.passed else f" -- FAILED: {run.failures[0]}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="lockstep train", description=__doc__.split("\n")[0])
+    p.add_argument("model", choices=MODELS)
+    p.add_argument("--dtypes", default="float32,float64",
+                   help="comma-separated dtypes (default float32,float64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many steps (a quick look; the full run is the default)")
+    a = p.parse_args(argv)
+    dtypes = [d.strip() for d in a.dtypes.split(",") if d.strip()]
+    for d in dtypes:
+        if d not in ("float32", "float64"):
+            p.error(f"--dtypes: {d!r} is not float32 or float64")
+    runs = [train(a.model, d, seed=a.seed, progress=True, max_steps=a.max_steps) for d in dtypes]
+    csv, png = write(runs, a.out)
+    for run in runs:
+        print(summary(run))
+    print(f"wrote {csv} and {png}")
+    return 0 if all(r.passed for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Layer-wise normalisations: LayerNorm and RMSNorm (statistics over the trailing dims).
+
+Both normalise each sample over its last ``len(normalized_shape)`` dimensions,
+so, unlike BatchNorm, they behave the same in training and in eval and keep no
+running statistics.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .module import Module, Parameter
+
+
+def _shape_tuple(normalized_shape, owner: str) -> tuple:
+    """torch accepts an int or a sequence of ints for ``normalized_shape``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+    if not shape or not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
+        raise ValueError(f"{owner}: normalized_shape must be a non-empty tuple of non-negative "
+                         f"ints, got {normalized_shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _check_trailing(x: np.ndarray, shape: tuple, owner: str) -> tuple:
+    """Raise unless ``x`` ends with ``shape``; return the normalised axes (negative)."""
+    k = len(shape)
+    if x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise ValueError(f"{owner}: expected input with shape [*, {', '.join(map(str, shape))}], "
+                         f"got {x.shape}")
+    return tuple(range(-k, 0))
+
+
+# --- LayerNorm ------------------------------------------------------------------------------
+class LayerNormCache(NamedTuple):
+    xhat: np.ndarray        # (*, *normalized_shape): the normalised input
+    rstd: np.ndarray        # (*, 1, ..., 1): 1 / sqrt(var + eps)
+    axes: tuple             # the normalised (trailing) axes
+
+
+def layer_norm_forward(x, weight, bias, axes: tuple, eps: float):
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` over ``axes``; ``(y, cache)``."""
+    mean = x.mean(axis=axes, keepdims=True)                      # (*, 1, ..., 1)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)               # biased: divides by n
+    rstd = 1.0 / np.sqrt(var + x.dtype.type(eps))                # eps *inside* the sqrt
+    xhat = xc * rstd
+    y = xhat
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y, LayerNormCache(xhat, rstd, axes)
+
+
+def layer_norm_backward(dy, weight, cache: LayerNormCache):
+    """Return ``(dx, dweight, dbias)`` (dweight/dbias summed over the leading dims).
+
+    With ``g = dy * weight`` and ``n`` the number of normalised elements,
+    ``dx = rstd * (g - mean(g) - xhat * mean(g * xhat))``: the two means are what flows
+    back through the mean and the variance.
+    """
+    xhat, rstd, axes = cache
+    lead = tuple(range(dy.ndim - len(axes)))
+    dweight = (dy * xhat).sum(axis=lead) if weight is not None else None
+    dbias = dy.sum(axis=lead)
+    g = dy * weight if weight is not None else dy                # d loss / d xhat
+    dx = rstd * (g - g.mean(axis=axes, keepdims=True)
+                 - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+    return dx, dweight, dbias
+
+
+class LayerNorm(Module):
+    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` over the trailing dims.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int = the last dim).
+        eps: added to the variance *inside* the square root (default 1e-5, torch's).
+        elementwise_affine: learn ``weight`` (init ones) and ``bias`` (init zeros), both of
+            shape ``normalized_shape``.
+        bias: if False (and ``elementwise_affine``), learn only ``weight``.
+        dtype: NumPy float dtype of the parameters (default ``np.float32``).
+
+    Shape:
+        input ``(*, *normalized_shape)`` → output of the same shape.
+
+    Backward:
+        with ``g = dy * weight``: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) over the
+        normalised dims;   dweight += sum(dy * xhat);   dbias += sum(dy) (sums over ``*``).
+
+    What torch hides:
+        the variance is the *biased* one (divide by n, not n - 1), eps sits inside the
+        square root (``1/sqrt(var + eps)``, not ``1/(std + eps)``), each sample is normalised
+        on its own so train and eval agree and there are no buffers; the CPU kernel computes
+        mean and variance in one Welford pass and saves only ``mean`` and ``rstd`` for the
+        backward.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=np.float32):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape, "LayerNorm")
+        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        dt = self._dtype(dtype)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dt))
+            self.bias = Parameter(np.empty(self.normalized_shape, dtype=dt)) if bias else None
+        else:
+            self.weight = None
+            self.bias = None
+        self.dtype = dt
+        self.reset_parameters()
+
+    def reset_parameters(self, rng=None) -> None:
+        """weight = 1, bias = 0 (deterministic, like torch; ``rng`` is unused)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        axes = _check_trailing(x, self.normalized_shape, "LayerNorm")
+        w = self.weight.data if self.weight is not None else None
+        b = self.bias.data if self.bias is not None else None
+        y, self._cache = layer_norm_forward(x, w, b, axes, self.eps)
+        return y
+
+    def backward(self, grad_output):
+        cache = self._saved()
+        dy = self._input(grad_output, "grad_output", self.dtype)
+        if dy.shape != cache.xhat.shape:
+            raise ValueError(f"LayerNorm: grad_output must have shape {cache.xhat.shape}, "
+                             f"got {dy.shape}")
+        w = self.weight.data if self.weight is not None else None
+        dx, dw, db = layer_norm_backward(dy, w, cache)
+        if self.weight is not None:
+            self.weight.accumulate(dw)
+        if self.bias is not None:
+            self.bias.accumulate(db)
+        return dx
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+# --- RMSNorm --------------------------------------------------------------------------------
+class RMSNormCache(NamedTuple):
+    xhat: np.ndarray        # (*, *normalized_shape): x / rms
+    rrms: np.ndarray        # (*, 1, ..., 1): 1 / sqrt(mean(x^2) + eps)
+    axes: tuple
+
+
+def rms_norm_forward(x, weight, axes: tuple, eps: float):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over ``axes``; ``(y, cache)``."""
+    rrms = 1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + x.dtype.type(eps))
+    xhat = x * rrms
+    y = xhat * weight if weight is not None else xhat
+    return y, RMSNormCache(xhat, rrms, axes)
+
+
+def rms_norm_backward(dy, weight, cache: RMSNormCache):
+    """``(dx, dweight)``: with ``g = dy * weight``, ``dx = rrms * (g - xhat * mean(g * xhat))``
+    (LayerNorm's formula without the ``- mean(g)`` term, as nothing is subtracted)."""
+    xhat, rrms, axes = cache
+    lead = tuple(range(dy.ndim - len(axes)))
+    dweight = (dy * xhat).sum(axis=lead) if weight is not None else None
+    g = dy * weight if weight is not None else dy
+    dx = rrms * (g - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+    return dx, dweight
+
+
+class RMSNorm(Module):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing dims (no centring, no bias).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int = the last dim).
+        eps: added to the mean square inside the square root; None (torch's default) means
+            ``np.finfo(input.dtype).eps`` (1.19e-7 for float32, 2.2e-16 for float64).
+        elementwise_affine: learn ``weight`` (init ones) of shape ``normalized_shape``.
+        dtype: NumPy float dtype of the parameters (default ``np.float32``).
+
+    Shape:
+        input ``(*, *normalized_shape)`` → output of the same shape.
+
+    Backward:
+        with g = dy * weight: dx = rrms * (g - xhat * mean(g * xhat));  dweight += sum(dy * xhat).
+
+    What torch hides:
+        the default eps is not a fixed number but the machine epsilon of the *input's* dtype,
+        so the same module normalises float32 and float64 inputs with different eps; there
+        is no bias even with ``elementwise_affine``; and, unlike LayerNorm, the mean is not
+        subtracted, so a constant row is not mapped to 0.
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=np.float32):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape, "RMSNorm")
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        self.dtype = self._dtype(dtype)
+        self.weight = (Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
+                       if self.elementwise_affine else None)
+
+    def reset_parameters(self, rng=None) -> None:
+        """weight = 1 (deterministic, like torch; ``rng`` is unused)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        axes = _check_trailing(x, self.normalized_shape, "RMSNorm")
+        eps = np.finfo(x.dtype).eps if self.eps is None else self.eps
+        w = self.weight.data if self.weight is not None else None
+        y, self._cache = rms_norm_forward(x, w, axes, eps)
+        return y
+
+    def backward(self, grad_output):
+        cache = self._saved()
+        dy = self._input(grad_output, "grad_output", self.dtype)
+        if dy.shape != cache.xhat.shape:
+            raise ValueError(f"RMSNorm: grad_output must have shape {cache.xhat.shape}, "
+                             f"got {dy.shape}")
+        w = self.weight.data if self.weight is not None else None
+        dx, dw = rms_norm_backward(dy, w, cache)
+        if self.weight is not None:
+            self.weight.accumulate(dw)
+        return dx
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,0 +1,88 @@
+"""The finite-difference oracle: every npimpl gradient is the derivative of its own forward,
+checked without torch, and the oracle itself fails on a wrong gradient."""
+import numpy as np
+import pytest
+
+import npimpl
+from compare.catalogue import all_cases
+from compare.engine import Case
+from compare.gen import args, normal
+from compare.mutants import MUTANTS, article_linear_case
+from compare.oracle import ATOL_PER_SCALE, EXCLUDED, H, RTOL, fd_case, fd_rows
+from reference import Spec, build
+
+CASES = [c for c in all_cases() if isinstance(c, Case) and not hasattr(c, "run")]
+
+
+def _failures(rows):
+    return [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} at "
+            f"{r.worst_index} ({r.note})" for r in rows if not r.passed]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name not in EXCLUDED],
+                         ids=lambda c: c.name)
+def test_every_catalogue_case_passes_the_oracle(case):
+    rows = fd_rows([case], max_per_tensor=4, budget=20)     # the report runs the full sample
+    assert rows, "a case with nothing to differentiate proves nothing"
+    assert all(r.tolerance == "finite-difference" and r.dtype == "float64" for r in rows)
+    assert not _failures(rows), "\n".join(_failures(rows))
+
+
+def test_every_excluded_name_exists_and_has_a_reason():
+    names = {c.name for c in CASES}
+    for name, why in EXCLUDED.items():
+        assert name in names, f"stale exclusion {name}"
+        assert len(why) > 20
+
+
+def test_oracle_catches_the_article_linear():
+    """The article's Linear returns dW where dx belongs: the oracle flags the input gradient and
+    the gradients of the layer below it, not the mutant's own (correct) weight gradients."""
+    rows = {r.quantity: r for r in fd_rows([article_linear_case()])}
+    assert not rows["fd_grad_input"].passed and rows["fd_grad_input"].max_abs > 1e-2
+    assert not rows["fd_grad_0.weight"].passed
+    assert rows["fd_grad_2.weight"].passed
+
+
+class SlightlyWrongTanh(npimpl.Tanh):
+    """dx = dy (1 - y^2)(1 + 1e-4): a gradient off by one part in 10^4."""
+
+    def backward(self, grad_output):
+        return super().backward(grad_output) * (1 + 1e-4)
+
+
+def test_oracle_catches_a_gradient_off_by_one_part_in_1e4():
+    case = Case("tanh-off", "Tanh", "test", lambda dt: (SlightlyWrongTanh(), None),
+                args(normal(3, 4)))
+    rows = fd_case(case)
+    assert len(rows) == 1 and not rows[0].passed
+    assert rows[0].max_rel == pytest.approx(1e-4, rel=1e-2)
+
+
+def test_tolerance_is_derived_from_the_step():
+    eps = np.finfo(np.float64).eps
+    assert ATOL_PER_SCALE == pytest.approx(100 * eps / H)
+    assert RTOL > (H ** 2) * 1e3          # truncation h^2 f'''/6 with |f'''/f'| up to 6e3
+
+
+def test_kinks_are_skipped_and_counted():
+    """ReLU at exact zeros: those elements are kinks, skipped; the others are checked."""
+    kink = next(c for c in all_cases() if c.name == "relu-kink")
+    rows = fd_case(kink, max_per_tensor=28)
+    assert len(rows) == 1 and rows[0].passed
+    assert "kink(s) skipped" in rows[0].note
+
+
+def test_dropout_mask_is_the_same_in_every_evaluation():
+    """Dropout draws a fresh mask per forward; the oracle restores its rng, so the function
+    differentiated is one fixed mask (otherwise this row would fail by O(1))."""
+    case = Case("dropout-fd", "Dropout", "test", lambda dt: build(Spec("Dropout", 0.5), dt),
+                args(normal(4, 6)))
+    rows = fd_case(case)
+    assert rows[0].passed and rows[0].max_abs < 1e-6
+
+
+def test_trajectories_and_mutant_cases_run_or_are_skipped():
+    trajectories = [c for c in all_cases() if not isinstance(c, Case)]
+    assert fd_rows(trajectories) == []
+    assert len(fd_rows([m.case for m in MUTANTS[:1]])) > 0

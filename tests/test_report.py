@@ -1,0 +1,85 @@
+"""Report files: written, reproducible byte for byte, atomic, and the markdown links resolve."""
+import filecmp
+import os
+import re
+
+import pandas as pd
+import pytest
+
+from compare import docs
+from compare.catalogue import select
+from compare.report import run_all, write_reports
+
+SMALL = "linear-2d,relu-kink,crossentropy-mean,article-toy"
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    outs = []
+    for i in range(2):
+        out = str(tmp_path_factory.mktemp(f"rep{i}"))
+        # checks=False: the mutant gallery and the oracle have their own tests
+        run = run_all(select(SMALL), ("float32", "float64"), seed=3, progress=False,
+                      checks=False)
+        write_reports(run, out)
+        outs.append((out, run))
+    return outs
+
+
+def test_files_written_with_the_contract_columns(two_runs):
+    out, run = two_runs[0]
+    dev = pd.read_csv(os.path.join(out, "deviations.csv"))
+    for col in ("case", "dtype", "quantity", "max_abs", "max_rel", "worst_index", "passed"):
+        assert col in dev.columns
+    assert set(dev["case"]) == {"linear-2d", "relu-kink", "crossentropy-mean", "article-toy"}
+    traj = pd.read_csv(os.path.join(out, "trajectories.csv"))
+    assert set(traj["case"]) == {"article-toy"}
+    assert traj.groupby("dtype")["step"].max().to_dict() == {"float32": 499, "float64": 499}
+    assert os.path.getsize(os.path.join(out, "plots", "article-toy.png")) > 1000
+    assert run.ok
+
+
+def test_same_seed_gives_byte_identical_csvs(two_runs):
+    (a, _), (b, _) = two_runs
+    for name in ("deviations.csv", "trajectories.csv"):
+        assert filecmp.cmp(os.path.join(a, name), os.path.join(b, name), shallow=False), name
+
+
+def test_no_temporary_files_left_behind(two_runs):
+    out, _ = two_runs[0]
+    leftovers = [f for _, _, fs in os.walk(out) for f in fs if f.startswith(".tmp-")]
+    assert not leftovers
+
+
+def test_markdown_links_and_images_resolve(two_runs):
+    out, _ = two_runs[0]
+    text = open(os.path.join(out, "deviations.md"), encoding="utf-8").read()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#L\d+)?\)", text)
+    assert targets
+    missing = [t for t in targets if not os.path.exists(os.path.normpath(os.path.join(out, t)))]
+    assert not missing
+
+
+def test_markdown_teaches_each_layer_from_its_docstring(two_runs):
+    out, _ = two_runs[0]
+    text = open(os.path.join(out, "deviations.md"), encoding="utf-8").read()
+    lin = docs.layer_doc(docs.find_class("Linear"))
+    assert docs.one_line(lin.hides) in text and lin.backward in text
+    assert "## The article's experiment" in text and "[0, 4]" in text
+
+
+def test_docstring_parser_splits_sections():
+    summary, sections = docs.parse_docstring('''``y = f(x)``.
+
+    Args:
+        a: thing.
+
+    Backward:
+        dx = dy
+
+    What torch hides:
+        a secret.
+    ''')
+    assert summary == "``y = f(x)``."
+    assert sections == {"Args": "a: thing.", "Backward": "dx = dy",
+                        "What torch hides": "a secret."}

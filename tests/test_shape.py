@@ -1,0 +1,37 @@
+"""Flatten and Unflatten: the shapes torch produces, and clear errors."""
+import numpy as np
+import pytest
+import torch
+
+import npimpl
+
+
+@pytest.mark.parametrize("start,end,shape", [(1, -1, (2, 3, 4, 5)), (0, -1, (2, 3, 4)),
+                                              (1, 2, (2, 3, 4, 5)), (-2, -1, (2, 3, 4))],
+                         ids=["default", "all", "middle", "negative"])
+def test_flatten_shapes_match_torch(start, end, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    y = npimpl.Flatten(start, end)(x)
+    assert y.shape == tuple(torch.nn.Flatten(start, end)(torch.tensor(x)).shape)
+    np.testing.assert_array_equal(npimpl.Flatten(start, end).backward if False else y.ravel(),
+                                  x.ravel())
+
+
+def test_flatten_backward_restores_the_shape():
+    m = npimpl.Flatten()
+    m(np.zeros((2, 3, 4)))
+    assert m.backward(np.ones((2, 12))).shape == (2, 3, 4)
+
+
+def test_flatten_bad_dims():
+    with pytest.raises(IndexError, match="Flatten: dim 5 out of range"):
+        npimpl.Flatten(5)(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="start_dim 2 must not come after end_dim 1"):
+        npimpl.Flatten(2, 1)(np.zeros((2, 3, 4)))
+
+
+def test_unflatten_infers_minus_one_and_refuses_bad_sizes():
+    assert npimpl.Unflatten(1, (3, -1))(np.zeros((2, 12))).shape == (2, 3, 4)
+    with pytest.raises(ValueError, match=r"Unflatten: unflattened_size \(5, 2\) must multiply "
+                                         "to the size of dim 1, which is 12"):
+        npimpl.Unflatten(1, (5, 2))(np.zeros((2, 12)))
