@@ -125,7 +125,7 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
     cg, kernel, outs = w.shape[1], w.shape[2:], dy.shape[2:]
     cog = c_out // groups
     wk = np.ascontiguousarray(w.reshape(groups, cog, cg, -1).transpose(3, 0, 2, 1))  # (K, G, C/G, C_out/G)
-    dyg = dy.reshape(n, groups, cog, -1)                               # (N, G, C_out/G, P)
+    dyg = dy.reshape(n, groups, cog, prod(outs))                       # (N, G, C_out/G, P)
     sizes = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(outs, stride, dilation, kernel))
     dx = np.zeros((n, groups, cg) + sizes, dy.dtype)                   # (N, G, C/G, *S)
     for flat, ks in enumerate(np.ndindex(*kernel)):

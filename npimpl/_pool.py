@@ -103,7 +103,7 @@ def max_pool(x: np.ndarray, axes):
     n, c = x.shape[:2]
     win = gather(x, axes, -np.inf)                                       # (N, C, *O, *K)
     outs = tuple(a.pos.shape[0] for a in axes)
-    flat = win.reshape(n, c, *outs, -1)                                  # (N, C, *O, prod(K))
+    flat = win.reshape(n, c, *outs, int(np.prod(win.shape[2 + len(axes):])))  # (N, C, *O, prod(K))
     # argmax over a copied (..., prod(K)) array measured faster than a vectorised scan
     # over the kernel offsets of the strided view (30 vs 45 ms at the bench size)
     k = np.argmax(flat, axis=-1)                                         # first max
@@ -144,7 +144,8 @@ def scatter_max_grad(dy: np.ndarray, idx: np.ndarray, axes, in_shape) -> np.ndar
                    for a in axes)
     if disjoint:
         dx = np.zeros((n, c, s), dy.dtype)
-        np.put_along_axis(dx, idx.reshape(n, c, -1), dy.reshape(n, c, -1), axis=-1)
+        m = int(np.prod(idx.shape[2:]))
+        np.put_along_axis(dx, idx.reshape(n, c, m), dy.reshape(n, c, m), axis=-1)
         return dx.reshape(in_shape)
     flat = (np.arange(n * c).reshape(n, c, *(1,) * (idx.ndim - 2)) * s + idx).ravel()
     dx = np.bincount(flat, weights=dy.ravel(), minlength=n * c * s)
