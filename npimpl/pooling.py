@@ -150,7 +150,8 @@ class AvgPool2d(_Pool):
 
     Backward:
         dx[n, c, i] = sum over the windows o containing i of dy[n, c, o] / divisor(o): the
-        transposed convolution with a ones kernel, done as one scatter-add (``bincount``).
+        transposed convolution with a ones kernel, done as an overlap-add over the kernel
+        offsets (``_pool.window_sum_grad``).
 
     What torch hides:
         the divisor is per output pixel: with ``count_include_pad`` it is the window clipped
