@@ -97,6 +97,11 @@ class _BatchNorm(Module):
     Shape:
         {shape}
 
+    Attributes:
+        weight, bias: ``(C,)``, initialised to ones and zeros (None without ``affine``).
+        running_mean, running_var: ``(C,)`` buffers, initialised to zeros and ones.
+        num_batches_tracked: int64 0-d buffer, training forwards seen so far.
+
     Backward:
         training, with g = dy * weight: dx = rstd * (g - mean(g) - xhat * mean(g * xhat))
         (computed here in seven numbered steps undoing the forward's);
