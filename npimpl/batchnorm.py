@@ -185,14 +185,18 @@ class _BatchNorm(Module):
         if use_batch:
             y, self._cache, mu, var = batch_norm_forward(x, w, b, self.eps)
             if self.training and self.track_running_stats:
-                m = x.dtype.type(factor)
-                unbiased = var * x.dtype.type(n / (n - 1))          # stored: Bessel-corrected
-                self.running_mean[...] = (1 - m) * self.running_mean + m * mu
-                self.running_var[...] = (1 - m) * self.running_var + m * unbiased
+                self._update_running_stats(mu, var, n, factor)
         else:
             y, self._cache, _, _ = batch_norm_forward(x, w, b, self.eps, self.running_mean,
                                                       self.running_var)
         return y
+
+    def _update_running_stats(self, mu, var, n: int, factor: float) -> None:
+        """``running = (1 - m) * running + m * batch``, with the *unbiased* batch variance."""
+        m = mu.dtype.type(factor)
+        unbiased = var * mu.dtype.type(n / (n - 1))                 # stored: Bessel-corrected
+        self.running_mean[...] = (1 - m) * self.running_mean + m * mu
+        self.running_var[...] = (1 - m) * self.running_var + m * unbiased
 
     def backward(self, grad_output):
         cache = self._saved()
