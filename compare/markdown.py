@@ -115,6 +115,10 @@ def article_section(run, rows: pd.DataFrame) -> str:
                                 int(a[i].argmax()), int(b[i].argmax()))
                                for i, q in enumerate(x)]))
             out.append("")
+    out += ["### The article's code beside ours", ""]
+    for topic, theirs, ours in article.SIDE_BY_SIDE:
+        out += [f"**{topic}** — the article:", "", "```python", theirs, "```", "",
+                f"npimpl (`{ours}`):", "", "```python", _source(ours), "```", ""]
     gallery = {m.name: caught for m, caught, _ in run.mutants}
     out += ["### The article's bugs, and what catches each", ""]
     table = []
@@ -129,6 +133,19 @@ def article_section(run, rows: pd.DataFrame) -> str:
         table.append((wrote, wrong, catcher))
     out.append(_table(["the article wrote", "what goes wrong", "caught by"], table))
     return "\n".join(out)
+
+
+def _source(dotted: str) -> str:
+    """The source of ``npimpl.<module>.<name>[.<method>]``, dedented."""
+    import importlib
+    import inspect
+    import textwrap
+
+    parts = dotted.split(".")
+    obj = importlib.import_module(".".join(parts[:2]))
+    for p in parts[2:]:
+        obj = getattr(obj, p)
+    return textwrap.dedent(inspect.getsource(obj)).rstrip()
 
 
 def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:

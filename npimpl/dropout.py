@@ -42,12 +42,13 @@ class _DropoutNd(Module):
             # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
             self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
         self._cache = DropoutCache(self.mask)
-        return x.copy() if self.mask is None else x * self.mask
+        # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
+        return x.copy() if self.mask is None else np.asarray(x * self.mask)
 
     def backward(self, grad_output):
         mask = self._saved().mask
         g = self._input(grad_output, "grad_output")
-        return g.copy() if mask is None else g * mask
+        return g.copy() if mask is None else np.asarray(g * mask)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

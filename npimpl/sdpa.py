@@ -1,0 +1,203 @@
+"""Scaled dot-product attention as pure functions, and a small module around them.
+
+``sdpa_forward(...) -> (out, cache)`` and ``sdpa_backward(dout, cache) -> (dq, dk, dv)``
+hold the maths; :func:`scaled_dot_product_attention` has torch's signature and
+returns only the output. ``MultiheadAttention`` (``attention.py``) reuses both.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from einops import reduce, repeat
+
+from . import _checks
+from .module import Module
+
+
+def masked_softmax(s: np.ndarray, safe: bool) -> np.ndarray:
+    """Softmax over the last axis. A row that is -inf everywhere gives NaN (``safe=False``,
+    plain softmax, what torch's MultiheadAttention weights path does) or zeros (``safe=True``,
+    torch's ``_safe_softmax`` inside scaled_dot_product_attention)."""
+    m = s.max(axis=-1, keepdims=True)
+    dead = np.isneginf(m)
+    if safe:
+        m = np.where(dead, 0, m)
+    with np.errstate(invalid="ignore"):
+        e = np.exp(s - m)
+        p = e / e.sum(axis=-1, keepdims=True)
+    return np.where(dead, 0, p) if safe else p
+
+
+def additive_mask(mask, L: int, S: int, dtype, *, keep_true: bool, owner: str):
+    """A bool or float mask → float to add to the scores (bool: -inf where blocked).
+
+    ``keep_true``: scaled_dot_product_attention's polarity (True = may attend);
+    MultiheadAttention's is the opposite (True = blocked).
+    """
+    if mask is None:
+        return None
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"{owner}: mask must be a numpy.ndarray, got {type(mask).__name__}")
+    if mask.ndim < 2 or mask.shape[-2:] not in ((L, S), (1, S), (L, 1), (1, 1)):
+        raise ValueError(f"{owner}: mask must broadcast to (..., {L}, {S}), got {mask.shape}")
+    if mask.dtype == np.bool_:
+        blocked = ~mask if keep_true else mask
+        return np.where(blocked, -np.inf, 0.0).astype(dtype)
+    if mask.dtype.kind != "f":
+        raise TypeError(f"{owner}: mask must be bool or float, got {mask.dtype}")
+    return mask.astype(dtype, copy=False)
+
+
+def dropout_mask(rng, shape, p: float, dtype) -> np.ndarray:
+    """Scaled Bernoulli mask ``m / (1 - p)`` (all zeros for p = 1), as npimpl.Dropout."""
+    if p >= 1:
+        return np.zeros(shape, dtype)
+    keep = rng.random(shape) >= p
+    return keep.astype(dtype) * np.dtype(dtype).type(1.0 / (1.0 - p))
+
+
+class SDPACache(NamedTuple):
+    q: np.ndarray            # (..., L, E)
+    k: np.ndarray            # (..., S, E) after the GQA repeat
+    v: np.ndarray            # (..., S, Ev) after the GQA repeat
+    p: np.ndarray            # (..., L, S) softmax weights, before dropout
+    drop: np.ndarray | None  # (..., L, S) scaled dropout mask
+    scale: float
+    groups: int              # GQA repeat factor (1 without it)
+
+
+def sdpa_forward(q, k, v, bias=None, scale=None, *, safe=True, drop=None, groups=1):
+    """``out = (softmax(q k^T * scale + bias) * drop) v``; returns ``(out, weights, cache)``
+    where weights are the probabilities after dropout (what MultiheadAttention returns)."""
+    if groups > 1:                                        # each kv head serves `groups` q heads
+        k = repeat(k, "... h s e -> ... (h g) s e", g=groups)
+        v = repeat(v, "... h s e -> ... (h g) s e", g=groups)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    s = (q @ np.swapaxes(k, -1, -2)) * scale             # (..., L, S)
+    if bias is not None:
+        s = s + bias
+    p = masked_softmax(s, safe)
+    w = p if drop is None else p * drop
+    return w @ v, w, SDPACache(q, k, v, p, drop, scale, groups)   # (..., L, Ev)
+
+
+def sdpa_backward(dout, cache: SDPACache, dweights=None):
+    """``dv = w^T dout``; ``dw = dout v^T (+ dweights)``; ``dp = dw * drop``;
+    ``ds = p (dp - Σ p dp)``; ``dq = ds k * scale``; ``dk = ds^T q * scale``."""
+    q, k, v, p, drop, scale, groups = cache
+    w = p if drop is None else p * drop
+    dv = np.swapaxes(w, -1, -2) @ dout                    # (..., S, Ev)
+    dw = dout @ np.swapaxes(v, -1, -2)                    # (..., L, S)
+    if dweights is not None:
+        dw = dw + dweights
+    dp = dw if drop is None else dw * drop
+    ds = p * (dp - (dp * p).sum(-1, keepdims=True))       # softmax backward
+    dq = (ds @ k) * scale
+    dk = (np.swapaxes(ds, -1, -2) @ q) * scale
+    if groups > 1:                                        # sum the repeated heads back
+        dk = reduce(dk, "... (h g) s e -> ... h s e", "sum", g=groups)
+        dv = reduce(dv, "... (h g) s e -> ... h s e", "sum", g=groups)
+    return dq, dk, dv
+
+
+def _prepare(query, key, value, attn_mask, is_causal, enable_gqa, owner="scaled_dot_product_attention"):
+    for name, a in (("query", query), ("key", key), ("value", value)):
+        _checks.array(a, owner, name, query.dtype if name != "query" else None)
+        if a.ndim < 2:
+            raise ValueError(f"{owner}: {name} must be at least 2-D (..., seq, features), "
+                             f"got shape {a.shape}")
+    L, E = query.shape[-2:]
+    S = key.shape[-2]
+    if key.shape[-1] != E or value.shape[-2] != S:
+        raise ValueError(f"{owner}: expected key (..., S, {E}) and value (..., S, Ev) with "
+                         f"equal S, got key {key.shape}, value {value.shape}")
+    groups = 1
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk or value.shape[-3] != hk:
+            raise ValueError(f"{owner}: with enable_gqa the query heads ({hq}) must be a "
+                             f"multiple of the key/value heads, got key {key.shape}, "
+                             f"value {value.shape}")
+        groups = hq // hk
+    kv_batch = key.shape[:-3] + (key.shape[-3] * groups,) if groups > 1 else key.shape[:-2]
+    if kv_batch != query.shape[:-2] or value.shape[:-2] != key.shape[:-2]:
+        raise ValueError(f"{owner}: query, key and value must share their batch dims, got "
+                         f"{query.shape}, {key.shape}, {value.shape}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{owner}: explicit attn_mask should not be set when is_causal=True")
+    if is_causal:
+        attn_mask = np.tril(np.ones((L, S), dtype=bool))  # top-left aligned, as torch
+    bias = additive_mask(attn_mask, L, S, query.dtype, keep_true=True, owner=owner)
+    return bias, groups
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False, rng=None):
+    """``softmax(Q K^T / sqrt(E) + mask) V`` (see :class:`ScaledDotProductAttention`);
+    returns only the output. Use :func:`sdpa_forward` / :func:`sdpa_backward` for gradients."""
+    bias, groups = _prepare(query, key, value, attn_mask, is_causal, enable_gqa)
+    drop = None
+    if dropout_p > 0:
+        rng = rng if rng is not None else np.random.default_rng()
+        drop = dropout_mask(rng, (*query.shape[:-1], key.shape[-2]), dropout_p, query.dtype)
+    out, _, _ = sdpa_forward(query, key, value, bias, scale, safe=True, drop=drop, groups=groups)
+    return out
+
+
+class ScaledDotProductAttention(Module):
+    """``out = softmax(Q K^T * scale + mask) V``, scale = 1/sqrt(E) unless given.
+
+    Args:
+        dropout_p: probability of zeroing an attention weight (applied whenever > 0, as the
+            torch function; the module applies it only in training).
+        is_causal: use the lower-triangular (top-left aligned) mask; no attn_mask then.
+        scale: the score scale (default 1/sqrt(E)).
+        enable_gqa: key/value may have fewer heads (dim -3) that each serve a group of
+            query heads (torch's repeat_interleave order).
+        rng: ``np.random.Generator`` for the dropout mask, kept in ``self.mask``.
+
+    Shape:
+        query (..., L, E), key (..., S, E), value (..., S, Ev) → (..., L, Ev);
+        attn_mask broadcastable to (..., L, S).
+
+    Backward:
+        dV = W^T dO;  dW = dO V^T;  dS = P (dW - Σ_j P dW);  dQ = dS K scale;  dK = dS^T Q scale.
+        ``backward(g)`` returns ``(g_query, g_key, g_value)``.
+
+    What torch hides:
+        a *boolean* attn_mask here means True = may attend (MultiheadAttention's means
+        True = blocked); a float mask is added to the scores; a query row with every key
+        masked returns zeros (torch's _safe_softmax), not NaN; dropout draws from torch's
+        RNG inside the fused kernel (so lockstep compares dropout_p = 0 only).
+    """
+
+    def __init__(self, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False, rng=None,
+                 dtype=None):
+        super().__init__()
+        self.dropout_p, self.is_causal, self.scale = dropout_p, is_causal, scale
+        self.enable_gqa = enable_gqa
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.dtype = None if dtype is None else self._dtype(dtype)
+        self.mask = None
+
+    def forward(self, query, key, value, attn_mask=None):
+        q = self._input(query, "query", self.dtype)
+        bias, groups = _prepare(q, key, value, attn_mask, self.is_causal, self.enable_gqa,
+                                "ScaledDotProductAttention")
+        self.mask = None
+        if self.training and self.dropout_p > 0:
+            self.mask = dropout_mask(self.rng, (*q.shape[:-1], key.shape[-2]), self.dropout_p,
+                                     q.dtype)
+        out, _, self._cache = sdpa_forward(q, key, value, bias, self.scale, safe=True,
+                                           drop=self.mask, groups=groups)
+        return out
+
+    def backward(self, grad_output):
+        cache = self._saved()
+        g = self._input(grad_output, "grad_output", cache.q.dtype)
+        if g.shape != (*cache.q.shape[:-1], cache.v.shape[-1]):
+            raise ValueError(f"ScaledDotProductAttention: grad_output must have shape "
+                             f"{(*cache.q.shape[:-1], cache.v.shape[-1])}, got {g.shape}")
+        return sdpa_backward(g, cache)
