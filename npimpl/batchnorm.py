@@ -184,8 +184,8 @@ class _BatchNorm(Module):
         b = self.bias.data if self.bias is not None else None
         if use_batch:
             y, self._cache, mu, var = batch_norm_forward(x, w, b, self.eps)
-            if self.training and self.track_running_stats:
-                self._update_running_stats(mu, var, n, factor)
+            if self.training and self.track_running_stats and n > 0:   # torch: an empty
+                self._update_running_stats(mu, var, n, factor)           # batch only counts
         else:
             y, self._cache, _, _ = batch_norm_forward(x, w, b, self.eps, self.running_mean,
                                                       self.running_var)

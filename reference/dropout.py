@@ -30,7 +30,7 @@ class SharedMaskDropout(torch.nn.Module):
         mask = self.np_module.mask
         if mask is None:
             raise RuntimeError("SharedMaskDropout: the NumPy module drew no mask in training")
-        noise = torch.from_numpy(mask != 0).to(x.dtype).div_(1 - self.p)
+        noise = (torch.as_tensor(mask) != 0).to(x.dtype).div_(1 - self.p)
         return x * noise
 
 
