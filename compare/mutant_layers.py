@@ -151,3 +151,78 @@ class MSEWithoutTwo(npimpl.MSELoss):
 
     def backward(self, grad_output=None):
         return super().backward(grad_output) / 2      # BUG: d(x - y)^2/dx = 2 (x - y)
+
+
+# --- normalisation, dropout and embeddings ------------------------------------------------------
+from npimpl.dropout import DropoutCache  # noqa: E402  (kept next to the classes that use it)
+from npimpl.norm import LayerNormCache  # noqa: E402
+
+
+class BiasedRunningVarBatchNorm1d(npimpl.BatchNorm1d):
+    """cs231n's ``batchnorm_forward``: running_var averages the *biased* batch variance."""
+
+    def _update_running_stats(self, mu, var, n, factor):
+        m = mu.dtype.type(factor)
+        self.running_mean[...] = (1 - m) * self.running_mean + m * mu
+        self.running_var[...] = (1 - m) * self.running_var + m * var    # BUG: var * n / (n - 1)
+
+
+class KerasMomentumBatchNorm1d(npimpl.BatchNorm1d):
+    """Keras's direction ``running = m * running + (1 - m) * batch`` with torch's m = 0.1."""
+
+    def _update_running_stats(self, mu, var, n, factor):
+        m = mu.dtype.type(factor)
+        unbiased = var * mu.dtype.type(n / (n - 1))
+        self.running_mean[...] = m * self.running_mean + (1 - m) * mu    # BUG: (1 - m) * old
+        self.running_var[...] = m * self.running_var + (1 - m) * unbiased
+
+
+class ConstantStatsBatchNorm1d(npimpl.BatchNorm1d):
+    """Backward treats the batch mean and variance as constants, ``dx = dy * weight * rstd``
+    (what detaching the statistics does): the paths through mu and var are lost."""
+
+    def backward(self, grad_output):
+        cache = self._saved()
+        self._cache = cache._replace(training=False)    # BUG: the eval-mode backward in training
+        try:
+            return super().backward(grad_output)
+        finally:
+            self._cache = cache
+
+
+class EpsOutsideSqrtLayerNorm(npimpl.LayerNorm):
+    """``(x - mean) / (std + eps)`` as in the Annotated Transformer's LayerNorm; torch puts
+    eps inside: ``1 / sqrt(var + eps)``."""
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        axes = tuple(range(-len(self.normalized_shape), 0))
+        xc = x - x.mean(axis=axes, keepdims=True)
+        rstd = 1.0 / (np.sqrt((xc * xc).mean(axis=axes, keepdims=True)) + self.eps)  # BUG
+        self._cache = LayerNormCache(xc * rstd, rstd, axes)
+        return xc * rstd * self.weight.data + self.bias.data
+
+
+class NoRescaleDropout(npimpl.Dropout):
+    """The mask without ``1 / (1 - p)``: the training output shrinks by (1 - p) on average,
+    so eval (the identity) sees a different scale than training did."""
+
+    def forward(self, input):
+        y = super().forward(input)
+        if self.mask is None:
+            return y
+        self.mask = (self.mask != 0).astype(self.mask.dtype)           # BUG: m / (1 - p)
+        self._cache = DropoutCache(self.mask)
+        return input * self.mask
+
+
+class FancyIndexEmbedding(npimpl.Embedding):
+    """``dweight[idx] += dy`` with fancy indexing: NumPy writes each repeated row once, so a
+    token seen k times keeps one of its k gradients."""
+
+    def backward(self, grad_output):
+        idx = self._saved().idx.reshape(-1)
+        dw = np.zeros_like(self.weight.data)
+        dw[idx] += grad_output.reshape(len(idx), -1)   # BUG: np.add.at(dw, idx, dy) adds all
+        self.weight.accumulate(dw)
+        return None

@@ -24,7 +24,9 @@ from .gen import args, classes, normal
 from .mutant_layers import (ArticleLinear, ArticleSoftmax, ClassAveragedNLLLoss,
                             DampenedFirstStepSGD, KerasMomentumSGD, KinkOneReLU, LogSoftmaxNoSum,
                             MSEWithoutTwo, NoMeanCrossEntropyLoss, SigmoidOfInput,
-                            MeanOverN)
+                            MeanOverN, BiasedRunningVarBatchNorm1d, KerasMomentumBatchNorm1d,
+                            ConstantStatsBatchNorm1d, EpsOutsideSqrtLayerNorm, NoRescaleDropout,
+                            FancyIndexEmbedding)
 
 
 @dataclass
@@ -171,6 +173,54 @@ MUTANTS = [
                      "v = mu v - lr g, p += v: lr sits inside the buffer, so a learning-rate "
                      "schedule changes the result", "classic", KerasMomentumSGD, torch.optim.SGD,
                      scheduler=lambda a, b: (LrDecay(a), LrDecay(b)), lr=0.1, momentum=0.9),
+]
+
+
+
+# --- normalisation, dropout and embeddings ----------------------------------------------------
+def _shared_draw(spec: Spec, cls):
+    """Like :func:`mutated`, but the torch twin (SharedMaskDropout) reads the draw of the
+    module under test, which has a seeded rng."""
+    def model(dt):
+        _, t_mod = build(spec, dt)
+        np_mod = cls(*spec.args, **spec.kwargs, dtype=dt.type, rng=np.random.default_rng(0))
+        t_mod.np_module = np_mod
+        return np_mod, t_mod
+    return model
+
+
+def _repeats(rng, dt):
+    """Indices with index 2 three times: repeated rows whose gradients must add up."""
+    idx = rng.integers(0, 7, (3, 4)).astype(np.int64)
+    idx[0, :3] = 2
+    return idx
+
+
+_BN = Spec("BatchNorm1d", 4)
+MUTANTS += [
+    layer_mutant("batchnorm-biased-running-var", "BatchNorm stores the biased batch variance "
+                 "in running_var (cs231n); torch stores the unbiased one, n / (n - 1) larger",
+                 "classic", _BN, BiasedRunningVarBatchNorm1d, args(normal(6, 4, shift=1.0))),
+    layer_mutant("batchnorm-keras-momentum", "BatchNorm running average in Keras's direction "
+                 "m * old + (1 - m) * batch with torch's m = 0.1: the new batch weighs 0.9",
+                 "classic", _BN, KerasMomentumBatchNorm1d, args(normal(6, 4, shift=1.0))),
+    layer_mutant("batchnorm-constant-stats-backward", "BatchNorm training backward treats "
+                 "the batch mean and variance as constants (dx = dy * weight / std)",
+                 "classic", _BN, ConstantStatsBatchNorm1d, args(normal(6, 4, shift=1.0))),
+    layer_mutant("layernorm-eps-outside-sqrt", "LayerNorm divides by std + eps (the Annotated "
+                 "Transformer's) instead of sqrt(var + eps); even eps = 1e-5 shows in float64",
+                 "classic", Spec("LayerNorm", 6), EpsOutsideSqrtLayerNorm, args(normal(4, 6))),
+    Mutant("dropout-no-rescale", "Dropout zeroes with probability p but forgets the 1 / (1 - p) "
+           "scaling of the kept elements (the twin shares the draw, not the scale)", "classic",
+           case("dropout-no-rescale", "Dropout", _shared_draw(Spec("Dropout", 0.4),
+                                                              NoRescaleDropout),
+                args(normal(5, 6))),
+           Case("control-dropout-no-rescale", "Dropout", "mutant",
+                _shared_draw(Spec("Dropout", 0.4), npimpl.Dropout), args(normal(5, 6)),
+                dtypes=("float64",))),
+    layer_mutant("embedding-fancy-index-grad", "Embedding backward dW[idx] += dy: NumPy's "
+                 "fancy-index += writes a repeated row once instead of adding every repeat",
+                 "classic", Spec("Embedding", 7, 3), FancyIndexEmbedding, args(_repeats)),
 ]
 
 
