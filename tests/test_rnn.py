@@ -220,3 +220,18 @@ def test_bad_input_is_refused_with_a_clear_message(make, call, exc, text):
 def test_bad_constructor_arguments(ctor, text):
     with pytest.raises(ValueError, match=text):
         ctor()
+
+
+@pytest.mark.parametrize("name,words", [
+    ("LSTM", ["i, f, g, o", "b_ih + b_hh"]), ("LSTMCell", ["i, f, g, o", "b_ih + b_hh"]),
+    ("GRU", ["r, z, n", "hidden matmul", "b_ih + b_hh"]),
+    ("GRUCell", ["r, z, n", "hidden matmul", "b_ih + b_hh"]), ("RNN", ["b_ih + b_hh"]),
+    ("RNNCell", ["b_ih and b_hh"]),
+])
+def test_docstrings_teach_the_gate_layout(name, words):
+    from compare.docs import layer_doc
+    doc = layer_doc(getattr(npimpl, name))
+    assert doc.summary and doc.backward
+    hides = " ".join(doc.hides.split())
+    for w in words:
+        assert w in hides, f"{name}: 'What torch hides' does not mention {w!r}"
