@@ -59,7 +59,8 @@ class RNN(RNNBase):
 
 
 class GRU(RNNBase):
-    """``h_t = (1 - z_t) n_t + z_t h_{t-1}``, ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
+    """``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
+    ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
     ``r_t, z_t = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``.
 
     Args:
@@ -83,7 +84,8 @@ class GRU(RNNBase):
         h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size.
 
     Backward:
-        per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z), dr = dn(W_hn h + b_hn)r(1-r);
+        per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z),
+        dr = dn(W_hn h + b_hn)r(1-r);
         the candidate's hidden part gets dn * r; dh_{t-1} = dh z + [dr dz dn*r] W_hh.
         ``backward(g_output, g_h_n=None)`` returns ``(g_input, g_h0)``.
 

@@ -228,9 +228,8 @@ class RNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=np.float32):
         _checks.option(nonlinearity, ("tanh", "relu"), "RNNCell", "nonlinearity")
-        self_nl = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = self_nl
+        self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         x, h, unb = self._prepare(input, hx)

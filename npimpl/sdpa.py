@@ -102,7 +102,9 @@ def sdpa_backward(dout, cache: SDPACache, dweights=None):
     return dq, dk, dv
 
 
-def _prepare(query, key, value, attn_mask, is_causal, enable_gqa, owner="scaled_dot_product_attention"):
+def _prepare(query, key, value, attn_mask, is_causal, enable_gqa,
+             owner="scaled_dot_product_attention"):
+    """Check shapes; return the additive mask (or None) and the GQA repeat factor."""
     for name, a in (("query", query), ("key", key), ("value", value)):
         _checks.array(a, owner, name, query.dtype if name != "query" else None)
         if a.ndim < 2:

@@ -126,7 +126,7 @@ def test_bptt_matches_finite_differences(name, kw):
     _fd_check(m, (x, hx), grads)
 
 
-# --- backward API -----------------------------------------------------------------------------------
+# --- backward API --------------------------------------------------------------------------------
 def test_lstm_backward_none_means_zero_state_gradients():
     m = npimpl.LSTM(3, 4, dtype=np.float64)
     x = R.standard_normal((5, 1, 3))
@@ -157,7 +157,7 @@ def test_unbatched_equals_batch_of_one():
     np.testing.assert_array_equal(h_u, h_b[:, 0])
 
 
-# --- dropout between layers ------------------------------------------------------------------------
+# --- dropout between layers ----------------------------------------------------------------------
 def test_dropout_masks_one_per_gap_and_none_in_eval():
     m = npimpl.GRU(3, 4, num_layers=3, dropout=0.5, bidirectional=True,
                    rng=np.random.default_rng(1))
@@ -184,7 +184,7 @@ def test_dropout_with_one_layer_warns_like_torch():
         npimpl.LSTM(3, 4, dropout=0.3)
 
 
-# --- errors -------------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make,call,exc,text", [
     (lambda: npimpl.LSTM(3, 4), lambda m: m(np.zeros((5, 1, 2), np.float32)), ValueError, "LSTM"),
     (lambda: npimpl.GRU(3, 4), lambda m: m(np.zeros((5, 1, 1, 3), np.float32)), ValueError,
