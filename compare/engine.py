@@ -27,6 +27,11 @@ from reference import to_numpy, to_torch
 
 from .metrics import Metric, Tolerance, deviation, tolerance_for
 
+# The cases are tiny: torch's intra-op threads only cost time here, and on a loaded 2-core
+# machine a parallel kernel such as batch_norm waits ~60 ms per call at its OpenMP barrier
+# (0.2 ms single-threaded). One thread also makes torch's reductions order-stable.
+torch.set_num_threads(1)
+
 
 # --- case descriptions ----------------------------------------------------------------
 @dataclass
@@ -367,9 +372,19 @@ def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res
 
 def run(case, dtype: str, seed: int = 0) -> Result:
     """Run a :class:`Case`, a :class:`Trajectory`, or any case object with its own
-    ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run)."""
-    if hasattr(case, "run"):
-        return case.run(dtype, seed)
-    if isinstance(case, Trajectory):
-        return run_trajectory(case, dtype, seed)
-    return run_case(case, dtype, seed)
+    ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run).
+
+    torch runs on one thread meanwhile: the cases are small, so threads only add start-up
+    cost (and spin-waiting on a busy machine), and one thread makes torch's reduction order
+    independent of the machine's core count, so a seed gives the same report everywhere.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if hasattr(case, "run"):
+            return case.run(dtype, seed)
+        if isinstance(case, Trajectory):
+            return run_trajectory(case, dtype, seed)
+        return run_case(case, dtype, seed)
+    finally:
+        torch.set_num_threads(threads)

@@ -17,6 +17,8 @@ import torch
 from . import article, docs
 from .engine import Trajectory
 
+FD = "finite-difference"  # the tolerance name of the oracle's rows
+
 FAMILY_TITLES = {
     "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution and pooling", "norm": "Normalization, dropout and "
@@ -55,6 +57,8 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     lines = [("cases", f"{len(cases)} ({len(cases) - n_traj} single-step, {n_traj} "
                        f"trajectories) × dtypes {', '.join(run.dtypes)}"),
              ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]
+    fd = rows[rows["tolerance"] == FD]
+    rows = rows[rows["tolerance"] != FD]
     for dt in ("float64", "float32"):
         w = _worst(rows[(rows["dtype"] == dt) & (rows["kind"] != "error")])
         if w is not None:
@@ -69,6 +73,11 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         surv = [m.name for m in run.survivors]
         lines.append(("mutation score", f"{caught}/{len(run.mutants)} mutants flagged"
                       + (f"; **survivors: {', '.join(surv)}**" if surv else "")))
+    if not fd.empty:
+        bad = int((~fd["passed"].astype(bool)).sum())
+        lines.append(("finite-difference oracle", f"{len(fd)} gradients of {fd['case'].nunique()} "
+                      f"cases checked against central differences (float64, no torch): "
+                      + ("all agree" if not bad else f"**{bad} disagree**")))
     if run.badinput:
         outcomes = pd.Series([b["outcome"].split(":")[0] for b in run.badinput]).value_counts()
         lines.append(("bad-input matrix", f"{len(run.badinput)} inputs tried: " +
@@ -106,6 +115,10 @@ def article_section(run, rows: pd.DataFrame) -> str:
                                 int(a[i].argmax()), int(b[i].argmax()))
                                for i, q in enumerate(x)]))
             out.append("")
+    out += ["### The article's code beside ours", ""]
+    for topic, theirs, ours in article.SIDE_BY_SIDE:
+        out += [f"**{topic}** — the article:", "", "```python", theirs, "```", "",
+                f"npimpl (`{ours}`):", "", "```python", _source(ours), "```", ""]
     gallery = {m.name: caught for m, caught, _ in run.mutants}
     out += ["### The article's bugs, and what catches each", ""]
     table = []
@@ -120,6 +133,19 @@ def article_section(run, rows: pd.DataFrame) -> str:
         table.append((wrote, wrong, catcher))
     out.append(_table(["the article wrote", "what goes wrong", "caught by"], table))
     return "\n".join(out)
+
+
+def _source(dotted: str) -> str:
+    """The source of ``npimpl.<module>.<name>[.<method>]``, dedented."""
+    import importlib
+    import inspect
+    import textwrap
+
+    parts = dotted.split(".")
+    obj = importlib.import_module(".".join(parts[:2]))
+    for p in parts[2:]:
+        obj = getattr(obj, p)
+    return textwrap.dedent(inspect.getsource(obj)).rstrip()
 
 
 def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
@@ -158,7 +184,7 @@ def families(run, rows: pd.DataFrame, out_dir: str) -> str:
     out = []
     cases = rows[~rows["case"].isin([r.case.name for r in run.results
                                      if r.case.family == "article"])]
-    cases = cases[cases["tolerance"] != "finite-difference"]
+    cases = cases[cases["tolerance"] != FD]
     for fam, frows in cases.groupby("family", sort=False):
         out += [f"## {FAMILY_TITLES.get(fam, fam.capitalize())}", ""]
         for layer, lrows in frows.groupby("layer", sort=False):
@@ -237,6 +263,28 @@ def badinput_section(run) -> str:
                       _table(header, [[v] + [int(x) for x in r] for v, r in counts.iterrows()])])
 
 
+def oracle_section(rows: pd.DataFrame) -> str:
+    fd = rows[rows["tolerance"] == FD]
+    if fd.empty:
+        return ""
+    from . import oracle
+    table = []
+    for layer, d in fd.groupby("layer", sort=False):
+        w = _worst(d)
+        table.append((f"`{layer}`", d["case"].nunique(), len(d), f"{w['tol_ratio']:.2e}",
+                      "pass" if d["passed"].astype(bool).all() else "**FAIL**"))
+    doc = docs.parse_docstring(oracle.__doc__)[0]
+    excluded = [(f"`{k}`", v) for k, v in getattr(oracle, "EXCLUDED", {}).items()]
+    out = ["## Finite-difference oracle", "", docs.one_line(doc), "",
+           f"Central differences with h = {oracle.H:g}, rtol {oracle.RTOL:g}; the derivation of "
+           "the tolerance is in [compare/oracle.py](../compare/oracle.py).", "",
+           _table(["layer", "cases", "gradients checked", "worst fraction of tolerance",
+                   "result"], table)]
+    if excluded:
+        out += ["", "Excluded cases and why:", "", _table(["case", "reason"], excluded)]
+    return "\n".join(out)
+
+
 def undocumented(rows: pd.DataFrame) -> str:
     seen = set(rows["layer"])
     rest = [(n, c) for n, c in sorted(docs.public_classes().items()) if n not in seen]
@@ -261,6 +309,7 @@ def render(run, out_dir: str) -> str:
              trajectories(run), "",
              explainer(run, rows), "",
              mutant_section(run), "",
+             oracle_section(rows), "",
              badinput_section(run), "",
              undocumented(rows), ""]
     text = "\n".join(parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import npimpl
-from npimpl.activation import _SoftmaxBase
+from npimpl.softmax import _SoftmaxBase
 
 
 # --- the article's bugs ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from . import plots
 from .engine import Result, Row, Trajectory, run
 from .io import write_csv, write_text
 from .mutants import mutation_score
+from .oracle import fd_rows
 
 ROW_COLUMNS = [f.name for f in dataclasses.fields(Row)]
 STEP_COLUMNS = ["case", "dtype", "step", "loss_numpy", "loss_torch", "loss_abs_dev",
@@ -63,7 +64,7 @@ class Run:
 def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
             checks: bool = True) -> Run:
     """Run every case in every requested dtype it declares; then (``checks``) the checker's
-    self-tests: the mutant gallery."""
+    self-tests: the mutant gallery and, with float64, the finite-difference oracle."""
     out = Run(seed, tuple(dtypes))
     jobs = [(c, dt) for c in cases for dt in c.dtypes if dt in dtypes]
     for case, dt in tqdm(jobs, desc="lockstep", unit="case", disable=not progress,
@@ -71,6 +72,8 @@ def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
         out.results.append(run(case, dt, seed))
     if checks:
         out.mutants = mutation_score(seed)
+        if "float64" in dtypes:
+            out.extra_rows = fd_rows(cases, seed)
     return out
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 from reference import to_numpy, to_torch
 
 from . import recipes
+from .io import save_figure, write_csv
 from .metrics import Tolerance, deviation, tolerance_for
 
 MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt")
@@ -129,51 +129,40 @@ def _bar(total: int, desc: str, enabled: bool):
 
 
 # --- writing -------------------------------------------------------------------------------
-def _atomic(path: str, write) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace``: a reader never
-    sees half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write(runs: list[TrainRun], out_dir: str) -> tuple[str, str]:
     """Write ``train-<model>.csv`` and ``train-<model>.png`` for runs of one model."""
     model = runs[0].model
     csv = os.path.join(out_dir, f"train-{model}.csv")
     png = os.path.join(out_dir, f"train-{model}.png")
-    df = pd.DataFrame([r for run in runs for r in run.rows])
-    _atomic(csv, lambda p: df.to_csv(p, index=False))
-    _atomic(png, lambda p: _plot(runs, p))
+    write_csv(csv, pd.DataFrame([r for run in runs for r in run.rows]))
+    _plot(runs, png)
     return csv, png
 
 
 def _plot(runs: list[TrainRun], path: str) -> None:
+    """Loss on both sides per dtype (left); the largest parameter deviation, log axis (right)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
     for run in runs:
         steps = [r["step"] for r in run.rows]
-        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}")
+        acc = ("" if run.test_acc_numpy is None else
+               f", test acc {run.test_acc_numpy:.3f} / {run.test_acc_torch:.3f}")
+        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}{acc}")
         ax_l.plot(steps, [r["loss_torch"] for r in run.rows], ls="--",
                   label=f"torch {run.dtype}")
         dev = [max(r["max_param_abs_dev"], 1e-300) for r in run.rows]
-        ax_d.semilogy(steps, dev, label=f"{run.dtype} (allowance {run.tolerance.name})")
+        line, = ax_d.semilogy(steps, dev, label=f"{run.dtype}")
+        ax_d.axhline(run.tolerance.atol, ls=":", color=line.get_color(),
+                     label=f"atol of {run.tolerance.name}")
     ax_l.set(title=f"{runs[0].model}: training loss", xlabel="step", ylabel="loss")
     ax_d.set(title="largest |NumPy - torch| over all parameters", xlabel="step",
              ylabel="max abs deviation")
     ax_l.legend()
     ax_d.legend()
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=110)
+    save_figure(path, fig)
     plt.close(fig)
 
 

@@ -5,35 +5,50 @@ runs each one in lockstep with its torch twin. This package never imports torch.
 """
 from .module import Module, Parameter, Sequential
 from .linear import Identity, Linear
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .smooth import GELU
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, Sigmoid,
+                         Tanh)
+from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
+from .softmax import LogSoftmax, Softmax, Softmin
+from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
+from .crossentropy import CrossEntropyLoss, NLLLoss
+from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
-from .dropout import Dropout
-from .norm import LayerNorm
+from .dropout import Dropout, Dropout2d
+from .norm import LayerNorm, RMSNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .groupnorm import GroupNorm, InstanceNorm2d
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
+                      MaxPool2d)
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
 from . import optim
+from . import utils
 
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Identity", "Linear",
-    "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh",
-    "GELU",
-    "CrossEntropyLoss", "MSELoss", "NLLLoss",
+    "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU", "ReLU6", "Sigmoid", "Tanh",
+    "CELU", "ELU", "GELU", "SELU", "Mish", "SiLU", "Softplus",
+    "LogSoftmax", "Softmax", "Softmin",
+    "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
-    "Dropout",
-    "LayerNorm",
+    "Dropout", "Dropout2d",
+    "LayerNorm", "RMSNorm",
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim",
+    "Dropout",
+    "optim", "utils",
 ]

@@ -1,16 +1,20 @@
-"""Element-wise activations and the softmax family.
+"""Element-wise activations: the piecewise-linear family, Sigmoid and Tanh.
 
 Parameter-free modules compute in the dtype of their input, as torch does;
 their ``dtype=`` argument (default None) only pins which dtype they accept.
+The smooth activations live in ``smooth.py``, the softmax family in
+``softmax.py``; both are re-exported here.
+
+At a kink a derivative has two one-sided values and torch picks one per
+function; each docstring's Backward section says which, and
+``tests/test_activation.py`` feeds the kink itself through both libraries.
 """
 from __future__ import annotations
 
-import warnings
+from typing import NamedTuple
 
 import numpy as np
-from einops import einsum
 
-from . import _checks
 from .module import Module
 
 
@@ -32,11 +36,50 @@ class Activation(Module):
         return g
 
 
-class ReLU(Activation):
+class PointwiseCache(NamedTuple):
+    x: np.ndarray        # the forward input (a copy when the module works in place)
+    y: np.ndarray        # the forward output
+
+
+class Pointwise(Activation):
+    """``y = f(x)`` element-wise; a subclass gives ``_f(x)`` and the derivative ``_df(x, y)``.
+
+    ``inplace=True`` writes y into the input array, as torch's ``inplace`` does; the cache
+    keeps a copy of x so that the backward still sees the input.
+    """
+
+    inplace = False
+
+    def forward(self, input):
+        x = self._x(input)
+        y = np.asarray(self._f(x), dtype=x.dtype)
+        if self.inplace:
+            self._cache = PointwiseCache(x.copy(), y)
+            x[...] = y
+            return x
+        self._cache = PointwiseCache(x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self._saved()
+        g = self._g(grad_output, y)
+        return np.asarray(g * self._df(x, y), dtype=x.dtype)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(Pointwise):
     """``y = max(x, 0)``.
 
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
     Backward:
-        dx = dy * [y > 0]   (at x = 0 exactly the gradient is 0, torch's choice)
+        dx = dy * [x > 0]   (at x = 0 exactly the gradient is 0, torch's choice)
 
     What torch hides:
         torch differentiates through the *output* (``threshold_backward(dy, y, 0)``),
@@ -47,15 +90,165 @@ class ReLU(Activation):
         super().__init__(dtype)
         self.inplace = inplace
 
-    def forward(self, input):
-        x = self._x(input)
-        y = np.maximum(x, 0, out=x if self.inplace else None)
-        self._cache = y
-        return y
+    def _f(self, x):
+        return np.maximum(x, 0)
 
-    def backward(self, grad_output):
-        y = self._saved()
-        return self._g(grad_output, y) * (y > 0)
+    def _df(self, x, y):
+        return y > 0
+
+
+class LeakyReLU(Pointwise):
+    """``y = x if x > 0 else negative_slope * x``.
+
+    Args:
+        negative_slope: the slope for x <= 0 (default 0.01).
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * (1 if x > 0 else negative_slope)   (at x = 0: negative_slope)
+
+    What torch hides:
+        unlike ReLU, the kink at 0 takes the *left* slope: ``leaky_relu_backward``
+        tests ``x > 0``, so x = 0 gets ``negative_slope``, not 1.
+    """
+
+    def __init__(self, negative_slope: float = 1e-2, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def _f(self, x):
+        return np.where(x > 0, x, x * self.negative_slope)
+
+    def _df(self, x, y):
+        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Pointwise):
+    """``y = clamp(x, min_val, max_val)``.
+
+    Args:
+        min_val, max_val: the clamp bounds (default -1, 1); max_val must exceed min_val.
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * [min_val < x < max_val]   (0 at both bounds exactly)
+
+    What torch hides:
+        ``hardtanh_backward`` zeroes the gradient at the bounds themselves (the test is
+        ``x <= min_val or x >= max_val``), so an input sitting exactly on a bound
+        stops learning, while ``torch.clamp`` would pass the gradient there.
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value=None, max_value=None, dtype=None):
+        super().__init__(dtype)
+        min_val = min_val if min_value is None else min_value    # torch's deprecated names
+        max_val = max_val if max_value is None else max_value
+        if max_val <= min_val:
+            raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater than "
+                             f"min_val ({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def _f(self, x):
+        return np.clip(x, self.min_val, self.max_val)
+
+    def _df(self, x, y):
+        return (x > self.min_val) & (x < self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """``y = min(max(x, 0), 6)``: ``Hardtanh(0, 6)``.
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * [0 < x < 6]   (0 at x = 0 and at x = 6)
+
+    What torch hides:
+        ReLU6 *is* a Hardtanh subclass in torch, so at x = 0 it inherits Hardtanh's
+        zero and agrees with ReLU; at x = 6 the gradient is 0 too.
+    """
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(0.0, 6.0, inplace, dtype=dtype)
+
+
+class Hardsigmoid(Pointwise):
+    """``y = min(max(x + 3, 0), 6) / 6``.
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * float32(1/6) * [-3 < x < 3]   (0 at x = -3 and at x = 3)
+
+    What torch hides:
+        the slope is 1/6, not the 0.2 of Keras's hard_sigmoid; at both kinks the
+        gradient is 0 (open interval). The backward kernel spells the slope
+        ``1.0f / 6.0f``, a float32 literal, so even float64 gradients are scaled by
+        0.16666667163..., 3e-8 relative away from 1/6 (the forward divides by 6).
+    """
+
+    _SLOPE = float(np.float32(1.0) / np.float32(6.0))    # torch's `1.0f / 6.0f`
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.inplace = inplace
+
+    def _f(self, x):
+        return np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    def _df(self, x, y):
+        return np.where((x > -3) & (x < 3), self._SLOPE, 0).astype(x.dtype)
+
+
+class Hardswish(Pointwise):
+    """``y = x * min(max(x + 3, 0), 6) / 6``.
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * (0 if x <= -3; x/3 + 1/2 if -3 < x < 3; 1 if x >= 3)
+
+    What torch hides:
+        the derivative jumps at both kinks (from 0 to -1/2 at -3, from 3/2 to 1 at
+        3) and torch 2.x takes the *outer* value at both: 0 at x = -3 and 1 at
+        x = 3. Older releases (``x < -3`` / ``x <= 3``) returned -1/2 and 3/2 there.
+    """
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.inplace = inplace
+
+    def _f(self, x):
+        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    def _df(self, x, y):
+        return np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -64,8 +257,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-class Sigmoid(Activation):
+class Sigmoid(Pointwise):
     """``y = 1 / (1 + exp(-x))``.
+
+    Shape:
+        any shape; output has the input's shape.
 
     Backward:
         dx = dy * y * (1 - y)
@@ -74,125 +270,34 @@ class Sigmoid(Activation):
         the backward uses only the saved output y, never x.
     """
 
-    def forward(self, input):
-        y = sigmoid(self._x(input))
-        self._cache = y
-        return y
+    def _f(self, x):
+        return sigmoid(x)
 
-    def backward(self, grad_output):
-        y = self._saved()
-        return self._g(grad_output, y) * (1 - y) * y
+    def _df(self, x, y):
+        return (1 - y) * y
 
 
-class Tanh(Activation):
+class Tanh(Pointwise):
     """``y = tanh(x)``.
-
-    Backward:
-        dx = dy * (1 - y^2)
-    """
-
-    def forward(self, input):
-        y = np.tanh(self._x(input))
-        self._cache = y
-        return y
-
-    def backward(self, grad_output):
-        y = self._saved()
-        return self._g(grad_output, y) * (1 - y * y)
-
-
-def legacy_softmax_dim(ndim: int) -> int:
-    """torch's rule when ``dim=None``: dim 0 for 0-, 1- and 3-D inputs, else dim 1."""
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-class _SoftmaxBase(Activation):
-    def __init__(self, dim: int | None = None, dtype=None):
-        super().__init__(dtype)
-        self.dim = dim
-
-    def _axis(self, x: np.ndarray) -> int:
-        name = type(self).__name__
-        if self.dim is None:
-            warnings.warn(f"Implicit dimension choice for {name.lower()} has been deprecated. "
-                          "Change the call to include dim=X as an argument.", stacklevel=3)
-            return legacy_softmax_dim(x.ndim)
-        return _checks.dim(self.dim, x.ndim, name)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x - max - log(sum(exp(x - max)))``: the max-shift keeps exp() from overflowing."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
-def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-class Softmax(_SoftmaxBase):
-    """``y_i = exp(x_i - m) / sum_j exp(x_j - m)`` along ``dim``, with ``m = max_j x_j``.
-
-    Args:
-        dim: the axis that sums to 1 (None: torch's deprecated implicit choice).
 
     Shape:
         any shape; output has the input's shape.
 
     Backward:
-        the Jacobian is ``J_ij = dy_i/dx_j = y_i (delta_ij - y_j)``, and
-        ``dx_j = sum_i J_ij dy_i``. The same product in O(C) without building J:
-        ``dx = y * (dy - sum(dy * y))``.
+        dx = dy * (1 - y^2)
 
     What torch hides:
-        softmax is never differentiated through a Jacobian in torch: its
-        ``_softmax_backward_data`` uses the O(C) form. Subtracting the max
-        changes nothing mathematically but keeps ``exp`` finite for logits of
-        1e4; the article's standalone Softmax skips it and returns NaN there.
+        like Sigmoid, the backward reads only the saved output.
     """
 
-    def forward(self, input):
-        x = self._x(input)
-        axis = self._axis(x)
-        y = softmax(x, axis)
-        self._cache = (y, axis)
-        return y
+    def _f(self, x):
+        return np.tanh(x)
 
-    def backward(self, grad_output):
-        y, axis = self._saved()
-        g = self._g(grad_output, y)
-        p = np.moveaxis(y, axis, -1)                       # (..., C)
-        gm = np.moveaxis(g, axis, -1)                      # (..., C)
-        eye = np.eye(p.shape[-1], dtype=p.dtype)
-        jac = p[..., :, None] * (eye - p[..., None, :])     # (..., C, C): J[i, j] = y_i (δ_ij - y_j)
-        dx = einsum(jac, gm, "... i j, ... i -> ... j")    # the Jacobian-vector product
-        return np.moveaxis(dx, -1, axis)
+    def _df(self, x, y):
+        return 1 - y * y
 
 
-class LogSoftmax(_SoftmaxBase):
-    """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
-
-    Backward:
-        dx = dy - softmax(x) * sum(dy)
-
-    What torch hides:
-        ``CrossEntropyLoss`` is ``NLLLoss(LogSoftmax(x))`` fused: computing the
-        log of a softmax directly would underflow to ``log(0) = -inf``.
-    """
-
-    def forward(self, input):
-        x = self._x(input)
-        axis = self._axis(x)
-        y = log_softmax(x, axis)
-        self._cache = (y, axis)
-        return y
-
-    def backward(self, grad_output):
-        y, axis = self._saved()
-        g = self._g(grad_output, y)
-        return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+# the rest of the family, importable from here as before the split
+from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus  # noqa: E402
+from .softmax import (LogSoftmax, Softmax, Softmin, legacy_softmax_dim, log_softmax,  # noqa: E402
+                      softmax)

@@ -18,11 +18,11 @@ def conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, g
     """``y = conv_transpose(x, w) + b``; ``w`` ``(C_in, C_out/G, *K)``; returns ``(y, cache)``.
 
     ``w`` is the weight of the convolution ``C_out -> C_in`` whose input-gradient this is,
-    so the forward is :func:`npimpl._im2col.conv_transpose` with extra pads ``(-p, op - p)``:
-    the convolution's padding is cut from both sides, ``output_padding`` added at the end.
+    so the forward is :func:`npimpl._im2col.conv_transpose` (a scatter: ``W^T x`` then an
+    overlap-add) cropped by ``p`` on both sides, with ``output_padding`` added at the end.
     """
     pads = [(-p, op - p) for p, op in zip(padding, output_padding)]
-    y, _ = im.conv_transpose(x, w, stride, dilation, groups, pads)   # (N, C_out, *O)
+    y = im.conv_transpose(x, w, stride, dilation, groups, pads)      # (N, C_out, *O)
     if b is not None:
         y += b.reshape(-1, *(1,) * (y.ndim - 2))
     return y, ConvTransposeCache(x, y.shape)
@@ -76,9 +76,10 @@ class ConvTranspose2d(_ConvNd):
     What torch hides:
         the weight is stored ``(in, out/groups, kh, kw)``, the transpose of Conv2d's layout,
         because it *is* the weight of the Conv2d whose input-gradient this layer computes;
-        the forward is a scatter (each input pixel adds a scaled kernel to the output),
-        here written as a gather: a stride-1 convolution of the zero-dilated input with
-        the flipped kernel; output_padding only adds rows the scatter never reaches (bias only).
+        the forward is a scatter (each input pixel adds a weighted kernel to the output),
+        equal to a stride-1 convolution of the zero-dilated input with the flipped kernel,
+        but computed as the scatter (no multiplications by the inserted zeros);
+        output_padding only adds rows the scatter never reaches (they get the bias only).
     """
 
     _transposed = True

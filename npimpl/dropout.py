@@ -1,61 +1,131 @@
-"""Dropout: zero each element with probability p in training, scale the rest by 1/(1-p)."""
+"""Dropout and Dropout2d: zero elements (or whole channels) with probability p in training
+and scale the rest by 1/(1-p); the identity in eval."""
 from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from .module import Module
 
 
-class Dropout(Module):
-    """``y = x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` in training; ``y = x`` in eval.
+class DropoutCache(NamedTuple):
+    mask: np.ndarray | None     # the scaled mask m / (1 - p), broadcastable to x; None = identity
 
-    Args:
-        p: probability of zeroing an element (default 0.5).
-        inplace: accepted for torch compatibility (the output is always a new array).
-        rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
 
-    Attributes:
-        mask: the scaled mask ``m / (1 - p)`` of the last training forward (None in eval).
-            Lockstep cannot reproduce torch's random stream, so the NumPy side draws the mask
-            and the torch twin (``reference``'s ``SharedMaskDropout``) multiplies by this same
-            array: both sides then compute with one draw.
-
-    Backward:
-        dx = dy * m / (1 - p)
-
-    What torch hides:
-        the scaling happens at *training* time ("inverted dropout"), so eval is
-        the identity; with ``p = 1`` every element is zeroed (torch returns zeros,
-        not NaN from 0 * 1/0).
-    """
+class _DropoutNd(Module):
+    """Shared by Dropout and Dropout2d; subclasses say which shape the mask has."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, rng=None, dtype=None):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 "
+                             f"and 1, but got {p}")
         self.p, self.inplace = float(p), inplace
         self.rng = rng if rng is not None else np.random.default_rng()
         self.dtype = None if dtype is None else self._dtype(dtype)
         self.mask = None
 
+    def _mask_shape(self, x: np.ndarray) -> tuple:
+        raise NotImplementedError
+
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
-        if not self.training or self.p == 0.0:
+        shape = self._mask_shape(x)
+        if not self.training or self.p == 0.0 or x.size == 0:
             self.mask = None
-            self._cache = "identity"
-            return x.copy()
-        if self.p == 1.0:
-            self.mask = np.zeros_like(x)
+        elif self.p == 1.0:
+            self.mask = np.zeros(shape, dtype=x.dtype)       # torch: input * 0 (NaN stays NaN)
         else:
-            keep = self.rng.random(x.shape) >= self.p
-            self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
-        self._cache = self.mask
-        return x * self.mask
+            keep = self.rng.random(shape) >= self.p          # Bernoulli(1 - p)
+            # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
+            self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+        self._cache = DropoutCache(self.mask)
+        # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
+        return x.copy() if self.mask is None else np.asarray(x * self.mask)
 
     def backward(self, grad_output):
-        mask = self._saved()
+        mask = self._saved().mask
         g = self._input(grad_output, "grad_output")
-        return g.copy() if isinstance(mask, str) else g * mask
+        return g.copy() if mask is None else np.asarray(g * mask)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """``y = x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` per element in training; ``y = x`` in eval.
+
+    Args:
+        p: probability of zeroing an element (default 0.5).
+        inplace: accepted for torch compatibility (the output is always a new array).
+        rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
+        dtype: None accepts any float input (the module has no parameters).
+
+    Shape:
+        input ``(*)`` → output of the same shape; ``mask`` has the input's shape.
+
+    Attributes:
+        mask: the *scaled* mask ``m / (1 - p)`` of the last training forward (None in eval,
+            for p = 0 and for an empty input). Lockstep cannot reproduce torch's random
+            stream, so the NumPy side draws and the torch twin (``reference``'s
+            ``SharedMaskDropout``) multiplies by this same array: one draw, two computations.
+            tests/test_dropout.py checks separately that real ``torch.nn.Dropout`` computes
+            exactly this formula with the mask it drew.
+
+    Backward:
+        dx = dy * m / (1 - p)   (the same mask; eval: dx = dy)
+
+    What torch hides:
+        the scaling happens at *training* time ("inverted dropout"), so that the expected
+        output equals the input and eval is the identity (the original paper scaled by
+        1 - p at test time instead); the mask is ``bernoulli(1 - p) / (1 - p)`` computed in
+        the input's dtype; with p = 1 torch multiplies by 0 (zeros, not 0 * 1/0 = NaN; but a
+        NaN input stays NaN) and the gradient is 0.
+    """
+
+    def _mask_shape(self, x):
+        return x.shape
+
+
+class Dropout2d(_DropoutNd):
+    """``y[n, c] = x[n, c] * m[n, c] / (1 - p)``: whole channels are zeroed in training.
+
+    Args:
+        p: probability of zeroing a channel (default 0.5).
+        inplace: accepted for torch compatibility (the output is always a new array).
+        rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
+        dtype: None accepts any float input (the module has no parameters).
+
+    Shape:
+        input ``(N, C, H, W)`` → same shape; ``mask`` is ``(N, C, 1, 1)``. As torch (which
+        warns), a 3-D input is read as ``(N, C, L)``, *not* as an unbatched ``(C, H, W)``:
+        the mask is ``(N, C, 1)``, so each row of dim 1 is zeroed along L. Any other rank
+        warns too and masks dims 0 and 1.
+
+    Attributes:
+        mask: the scaled channel mask of the last training forward (None in eval); the torch
+            twin reuses it, as for :class:`Dropout`.
+
+    Backward:
+        dx = dy * m / (1 - p), the mask broadcast over the spatial dims.
+
+    What torch hides:
+        torch's Dropout2d is ``feature_dropout``: it draws one Bernoulli per (dim 0, dim 1)
+        pair whatever the rank, so an unbatched ``(C, H, W)`` image gets 1-D dropout over
+        its rows (pytorch/pytorch#77081), not channel dropout; the scaling is 1/(1 - p) as
+        in :class:`Dropout`.
+    """
+
+    def _mask_shape(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"Dropout2d: expected a 4-D input (N, C, H, W), got {x.ndim}-D "
+                             f"with shape {x.shape}")
+        if x.ndim == 3:
+            warnings.warn("Dropout2d: received a 3-D input; as torch, it is read as (N, C, L) "
+                          "and dims 0 and 1 are masked (1-D channel dropout)", stacklevel=3)
+        elif x.ndim != 4:
+            warnings.warn(f"Dropout2d: received a {x.ndim}-D input; as torch, dims 0 and 1 are "
+                          "masked", stacklevel=3)
+        return x.shape[:2] + (1,) * (x.ndim - 2)

@@ -33,7 +33,7 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
 
 def linear_backward(dy: np.ndarray, w: np.ndarray, cache: LinearCache, has_bias: bool):
     """Return ``(dx, dW, db)``: ``dx = dy W``, ``dW = dy^T x``, ``db = sum dy``."""
-    dy2 = dy.reshape(-1, w.shape[0])              # (M, out)
+    dy2 = dy.reshape(cache.x2.shape[0], w.shape[0])   # (M, out)
     dx = (dy2 @ w).reshape(*cache.lead, w.shape[1])
     dw = dy2.T @ cache.x2                         # (out, in): same layout as W
     db = dy2.sum(axis=0) if has_bias else None    # (out,)

@@ -1,14 +1,20 @@
 """Losses: ``loss = crit(input, target)``; ``crit.backward(grad_output=1)`` → d loss / d input.
 
 Each loss returns a 0-d array (``reduction='mean'|'sum'``) or an array of the
-per-element losses (``'none'``), in the input's dtype.
+per-element losses (``'none'``), in the input's dtype. This file holds the base
+class and the element-wise regression losses; the classification losses live in
+``crossentropy.py`` (NLLLoss, CrossEntropyLoss) and ``bce.py`` (BCELoss,
+BCEWithLogitsLoss), re-exported here.
 """
 from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _checks
-from .activation import Activation, log_softmax
+from .activation import Activation
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -30,13 +36,14 @@ class _Loss(Activation):
     """
 
     grad_inputs = (0,)
+    reductions = REDUCTIONS
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", dtype=None):
         super().__init__(dtype)
         reduction = legacy_reduction(size_average, reduce, reduction)
-        if reduction not in REDUCTIONS:
+        if reduction not in self.reductions:
             raise ValueError(f"{type(self).__name__}: {reduction!r} is not a valid value for "
-                             f"reduction (expected one of {list(REDUCTIONS)})")
+                             f"reduction (expected one of {list(self.reductions)})")
         self.reduction = reduction
 
     def _grad_out(self, grad_output, loss_shape: tuple, dtype) -> np.ndarray:
@@ -50,12 +57,53 @@ class _Loss(Activation):
                              f"{loss_shape}, got {g.shape}")
         return g
 
+    def _buffer(self, name: str, value) -> None:
+        """Register an optional float tensor argument (``weight``) as a buffer, as torch does,
+        cast to the module's dtype (torch's ``.to(dtype)`` casts it too)."""
+        if value is not None:
+            value = _checks.array(value, type(self).__name__, name)
+            if self.dtype is not None:
+                value = value.astype(self.dtype)
+        self.register_buffer(name, value)
+
+    def _target(self, target, x: np.ndarray) -> np.ndarray:
+        """A float target of exactly the input's shape and dtype (torch broadcasts with a warning;
+        npimpl refuses: that broadcast is almost always a bug)."""
+        y = self._input(target, "target", x.dtype)
+        if y.shape != x.shape:
+            raise ValueError(f"{type(self).__name__}: target shape {y.shape} must equal input "
+                             f"shape {x.shape}")
+        return y
+
+    def _reduce(self, per_element: np.ndarray) -> np.ndarray:
+        if self.reduction == "none":
+            return per_element
+        total = per_element.sum() if self.reduction == "sum" else per_element.mean()
+        return np.asarray(total, dtype=per_element.dtype)
+
+    def _dloss(self, grad_output, shape: tuple, dtype) -> np.ndarray:
+        """d loss / d l_i for every element: dl_i ('none'), dl ('sum') or dl / n ('mean')."""
+        if self.reduction == "none":
+            return self._grad_out(grad_output, shape, dtype)
+        g = self._grad_out(grad_output, (), dtype)
+        return g / int(np.prod(shape)) if self.reduction == "mean" else g
+
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
 
+class DiffCache(NamedTuple):
+    d: np.ndarray        # input - target, (*)
+
+
 class MSELoss(_Loss):
     """``l_i = (x_i - y_i)^2``, then the reduction.
+
+    Args:
+        reduction: 'none' | 'mean' | 'sum' (size_average / reduce: torch's deprecated flags).
+
+    Shape:
+        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
 
     Backward:
         dx = 2 (x - y) * dl   (divided by the number of elements for 'mean')
@@ -67,178 +115,249 @@ class MSELoss(_Loss):
 
     def forward(self, input, target):
         x = self._x(input)
-        y = self._input(target, "target", x.dtype)
-        if y.shape != x.shape:
-            raise ValueError(f"MSELoss: target shape {y.shape} must equal input shape {x.shape}")
-        d = x - y
-        self._cache = (d, x.shape)
-        sq = d * d
-        if self.reduction == "none":
-            return sq
-        return np.asarray(sq.sum() if self.reduction == "sum" else sq.mean(), dtype=x.dtype)
+        d = x - self._target(target, x)
+        self._cache = DiffCache(d)
+        return self._reduce(d * d)
 
     def backward(self, grad_output=None):
-        d, shape = self._saved()
-        g = self._grad_out(grad_output, shape if self.reduction == "none" else (), d.dtype)
+        d = self._saved().d
         scale = 2.0 / d.size if self.reduction == "mean" else 2.0
+        g = self._grad_out(grad_output, d.shape if self.reduction == "none" else (), d.dtype)
         return (scale * d * g).astype(d.dtype, copy=False)
 
 
-def _class_axis_last(x: np.ndarray, t: np.ndarray, owner: str):
-    """Move the class dim of ``x`` last and flatten: ``(N, C, d1..dK)`` → ``(M, C)``; ``t`` → ``(M,)``."""
-    _checks.ndim(x, range(1, 32), owner)
-    if x.ndim == 1:
-        expected = ()
-        xm = x[None, :]
-    else:
-        expected = (x.shape[0],) + x.shape[2:]
-        xm = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-    if t.shape != expected:
-        raise ValueError(f"{owner}: expected target of shape {expected} for input of shape "
-                         f"{x.shape}, got {t.shape}")
-    return xm, t.reshape(-1)
-
-
-def _class_axis_restore(dxm: np.ndarray, shape: tuple) -> np.ndarray:
-    """Inverse of :func:`_class_axis_last` for the gradient."""
-    if len(shape) == 1:
-        return dxm[0]
-    lead = (shape[0],) + shape[2:] + (shape[1],)
-    return np.moveaxis(dxm.reshape(lead), -1, 1)
-
-
-class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices: ``l_n = -w[t_n] * x[n, t_n]``.
-
-    ``input`` holds log-probabilities (e.g. the output of ``LogSoftmax``).
-    'mean' divides by ``sum_n w[t_n]`` over non-ignored targets (not by N).
+class L1Loss(_Loss):
+    """``l_i = |x_i - y_i|``, then the reduction.
 
     Args:
-        weight: per-class weights ``(C,)`` or None.
-        ignore_index: targets equal to it contribute 0 to the loss and to the mean's denominator.
         reduction: 'none' | 'mean' | 'sum'.
 
     Shape:
-        input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``; target ``(N)``, ``()``
-        or ``(N, d1, ..., dK)`` with integer values in ``[0, C)``.
+        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
 
     Backward:
-        dx[n, t_n] = -w[t_n] * dl_n   (÷ sum of the weights for 'mean'); 0 elsewhere.
+        dx = sign(x - y) * dl   (0 where x == y; ÷ the number of elements for 'mean')
 
     What torch hides:
-        the article's "separate cross-entropy" takes *probabilities*, computes
-        ``-log(p)`` and averages over the class axis as well as the batch; NLLLoss
-        takes *log*-probabilities, so the log never sees a 0, and averages over
-        samples only. If every target is ignored, 'mean' is 0/0 = NaN, as in torch.
+        L1Loss is ``(x - y).abs()`` differentiated by autograd, so at x == y the
+        gradient is ``sgn(0) = 0``: a prediction that hits its target exactly stops.
     """
-
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean", dtype=None):
-        super().__init__(size_average, reduce, reduction, dtype)
-        self.weight = None if weight is None else self._input(weight, "weight", self.dtype)
-        self.ignore_index = ignore_index
-
-    def _weights(self, t: np.ndarray, n_classes: int, dtype) -> np.ndarray:
-        """Per-sample weight ``w[t_n]`` (0 for ignored targets), checking index ranges."""
-        owner = type(self).__name__
-        valid = t != self.ignore_index
-        bad = valid & ((t < 0) | (t >= n_classes))
-        if bad.any():
-            raise IndexError(f"{owner}: target {int(t[bad][0])} is out of bounds: expected "
-                             f"class indices in [0, {n_classes})")
-        if self.weight is not None and self.weight.shape != (n_classes,):
-            raise ValueError(f"{owner}: weight must have shape ({n_classes},), got "
-                             f"{self.weight.shape}")
-        w = np.ones(n_classes, dtype=dtype) if self.weight is None else self.weight.astype(dtype)
-        return np.where(valid, w[np.where(valid, t, 0)], 0).astype(dtype)
-
-    def _reduce(self, per_sample: np.ndarray, wt: np.ndarray, target_shape: tuple, dtype):
-        if self.reduction == "none":
-            return per_sample.reshape(target_shape)
-        total = per_sample.sum()
-        if self.reduction == "sum":
-            return np.asarray(total, dtype=dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(total / wt.sum(), dtype=dtype)
-
-    def _coef(self, grad_output, wt: np.ndarray, target_shape: tuple, dtype) -> np.ndarray:
-        """d loss / d l_n for every sample: ``dl_n * w[t_n]`` (÷ sum of weights for 'mean')."""
-        if self.reduction == "none":
-            g = self._grad_out(grad_output, target_shape, dtype).reshape(-1)
-            return g * wt
-        g = self._grad_out(grad_output, (), dtype)
-        if self.reduction == "sum":
-            return g * wt
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return g * wt / wt.sum()
 
     def forward(self, input, target):
         x = self._x(input)
-        t = _checks.index_array(target, type(self).__name__)
-        xm, tf = _class_axis_last(x, t, type(self).__name__)
-        wt = self._weights(tf, xm.shape[1], x.dtype)                   # (M,)
-        picked = xm[np.arange(len(tf)), np.where(wt != 0, tf, 0)]      # x[n, t_n]
-        self._cache = (tf, wt, x.shape, t.shape)
-        return self._reduce(-wt * picked, wt, t.shape, x.dtype)
+        d = x - self._target(target, x)
+        self._cache = DiffCache(d)
+        return self._reduce(np.abs(d))
 
     def backward(self, grad_output=None):
-        tf, wt, shape, tshape = self._saved()
-        dtype = wt.dtype
-        coef = self._coef(grad_output, wt, tshape, dtype)              # (M,)
-        dxm = np.zeros((len(tf), shape[1] if len(shape) > 1 else shape[0]), dtype=dtype)
-        dxm[np.arange(len(tf)), np.where(wt != 0, tf, 0)] -= coef
-        return _class_axis_restore(dxm, shape)
+        d = self._saved().d
+        return (np.sign(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
 
 
-class CrossEntropyLoss(NLLLoss):
-    """Cross-entropy from raw logits: ``l_n = -w[t_n] * log softmax(x_n)[t_n]``.
-
-    Fused: ``NLLLoss(LogSoftmax(x, dim=class))`` computed with the max-shift /
-    log-sum-exp, so logits of 1e4 stay finite.
+class SmoothL1Loss(_Loss):
+    """``l_i = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta``, ``d = x_i - y_i``.
 
     Args:
-        weight, ignore_index, reduction: as :class:`NLLLoss`.
-        label_smoothing: mixes the target with the uniform distribution,
-            ``(1 - eps) * onehot + eps / C`` (0 = none).
+        reduction: 'none' | 'mean' | 'sum'.
+        beta: where the quadratic turns linear (default 1; >= 0; 0 is L1Loss).
 
     Shape:
-        input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``; target of class
-        indices ``(N)``/``()``/``(N, d1, ..., dK)``.
+        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
 
     Backward:
-        dx_n = w[t_n] * dl_n * (softmax(x_n) - onehot(t_n))   (÷ sum of weights for 'mean')
-        — the famous ``p - y``: the softmax Jacobian and the ``1/p`` of the log cancel.
+        dx = dl * clamp(d / beta, -1, 1)   (beta = 0: dl * sign(d))
 
     What torch hides:
-        the softmax and the log are one kernel (log-softmax), never a softmax
-        followed by a log; 'mean' divides by the *sum of the class weights* of
-        the batch, not by N; the article's fused layer forgets nothing here,
-        but its gradient needs the ``1/N`` of the mean, which it applies once.
+        beta = 0 is routed to ``l1_loss`` in Python: the smooth formula would divide
+        0 by 0 at d = 0. The slope is continuous at |d| = beta, so there is no kink
+        to choose at; SmoothL1 is Huber divided by beta.
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean", label_smoothing: float = 0.0, dtype=None):
-        super().__init__(weight, size_average, ignore_index, reduce, reduction, dtype)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing}")
-        self.label_smoothing = label_smoothing
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0, dtype=None):
+        super().__init__(size_average, reduce, reduction, dtype)
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0 (torch: smooth_l1_loss does not "
+                             f"support negative values for beta), got {beta}")
+        self.beta = beta
 
     def forward(self, input, target):
-        if self.label_smoothing:
-            raise NotImplementedError("CrossEntropyLoss: label_smoothing lands with issue 3")
         x = self._x(input)
-        t = _checks.index_array(target, "CrossEntropyLoss")
-        xm, tf = _class_axis_last(x, t, "CrossEntropyLoss")
-        wt = self._weights(tf, xm.shape[1], x.dtype)
-        logp = log_softmax(xm, axis=1)                                 # (M, C)
-        picked = logp[np.arange(len(tf)), np.where(wt != 0, tf, 0)]
-        self._cache = (tf, wt, logp, x.shape, t.shape)
-        return self._reduce(-wt * picked, wt, t.shape, x.dtype)
+        d = x - self._target(target, x)
+        self._cache = DiffCache(d)
+        z = np.abs(d)
+        if self.beta == 0:
+            return self._reduce(z)
+        return self._reduce(np.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta))
 
     def backward(self, grad_output=None):
-        tf, wt, logp, shape, tshape = self._saved()
-        coef = self._coef(grad_output, wt, tshape, logp.dtype)         # (M,)
-        dxm = np.exp(logp) * coef[:, None]                             # p * coef
-        dxm[np.arange(len(tf)), np.where(wt != 0, tf, 0)] -= coef      # - onehot * coef
-        return _class_axis_restore(dxm, shape)
+        d = self._saved().d
+        g = self._dloss(grad_output, d.shape, d.dtype)
+        if self.beta == 0:
+            return (np.sign(d) * g).astype(d.dtype)
+        b = self.beta
+        return np.where(d < -b, -g, np.where(d > b, g, d * g / b)).astype(d.dtype)
+
+
+class HuberLoss(_Loss):
+    """``l_i = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)``, ``d = x_i - y_i``.
+
+    Args:
+        reduction: 'none' | 'mean' | 'sum'.
+        delta: where the quadratic turns linear (default 1; must be > 0).
+
+    Shape:
+        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Backward:
+        dx = dl * clamp(d, -delta, delta)
+
+    What torch hides:
+        HuberLoss(delta) = delta * SmoothL1Loss(beta=delta): the same curve scaled, so
+        the gradient saturates at ±delta instead of ±1. HuberLoss has no deprecated
+        size_average/reduce arguments (it came later).
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0, dtype=None):
+        super().__init__(None, None, reduction, dtype)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be > 0 (torch: huber_loss does not support "
+                             f"non-positive values for delta), got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        x = self._x(input)
+        d = x - self._target(target, x)
+        self._cache = DiffCache(d)
+        z, k = np.abs(d), self.delta
+        return self._reduce(np.where(z < k, 0.5 * z * z, k * (z - 0.5 * k)))
+
+    def backward(self, grad_output=None):
+        d = self._saved().d
+        g, k = self._dloss(grad_output, d.shape, d.dtype), self.delta
+        return np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)).astype(d.dtype)
+
+
+class KLCache(NamedTuple):
+    coef: np.ndarray     # d l_i / d x_i = -target (or -exp(target) for log_target)
+    n_batch: int         # the divisor of 'batchmean'
+
+
+class KLDivLoss(_Loss):
+    """``l_i = y_i (log y_i - x_i)``, x the *log*-probabilities, y the target probabilities.
+
+    Args:
+        reduction: 'none' | 'batchmean' (the sum ÷ the batch size, the true KL divergence
+            per sample) | 'sum' | 'mean' (÷ every element: torch's default, and a warning).
+        log_target: the target is given as log-probabilities: ``l_i = exp(y_i) (y_i - x_i)``.
+
+    Shape:
+        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Backward:
+        dx = -y * dl   (log_target: -exp(y) * dl); ÷ N for 'batchmean', ÷ numel for 'mean'.
+
+    What torch hides:
+        the default reduction 'mean' averages over classes too, so it is not the KL
+        divergence (torch warns; 'batchmean' is). ``y log y`` is torch's ``xlogy``:
+        0 where y = 0, NaN where y < 0 (no error). The input is *not* log-softmaxed
+        for you, and 'batchmean' divides by ``input.size(0)`` even for an unbatched
+        1-D input.
+    """
+
+    reductions = ("none", "batchmean", "sum", "mean")
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False, dtype=None):
+        super().__init__(size_average, reduce, reduction, dtype)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        x = self._x(input)
+        y = self._target(target, x)
+        if self.log_target:
+            ey = np.exp(y)
+            loss, coef = ey * (y - x), -ey
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ylogy = np.where(y == 0, 0, y * np.log(y)).astype(x.dtype)
+            loss, coef = ylogy - y * x, -y
+        n = x.shape[0] if x.ndim else 1
+        self._cache = KLCache(coef, n)
+        if self.reduction == "mean":
+            warnings.warn("KLDivLoss: reduction 'mean' divides the total loss by both the batch "
+                          "size and the support size; 'batchmean' is the KL divergence.",
+                          stacklevel=2)
+        if self.reduction == "batchmean":
+            return np.asarray(loss.sum() / n, dtype=x.dtype)
+        return self._reduce(loss)
+
+    def backward(self, grad_output=None):
+        coef, n = self._saved()
+        if self.reduction == "batchmean":
+            g = self._grad_out(grad_output, (), coef.dtype) / n
+        else:
+            g = self._dloss(grad_output, coef.shape, coef.dtype)
+        return (g * coef).astype(coef.dtype)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, log_target={self.log_target}"
+
+
+class RankCache(NamedTuple):
+    sign: np.ndarray     # -y where the hinge is active (argument >= 0), else 0
+
+
+class MarginRankingLoss(_Loss):
+    """``l_i = max(0, -y_i (x1_i - x2_i) + margin)``: x1 should rank above x2 when y = 1.
+
+    Args:
+        margin: the required gap (default 0).
+        reduction: 'none' | 'mean' | 'sum'.
+
+    Shape:
+        input1, input2 and target ``(*)``, all the same shape (target holds ±1).
+
+    Backward:
+        dx1 = -y * dl * [-y (x1 - x2) + margin >= 0],   dx2 = -dx1.
+        Both inputs are differentiated (``grad_inputs = (0, 1)``); backward returns
+        ``(dx1, dx2)``.
+
+    What torch hides:
+        the hinge is ``clamp_min(·, 0)``, whose backward passes the gradient where
+        the argument is ``>= 0``: exactly at the hinge a pair still gets gradient,
+        unlike ``relu`` (which gives 0 there). Torch only checks that the three
+        tensors have the same number of dims, then broadcasts; npimpl requires equal
+        shapes.
+    """
+
+    grad_inputs = (0, 1)
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean", dtype=None):
+        super().__init__(size_average, reduce, reduction, dtype)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        x1 = self._x(input1, "input1")
+        x2 = self._input(input2, "input2", x1.dtype)
+        y = self._input(target, "target", x1.dtype)
+        if not x1.shape == x2.shape == y.shape:
+            raise ValueError(f"MarginRankingLoss: input1, input2 and target must have the same "
+                             f"shape, got {x1.shape}, {x2.shape} and {y.shape}")
+        arg = -y * (x1 - x2) + self.margin
+        self._cache = RankCache(np.where(arg >= 0, -y, 0).astype(x1.dtype))
+        return self._reduce(np.maximum(arg, 0))
+
+    def backward(self, grad_output=None):
+        sign = self._saved().sign
+        dx1 = (sign * self._dloss(grad_output, sign.shape, sign.dtype)).astype(sign.dtype)
+        return dx1, -dx1
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+# the classification losses, importable from here as before the split
+from .crossentropy import CrossEntropyLoss, NLLLoss  # noqa: E402
+from .bce import BCELoss, BCEWithLogitsLoss  # noqa: E402

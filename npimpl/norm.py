@@ -144,3 +144,91 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+# --- RMSNorm --------------------------------------------------------------------------------
+class RMSNormCache(NamedTuple):
+    xhat: np.ndarray        # (*, *normalized_shape): x / rms
+    rrms: np.ndarray        # (*, 1, ..., 1): 1 / sqrt(mean(x^2) + eps)
+    axes: tuple
+
+
+def rms_norm_forward(x, weight, axes: tuple, eps: float):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over ``axes``; ``(y, cache)``."""
+    rrms = 1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + x.dtype.type(eps))
+    xhat = x * rrms
+    y = xhat * weight if weight is not None else xhat
+    return y, RMSNormCache(xhat, rrms, axes)
+
+
+def rms_norm_backward(dy, weight, cache: RMSNormCache):
+    """``(dx, dweight)``: with ``g = dy * weight``, ``dx = rrms * (g - xhat * mean(g * xhat))``
+    (LayerNorm's formula without the ``- mean(g)`` term, as nothing is subtracted)."""
+    xhat, rrms, axes = cache
+    lead = tuple(range(dy.ndim - len(axes)))
+    dweight = (dy * xhat).sum(axis=lead) if weight is not None else None
+    g = dy * weight if weight is not None else dy
+    dx = rrms * (g - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+    return dx, dweight
+
+
+class RMSNorm(Module):
+    """``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing dims (no centring, no bias).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int = the last dim).
+        eps: added to the mean square inside the square root; None (torch's default) means
+            ``np.finfo(input.dtype).eps`` (1.19e-7 for float32, 2.2e-16 for float64).
+        elementwise_affine: learn ``weight`` (init ones) of shape ``normalized_shape``.
+        dtype: NumPy float dtype of the parameters (default ``np.float32``).
+
+    Shape:
+        input ``(*, *normalized_shape)`` → output of the same shape.
+
+    Backward:
+        with g = dy * weight: dx = rrms * (g - xhat * mean(g * xhat));  dweight += sum(dy * xhat).
+
+    What torch hides:
+        the default eps is not a fixed number but the machine epsilon of the *input's* dtype,
+        so the same module normalises float32 and float64 inputs with different eps; there
+        is no bias even with ``elementwise_affine``; and, unlike LayerNorm, the mean is not
+        subtracted, so a constant row is not mapped to 0.
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=np.float32):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape, "RMSNorm")
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        self.dtype = self._dtype(dtype)
+        self.weight = (Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
+                       if self.elementwise_affine else None)
+
+    def reset_parameters(self, rng=None) -> None:
+        """weight = 1 (deterministic, like torch; ``rng`` is unused)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        axes = _check_trailing(x, self.normalized_shape, "RMSNorm")
+        eps = np.finfo(x.dtype).eps if self.eps is None else self.eps
+        w = self.weight.data if self.weight is not None else None
+        y, self._cache = rms_norm_forward(x, w, axes, eps)
+        return y
+
+    def backward(self, grad_output):
+        cache = self._saved()
+        dy = self._input(grad_output, "grad_output", self.dtype)
+        if dy.shape != cache.xhat.shape:
+            raise ValueError(f"RMSNorm: grad_output must have shape {cache.xhat.shape}, "
+                             f"got {dy.shape}")
+        w = self.weight.data if self.weight is not None else None
+        dx, dw = rms_norm_backward(dy, w, cache)
+        if self.weight is not None:
+            self.weight.accumulate(dw)
+        return dx
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -220,6 +220,9 @@ class RNNBase(Module):
         unbatched = x.ndim == 2
         x = x[:, None] if unbatched else (x.transpose(1, 0, 2) if self.batch_first else x)
         L, N, _ = x.shape                                               # (L, N, H_in)
+        if L == 0:                                                      # torch refuses it too
+            raise ValueError(f"{cls}: expected sequence length to be larger than 0, got input "
+                             f"of shape {np.shape(input)}")
         D, nl = self._D, self.num_layers
         h = self._state(h0, "hx" if self.mode != "LSTM" else "hx[0]",
                         (D * nl, N, self._H_out), unbatched, dt)

@@ -1,7 +1,7 @@
 """Smooth activations: GELU, SiLU, Mish, Softplus and the exponential-linear family.
 
-Each forward caches the input x (torch's backward formulas for these read x,
-not the output); the backward is the element-wise derivative times dy.
+Each backward evaluates torch's derivative formula at the cached input x
+(``_df(x, y)``) and multiplies by dy; see :class:`npimpl.activation.Pointwise`.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activation import Activation, sigmoid
+from .activation import Pointwise, sigmoid
 
 # torch's erf is the C library's; math.erf is the same function, vectorised here (npimpl has no
 # SciPy). It runs in float64 and is cast back, so float32 gets the correctly rounded value.
@@ -22,25 +22,7 @@ def erf(x: np.ndarray) -> np.ndarray:
     return _erf(x).astype(x.dtype, copy=False)
 
 
-class XCache(NamedTuple):
-    x: np.ndarray        # the forward input, same shape as the output
-
-
-class _Pointwise(Activation):
-    """``y = f(x)`` element-wise; subclasses give ``f`` and ``f'`` as ``_f(x)`` / ``_df(x)``."""
-
-    def forward(self, input):
-        x = self._x(input)
-        self._cache = XCache(x)
-        return np.asarray(self._f(x), dtype=x.dtype)
-
-    def backward(self, grad_output):
-        x = self._saved().x
-        g = self._g(grad_output, x)
-        return np.asarray(g * self._df(x), dtype=x.dtype)
-
-
-class GELU(_Pointwise):
+class GELU(Pointwise):
     """``y = x * Phi(x)``, ``Phi`` the standard normal CDF (or its tanh approximation).
 
     Args:
@@ -77,7 +59,7 @@ class GELU(_Pointwise):
             return 0.5 * x * (1 + np.tanh(self._B * (x + self._K * x * x * x)))
         return x * 0.5 * (1 + erf(x * math.sqrt(0.5)))
 
-    def _df(self, x):
+    def _df(self, x, y):
         if self.approximate == "tanh":
             t = np.tanh(self._B * (x + self._K * x * x * x))
             inner_d = self._B * (1 + 3 * self._K * x * x)
@@ -88,3 +70,204 @@ class GELU(_Pointwise):
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
+
+
+class ELU(Pointwise):
+    """``y = x if x > 0 else alpha * (exp(x) - 1)``.
+
+    Args:
+        alpha: the negative saturation value -alpha (default 1).
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha)
+
+    What torch hides:
+        ELU, SELU and CELU are one kernel, ``elu(x, alpha, scale, input_scale)`` =
+        ``scale * x`` for x > 0, ``scale * alpha * (exp(input_scale * x) - 1)`` else;
+        its backward tests ``x <= 0``, so at x = 0 the slope is ``alpha``, not 1
+        (the two agree only for alpha = 1).
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.alpha, self.inplace = alpha, inplace
+
+    # torch's elu(x, alpha, scale, input_scale): negcoef = alpha * scale, poscoef = scale
+    _scale, _input_scale = 1.0, 1.0
+    _input_scale_bwd = 1.0     # CELU's backward rounds alpha to float32 first (see CELU)
+
+    def _f(self, x):
+        neg = np.expm1(np.minimum(x, 0) * self._input_scale) * (self.alpha * self._scale)
+        return np.where(x <= 0, neg, x * self._scale)
+
+    def _df(self, x, y):
+        s = self._input_scale_bwd
+        neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
+        return np.where(x <= 0, neg, self._scale).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(ELU):
+    """``y = scale * (x if x > 0 else alpha * (exp(x) - 1))``, alpha = 1.6733, scale = 1.0507.
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * scale * (1 if x > 0 else alpha * exp(x))   (at x = 0: scale * alpha = 1.7581)
+
+    What torch hides:
+        the two constants are the fixed point of Klambauer et al.'s self-normalising
+        argument, given to 30 digits in torch's source; like ELU the kink at 0 takes
+        the left slope, here ``scale * alpha``.
+    """
+
+    _alpha = 1.6732632423543772848170429916717
+    _selu_scale = 1.0507009873554804934193349852946
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(self._alpha, inplace, dtype)
+        self._scale = self._selu_scale
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(ELU):
+    """``y = x if x > 0 else alpha * (exp(x / alpha) - 1)``.
+
+    Args:
+        alpha: the negative saturation value -alpha (default 1; must not be 0).
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * (1 if x > 0 else alpha * s * exp(s * x)),  s = 1 / float32(alpha)
+        (mathematically exp(x / alpha), and 1 at x = 0)
+
+    What torch hides:
+        CELU runs the ELU kernel with ``input_scale = 1 / alpha``, and its backward
+        (derivatives.yaml: ``1.0 / alpha.toFloat()``) rounds alpha to *float32*
+        before the division even for float64 tensors: for alpha = 0.3 the float64
+        gradient at x = 0 is 0.99999996, not 1, and is off by up to 1e-6 relative
+        elsewhere. The forward uses the exact double 1 / alpha. This module copies
+        both choices.
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
+        if alpha == 0:
+            raise ValueError("CELU: alpha must not be 0 (it divides the input), got 0")
+        super().__init__(alpha, inplace, dtype)
+        self._input_scale = 1.0 / alpha
+        self._input_scale_bwd = 1.0 / float(np.float32(alpha))   # torch's alpha.toFloat()
+
+
+class SiLU(Pointwise):
+    """``y = x * sigmoid(x)`` (also called swish).
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * s * (1 + x * (1 - s)),   s = sigmoid(x)
+
+    What torch hides:
+        torch's kernel computes ``x / (1 + exp(-x))``, which gives ``x / inf = -0`` for
+        very negative x; the stable sigmoid used here gives the same values.
+    """
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.inplace = inplace
+
+    def _f(self, x):
+        return x * sigmoid(x)
+
+    def _df(self, x, y):
+        s = sigmoid(x)
+        return s * (1 + x * (1 - s))
+
+
+class Mish(Pointwise):
+    """``y = x * tanh(softplus(x))``, ``softplus(x) = log(1 + exp(x))``.
+
+    Args:
+        inplace: overwrite the input with the output.
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * (T + x * sigmoid(x) * (1 - T^2)),   T = tanh(softplus(x))
+
+    What torch hides:
+        torch's Mish always uses the plain softplus (beta 1, no threshold); exp(x)
+        overflows to inf for large x, and tanh(inf) = 1 makes that harmless. Here
+        ``logaddexp(0, x)`` computes the same softplus without the overflow.
+    """
+
+    def __init__(self, inplace: bool = False, dtype=None):
+        super().__init__(dtype)
+        self.inplace = inplace
+
+    def _f(self, x):
+        return x * np.tanh(np.logaddexp(0, x))
+
+    def _df(self, x, y):
+        t = np.tanh(np.logaddexp(0, x))
+        return t + x * sigmoid(x) * (1 - t * t)
+
+
+class Softplus(Pointwise):
+    """``y = log(1 + exp(beta * x)) / beta``, and ``y = x`` where ``beta * x > threshold``.
+
+    Args:
+        beta: the sharpness (default 1).
+        threshold: above it (in units of ``beta * x``) the function is the identity (default 20).
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        dx = dy * z / (z + 1),   z = exp(beta * x);   dx = dy where beta * x > threshold
+        (at ``beta * x == threshold`` exactly: the smooth branch, ``z / (z + 1)``).
+
+    What torch hides:
+        the switch to the identity is a *numerical* shortcut with a jump of about
+        exp(-threshold) in value and slope; it is strict (``>``), so the threshold
+        itself takes the log1p branch. Nothing else guards ``exp``: with a threshold
+        above about 709 (float64) torch's value overflows to inf and its gradient to
+        inf/inf = NaN, and so does this one.
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0, dtype=None):
+        super().__init__(dtype)
+        self.beta, self.threshold = beta, threshold
+
+    def _f(self, x):
+        xb = x * self.beta
+        with np.errstate(over="ignore"):
+            return np.where(xb > self.threshold, x, np.log1p(np.exp(xb)) / self.beta)
+
+    def _df(self, x, y):
+        xb = x * self.beta
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(xb)
+            return np.where(xb > self.threshold, 1, z / (z + 1)).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"

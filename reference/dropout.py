@@ -7,11 +7,14 @@ from .twins import register_twin
 
 
 class SharedMaskDropout(torch.nn.Module):
-    """``torch.nn.Dropout`` whose mask is the one ``np_module`` drew in its last forward.
+    """``torch.nn.Dropout`` / ``Dropout2d`` whose mask is the one ``np_module`` drew.
 
     The engine runs the NumPy side first; this module then multiplies by the same
-    scaled mask, so both sides compute with one random draw (torch's own random
-    stream cannot be reproduced in NumPy).
+    scaled mask (full shape for Dropout, ``(N, C, 1, 1)`` for Dropout2d, broadcast by
+    torch), so both sides compute with one random draw (torch's own random stream
+    cannot be reproduced in NumPy). It is therefore *not* torch's dropout kernel: what
+    it checks is the gradient path and the eval identity; tests/test_dropout.py checks
+    that real ``torch.nn.Dropout``/``Dropout2d`` compute the same formula with their mask.
     """
 
     def __init__(self, np_module, p: float = 0.5):
@@ -25,5 +28,6 @@ class SharedMaskDropout(torch.nn.Module):
 
 
 @register_twin("Dropout")
+@register_twin("Dropout2d")
 def _dropout_twin(np_mod, args, kwargs, dtype):
     return SharedMaskDropout(np_mod, np_mod.p)

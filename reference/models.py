@@ -114,26 +114,26 @@ class TorchGPT(nn.Module):
 
 
 # --- pairs ---------------------------------------------------------------------------------
+def _pair(np_model, t_model_f32, dtype):
+    """Cast the torch model (initialised in float32) to ``dtype`` and copy its weights to NumPy:
+    float32 -> float64 is exact, so a float32 and a float64 run start from the same weights
+    and differ only in the arithmetic. ``.to()`` keeps tied Parameters tied."""
+    t_model = t_model_f32.to(torch_dtype(dtype))
+    share_weights(np_model, t_model)
+    return np_model, t_model
+
+
 def digits_mlp_pair(dtype, **kw):
     """``(npimpl DigitsMLP, torch Sequential)`` with torch's initial weights copied to NumPy."""
-    np_m = DigitsMLP(**kw, dtype=np.dtype(dtype).type)
-    t_m = torch_digits_mlp(**kw, dtype=torch_dtype(dtype))
-    share_weights(np_m, t_m)
-    return np_m, t_m
+    return _pair(DigitsMLP(**kw, dtype=np.dtype(dtype).type), torch_digits_mlp(**kw), dtype)
 
 
 def digits_cnn_pair(dtype, **kw):
-    np_m = DigitsCNN(**kw, dtype=np.dtype(dtype).type)
-    t_m = torch_digits_cnn(**kw, dtype=torch_dtype(dtype))
-    share_weights(np_m, t_m)
-    return np_m, t_m
+    return _pair(DigitsCNN(**kw, dtype=np.dtype(dtype).type), torch_digits_cnn(**kw), dtype)
 
 
 def gpt_pair(dtype, config: GPTConfig):
-    np_m = GPT(config, dtype=np.dtype(dtype).type)
-    t_m = TorchGPT(config, dtype=torch_dtype(dtype))
-    share_weights(np_m, t_m)
-    return np_m, t_m
+    return _pair(GPT(config, dtype=np.dtype(dtype).type), TorchGPT(config), dtype)
 
 
 class FlatCrossEntropy(npimpl.CrossEntropyLoss):

@@ -1,5 +1,5 @@
-"""LayerNorm, RMSNorm, GroupNorm, InstanceNorm2d: what the catalogue cannot show (errors,
-state_dict keys, defaults, signatures)."""
+"""LayerNorm and RMSNorm (npimpl/norm.py): what the catalogue cannot show (errors,
+state_dict keys, defaults, signatures); GroupNorm/InstanceNorm2d signatures too."""
 import inspect
 
 import numpy as np
@@ -14,7 +14,7 @@ def _params(cls):
             if n not in ("dtype", "device", "rng")]
 
 
-@pytest.mark.parametrize("name", ["LayerNorm"])
+@pytest.mark.parametrize("name", ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm2d"])
 def test_signature_matches_torch(name):
     ours = [p for p in _params(getattr(npimpl, name))]
     theirs = [p for p in _params(getattr(torch.nn, name))]
@@ -59,3 +59,31 @@ def test_layernorm_eps_sits_inside_the_sqrt():
 def test_layernorm_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match="LayerNorm.backward called before forward"):
         npimpl.LayerNorm(3).backward(np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_rmsnorm_default_eps_is_the_input_dtype_machine_epsilon(dtype):
+    """On a tiny input eps matters: eps=None must equal eps=finfo(dtype).eps exactly and
+    differ from a fixed 1e-6 (what a reader might guess)."""
+    x = (np.random.default_rng(0).standard_normal((3, 4)) * 1e-4).astype(dtype)
+    y_none = npimpl.RMSNorm(4, dtype=dtype)(x)
+    y_finfo = npimpl.RMSNorm(4, eps=float(np.finfo(dtype).eps), dtype=dtype)(x)
+    y_guess = npimpl.RMSNorm(4, eps=1e-6, dtype=dtype)(x)
+    np.testing.assert_array_equal(y_none, y_finfo)
+    assert np.abs(y_none - y_guess).max() > 1e-3
+
+
+def test_rmsnorm_does_not_centre():
+    y = npimpl.RMSNorm(3, eps=0.0, elementwise_affine=False, dtype=np.float64)(np.full((1, 3), 2.0))
+    np.testing.assert_allclose(y, np.ones((1, 3)), rtol=1e-15)
+
+
+@pytest.mark.parametrize("kw,keys", [({}, ["weight"]), ({"elementwise_affine": False}, [])],
+                         ids=["affine", "noaffine"])
+def test_rmsnorm_state_dict_keys_match_torch(kw, keys):
+    assert list(npimpl.RMSNorm(5, **kw).state_dict()) == list(torch.nn.RMSNorm(5, **kw).state_dict()) == keys
+
+
+def test_rmsnorm_rejects_wrong_trailing_shape():
+    with pytest.raises(ValueError, match=r"RMSNorm: expected input with shape \[\*, 5\]"):
+        npimpl.RMSNorm(5)(np.zeros((2, 4), np.float32))

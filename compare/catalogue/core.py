@@ -97,9 +97,3 @@ for nesterov in (False, True):
         optimizer=lambda m, t, n=nesterov: optimizer_pair("SGD", m, t, lr=0.05, momentum=0.9,
                                                           nesterov=n),
         steps=100))
-
-CASES += [
-    Case("dropout-train", "Dropout", "core", pair(Spec("Dropout", 0.3)), args(normal(5, 8))),
-    Case("dropout-eval", "Dropout", "core",
-         lambda dt: tuple(m.eval() for m in build(Spec("Dropout", 0.3), dt)), args(normal(5, 8))),
-]

@@ -10,9 +10,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from npimpl.models import CausalSelfAttention, GPTConfig
+from npimpl.models import Block, CausalSelfAttention, GPTConfig
 from reference import share_weights, torch_dtype
-from reference.models import TorchCausalSelfAttention
+from reference.models import TorchBlock, TorchCausalSelfAttention, gpt_pair
 
 from .. import recipes
 from ..engine import Case, Trajectory
@@ -21,13 +21,18 @@ from ..gen import args, normal
 ORDER = 90
 
 
-def attention_pair(config: GPTConfig):
+def mirrored(np_cls, torch_cls, config: GPTConfig):
+    """``dtype -> (np_cls(config), torch_cls(config))`` with torch's weights copied to NumPy."""
     def make(dt):
-        np_m = CausalSelfAttention(config, dtype=np.dtype(dt).type)
-        t_m = TorchCausalSelfAttention(config, dtype=torch_dtype(dt))
+        np_m = np_cls(config, dtype=np.dtype(dt).type)
+        t_m = torch_cls(config, dtype=torch_dtype(dt))
         share_weights(np_m, t_m)
         return np_m, t_m
     return make
+
+
+def tokens(*shape, vocab: int):
+    return lambda rng, dt: (rng.integers(0, vocab, shape).astype(np.int64),)
 
 
 def short(name: str, steps: int, **kw) -> Trajectory:
@@ -51,13 +56,19 @@ def short(name: str, steps: int, **kw) -> Trajectory:
                       note=f"first {steps} steps of `lockstep train {name}`: {rc.note}")
 
 
-_ATT = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
-_ATT_1HEAD = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=1, n_embd=6, bias=False)
+_SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
+_1HEAD = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=1, n_embd=6, bias=False)
 
 CASES = [
-    Case("causalselfattention-2heads", "CausalSelfAttention", "models", attention_pair(_ATT),
-         args(normal(3, 5, 8))),
+    Case("causalselfattention-2heads", "CausalSelfAttention", "models",
+         mirrored(CausalSelfAttention, TorchCausalSelfAttention, _SMALL), args(normal(3, 5, 8))),
     Case("causalselfattention-1head-nobias-T1", "CausalSelfAttention", "models",
-         attention_pair(_ATT_1HEAD), args(normal(2, 1, 6))),
+         mirrored(CausalSelfAttention, TorchCausalSelfAttention, _1HEAD), args(normal(2, 1, 6))),
+    Case("block-2heads", "Block", "models", mirrored(Block, TorchBlock, _SMALL),
+         args(normal(2, 5, 8))),
+    # the whole GPT: the tied weight's gradient is the head's plus the lookup table's
+    Case("gpt-2layers", "GPT", "models", lambda dt: gpt_pair(dt, _SMALL), tokens(3, 8, vocab=11)),
+    Case("gpt-1head-nobias-short", "GPT", "models", lambda dt: gpt_pair(dt, _1HEAD),
+         tokens(2, 3, vocab=11)),
     short("digits-mlp", 5),
 ]

@@ -5,24 +5,47 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reference import Spec, build, share_weights
+from reference import Spec, build, optimizer_pair, seq, share_weights
 
-from ..engine import Case
+from ..engine import Case, Trajectory
 from ..gen import args, fixed, normal
 
 ORDER = 50
 
 
+def randomize_(t_mod: torch.nn.Module) -> None:
+    """Redraw torch's defaults, which would hide a transposed or missing term: weights from
+    N(1, 0.5), biases and running means from N(0, 0.5), running variances from U(0.5, 2), and
+    num_batches_tracked = 4 (so momentum=None averages with factor 1/5, not 1)."""
+    with torch.no_grad():
+        for name, p in t_mod.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.5 + (1.0 if name.endswith("weight") else 0.0))
+        for name, b in t_mod.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn_like(b) * 0.5)
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand_like(b) * 1.5 + 0.5)
+            elif name.endswith("num_batches_tracked"):
+                b.fill_(4)
+
+
+def seed_masks_(np_mod) -> None:
+    """Give every dropout module a generator seeded from torch's (seeded) stream, so that a
+    run's masks are reproducible."""
+    for m in np_mod.modules():
+        if hasattr(m, "rng"):
+            m.rng = np.random.default_rng(int(torch.randint(2**31 - 1, ())))
+
+
 def randomized(spec: Spec, train: bool = True):
-    """``dtype -> (npimpl, torch)`` with torch's affine parameters (ones/zeros by default,
-    which would hide a transposed or missing weight) redrawn from N(1, 0.5) / N(0, 0.5) and
-    shared again. The engine seeds torch before building, so the draw is reproducible."""
+    """``dtype -> (npimpl, torch)`` built from ``spec``, redrawn by :func:`randomize_` and
+    shared again, dropout masks seeded. The engine seeds torch before building, so every draw
+    is reproducible."""
     def model(dt):
         np_mod, t_mod = build(spec, dt)
-        with torch.no_grad():
-            for name, p in t_mod.named_parameters():
-                p.copy_(torch.randn_like(p) * 0.5 + (1.0 if name.endswith("weight") else 0.0))
+        randomize_(t_mod)
         share_weights(np_mod, t_mod)
+        seed_masks_(np_mod)
         return (np_mod, t_mod) if train else (np_mod.eval(), t_mod.eval())
     return model
 
@@ -44,6 +67,53 @@ CASES = [
            args(normal(3, 2, 5, scale=0.1))),
 ]
 
+# RMSNorm: eps=None is finfo(input dtype).eps; a tiny-scale input makes eps matter
+CASES += [
+    single("rmsnorm-last", Spec("RMSNorm", 6), args(normal(4, 6, scale=2.0, shift=1.0))),
+    single("rmsnorm-2dims", Spec("RMSNorm", (3, 4)), args(normal(2, 3, 4))),
+    single("rmsnorm-noaffine", Spec("RMSNorm", 5, elementwise_affine=False), args(normal(3, 5))),
+    single("rmsnorm-eps0.1", Spec("RMSNorm", 5, eps=0.1), args(normal(2, 3, 5, scale=0.3))),
+    single("rmsnorm-eps-default-small-input", Spec("RMSNorm", 4), args(normal(3, 4, scale=1e-3)),
+           note="eps=None is finfo(dtype).eps: 1.2e-7 is ~10% of this mean square (~1e-6) in "
+                "float32, 2.2e-16 is nothing in float64"),
+    single("rmsnorm-unbatched-noaffine-eps1e-3",
+           Spec("RMSNorm", [6], eps=1e-3, elementwise_affine=False), args(normal(6))),
+]
+
+# GroupNorm: G = 1 (LayerNorm-like), 1 < G < C, G = C (InstanceNorm-like), 2-D to 5-D inputs
+CASES += [
+    single("groupnorm-g2", Spec("GroupNorm", 2, 6), args(normal(3, 6, 2, 3, scale=2.0, shift=1.0))),
+    single("groupnorm-g1", Spec("GroupNorm", 1, 4), args(normal(2, 4, 3, 2))),
+    single("groupnorm-gc", Spec("GroupNorm", 4, 4), args(normal(2, 4, 5))),
+    single("groupnorm-2d-input", Spec("GroupNorm", 2, 6), args(normal(4, 6))),
+    single("groupnorm-5d-input", Spec("GroupNorm", 2, 4), args(normal(2, 4, 2, 2, 3))),
+    single("groupnorm-noaffine", Spec("GroupNorm", 2, 6, affine=False), args(normal(2, 6, 3, 3))),
+    single("groupnorm-nobias-eps0.1", Spec("GroupNorm", 3, 6, eps=0.1, bias=False),
+           args(normal(2, 6, 2, 2, scale=0.5))),
+]
+# InstanceNorm2d: defaults have no parameters and no buffers; every option and mode
+IN_OPTIONS = [
+    ("default", {}),
+    ("affine", {"affine": True}),
+    ("track", {"track_running_stats": True}),
+    ("affine-track-momentum0.3", {"affine": True, "track_running_stats": True, "momentum": 0.3}),
+    ("affine-nobias-track-momentum-none-eps1e-2",
+     {"affine": True, "bias": False, "track_running_stats": True, "momentum": None, "eps": 1e-2}),
+]
+for opt_id, kw in IN_OPTIONS:
+    for train in (True, False):
+        CASES.append(single(f"instancenorm2d-{opt_id}-{'train' if train else 'eval'}",
+                            Spec("InstanceNorm2d", 3, **kw),
+                            args(normal(4, 3, 3, 2, scale=2.0, shift=1.0)), train=train))
+CASES += [
+    single("instancenorm2d-unbatched-affine-track", Spec("InstanceNorm2d", 3, affine=True,
+                                                         track_running_stats=True),
+           args(normal(3, 2, 4))),
+    single("instancenorm2d-unbatched-affine-track-eval", Spec("InstanceNorm2d", 3, affine=True,
+                                                              track_running_stats=True),
+           args(normal(3, 2, 4)), train=False),
+]
+
 
 # --- Embedding / EmbeddingBag ------------------------------------------------------------------
 def repeated(*shape, n: int, hits=(2, 0)):
@@ -59,7 +129,7 @@ def repeated(*shape, n: int, hits=(2, 0)):
 
 
 def emb(name, spec, inputs, layer=None):
-    return single(name, spec, inputs, layer=layer, family="embedding")
+    return single(name, spec, inputs, layer=layer, family="norm")
 
 
 def bag_offsets(*offsets):
@@ -107,3 +177,96 @@ CASES += [
         Spec("EmbeddingBag", 7, 4, mode="sum", scale_grad_by_freq=True, max_norm=1.5),
         args(fixed([6, 1, 6, 0, 2, 6, 3, 5, 4, 6]), bag_offsets(0, 3, 7), normal(10))),
 ]
+
+
+# --- BatchNorm ---------------------------------------------------------------------------------
+BN_INPUTS = {"BatchNorm1d": [("2d", normal(6, 4, scale=2.0, shift=1.0)),
+                             ("3d", normal(3, 4, 5, scale=2.0, shift=-1.0))],
+             "BatchNorm2d": [("4d", normal(3, 4, 2, 3, scale=2.0, shift=1.0))]}
+BN_OPTIONS = [
+    ("default", {}),
+    ("momentum-none", {"momentum": None}),
+    ("momentum0.3-eps1e-3", {"momentum": 0.3, "eps": 1e-3}),
+    ("noaffine", {"affine": False}),
+    ("nobias", {"bias": False}),
+    ("notrack", {"track_running_stats": False}),
+    ("noaffine-notrack-eps0.1", {"affine": False, "track_running_stats": False, "eps": 0.1}),
+    ("nobias-momentum-none-eps1e-2", {"bias": False, "momentum": None, "eps": 1e-2}),
+]
+for layer, shapes in BN_INPUTS.items():
+    for shape_id, gen in shapes:
+        for opt_id, kw in BN_OPTIONS:
+            for train in (True, False):
+                CASES.append(single(f"{layer.lower()}-{shape_id}-{opt_id}-"
+                                    f"{'train' if train else 'eval'}",
+                                    Spec(layer, 4, **kw), args(gen), train=train))
+CASES += [
+    single("batchnorm1d-batch2-train", Spec("BatchNorm1d", 3), args(normal(2, 3)),
+           note="the smallest batch that trains: n = 2, unbiased factor n/(n-1) = 2"),
+    single("batchnorm1d-3d-batch1-train", Spec("BatchNorm1d", 3), args(normal(1, 3, 4)),
+           note="one sample, but 4 values per channel along L: allowed"),
+]
+
+
+# --- Dropout / Dropout2d: the torch twin reuses the NumPy mask (reference.SharedMaskDropout) ----
+def drop(name, spec, inputs, train=True, note=""):
+    return single(name, spec, inputs, family="norm", train=train, note=note)
+
+
+CASES += [
+    drop("dropout-train", Spec("Dropout", 0.3), args(normal(5, 8))),
+    drop("dropout-eval", Spec("Dropout", 0.3), args(normal(5, 8)), train=False),
+    drop("dropout-p0", Spec("Dropout", 0.0), args(normal(4, 6))),
+    drop("dropout-p1", Spec("Dropout", 1.0), args(normal(4, 6)), note="torch: input * 0"),
+    drop("dropout-3d-p0.5", Spec("Dropout", 0.5), args(normal(2, 3, 4))),
+    drop("dropout2d-train", Spec("Dropout2d", 0.4), args(normal(3, 5, 2, 3))),
+    drop("dropout2d-eval", Spec("Dropout2d", 0.4), args(normal(3, 5, 2, 3)), train=False),
+    drop("dropout2d-p1", Spec("Dropout2d", 1.0), args(normal(2, 3, 2, 2))),
+    drop("dropout2d-3d-as-ncl", Spec("Dropout2d", 0.5), args(normal(4, 3, 5)),
+         note="torch reads a 3-D input as (N, C, L)"),
+]
+
+
+# --- an MLP with BatchNorm1d + Dropout, 100 SGD steps in lockstep, then probed in eval mode -------
+def _blobs(n: int = 96, d: int = 6, k: int = 3, seed: int = 11):
+    """k Gaussian blobs in d dimensions, shifted and scaled so BatchNorm has work to do."""
+    r = np.random.default_rng(seed)
+    centres = r.standard_normal((k, d)) * 2.0
+    y = r.integers(0, k, n).astype(np.int64)
+    return centres[y] + r.standard_normal((n, d)) * 1.5 + 3.0, y
+
+
+_BX, _BY = _blobs()
+
+
+def minibatches(size: int = 16):
+    """A fresh random minibatch every step (from the case's seeded stream), so the batch
+    statistics, and with them the running buffers, change from step to step."""
+    def batch(rng, dt, step):
+        i = rng.choice(len(_BX), size, replace=False)
+        return _BX[i].astype(dt), _BY[i]
+    return batch
+
+
+def bn_mlp(momentum):
+    spec = seq(Spec("Linear", 6, 16), Spec("BatchNorm1d", 16, momentum=momentum), Spec("ReLU"),
+               Spec("Dropout", 0.3), Spec("Linear", 16, 16), Spec("BatchNorm1d", 16, affine=False),
+               Spec("Tanh"), Spec("Dropout", 0.2), Spec("Linear", 16, 3))
+
+    def model(dt):
+        np_mod, t_mod = build(spec, dt)
+        seed_masks_(np_mod)
+        return np_mod, t_mod
+    return model
+
+
+for tag, momentum in (("", 0.1), ("-cumulative", None)):
+    CASES.append(Trajectory(
+        f"mlp-batchnorm-dropout{tag}-sgd", "BatchNorm1d", "training", model=bn_mlp(momentum),
+        loss=lambda dt: build(Spec("CrossEntropyLoss"), dt), batches=minibatches(),
+        optimizer=lambda m, t: optimizer_pair("SGD", m, t, lr=0.05, momentum=0.9,
+                                              weight_decay=1e-3),
+        steps=100, probe=lambda dt: (_BX[:24] + 0.25).astype(dt),
+        note="Linear-BatchNorm1d-ReLU-Dropout twice, minibatches of 16, dropout masks shared "
+             f"(SharedMaskDropout); BatchNorm momentum={momentum}; probe = eval mode, which "
+             "uses the running statistics and switches dropout off"))

@@ -1,5 +1,13 @@
 """Optimizers with torch's names, signatures and update order (``torch.optim``)."""
 from .optimizer import Optimizer
 from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adamax import Adamax
+from .nadam import NAdam
+from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
+           "lr_scheduler"]

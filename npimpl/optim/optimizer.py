@@ -1,21 +1,71 @@
-"""Optimizer base: parameter groups and per-parameter state, as ``torch.optim.Optimizer``."""
+"""Optimizer base: parameter groups, per-parameter state and its state_dict, as
+``torch.optim.Optimizer``.
+
+Every optimizer here follows torch's ``_single_tensor_*`` code path (the one
+torch takes on CPU): one parameter at a time, in group order, with torch's
+order of floating-point operations, so that float64 trajectories agree with
+torch to rounding over hundreds of steps.
+"""
 from __future__ import annotations
 
+import copy
+
+import numpy as np
+
 from ..module import Parameter
+
+#: torch keeps ``step`` as a 0-d float tensor of the default dtype (float32), not an int.
+STEP_DTYPE = np.float32
+
+
+def step_counter() -> np.ndarray:
+    """A fresh ``step`` counter: a 0-d float32 array, as torch's ``torch.tensor(0.0)``."""
+    return np.zeros((), dtype=STEP_DTYPE)
+
+
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """In place ``start += weight * (end - start)``, with torch's two-sided formula.
+
+    torch's ``lerp`` computes ``start + w (end - start)`` when ``|w| < 0.5`` and
+    ``end - (end - start)(1 - w)`` otherwise (better rounding near either end);
+    Adam's ``exp_avg.lerp_(grad, 1 - beta1)`` is this, not ``beta1 m + (1 - beta1) g``.
+    """
+    weight = float(weight)
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1.0 - weight)
+    return start
 
 
 class Optimizer:
     """Holds ``param_groups`` (a list of dicts: ``params`` plus that group's options)
     and ``state`` (a dict keyed by Parameter with the per-parameter buffers).
 
-    ``params`` may be an iterable of Parameters or of dicts ``{'params': [...], 'lr': ...}``;
-    options missing from a group are taken from ``defaults``, as in torch.
+    ``params`` may be an iterable of Parameters, of ``(name, Parameter)`` pairs
+    (the names are kept under ``param_names``), or of dicts
+    ``{'params': [...], 'lr': ...}``; options missing from a group are taken from
+    ``defaults``, as in torch.
+
+    Subclasses implement ``_update(p, grad, group)``: one parameter's update,
+    called by :meth:`step` for every parameter whose ``.grad`` is not None.
+
+    What torch hides:
+        ``state_dict()`` replaces each Parameter by its position counted over
+        all groups (``{'state': {0: {...}}, 'param_groups': [{..., 'params': [0, 1]}]}``);
+        only parameters that have state appear under ``state``. Loading casts
+        every state array to its parameter's dtype except ``step``, which keeps
+        its own dtype; the group options (lr included) come from the saved dict.
     """
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list[dict] = []
+        if isinstance(params, (Parameter, np.ndarray, set)):
+            raise TypeError(f"{type(self).__name__}: params argument given to the optimizer "
+                            f"should be an iterable of Parameters or dicts, got "
+                            f"{type(params).__name__}")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
@@ -23,17 +73,34 @@ class Optimizer:
         for g in groups:
             self.add_param_group(g)
 
-    def add_param_group(self, group: dict) -> None:
-        group = dict(group)
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group; its missing options are filled from ``defaults``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{self._name()}: a parameter group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        group = dict(param_group)
         ps = group["params"]
-        group["params"] = [ps] if isinstance(ps, Parameter) else list(ps)
-        for p in group["params"]:
+        if isinstance(ps, set):
+            raise TypeError(f"{self._name()}: optimizer parameters need to be organized in "
+                            "ordered collections, got a set")
+        ps = [ps] if isinstance(ps, Parameter) else list(ps)
+        if ps and all(isinstance(p, tuple) and len(p) == 2 for p in ps):
+            group["param_names"] = [n for n, _ in ps]
+            ps = [p for _, p in ps]
+        group["params"] = ps
+        for p in ps:
             if not isinstance(p, Parameter):
-                raise TypeError(f"{type(self).__name__}: can only optimize npimpl Parameters, "
+                raise TypeError(f"{self._name()}: can only optimize npimpl Parameters, "
                                 f"got {type(p).__name__}")
+        if len({id(p) for p in ps}) != len(ps):
+            raise ValueError(f"{self._name()}: a parameter group contains the same parameter "
+                             "twice")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in group["params"]):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one "
+        if any(id(p) in seen for p in ps):
+            raise ValueError(f"{self._name()}: some parameters appear in more than one "
                              "parameter group")
         for k, v in self.defaults.items():
             group.setdefault(k, v)
@@ -47,9 +114,84 @@ class Optimizer:
                 else:
                     p.grad[...] = 0
 
-    def step(self) -> None:
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, p.grad, group)
+        return loss
+
+    def _update(self, p: Parameter, grad: np.ndarray, group: dict) -> None:
         raise NotImplementedError
 
+    # -- state_dict ------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{'state': {index: {name: array}}, 'param_groups': [{options..., 'params': [index]}]}``.
+
+        Unlike torch (which hands out references) the arrays are copies, so a
+        snapshot taken mid-run stays a snapshot.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(packed)
+        by_id = {id(p): p for g in self.param_groups for p in g["params"]}
+        state = {}
+        for p, s in self.state.items():
+            key = index[id(p)] if id(p) in by_id else p
+            state[key] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray)
+                              else copy.deepcopy(v)) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state_dict from :meth:`state_dict` (or torch's, tensors turned into arrays)."""
+        saved = copy.deepcopy(state_dict["param_groups"])
+        if len(saved) != len(self.param_groups):
+            raise ValueError(f"{self._name()}: loaded state dict has {len(saved)} parameter "
+                             f"groups, the optimizer has {len(self.param_groups)}")
+        for i, (g, s) in enumerate(zip(self.param_groups, saved)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(f"{self._name()}: loaded parameter group {i} has "
+                                 f"{len(s['params'])} parameters, the optimizer's has "
+                                 f"{len(g['params'])}")
+        id_map = {k: p for g, s in zip(self.param_groups, saved)
+                  for k, p in zip(s["params"], g["params"])}
+        state: dict = {}
+        for k, v in state_dict["state"].items():
+            if k not in id_map:
+                state[k] = copy.deepcopy(v)
+                continue
+            p = id_map[k]
+            state[p] = {name: self._cast_state(p, name, val) for name, val in v.items()}
+        for g, s in zip(self.param_groups, saved):
+            s["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                s["param_names"] = g["param_names"]
+        self.param_groups = saved
+        self.state = state
+
+    def _cast_state(self, p: Parameter, name: str, val):
+        if not isinstance(val, (np.ndarray, np.generic, float, int)) or isinstance(val, bool):
+            return copy.deepcopy(val)
+        if name == "step":  # torch keeps the counter's own dtype; a number becomes float32
+            return (np.array(val, copy=True) if isinstance(val, np.ndarray)
+                    else np.array(float(val), dtype=STEP_DTYPE))
+        arr = np.array(val, dtype=p.data.dtype, copy=True)
+        if arr.ndim and arr.shape != p.data.shape:
+            raise ValueError(f"{self._name()}: state {name!r} has shape {arr.shape}, its "
+                             f"parameter has shape {p.data.shape}")
+        return arr
+
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
-        return f"{type(self).__name__}({opts})"
+        lines = [f"{self._name()} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items())
+                      if k not in ("params", "param_names")]
+        return "\n".join(lines + [")"])

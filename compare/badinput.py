@@ -1,0 +1,338 @@
+"""The bad-input matrix: every public npimpl class against odd and wrong inputs.
+
+For each class (``npimpl.__all__``, built from :data:`TABLE`) and each variant
+of its valid input (wrong rank, wrong size, int/bool/complex/object arrays,
+NaN and ±inf, an empty batch, a non-contiguous view, a read-only array,
+Fortran order, a Python list, the wrong float dtype; for losses also bad
+targets) the NumPy module must either
+
+* **match torch**: torch accepts the input and the NumPy forward output and
+  input gradient agree with torch's within the float64 tolerance (NaN where
+  torch has NaN), or
+* raise a **clear error**: a ValueError/TypeError/IndexError whose message
+  names the module and says what it got (``"Linear: ... got shape (2, 5)"``).
+  Refusing what torch accepts is allowed (npimpl refuses integer arrays
+  everywhere; torch runs ReLU on them), or
+* be a **deviation by design**: npimpl accepts what torch refuses, for a reason
+  written in :data:`TABLE` (``Entry.by_design``).
+
+Anything else is a ``FAIL``: a crash from inside NumPy (AttributeError,
+a broadcasting ValueError that names no module), a silent success where torch
+refuses the input, a silent success where torch broadcasts with only a warning
+(MSELoss with a target of another shape), or a result that differs from torch's.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+import npimpl
+from reference import Spec, build, seq, to_numpy
+
+from .metrics import FLOAT64, deviation
+
+CLEAR_ERRORS = (ValueError, TypeError, IndexError)
+
+
+@dataclass
+class Entry:
+    """How to build one class and a valid input for it.
+
+    ``spec`` builds the pair; ``shape`` is the valid input's shape; ``target`` (losses) makes
+    the valid target from ``(rng, input)``; ``mode`` is 'train' or 'eval'.
+    """
+
+    spec: Spec
+    shape: tuple
+    target: Callable | None = None
+    mode: str = "train"
+    skip: tuple = ()
+    #: ``(rng, shape) -> valid input`` (default: standard normal floats)
+    valid: Callable | None = None
+    #: variants where npimpl accepts what torch refuses, on purpose: variant -> reason
+    by_design: dict | None = None
+
+
+def _classes(n):
+    return lambda rng, x: rng.integers(0, n, x.shape[:1] + x.shape[2:]).astype(np.int64)
+
+
+def _same(rng, x):
+    return rng.standard_normal(x.shape)
+
+
+def _indices(n):
+    return lambda rng, shape: rng.integers(0, n, shape).astype(np.int64)
+
+
+#: the constructor table: one small, valid configuration per public class
+TABLE: dict[str, Entry] = {
+    "Sequential": Entry(seq(Spec("Linear", 4, 3), Spec("Tanh")), (2, 4)),
+    "Identity": Entry(Spec("Identity"), (2, 4)),
+    "Linear": Entry(Spec("Linear", 4, 3), (2, 4)),
+    "ReLU": Entry(Spec("ReLU"), (2, 4)),
+    "Sigmoid": Entry(Spec("Sigmoid"), (2, 4)),
+    "Tanh": Entry(Spec("Tanh"), (2, 4)),
+    "Softmax": Entry(Spec("Softmax", dim=1), (2, 4)),
+    "LogSoftmax": Entry(Spec("LogSoftmax", dim=1), (2, 4)),
+    "CrossEntropyLoss": Entry(Spec("CrossEntropyLoss"), (3, 4), _classes(4)),
+    "NLLLoss": Entry(Spec("NLLLoss"), (3, 4), _classes(4)),
+    "MSELoss": Entry(Spec("MSELoss"), (3, 4), _same),
+    "Flatten": Entry(Spec("Flatten"), (2, 3, 4)),
+    "Unflatten": Entry(Spec("Unflatten", 1, (2, 2)), (3, 4)),
+    "Dropout": Entry(Spec("Dropout", 0.5), (2, 4)),
+    "GELU": Entry(Spec("GELU"), (2, 4)),
+    "LayerNorm": Entry(Spec("LayerNorm", 4), (2, 4)),
+    "Embedding": Entry(Spec("Embedding", 10, 3), (2, 4), valid=_indices(10)),
+    "EmbeddingBag": Entry(Spec("EmbeddingBag", 10, 3), (2, 4), valid=_indices(10), by_design={
+        "empty dim 1": "bags of length 0 give zero vectors, as torch gives for empty bags "
+                       "described by offsets; torch's 2-D path fails with 'step must be "
+                       "nonzero', an implementation accident"}),
+    "Conv1d": Entry(Spec("Conv1d", 2, 3, 3), (2, 2, 6)),
+    "Conv2d": Entry(Spec("Conv2d", 2, 3, 3), (2, 2, 5, 5)),
+    "ConvTranspose2d": Entry(Spec("ConvTranspose2d", 2, 3, 3), (2, 2, 4, 4)),
+    "RNNCell": Entry(Spec("RNNCell", 4, 3), (2, 4)),
+    "LSTMCell": Entry(Spec("LSTMCell", 4, 3), (2, 4)),
+    "GRUCell": Entry(Spec("GRUCell", 4, 3), (2, 4)),
+    "RNN": Entry(Spec("RNN", 4, 3), (5, 2, 4)),
+    "LSTM": Entry(Spec("LSTM", 4, 3), (5, 2, 4)),
+    "GRU": Entry(Spec("GRU", 4, 3), (5, 2, 4)),
+}
+
+#: public names that are not layers (no forward to feed): with the reason
+NOT_LAYERS = {
+    "Module": "the abstract base class (forward raises NotImplementedError by design)",
+    "Parameter": "a container for .data and .grad, not a layer",
+    "optim": "a package: optimizers take Parameters, not inputs",
+}
+
+
+# --- the variants ---------------------------------------------------------------------------
+def _noncontiguous(x):
+    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), x.dtype) if x.ndim else None
+    if big is None:
+        return x
+    big[..., ::2] = x
+    return big[..., ::2]
+
+
+def _readonly(x):
+    y = x.copy()
+    y.setflags(write=False)
+    return y
+
+
+def _with(value):
+    def f(x):
+        y = x.copy()
+        y.reshape(-1)[::3] = value
+        return y
+    return f
+
+
+def _object(x):
+    y = np.empty(x.shape, dtype=object)
+    y[...] = x
+    return y
+
+
+def _resize(axis):
+    def f(x):
+        if x.ndim <= (axis if axis >= 0 else -axis - 1):
+            return None
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (0, 1)
+        return np.pad(x, pad, constant_values=0.5)
+    return f
+
+
+#: input variants: name -> ndarray -> odd input (None: not applicable to this shape)
+VARIANTS: dict[str, Callable] = {
+    "rank 0": lambda x: np.asarray(x.reshape(-1)[0]),
+    "rank +2": lambda x: x[None, None],
+    "rank -1": lambda x: x[0] if x.ndim > 1 else None,
+    "wrong size (last dim)": _resize(-1),
+    "wrong size (dim 1)": _resize(1),
+    "int64 array": lambda x: np.round(x).astype(np.int64),
+    "bool array": lambda x: x > 0,
+    "complex array": lambda x: x.astype(np.complex128),
+    "object array": _object,
+    "float32 input": lambda x: x.astype(np.float32),
+    "NaN input": _with(np.nan),
+    "+inf input": _with(np.inf),
+    "-inf input": _with(-np.inf),
+    "signed zeros": lambda x: np.where(np.arange(x.size).reshape(x.shape) % 2, 0.0, -0.0),
+    "empty batch": lambda x: x[:0] if x.ndim else None,
+    "empty dim 1": lambda x: x[:, :0] if x.ndim > 1 else None,
+    "non-contiguous view": _noncontiguous,
+    "read-only array": _readonly,
+    "Fortran order": np.asfortranarray,
+    "Python list": lambda x: x.tolist(),
+}
+
+#: extra variants of a loss's target: name -> (rng, valid target) -> odd target
+TARGET_VARIANTS: dict[str, Callable] = {
+    "target wrong size": lambda t: np.concatenate([t, t[:1]]),
+    "target wrong rank": lambda t: t[..., None],
+    "target float": lambda t: t.astype(np.float64) if t.dtype.kind != "f" else t.astype(np.float32),
+    "target out of range": lambda t: t + 100 if t.dtype.kind == "i" else None,
+    "target Python list": lambda t: t.tolist(),
+}
+
+
+# --- running one variant ----------------------------------------------------------------------
+def _torch_arg(a):
+    """A tensor for every array torch can hold; anything else (a list, an object array) is
+    passed as it is, and the torch module decides."""
+    if isinstance(a, np.ndarray) and a.dtype.kind in "biufc":
+        t = torch.from_numpy(np.array(a, copy=True))
+        if t.is_floating_point() or t.is_complex():
+            t.requires_grad_(True)
+        return t
+    return a
+
+
+def _is_clear(exc: Exception, name: str) -> bool:
+    """A ValueError/TypeError/IndexError naming the module and saying what it got or wanted."""
+    msg = str(exc)
+    return (isinstance(exc, CLEAR_ERRORS) and name in msg
+            and any(w in msg for w in ("got", "expected", "must", "need")))
+
+
+def _torch_side(t_mod, args):
+    """torch's forward (and input gradient of sum(out) when it has one), or the exception."""
+    try:
+        targs = [_torch_arg(a) for a in args]
+        out = t_mod(*targs)
+        out0 = out[0] if isinstance(out, tuple) else out
+        grad = None
+        if targs and isinstance(targs[0], torch.Tensor) and targs[0].requires_grad \
+                and out0.requires_grad and not out0.is_complex():
+            out0.sum().backward()
+            grad = None if targs[0].grad is None else to_numpy(targs[0].grad)
+        return (to_numpy(out0) if isinstance(out0, torch.Tensor) else out0), grad, None
+    except Exception as exc:  # noqa: BLE001 - torch refusing is a result
+        return None, None, exc
+
+
+def _numpy_side(np_mod, args):
+    out = np_mod(*args)
+    out0 = out[0] if isinstance(out, tuple) else out
+    grad = None
+    if isinstance(out0, np.ndarray) and out0.dtype.kind == "f":
+        g = np.ones_like(out0)
+        ret = np_mod.backward(g) if not isinstance(out, tuple) else np_mod.backward(g, None)
+        grad = ret[0] if isinstance(ret, tuple) else ret
+    return out0, grad
+
+
+def run_variant(name: str, entry: Entry, variant: str, args: list) -> dict:
+    """One cell of the matrix: ``{cls, variant, outcome, detail}``."""
+    row = dict(cls=name, variant=variant)
+    np_mod, t_mod = build(entry.spec, np.float64)
+    if entry.mode == "eval":
+        np_mod.eval()
+        t_mod.eval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            a, ga = _numpy_side(np_mod, args)
+            np_exc = None
+        except Exception as exc:  # noqa: BLE001
+            np_exc = exc
+        n_np = len(caught)
+        b, gb, t_exc = _torch_side(t_mod, args)
+    t_warned = [str(w.message) for w in caught[n_np:] if "broadcast" in str(w.message)]
+    if np_exc is not None:
+        detail = f"{type(np_exc).__name__}: {np_exc}"
+        owner = type(np_mod).__name__ if name != "Sequential" else ""
+        if _is_clear(np_exc, owner) or (name == "Sequential" and _is_clear(np_exc, "Linear")):
+            return {**row, "outcome": "clear error", "detail": detail}
+        return {**row, "outcome": "FAIL: unclear error", "detail": detail}
+    if t_exc is not None and variant in (entry.by_design or {}):
+        return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}
+    if t_exc is not None:
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
+    if t_warned:
+        return {**row, "outcome": "FAIL: silent broadcast",
+                "detail": f"torch only warns: {t_warned[0][:120]}"}
+    if type(a) is not type(b) and not (isinstance(b, np.ndarray) and isinstance(a, np.ndarray)):
+        return {**row, "outcome": "FAIL: differs from torch",
+                "detail": f"forward returned {type(a).__name__}, torch {type(b).__name__}"}
+    if gb is not None and not isinstance(ga, np.ndarray):
+        return {**row, "outcome": "FAIL: differs from torch",
+                "detail": f"backward returned {type(ga).__name__}, torch an array"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = deviation(a, b, FLOAT64)
+        mg = deviation(ga, gb, FLOAT64) if gb is not None else None
+    if not m.passed:
+        return {**row, "outcome": "FAIL: differs from torch",
+                "detail": f"forward max_abs={m.max_abs:.3g} {m.note}"}
+    if mg is not None:
+        if not mg.passed:
+            return {**row, "outcome": "FAIL: differs from torch",
+                    "detail": f"input gradient max_abs={mg.max_abs:.3g} {mg.note}"}
+    return {**row, "outcome": "matches torch", "detail": f"output shape {np.shape(a)}"}
+
+
+def _valid(entry: Entry, rng):
+    x = (entry.valid or (lambda r, shape: r.standard_normal(shape)))(rng, entry.shape)
+    return x, (entry.target(rng, x) if entry.target is not None else None)
+
+
+def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
+    """Every applicable variant of one class."""
+    out = []
+    for variant, make in VARIANTS.items():
+        if variant in entry.skip:
+            continue
+        rng = np.random.default_rng(seed)
+        x, t = _valid(entry, rng)
+        try:
+            bad = make(x)
+        except (ValueError, TypeError, OverflowError):   # NaN into an index array: n/a
+            bad = None
+        if bad is None:
+            continue
+        args = [bad] if t is None else [bad, t]
+        out.append(run_variant(name, entry, variant, args))
+    if entry.target is not None:
+        for variant, make in TARGET_VARIANTS.items():
+            rng = np.random.default_rng(seed)
+            x, t = _valid(entry, rng)
+            bad = make(t)
+            if bad is None:
+                continue
+            out.append(run_variant(name, entry, variant, [x, bad]))
+    return out
+
+
+def public_classes() -> list[str]:
+    """Every public npimpl name that is a layer (see :data:`NOT_LAYERS`)."""
+    return [n for n in npimpl.__all__ if n not in NOT_LAYERS]
+
+
+def matrix(seed: int = 0) -> list[dict]:
+    """The whole matrix: one dict per (class, variant); a class with no :data:`TABLE` entry
+    gets one ``FAIL: not covered`` row."""
+    rows = []
+    for name in public_classes():
+        entry = TABLE.get(name)
+        if entry is None:
+            rows.append(dict(cls=name, variant="-", outcome="FAIL: not covered",
+                             detail="add a constructor entry to compare.badinput.TABLE"))
+            continue
+        rows += cells(name, entry, seed)
+    return rows
+
+
+def counts(rows: list[dict]) -> Counter:
+    """``{outcome: count}`` for the report."""
+    return Counter(r["outcome"] for r in rows)

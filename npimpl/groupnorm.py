@@ -1,0 +1,244 @@
+"""Per-sample normalisations over channel groups: GroupNorm and InstanceNorm2d.
+
+Both reuse LayerNorm's maths (``layer_norm_forward`` / ``layer_norm_backward`` without
+affine) on a reshaped view, then apply a per-*channel* affine map.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from .module import Module, Parameter
+from .norm import LayerNormCache, layer_norm_backward, layer_norm_forward
+
+
+def _channel(v, ndim: int):
+    """``(C,)`` → ``(1, C, 1, ..., 1)``."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class GroupNormCache(NamedTuple):
+    ln: LayerNormCache      # the normalisation of the (N, G, C/G * spatial) view
+    shape: tuple            # the input's shape (N, C, *)
+
+
+class GroupNorm(Module):
+    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, group).
+
+    Args:
+        num_groups: G; the C channels are split into G consecutive groups of C / G.
+        num_channels: C (must be divisible by G).
+        eps: added to the variance inside the square root (default 1e-5).
+        affine: learn per-channel ``weight`` (init ones) and ``bias`` (init zeros), ``(C,)``.
+        bias: keyword-only, as in torch: with ``affine``, False learns only ``weight``.
+        dtype: NumPy float dtype of the parameters (default ``np.float32``).
+
+    Shape:
+        input ``(N, C, *)`` → output of the same shape.
+
+    Backward:
+        with g = dy * weight[c], over each group's C/G * prod(*) values:
+        dx = rstd * (g - mean(g) - xhat * mean(g * xhat));
+        dweight += sum(dy * xhat), dbias += sum(dy) over every dim but 1.
+
+    What torch hides:
+        the statistics are per group but the affine parameters per *channel*; G = 1 is
+        LayerNorm over (C, *) with per-channel affine, G = C is InstanceNorm; the variance is
+        biased and no running statistics exist, so train and eval agree.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=np.float32, *, bias: bool = True):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = float(eps), bool(affine)
+        dt = self.dtype = self._dtype(dtype)
+        if self.affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=dt))
+            self.bias = Parameter(np.zeros(num_channels, dtype=dt)) if bias else None
+        else:
+            self.weight = None
+            self.bias = None
+
+    def reset_parameters(self, rng=None) -> None:
+        """weight = 1, bias = 0 (deterministic, like torch; ``rng`` is unused)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected input of shape (N, {self.num_channels}, *), "
+                             f"got {x.shape}")
+        N, G = x.shape[0], self.num_groups
+        xg = x.reshape(N, G, -1)                                   # (N, G, C/G * spatial)
+        xhat, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)
+        y = xhat.reshape(x.shape)                                  # (N, C, *)
+        if self.weight is not None:
+            y = y * _channel(self.weight.data, x.ndim)
+        if self.bias is not None:
+            y = y + _channel(self.bias.data, x.ndim)
+        self._cache = GroupNormCache(ln, x.shape)
+        return y
+
+    def backward(self, grad_output):
+        ln, shape = self._saved()
+        dy = self._input(grad_output, "grad_output", self.dtype)
+        if dy.shape != shape:
+            raise ValueError(f"GroupNorm: grad_output must have shape {shape}, got {dy.shape}")
+        axes = (0,) + tuple(range(2, dy.ndim))
+        if self.weight is not None:
+            self.weight.accumulate((dy * ln.xhat.reshape(shape)).sum(axis=axes))
+            dy_hat = dy * _channel(self.weight.data, dy.ndim)
+        else:
+            dy_hat = dy
+        if self.bias is not None:
+            self.bias.accumulate(dy.sum(axis=axes))
+        dx, _, _ = layer_norm_backward(dy_hat.reshape(ln.xhat.shape), None, ln)
+        return dx.reshape(shape)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class InstanceNormCache(NamedTuple):
+    xhat: np.ndarray        # (N, C, H, W)
+    ln: LayerNormCache | None  # instance statistics (None: running statistics were used)
+    rstd: np.ndarray | None    # (1, C, 1, 1) from running_var, when those were used
+    unbatched: bool
+
+
+class InstanceNorm2d(Module):
+    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, channel) over (H, W).
+
+    Args:
+        num_features: C.
+        eps: added to the variance inside the square root (default 1e-5).
+        momentum: weight of the new batch in the running averages (default 0.1; None = 0,
+            the running statistics never move).
+        affine: learn per-channel ``weight`` and ``bias`` (default False, unlike BatchNorm).
+        track_running_stats: keep running_mean/running_var and use them in eval mode
+            (default False: instance statistics in eval too).
+        bias: keyword-only, as in torch.
+        dtype: NumPy float dtype of the parameters and running statistics.
+
+    Shape:
+        input ``(N, C, H, W)`` or unbatched ``(C, H, W)`` → output of the same shape.
+
+    Backward:
+        instance statistics: with g = dy * weight[c], over each (n, c)'s H * W values,
+        dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); running statistics:
+        dx = dy * weight / sqrt(running_var + eps); dweight += sum(dy * xhat), dbias += sum(dy).
+
+    What torch hides:
+        torch runs it as BatchNorm on a ``(1, N*C, H, W)`` view with the running buffers
+        repeated N times, then averages the N updated copies: running_var gets the mean over
+        the batch of the per-instance *unbiased* variances (n = H * W), with torch's momentum
+        direction ``(1 - m) * old + m * new``; ``num_batches_tracked`` is registered but never
+        incremented; defaults are affine=False and track_running_stats=False, so by default
+        it has no parameters and no buffers.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=np.float32, *, bias: bool = True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dt = self.dtype = self._dtype(dtype)
+        C = self.num_features
+        if self.affine:
+            self.weight = Parameter(np.ones(C, dtype=dt))
+            self.bias = Parameter(np.zeros(C, dtype=dt)) if bias else None
+        else:
+            self.weight = None
+            self.bias = None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
+            self.register_buffer("running_var", np.ones(C, dtype=dt))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_parameters(self, rng=None) -> None:
+        """weight = 1, bias = 0, running stats (0, 1, 0) (deterministic; ``rng`` unused)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.dtype)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"InstanceNorm2d: expected 3D or 4D input (got {x.ndim}D input)")
+        unbatched = x.ndim == 3
+        if unbatched:
+            x = x[None]                                            # (1, C, H, W)
+        N, C, H, W = x.shape
+        if C != self.num_features:
+            msg = (f"InstanceNorm2d: expected input's size at dim=1 to match num_features "
+                   f"({self.num_features}), but got: {C}.")
+            if self.affine or self.track_running_stats:
+                raise ValueError(msg)
+            warnings.warn(msg + " num_features is not used because affine=False", stacklevel=2)
+        use_input_stats = self.training or not self.track_running_stats
+        if use_input_stats:
+            if H * W == 1:
+                raise ValueError(f"InstanceNorm2d: Expected more than 1 spatial element when "
+                                 f"training, got input size {tuple(x.shape)}")
+            xhat, ln = layer_norm_forward(x, None, None, (-2, -1), self.eps)   # (N, C, H, W)
+            rstd = None
+            if self.training and self.track_running_stats:
+                self._update_running(x, ln)
+        else:
+            rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), 4)
+            xhat, ln = (x - _channel(self.running_mean, 4)) * rstd, None
+        y = xhat
+        if self.weight is not None:
+            y = y * _channel(self.weight.data, 4)
+        if self.bias is not None:
+            y = y + _channel(self.bias.data, 4)
+        self._cache = InstanceNormCache(xhat, ln, rstd, unbatched)
+        return y[0] if unbatched else y
+
+    def _update_running(self, x, ln: LayerNormCache) -> None:
+        """As torch: update N repeated copies of the buffers, one per sample, then average."""
+        N, C, H, W = x.shape
+        n = H * W
+        m = x.dtype.type(self.momentum if self.momentum is not None else 0.0)
+        mu = x.mean(axis=(2, 3))                                   # (N, C)
+        var = ((x - mu[:, :, None, None]) ** 2).sum(axis=(2, 3)) / x.dtype.type(n - 1)
+        self.running_mean[...] = ((1 - m) * self.running_mean + m * mu).mean(axis=0)
+        self.running_var[...] = ((1 - m) * self.running_var + m * var).mean(axis=0)
+
+    def backward(self, grad_output):
+        xhat, ln, rstd, unbatched = self._saved()
+        dy = self._input(grad_output, "grad_output", self.dtype)
+        want = xhat.shape[1:] if unbatched else xhat.shape
+        if dy.shape != want:
+            raise ValueError(f"InstanceNorm2d: grad_output must have shape {want}, got {dy.shape}")
+        if unbatched:
+            dy = dy[None]
+        if self.bias is not None:
+            self.bias.accumulate(dy.sum(axis=(0, 2, 3)))
+        if self.weight is not None:
+            self.weight.accumulate((dy * xhat).sum(axis=(0, 2, 3)))
+            dy = dy * _channel(self.weight.data, 4)                # d loss / d xhat
+        dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
+        return dx[0] if unbatched else dx
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")

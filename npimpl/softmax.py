@@ -1,0 +1,147 @@
+"""The softmax family: Softmax, LogSoftmax and Softmin along one dim.
+
+All three subtract the max before ``exp`` so that logits of 1e4 stay finite.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from einops import einsum
+
+from . import _checks
+from .activation import Activation
+
+
+class SoftmaxCache(NamedTuple):
+    y: np.ndarray        # the forward output (every backward here needs only it)
+    axis: int            # the normalised dim
+
+
+def legacy_softmax_dim(ndim: int) -> int:
+    """torch's rule when ``dim=None``: dim 0 for 0-, 1- and 3-D inputs, else dim 1."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class _SoftmaxBase(Activation):
+    def __init__(self, dim: int | None = None, dtype=None):
+        super().__init__(dtype)
+        self.dim = dim
+
+    def _axis(self, x: np.ndarray) -> int:
+        name = type(self).__name__
+        if self.dim is None:
+            warnings.warn(f"Implicit dimension choice for {name.lower()} has been deprecated. "
+                          "Change the call to include dim=X as an argument.", stacklevel=3)
+            return legacy_softmax_dim(x.ndim)
+        return _checks.dim(self.dim, x.ndim, name)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x - max - log(sum(exp(x - max)))``: the max-shift keeps exp() from overflowing."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+class Softmax(_SoftmaxBase):
+    """``y_i = exp(x_i - m) / sum_j exp(x_j - m)`` along ``dim``, with ``m = max_j x_j``.
+
+    Args:
+        dim: the axis that sums to 1 (None: torch's deprecated implicit choice).
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        the Jacobian is ``J_ij = dy_i/dx_j = y_i (delta_ij - y_j)``, and
+        ``dx_j = sum_i J_ij dy_i``. The same product in O(C) without building J:
+        ``dx = y * (dy - sum(dy * y))``.
+
+    What torch hides:
+        softmax is never differentiated through a Jacobian in torch: its
+        ``_softmax_backward_data`` uses the O(C) form. Subtracting the max
+        changes nothing mathematically but keeps ``exp`` finite for logits of
+        1e4; the article's standalone Softmax skips it and returns NaN there.
+    """
+
+    def forward(self, input):
+        x = self._x(input)
+        axis = self._axis(x)
+        y = softmax(x, axis)
+        self._cache = SoftmaxCache(y, axis)
+        return y
+
+    def backward(self, grad_output):
+        y, axis = self._saved()
+        g = self._g(grad_output, y)
+        p = np.moveaxis(y, axis, -1)                       # (..., C)
+        gm = np.moveaxis(g, axis, -1)                      # (..., C)
+        eye = np.eye(p.shape[-1], dtype=p.dtype)
+        jac = p[..., :, None] * (eye - p[..., None, :])     # (..., C, C): J[i, j] = y_i (δ_ij - y_j)
+        dx = einsum(jac, gm, "... i j, ... i -> ... j")    # the Jacobian-vector product
+        return np.moveaxis(dx, -1, axis)
+
+
+class LogSoftmax(_SoftmaxBase):
+    """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
+
+    Backward:
+        dx = dy - softmax(x) * sum(dy)
+
+    What torch hides:
+        ``CrossEntropyLoss`` is ``NLLLoss(LogSoftmax(x))`` fused: computing the
+        log of a softmax directly would underflow to ``log(0) = -inf``.
+    """
+
+    def forward(self, input):
+        x = self._x(input)
+        axis = self._axis(x)
+        y = log_softmax(x, axis)
+        self._cache = SoftmaxCache(y, axis)
+        return y
+
+    def backward(self, grad_output):
+        y, axis = self._saved()
+        g = self._g(grad_output, y)
+        return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+
+
+class Softmin(_SoftmaxBase):
+    """``y = softmax(-x)`` along ``dim``: the smallest input gets the largest weight.
+
+    Args:
+        dim: the axis that sums to 1 (None: torch's deprecated implicit choice).
+
+    Shape:
+        any shape; output has the input's shape.
+
+    Backward:
+        ``dx = -y * (dy - sum(dy * y))``: the softmax backward at ``-x``, times the -1
+        of the negation.
+
+    What torch hides:
+        ``F.softmin`` is literally ``(-input).softmax(dim)``: the max-shift happens on
+        ``-x``, so it subtracts the *min* of x.
+    """
+
+    def forward(self, input):
+        x = self._x(input)
+        axis = self._axis(x)
+        y = softmax(-x, axis)
+        self._cache = SoftmaxCache(y, axis)
+        return y
+
+    def backward(self, grad_output):
+        y, axis = self._saved()
+        g = self._g(grad_output, y)
+        return -(y * (g - np.sum(g * y, axis=axis, keepdims=True)))

@@ -1,0 +1,203 @@
+"""Conv1d, Conv2d, ConvTranspose2d and their shared machinery: what the catalogue cannot show
+(signatures, layouts, init, the adjoint identities, errors, accumulation)."""
+import inspect
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import npimpl
+from npimpl import _im2col as im
+from reference import Spec, build, to_numpy, to_torch
+
+CONVS = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+
+
+@pytest.mark.parametrize("name", CONVS)
+def test_signature_matches_torch(name):
+    ours = inspect.signature(getattr(npimpl, name)).parameters
+    theirs = inspect.signature(getattr(torch.nn, name)).parameters
+    assert list(ours) == list(theirs)
+    for k, p in theirs.items():
+        if k != "dtype":
+            assert ours[k].default == p.default, k
+
+
+@pytest.mark.parametrize("name,args,kw", [
+    ("Conv1d", (4, 6, 3), dict(groups=2)),
+    ("Conv2d", (4, 6, (3, 2)), dict(groups=2)),
+    ("Conv2d", (3, 5, 3), dict(bias=False)),
+    ("ConvTranspose2d", (4, 6, (3, 2)), dict(groups=2)),
+], ids=["conv1d-groups2", "conv2d-groups2", "conv2d-nobias", "convtranspose2d-groups2"])
+def test_state_dict_keys_and_layout_match_torch(name, args, kw):
+    ours = getattr(npimpl, name)(*args, **kw).state_dict()
+    theirs = getattr(torch.nn, name)(*args, **kw).state_dict()
+    assert list(ours) == list(theirs)
+    assert {k: v.shape for k, v in ours.items()} == {k: tuple(v.shape) for k, v in theirs.items()}
+
+
+@pytest.mark.parametrize("name,args,fan_in", [
+    ("Conv2d", (8, 16, (3, 5)), 8 * 15),
+    ("Conv2d", (8, 16, 3, 1, 0, 1, 4), 2 * 9),
+    ("ConvTranspose2d", (8, 16, 3), 16 * 9),
+], ids=["conv2d", "conv2d-groups4", "convtranspose2d"])
+def test_init_is_uniform_within_one_over_sqrt_fan_in(name, args, fan_in):
+    m = getattr(npimpl, name)(*args, dtype=np.float64)
+    m.reset_parameters(np.random.default_rng(0))
+    bound = 1 / math.sqrt(fan_in)
+    w = m.weight.data
+    assert np.abs(w).max() <= bound
+    assert np.abs(w).max() > 0.95 * bound            # fills the interval, not a narrower one
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.1 * bound   # U(-b, b) has std b/sqrt(3)
+    assert np.abs(m.bias.data).max() <= bound
+
+
+def test_same_padding_puts_the_extra_zero_at_the_end():
+    m = npimpl.Conv2d(1, 1, (4, 2), padding="same", bias=False, dtype=np.float64)
+    assert m._pads == ((1, 2), (0, 1))
+    x = np.random.default_rng(0).standard_normal((1, 1, 6, 5))
+    y = m(x)
+    assert y.shape == x.shape
+    ref = npimpl.Conv2d(1, 1, (4, 2), bias=False, dtype=np.float64)
+    ref.weight.data[...] = m.weight.data
+    assert np.allclose(y, ref(np.pad(x, [(0, 0), (0, 0), (1, 2), (0, 1)])), rtol=0, atol=1e-14)
+
+
+KNOBS = [((1, 1), (1, 1), 1), ((2, 3), (1, 1), 1), ((2, 1), (2, 3), 2), ((3, 2), (1, 2), 4)]
+KNOB_IDS = ["plain", "stride-2x3", "stride2-dil-2x3-groups2", "stride-3x2-dil-1x2-depthwise"]
+
+
+@pytest.mark.parametrize("stride,dilation,groups", KNOBS, ids=KNOB_IDS)
+def test_input_gradient_is_a_convolution(stride, dilation, groups):
+    """The scatter (col2im) and the gather form (a conv of the dilated dy with the flipped,
+    transposed kernel, by the forward's conv_valid) are the same map."""
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((4, 4 // groups, 3, 2))
+    dy = rng.standard_normal((2, 4, 4, 5))
+    pads = [(-1, 2), (0, -1)]
+    a = im.conv_transpose(dy, w, stride, dilation, groups, pads)
+    b = im.conv_transpose_as_conv(dy, w, stride, dilation, groups, pads)
+    assert a.shape == b.shape
+    assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,dilation,groups", KNOBS, ids=KNOB_IDS)
+def test_conv_and_conv_transpose_are_adjoint(stride, dilation, groups):
+    """<conv(x), dy> == <x, conv_transpose(dy)> for every x, dy: the dot-product test."""
+    rng = np.random.default_rng(2)
+    w = rng.standard_normal((4, 4 // groups, 3, 2))
+    x = rng.standard_normal((2, 4, 11, 10))
+    y, _ = im.conv_valid(x, w, stride, dilation, groups)
+    dy = rng.standard_normal(y.shape)
+    dx = im.conv_transpose(dy, w, stride, dilation, groups, [(0, 0), (0, 0)])
+    dx = im.pad_or_crop(dx, [(0, x.shape[2] - dx.shape[2]), (0, x.shape[3] - dx.shape[3])])
+    assert np.isclose((y * dy).sum(), (x * dx).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_gradient_matches_torch_pad(mode):
+    x = np.random.default_rng(3).standard_normal((2, 3, 4, 5))
+    pads = [(2, 1), (1, 3)]
+    xp = im.pad(x, pads, mode)
+    tx = to_torch(x, requires_grad=True)
+    tp = torch.nn.functional.pad(tx, (1, 3, 2, 1), mode=mode)
+    assert np.array_equal(xp, to_numpy(tp))
+    g = np.random.default_rng(4).standard_normal(xp.shape)
+    tp.backward(to_torch(g))
+    assert np.allclose(im.unpad_grad(g, pads, mode, x.shape[2:]), to_numpy(tx.grad),
+                       rtol=1e-12, atol=1e-12)
+
+
+def test_unbatched_input_is_batch_of_one():
+    m = npimpl.Conv2d(2, 3, 3, padding=1, dtype=np.float64)
+    x = np.random.default_rng(5).standard_normal((2, 5, 4))
+    g = np.random.default_rng(6).standard_normal((3, 5, 4))
+    y, dx = m(x), m.backward(g)
+    dw = m.weight.grad.copy()
+    m.zero_grad()
+    assert np.array_equal(y, m(x[None])[0])
+    assert np.array_equal(dx, m.backward(g[None])[0])
+    assert np.array_equal(dw, m.weight.grad)
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("Conv2d", (2, 3, 3), (2, 2, 5, 5)),
+    ("ConvTranspose2d", (2, 3, 3), (2, 2, 4, 4)),
+])
+def test_parameter_gradients_accumulate(name, args, shape):
+    m = getattr(npimpl, name)(*args, dtype=np.float64)
+    x = np.random.default_rng(7).standard_normal(shape)
+    g = np.ones_like(m(x))
+    m.backward(g)
+    once = m.weight.grad.copy(), m.bias.grad.copy()
+    m(x)
+    m.backward(g)
+    assert np.allclose(m.weight.grad, 2 * once[0]) and np.allclose(m.bias.grad, 2 * once[1])
+
+
+def test_conv_transpose_output_size_picks_output_padding():
+    spec = Spec("ConvTranspose2d", 2, 2, 3, stride=2, padding=1)
+    m, t = build(spec, np.float64)
+    x = np.random.default_rng(8).standard_normal((1, 2, 4, 4))
+    y = m(x, output_size=(8, 7))
+    assert y.shape == (1, 2, 8, 7)
+    assert np.allclose(y, to_numpy(t(to_torch(x), output_size=[8, 7])), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="ConvTranspose2d: requested an output size"):
+        m(x, output_size=(9, 7))
+
+
+BAD_CTOR = [
+    ("Conv2d", (3, 4, 3), dict(padding="full"), ValueError, "padding"),
+    ("Conv2d", (3, 4, 3), dict(padding="same", stride=2), ValueError, "strided"),
+    ("Conv2d", (3, 4, 3), dict(padding_mode="mirror"), ValueError, "padding_mode"),
+    ("Conv2d", (3, 4, 3), dict(groups=2), ValueError, "divisible by groups"),
+    ("Conv2d", (3, 4, (3, 3, 3)), {}, ValueError, "kernel_size"),
+    ("Conv2d", (3, 4, 0), {}, ValueError, "kernel_size must be positive"),
+    ("Conv2d", (3, 4, 3), dict(dtype=np.int32), TypeError, "dtype"),
+    ("ConvTranspose2d", (3, 4, 3), dict(padding_mode="reflect"), ValueError, "zeros"),
+    ("ConvTranspose2d", (3, 4, 3), dict(stride=2, output_padding=2), ValueError, "output_padding"),
+]
+
+
+@pytest.mark.parametrize("name,args,kw,exc,msg", BAD_CTOR,
+                         ids=["bad-padding-string", "same-strided", "bad-padding-mode",
+                              "groups-not-dividing", "kernel-3-dims", "kernel-zero",
+                              "int-dtype", "convT-reflect", "convT-output-padding-too-big"])
+def test_bad_constructor_arguments_raise(name, args, kw, exc, msg):
+    with pytest.raises(exc, match=msg) as err:
+        getattr(npimpl, name)(*args, **kw)
+    assert name in str(err.value)
+
+
+BAD_INPUT = [
+    ("Conv2d", (3, 4, 3), {}, np.zeros((2, 2, 5, 5)), ValueError, "3 channels"),
+    ("Conv2d", (3, 4, 3), {}, np.zeros((3, 5)), ValueError, "3-D or 4-D"),
+    ("Conv2d", (3, 4, 3), {}, np.zeros((2, 3, 2, 5), np.float32), ValueError, "smaller than"),
+    ("Conv2d", (3, 4, 3), {}, np.zeros((2, 3, 5, 5), np.int64), TypeError, "dtype"),
+    ("Conv2d", (3, 4, 3), {}, np.zeros((2, 3, 5, 5), np.float64), TypeError, "float32"),
+    ("Conv2d", (3, 4, 3), dict(padding=3, padding_mode="reflect"), np.zeros((1, 3, 3, 3)),
+     ValueError, "too large"),
+    ("Conv1d", (3, 4, 3), {}, np.zeros((2, 3, 5, 5)), ValueError, "2-D or 3-D"),
+]
+
+
+@pytest.mark.parametrize("name,args,kw,x,exc,msg", BAD_INPUT,
+                         ids=["wrong-channels", "wrong-rank", "too-small", "int-input",
+                              "float64-into-float32", "reflect-pad-too-large", "conv1d-4d"])
+def test_bad_input_raises(name, args, kw, x, exc, msg):
+    m = getattr(npimpl, name)(*args, **kw)
+    if x.dtype == np.float64 and msg != "float32":
+        x = x.astype(np.float32)
+    with pytest.raises(exc, match=msg) as err:
+        m(x)
+    assert name in str(err.value)
+
+
+def test_backward_errors():
+    m = npimpl.Conv2d(2, 3, 3)
+    with pytest.raises(RuntimeError, match="before forward"):
+        m.backward(np.zeros((1, 3, 3, 3), np.float32))
+    m(np.zeros((1, 2, 5, 5), np.float32))
+    with pytest.raises(ValueError, match=r"Conv2d: grad_output must have shape \(1, 3, 3, 3\)"):
+        m.backward(np.zeros((1, 3, 3, 4), np.float32))
