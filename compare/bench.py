@@ -138,6 +138,16 @@ def _default_items() -> None:
 _default_items()
 
 
+def _model_items() -> None:
+    """One training step of each ``lockstep train`` model (``compare/bench_models.py``)."""
+    from .bench_models import model_bench_items
+    for item in model_bench_items():
+        register(item)
+
+
+_model_items()
+
+
 # --- timing -------------------------------------------------------------------------------------
 def _timed(fn) -> float:
     t0 = time.perf_counter()
