@@ -74,4 +74,6 @@ CASES = [
     Case("gpt-1head-nobias-short", "GPT", "models", lambda dt: gpt_pair(dt, _1HEAD),
          tokens(2, 3, vocab=11)),
     short("digits-mlp", 5),
+    short("digits-cnn", 3),
+    short("char-gpt", 3),
 ]
