@@ -143,18 +143,9 @@ _default_items()
 
 def model_items() -> list[BenchItem]:
     """One training step of each ``lockstep train`` model (``compare.bench_models``), built
-    only when a full bench runs; a model whose layers are missing becomes a note."""
-    try:
-        from .bench_models import model_bench_items
-    except ImportError:
-        return []
-    out = []
-    for m in model_bench_items():
-        if m.numpy_step is None:
-            continue
-        out.append(BenchItem(m.name, lambda m=m: (m.numpy_step, m.torch_step),
-                             target=m.target, note=m.note))
-    return out
+    only when a full bench runs."""
+    from .bench_models import model_bench_items
+    return model_bench_items()
 
 
 # --- timing -------------------------------------------------------------------------------------
