@@ -40,7 +40,8 @@ class _DropoutNd(Module):
         else:
             keep = self.rng.random(shape) >= self.p          # Bernoulli(1 - p)
             # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
-            self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+            # np.asarray: for a 0-d input the quotient is a NumPy scalar, not an array
+            self.mask = np.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - self.p))
         self._cache = DropoutCache(self.mask)
         # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
         return x.copy() if self.mask is None else np.asarray(x * self.mask)

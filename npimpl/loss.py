@@ -77,7 +77,7 @@ class _Loss(Activation):
 
     def _reduce(self, per_element: np.ndarray) -> np.ndarray:
         if self.reduction == "none":
-            return per_element
+            return np.asarray(per_element)         # a 0-d input gives a 0-d array, not a scalar
         total = per_element.sum() if self.reduction == "sum" else per_element.mean()
         return np.asarray(total, dtype=per_element.dtype)
 
