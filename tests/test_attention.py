@@ -86,7 +86,7 @@ def test_is_causal_needs_attn_mask_like_torch():
         m(*_qkv(), is_causal=True)
 
 
-# --- finite differences ----------------------------------------------------------------------------
+# --- finite differences --------------------------------------------------------------------------
 def _fd(f, arrays, grads, eps=1e-6, n=5):
     for arr, ga in zip(arrays, grads):
         for idx in R.choice(arr.size, min(n, arr.size), replace=False):
