@@ -1,15 +1,11 @@
-"""Step-time benchmark items for the trained models: NumPy step time over torch step time.
+"""Bench items for the trained models: one training step in NumPy against one in torch.
 
 A *step* is what ``lockstep train`` does per batch: zero_grad, forward, loss, backward,
-(clip_grad_norm_), optimizer step, on one batch of the recipe, in float32 (torch's
-default). The benchmark (``lockstep bench``) times ``numpy_step`` and ``torch_step``
-alternately and reports the ratio; :func:`time_items` is a small stand-alone timer.
+(clip_grad_norm_), optimizer step, on the recipe's first batch, in float32 (torch's
+default). ``compare/bench.py`` registers these items and times them interleaved, like
+the layers; the issue's targets are in each item's name.
 """
 from __future__ import annotations
-
-import time
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -17,22 +13,13 @@ from reference import to_torch
 
 from . import recipes
 
-
-@dataclass
-class ModelBenchItem:
-    """One model's training step on each side; ``target`` is the issue's allowed ratio."""
-
-    name: str
-    numpy_step: Callable[[], object]
-    torch_step: Callable[[], object]
-    target: float
-    note: str = ""
-
-
+#: the issue's targets: NumPy step time / torch step time at most this
 TARGETS = {"digits-mlp": 1.5, "digits-cnn": 2.5, "char-gpt": 2.5}
 
 
-def _item(name: str, dtype: str = "float32") -> ModelBenchItem:
+def model_steps(name: str, dtype=np.float32):
+    """``(numpy_step, torch_step)``: one training step of recipe ``name`` on each side; each
+    returns ``(loss, logits)``. The two models keep training, in lockstep, as they are called."""
     rc = recipes.get(name, max_steps=1)
     dt = np.dtype(dtype)
     np_model, t_model = rc.model(dt)
@@ -40,42 +27,14 @@ def _item(name: str, dtype: str = "float32") -> ModelBenchItem:
     np_opt, t_opt = rc.optimizer(np_model, t_model)
     _, x, y = rc.batches(0, dt)[0]
     tx, ty = to_torch(x), to_torch(y)
-    return ModelBenchItem(
-        f"{name}-step", lambda: recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip),
-        lambda: recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip),
-        TARGETS[name], f"one training step of `lockstep train {name}` ({dtype}, batch "
-                       f"{tuple(x.shape)})")
+    return (lambda: recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip),
+            lambda: recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip))
 
 
-def model_bench_items(names=tuple(TARGETS)) -> list[ModelBenchItem]:
-    """A bench item per model whose layers are available (the CNN needs the conv family)."""
-    out = []
-    for name in names:
-        try:
-            out.append(_item(name))
-        except (ImportError, AttributeError) as exc:   # a family not merged yet
-            out.append(ModelBenchItem(f"{name}-step", None, None, TARGETS[name],
-                                      f"unavailable: {exc}"))
-    return out
-
-
-def time_items(items, repeats: int = 5, number: int = 10) -> list[dict]:
-    """Median over ``repeats`` of ``number`` calls, each side alternately; ratio = NumPy / torch."""
-    rows = []
-    for it in items:
-        if it.numpy_step is None:
-            rows.append(dict(name=it.name, numpy_ms=None, torch_ms=None, ratio=None,
-                             target=it.target, note=it.note))
-            continue
-        it.numpy_step(), it.torch_step()                  # warm-up (allocations, lazy init)
-        t_np, t_t = [], []
-        for _ in range(repeats):
-            for fn, acc in ((it.numpy_step, t_np), (it.torch_step, t_t)):
-                t0 = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                acc.append((time.perf_counter() - t0) / number)
-        a, b = float(np.median(t_np)) * 1e3, float(np.median(t_t)) * 1e3
-        rows.append(dict(name=it.name, numpy_ms=a, torch_ms=b, ratio=a / b, target=it.target,
-                         note=it.note))
-    return rows
+def model_bench_items(names=tuple(TARGETS)) -> list:
+    """One ``compare.bench.BenchItem`` per model (built lazily: registering costs nothing)."""
+    from .bench import BenchItem      # here, not on top: bench.py imports this module
+    return [BenchItem(f"{n} train step (target <= {TARGETS[n]}x)",
+                      lambda n=n: model_steps(n), float("nan"), target=TARGETS[n],
+                      note=f"`lockstep train {n}`: forward, loss, backward, optimizer step")
+            for n in names]

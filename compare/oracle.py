@@ -78,6 +78,21 @@ EXCLUDED = {
        for tag in ("softplus", "softplus-beta2", "softplus-threshold5",
                    "softplus-beta0.5-threshold3")},
 }
+# Softplus's switch to the identity and BCE's closed domain (the activation/loss catalogue)
+EXCLUDED.update({
+    "softplus-beta2-kinks": "inputs sit exactly at beta * x = threshold, where torch's Softplus "
+                            "jumps by log1p(exp(-threshold)) / beta in value; a central "
+                            "difference across the jump is not a slope",
+    "bce-exact-0-1-none": "probabilities of exactly 0 and 1 are the ends of BCELoss's domain: the "
+                          "finite difference steps outside [0, 1], which BCELoss (like torch) refuses",
+    "bce-exact-0-1-mean": "probabilities of exactly 0 and 1 are the ends of BCELoss's domain: the "
+                          "finite difference steps outside [0, 1], which BCELoss (like torch) refuses",
+    "gaussiannll-below-eps-none": "variances below eps are clamped under no_grad: torch defines "
+                                  "their gradient as the one at eps, not the derivative (0), "
+                                  "and a step below 0 is refused",
+    "gaussiannll-eps0.1-mean": "variances below eps are clamped under no_grad: torch defines "
+                               "their gradient as the one at eps, not the derivative (0)",
+})
 # Embedding's padding_idx and scale_grad_by_freq change the gradient *by definition* (the
 # padding row gets 0 although the output reads it; a repeated row's gradient is divided by
 # its count), so there the gradient is deliberately not the derivative of the forward.

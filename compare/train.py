@@ -69,12 +69,13 @@ def _evaluate(np_model, t_model, x, y):
     return a, b
 
 
-def train(model_name: str, dtype: str = "float64", seed: int = 0, progress: bool = False,
-          **recipe_kw) -> TrainRun:
+def train(model_name: str, dtype: str = "float64", seed: int = 0, out_dir: str | None = None,
+          progress: bool = False, **recipe_kw) -> TrainRun:
     """Train ``model_name`` (see :data:`MODELS`) in ``dtype`` on both sides; compare every step.
 
-    ``recipe_kw`` shortens the run (``epochs=``, ``max_steps=`` for the digits models,
-    ``steps=`` for the GPT and the article's toy). Nothing is written; see :func:`write`.
+    ``recipe_kw`` shortens the run (``max_steps=`` for every model; ``epochs=`` for the digits
+    models, ``steps=`` for the GPT and the article's toy). With ``out_dir`` the run's CSV and
+    PNG are written there (:func:`write`; ``main`` writes both dtypes into one pair of files).
     """
     rc = recipes.get(model_name, **recipe_kw)
     dt = np.dtype(dtype)
@@ -119,6 +120,8 @@ def train(model_name: str, dtype: str = "float64", seed: int = 0, progress: bool
     bar.close()
     if dt == np.float64 and run.same_predictions is False:
         run.failures.append("float64 test predictions differ between NumPy and torch")
+    if out_dir is not None:
+        write([run], out_dir)
     return run
 
 

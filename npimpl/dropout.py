@@ -71,9 +71,10 @@ class Dropout(_DropoutNd):
         mask: the *scaled* mask ``m / (1 - p)`` of the last training forward (None in eval,
             for p = 0 and for an empty input). Lockstep cannot reproduce torch's random
             stream, so the NumPy side draws and the torch twin (``reference``'s
-            ``SharedMaskDropout``) multiplies by this same array: one draw, two computations.
-            tests/test_dropout.py checks separately that real ``torch.nn.Dropout`` computes
-            exactly this formula with the mask it drew.
+            ``SharedMaskDropout``) keeps the same elements (``mask != 0``) and scales them
+            itself as torch's kernel does: one draw, two computations, so a wrong scaling
+            here is still caught. tests/test_dropout.py checks separately that real
+            ``torch.nn.Dropout`` computes exactly this formula with the mask it drew.
 
     Backward:
         dx = dy * m / (1 - p)   (the same mask; eval: dx = dy)
@@ -107,7 +108,7 @@ class Dropout2d(_DropoutNd):
 
     Attributes:
         mask: the scaled channel mask of the last training forward (None in eval); the torch
-            twin reuses it, as for :class:`Dropout`.
+            twin keeps the same channels, as for :class:`Dropout`.
 
     Backward:
         dx = dy * m / (1 - p), the mask broadcast over the spatial dims.

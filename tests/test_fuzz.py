@@ -237,6 +237,15 @@ def fuzz_values(x: np.ndarray, data) -> np.ndarray:
     return y
 
 
+def _torch_accepts(case, args, kwargs) -> bool:
+    _, t_mod = case.model(np.dtype("float64"))
+    try:
+        t_mod(*to_torch(args), **to_torch(kwargs))
+    except Exception:  # noqa: BLE001 - any refusal
+        return False
+    return True
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @settings(max_examples=PER_CASE)
 @given(data=st.data())
@@ -256,5 +265,8 @@ def test_catalogue_case_with_fuzzed_values(case, data):
         assume(not _torch_refuses(case, args, inp.kwargs))
     bad = [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} {r.note}"
            for r in res.rows if not r.passed]
+    # values rescaled out of the layer's domain (BCELoss's probabilities above 1) that torch
+    # refuses as well are no test of agreement
+    assume(res.error is None or _torch_accepts(case, args, inp.kwargs))
     assert res.error is None, res.traceback
     assert not bad, "; ".join(bad)

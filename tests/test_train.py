@@ -75,3 +75,19 @@ def test_main_refuses_unknown_model_and_dtype(tmp_path):
         train.main(["resnet", "--out", str(tmp_path)])
     with pytest.raises(SystemExit):
         train.main(["digits-mlp", "--dtypes", "float16", "--out", str(tmp_path)])
+
+
+def test_train_with_out_dir_writes_one_runs_files(tmp_path):
+    run = train.train("article-toy", "float32", max_steps=3, out_dir=str(tmp_path))
+    df = pd.read_csv(tmp_path / "train-article-toy.csv")
+    assert run.passed and list(df["step"]) == [0, 1, 2] and set(df["dtype"]) == {"float32"}
+
+
+def test_model_bench_items_run_one_step_each_side():
+    from compare.bench import model_items
+    from compare.bench_models import model_bench_items
+    (item,) = model_bench_items(["digits-mlp"])
+    assert item.name in {i.name for i in model_items()}   # a full `lockstep bench` times it
+    np_step, torch_step = item.setup()
+    (np_loss, _), (t_loss, _) = np_step(), torch_step()
+    assert abs(float(np_loss) - t_loss.item()) <= 1e-5 * abs(t_loss.item())
