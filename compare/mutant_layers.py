@@ -265,18 +265,23 @@ class BiasedRunningVarBatchNorm1d(npimpl.BatchNorm1d):
 
 class TiedMaxPool2d(npimpl.MaxPool2d):
     """Max-pool backward that sends the gradient to *every* element equal to the window's
-    maximum (``dy * (x == max)``); torch sends it to one (the first in row-major order)."""
+    maximum (``dy * (x == max)``); torch sends it to one (the first in row-major order).
+    Written with plain loops (no padding, no dilation) so it depends on no private helper."""
 
     def forward(self, input):
-        self._x_seen, _ = self._batched(input)
+        assert self.padding == (0, 0) and self.dilation == (1, 1)
+        self._x_seen = input
         return super().forward(input)
 
     def backward(self, grad_output, grad_indices=None):
-        from npimpl import _pool as P
-        c = self._saved()
-        dy = self._grad_output(grad_output, c)
-        win = P.gather(self._x_seen, c.axes, -np.inf)               # (N, C, Oh, Ow, Kh, Kw)
-        top = win.max(axis=(-2, -1), keepdims=True)
-        g = np.where(win == top, dy[..., None, None], 0)              # BUG: every tied maximum
-        dx = P.scatter_windows(g.astype(dy.dtype), c.axes, c.in_shape)
-        return dx[0] if c.unbatched else dx
+        self._saved()
+        x, dy = self._x_seen, grad_output                  # (N, C, H, W), (N, C, Ho, Wo)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        dx = np.zeros_like(x)
+        for i in range(dy.shape[-2]):
+            for j in range(dy.shape[-1]):
+                win = x[..., i * sh:i * sh + kh, j * sw:j * sw + kw]
+                top = win.max(axis=(-2, -1), keepdims=True)
+                dx[..., i * sh:i * sh + kh, j * sw:j * sw + kw] += \
+                    (win == top) * dy[..., i, j][..., None, None]   # BUG: every tied maximum
+        return dx
