@@ -148,10 +148,9 @@ def test_conv(nd, data):
     mode = data.draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
     n = data.draw(st.integers(0, 2))
     side = data.draw(st.integers(dilation * (k - 1) + 1, 6))
-    if mode == "reflect" and padding not in ("same", 0):
-        side = max(side, padding + 1)       # torch: reflect padding must be < the input size
-    if mode == "reflect" and same:
-        side = max(side, dilation * (k - 1))
+    if mode in ("reflect", "circular"):     # torch: reflect pads < size, circular <= size
+        hi = padding if not same else dilation * (k - 1) - dilation * (k - 1) // 2
+        side = max(side, hi + 1)
     x = data.draw(arrays(np.float64, (n, c_in) + (side,) * nd, elements=values(100.0)))
     check(f"conv{nd}d", Spec(f"Conv{nd}d", c_in, c_out, k, stride=stride, padding=padding,
                              dilation=dilation, groups=groups, padding_mode=mode), x)
