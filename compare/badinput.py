@@ -150,6 +150,8 @@ TABLE: dict[str, Entry] = {
     "MarginRankingLoss": Entry(Spec("MarginRankingLoss"), (3, 4),
                                extra=lambda rng, x: [rng.standard_normal(x.shape),
                                                      _signs(rng, x)]),
+    "GaussianNLLLoss": Entry(Spec("GaussianNLLLoss"), (3, 4), _same,
+                             extra=lambda rng, x: [rng.uniform(0.1, 2.0, x.shape)]),
     "BCELoss": Entry(Spec("BCELoss"), (3, 4), lambda rng, x: rng.random(x.shape),
                      valid=_probabilities),
     "BCEWithLogitsLoss": Entry(Spec("BCEWithLogitsLoss"), (3, 4),
