@@ -38,9 +38,9 @@ class GELU(Pointwise):
         ``dx = dy * (1/2 (1 + T) + x/2 (1 - T^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2))``.
 
     What torch hides:
-        'tanh' is not a cheaper GELU but a different function (max gap about 5e-4
-        near |x| = 2): BERT and GPT-2 checkpoints were trained with it, so loading
-        them into ``approximate='none'`` silently shifts every activation. The
+        'tanh' is not a cheaper GELU but a different function (max gap 4.7e-4 near
+        |x| = 2.7): GPT-2's checkpoints were trained with it, so loading them into
+        ``approximate='none'`` silently shifts every activation. The
         exact form needs erf, which plain NumPy lacks (here: the C library's erf).
     """
 
