@@ -20,7 +20,7 @@ def masked_softmax(s: np.ndarray, safe: bool) -> np.ndarray:
     """Softmax over the last axis. A row that is -inf everywhere gives NaN (``safe=False``,
     plain softmax, what torch's MultiheadAttention weights path does) or zeros (``safe=True``,
     torch's ``_safe_softmax`` inside scaled_dot_product_attention)."""
-    m = s.max(axis=-1, keepdims=True, initial=-np.inf)    # initial: no keys (S = 0) is legal
+    m = s.max(axis=-1, keepdims=True, initial=-np.inf)   # no keys at all: a dead row
     dead = np.isneginf(m)
     if safe:
         m = np.where(dead, 0, m)

@@ -199,3 +199,9 @@ def test_sdpa_refuses_mask_with_is_causal_and_mismatched_shapes():
                                             is_causal=True)
     with pytest.raises(ValueError, match="key"):
         npimpl.scaled_dot_product_attention(q, R.standard_normal((1, 3, 5)), q)
+
+
+def test_no_keys_at_all_gives_zeros_like_torch():
+    q, k = R.standard_normal((1, 2, 3, 4)), np.zeros((1, 2, 0, 4))
+    want = torch.nn.functional.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, k)))
+    np.testing.assert_array_equal(npimpl.scaled_dot_product_attention(q, k, k), want.numpy())
