@@ -200,10 +200,13 @@ def digits_cnn(epochs: int = 2, max_steps: int | None = None, **_) -> Recipe:
         "digits-cnn", model=digits_cnn_pair, loss=cross_entropy,
         optimizer=lambda m, t: optimizer_pair("SGD", m, t, lr=0.1, momentum=0.9),
         batches=digits_batches(epochs, max_steps=max_steps), evaluate=digits_test,
-        f32=Tolerance(1.3e-6, 1e-5, "digits-cnn-float32",
-                      "assert_close's float32 defaults hold for the whole run: measured worst "
-                      "parameter deviation 7.6e-7 after 90 steps (tol ratio 0.07)"),
-        note="conv 8 / pool / conv 16 / pool / linear, SGD lr 0.1 momentum 0.9, batches of 32, "
+        f32=Tolerance(1e-2, 3e-2, "digits-cnn-float32-relu-flip",
+                      "a float32 run follows torch within 1e-6 until a pre-activation lands "
+                      "within rounding of 0 and the ReLU opens on one side only (seed 0, step "
+                      "62: 2.8e-7); that example's gradient then reaches the second conv on "
+                      "one side only, and the runs separate: measured worst deviation 1.5e-2 "
+                      "after 90 steps (seeds 1-3, with no flip: 1.3e-6)"),
+        note="conv 8 / pool / relu / conv 16 / pool / relu / linear, SGD lr 0.1 momentum 0.9, batches of 32, "
              "2 epochs")
 
 

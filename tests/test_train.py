@@ -40,10 +40,12 @@ def test_text_ships_with_sklearn_and_encodes_losslessly():
     assert "".join(vocab[i] for i in data[:200]) == recipes.text()[:200]
 
 
-def test_main_writes_csv_and_png(tmp_path):
+def test_main_writes_csv_and_png(tmp_path, capsys):
     code = train.main(["digits-mlp", "--dtypes", "float32,float64", "--max-steps", "3",
                        "--out", str(tmp_path)])
     assert code == 0
+    out = capsys.readouterr().out
+    assert "digits-mlp float64: 3 steps" in out and "predictions identical" in out
     df = pd.read_csv(tmp_path / "train-digits-mlp.csv")
     assert len(df) == 6
     assert {"loss_numpy", "loss_torch", "max_param_abs_dev", "test_acc_numpy",
