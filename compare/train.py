@@ -184,11 +184,14 @@ def summary(run: TrainRun) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="lockstep train",
+                                description="Train an npimpl model and its torch twin side by "
+                                            "side, comparing every step.")
     p.add_argument("model", choices=MODELS)
     p.add_argument("--dtypes", default="float32,float64",
                    help="comma-separated dtypes (default float32,float64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="initial weights, batch order and GPT windows (default 0)")
     p.add_argument("--out", default="reports", help="output folder (default reports)")
     p.add_argument("--max-steps", type=int, default=None,
                    help="stop after this many steps (a quick look; the full run is the default)")
