@@ -16,6 +16,10 @@ targets) the NumPy module must either
 * be a **deviation by design**: npimpl accepts what torch refuses, for a reason
   written in :data:`TABLE` (``Entry.by_design``).
 
+Optimizers (``npimpl.optim``) get their own variants: an empty or non-Parameter
+parameter list, a negative lr, NaN/inf/zero gradients and a gradient of the wrong
+shape, with the parameters after one step compared to torch's.
+
 Anything else is a ``FAIL``: a crash from inside NumPy (AttributeError,
 a broadcasting ValueError that names no module), a silent success where torch
 refuses the input, a silent success where torch broadcasts with only a warning
@@ -49,7 +53,10 @@ class Entry:
 
     spec: Spec
     shape: tuple
+    #: ``(rng, input) -> target`` for losses (the target variants apply to it)
     target: Callable | None = None
+    #: ``(rng, input) -> [more positional args]`` (attention's key and value)
+    extra: Callable | None = None
     mode: str = "train"
     skip: tuple = ()
     #: ``(rng, shape) -> valid input`` (default: standard normal floats)
@@ -68,6 +75,26 @@ def _same(rng, x):
 
 def _indices(n):
     return lambda rng, shape: rng.integers(0, n, shape).astype(np.int64)
+
+
+def _probabilities(rng, shape):
+    return rng.uniform(0.05, 0.95, shape)
+
+
+def _log_probabilities(rng, shape):
+    return np.log(rng.dirichlet(np.ones(shape[-1]), shape[:-1]))
+
+
+def _signs(rng, x):
+    return np.where(rng.random(x.shape) < 0.5, -1.0, 1.0)
+
+
+def _key_value(rng, x):
+    return [x.copy(), x.copy()]
+
+
+def _pointwise(*names):
+    return {n: Entry(Spec(n), (2, 4)) for n in names}
 
 
 #: the constructor table: one small, valid configuration per public class
@@ -93,6 +120,15 @@ TABLE: dict[str, Entry] = {
         "empty dim 1": "bags of length 0 give zero vectors, as torch gives for empty bags "
                        "described by offsets; torch's 2-D path fails with 'step must be "
                        "nonzero', an implementation accident"}),
+    "Dropout2d": Entry(Spec("Dropout2d", 0.5), (2, 3, 2, 2)),
+    "RMSNorm": Entry(Spec("RMSNorm", 4), (2, 4)),
+    "BatchNorm1d": Entry(Spec("BatchNorm1d", 4), (3, 4)),
+    "BatchNorm2d": Entry(Spec("BatchNorm2d", 3), (2, 3, 2, 2)),
+    "GroupNorm": Entry(Spec("GroupNorm", 2, 4), (2, 4, 3)),
+    "InstanceNorm2d": Entry(Spec("InstanceNorm2d", 3, affine=True), (2, 3, 2, 2), by_design={
+        "empty batch": "an empty batch gives an empty output, as torch gives without affine; "
+                       "torch's affine path fails repeating the weight N = 0 times (IndexError "
+                       "from select()), an implementation accident"}),
     "Conv1d": Entry(Spec("Conv1d", 2, 3, 3), (2, 2, 6)),
     "Conv2d": Entry(Spec("Conv2d", 2, 3, 3), (2, 2, 5, 5)),
     "ConvTranspose2d": Entry(Spec("ConvTranspose2d", 2, 3, 3), (2, 2, 4, 4)),
@@ -102,6 +138,41 @@ TABLE: dict[str, Entry] = {
     "RNN": Entry(Spec("RNN", 4, 3), (5, 2, 4)),
     "LSTM": Entry(Spec("LSTM", 4, 3), (5, 2, 4)),
     "GRU": Entry(Spec("GRU", 4, 3), (5, 2, 4)),
+    **_pointwise("Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU6", "CELU", "ELU",
+                 "SELU", "Mish", "SiLU", "Softplus"),
+    "Softmin": Entry(Spec("Softmin", dim=1), (2, 4)),
+    "HuberLoss": Entry(Spec("HuberLoss"), (3, 4), _same),
+    "L1Loss": Entry(Spec("L1Loss"), (3, 4), _same),
+    "SmoothL1Loss": Entry(Spec("SmoothL1Loss"), (3, 4), _same),
+    "KLDivLoss": Entry(Spec("KLDivLoss", reduction="batchmean"), (3, 4),
+                       lambda rng, x: np.exp(_log_probabilities(rng, x.shape)),
+                       valid=_log_probabilities),
+    "MarginRankingLoss": Entry(Spec("MarginRankingLoss"), (3, 4),
+                               extra=lambda rng, x: [rng.standard_normal(x.shape),
+                                                     _signs(rng, x)]),
+    "BCELoss": Entry(Spec("BCELoss"), (3, 4), lambda rng, x: rng.random(x.shape),
+                     valid=_probabilities),
+    "BCEWithLogitsLoss": Entry(Spec("BCEWithLogitsLoss"), (3, 4),
+                               lambda rng, x: rng.random(x.shape)),
+    "Dropout2d": Entry(Spec("Dropout2d", 0.5), (2, 3, 4, 4)),
+    "RMSNorm": Entry(Spec("RMSNorm", 4), (2, 4)),
+    "BatchNorm1d": Entry(Spec("BatchNorm1d", 4), (3, 4)),
+    "BatchNorm2d": Entry(Spec("BatchNorm2d", 2), (2, 2, 3, 3)),
+    "GroupNorm": Entry(Spec("GroupNorm", 2, 4), (2, 4, 3)),
+    "InstanceNorm2d": Entry(Spec("InstanceNorm2d", 2, affine=True), (2, 2, 3, 3), by_design={
+        "empty batch": "an empty batch gives an empty output, as every other norm layer and "
+                       "torch's batch_norm do; torch's instance_norm fails inside select() "
+                       "(an implementation accident)"}),
+    "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", 2), (2, 2, 5, 5)),
+    "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", 2), (2, 2, 5, 5)),
+    "AvgPool2d": Entry(Spec("AvgPool2d", 2), (2, 2, 4, 4)),
+    "MaxPool1d": Entry(Spec("MaxPool1d", 2), (2, 2, 6)),
+    "MaxPool2d": Entry(Spec("MaxPool2d", 2), (2, 2, 4, 4)),
+    "MultiheadAttention": Entry(Spec("MultiheadAttention", 4, 2), (3, 2, 4), extra=_key_value),
+    "ScaledDotProductAttention": Entry(Spec("ScaledDotProductAttention"), (2, 3, 4),
+                                       extra=_key_value),
+    "TransformerEncoderLayer": Entry(Spec("TransformerEncoderLayer", 4, 2, dim_feedforward=8,
+                                          dropout=0.0), (3, 2, 4)),
 }
 
 #: public names that are not layers (no forward to feed): with the reason
@@ -109,6 +180,9 @@ NOT_LAYERS = {
     "Module": "the abstract base class (forward raises NotImplementedError by design)",
     "Parameter": "a container for .data and .grad, not a layer",
     "optim": "a package: optimizers take Parameters, not inputs",
+    "utils": "a package of helpers (gradient clipping, ...), not a layer",
+    "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
+                                    "is in the matrix",
 }
 
 
@@ -250,8 +324,10 @@ def run_variant(name: str, entry: Entry, variant: str, args: list) -> dict:
     t_warned = [str(w.message) for w in caught[n_np:] if "broadcast" in str(w.message)]
     if np_exc is not None:
         detail = f"{type(np_exc).__name__}: {np_exc}"
-        owner = type(np_mod).__name__ if name != "Sequential" else ""
-        if _is_clear(np_exc, owner) or (name == "Sequential" and _is_clear(np_exc, "Linear")):
+        # a composite (Sequential, TransformerEncoderLayer) may let the child that checks
+        # the input name itself (``MultiheadAttention: query must be 2-D or 3-D``)
+        owners = {type(m).__name__ for m in np_mod.modules()}
+        if any(_is_clear(np_exc, owner) for owner in owners):
             return {**row, "outcome": "clear error", "detail": detail}
         return {**row, "outcome": "FAIL: unclear error", "detail": detail}
     if t_exc is not None and variant in (entry.by_design or {}):
@@ -283,8 +359,10 @@ def run_variant(name: str, entry: Entry, variant: str, args: list) -> dict:
 
 
 def _valid(entry: Entry, rng):
+    """``(input, target or None, extra args)``."""
     x = (entry.valid or (lambda r, shape: r.standard_normal(shape)))(rng, entry.shape)
-    return x, (entry.target(rng, x) if entry.target is not None else None)
+    t = entry.target(rng, x) if entry.target is not None else None
+    return x, t, (entry.extra(rng, x) if entry.extra is not None else [])
 
 
 def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
@@ -294,23 +372,23 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
         if variant in entry.skip:
             continue
         rng = np.random.default_rng(seed)
-        x, t = _valid(entry, rng)
+        x, t, extra = _valid(entry, rng)
         try:
             bad = make(x)
         except (ValueError, TypeError, OverflowError):   # NaN into an index array: n/a
             bad = None
         if bad is None:
             continue
-        args = [bad] if t is None else [bad, t]
+        args = ([bad] if t is None else [bad, t]) + extra
         out.append(run_variant(name, entry, variant, args))
     if entry.target is not None:
         for variant, make in TARGET_VARIANTS.items():
             rng = np.random.default_rng(seed)
-            x, t = _valid(entry, rng)
+            x, t, extra = _valid(entry, rng)
             bad = make(t)
             if bad is None:
                 continue
-            out.append(run_variant(name, entry, variant, [x, bad]))
+            out.append(run_variant(name, entry, variant, [x, bad] + extra))
     return out
 
 
@@ -320,8 +398,9 @@ def public_classes() -> list[str]:
 
 
 def matrix(seed: int = 0) -> list[dict]:
-    """The whole matrix: one dict per (class, variant); a class with no :data:`TABLE` entry
-    gets one ``FAIL: not covered`` row."""
+    """The whole matrix: one dict per (class, variant), the layers then the optimizers
+    (``optim.SGD`` ...); a layer with no :data:`TABLE` entry gets one ``FAIL: not covered``
+    row."""
     rows = []
     for name in public_classes():
         entry = TABLE.get(name)
@@ -330,9 +409,73 @@ def matrix(seed: int = 0) -> list[dict]:
                              detail="add a constructor entry to compare.badinput.TABLE"))
             continue
         rows += cells(name, entry, seed)
-    return rows
+    return rows + optimizer_matrix(seed)
 
 
 def counts(rows: list[dict]) -> Counter:
     """``{outcome: count}`` for the report."""
     return Counter(r["outcome"] for r in rows)
+
+
+# --- optimizers ---------------------------------------------------------------------------------
+#: odd optimizer set-ups: name -> (rng) -> (np params, torch params, kwargs, np grads, t grads)
+def _params(rng, grad_shape=(3,), grad_value=None):
+    w = rng.standard_normal(3)
+    g = rng.standard_normal(grad_shape) if grad_value is None else np.full(grad_shape, grad_value)
+    p = npimpl.Parameter(w.copy())
+    t = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    return [p], [t], {}, [g], [torch.from_numpy(np.array(g, copy=True))]
+
+
+OPTIMIZER_VARIANTS: dict[str, Callable] = {
+    "empty parameter list": lambda rng: ([], [], {}, [], []),
+    "ndarray instead of Parameter": lambda rng: ([np.zeros(3)], [np.zeros(3)], {}, [], []),
+    "negative lr": lambda rng: (*_params(rng)[:2], {"lr": -1.0}, *_params(rng)[3:]),
+    "NaN gradient": lambda rng: _params(rng, grad_value=np.nan),
+    "+inf gradient": lambda rng: _params(rng, grad_value=np.inf),
+    "gradient of the wrong shape": lambda rng: _params(rng, grad_shape=(1,)),
+    "zero gradient": lambda rng: _params(rng, grad_value=0.0),
+}
+
+
+def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
+    row = dict(cls=f"optim.{name}", variant=variant)
+    np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed))
+    np_exc = t_exc = None
+    try:
+        opt = getattr(npimpl.optim, name)(np_ps, **kw)
+        for p, g in zip(np_ps, np_gs):
+            p.grad = g
+        opt.step()
+    except Exception as exc:  # noqa: BLE001
+        np_exc = exc
+    try:
+        t_opt = getattr(torch.optim, name)(t_ps, **kw)
+        for p, g in zip(t_ps, t_gs):
+            p.grad = g
+        t_opt.step()
+    except Exception as exc:  # noqa: BLE001
+        t_exc = exc
+    if np_exc is not None:
+        outcome = "clear error" if _is_clear(np_exc, name) else "FAIL: unclear error"
+        return {**row, "outcome": outcome, "detail": f"{type(np_exc).__name__}: {np_exc}"}
+    if t_exc is not None:
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
+    for p, t in zip(np_ps, t_ps):
+        m = deviation(p.data, to_numpy(t), FLOAT64)
+        if not m.passed:
+            return {**row, "outcome": "FAIL: differs from torch",
+                    "detail": f"parameter after one step max_abs={m.max_abs:.3g} {m.note}"}
+    return {**row, "outcome": "matches torch", "detail": "parameters after one step"}
+
+
+def optimizer_names() -> list[str]:
+    """Every public optimizer class (the base class and the schedulers take no gradients)."""
+    return [n for n in npimpl.optim.__all__ if n not in ("Optimizer", "lr_scheduler")]
+
+
+def optimizer_matrix(seed: int = 0) -> list[dict]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [_optimizer_cell(n, v, seed) for n in optimizer_names() for v in OPTIMIZER_VARIANTS]

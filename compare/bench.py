@@ -41,14 +41,16 @@ class BenchItem:
         flops: floating-point operations of one step (forward + backward), for GFLOP/s.
         gemm: ``(M, K, N)`` of the float32 GEMM to compare with (None: no GEMM column).
         quick: included in ``--quick`` runs (keep those tiny).
+        target: the issue's allowed ratio NumPy/torch for this item, if any.
         note: shown in bench.md.
     """
 
     name: str
     setup: Callable[[], tuple[Callable[[], None], Callable[[], None]]]
-    flops: float
+    flops: float = float("nan")
     gemm: tuple[int, int, int] | None = None
     quick: bool = False
+    target: float | None = None
     note: str = ""
 
 
@@ -91,7 +93,7 @@ def layer_steps(spec: Spec, shape, dtype=np.float32, seed: int = 0):
     return np_step, torch_step
 
 
-def conv_item(c_in, c_out, k, shape, quick=False, **kw) -> BenchItem:
+def conv_item(c_in, c_out, k, shape, quick=False, target=None, **kw) -> BenchItem:
     """Conv2d: forward ``2*N*C_out*P*C_in/g*kh*kw`` flops, backward twice that (dx and dW)."""
     groups = kw.get("groups", 1)
     n, _, h, w = shape
@@ -102,7 +104,8 @@ def conv_item(c_in, c_out, k, shape, quick=False, **kw) -> BenchItem:
     args = ",".join([str(c_in), str(c_out), str(k)] + [f"{a}={b}" for a, b in kw.items()])
     return BenchItem(f"Conv2d({args}) {'x'.join(map(str, shape))}",
                      lambda: layer_steps(Spec("Conv2d", c_in, c_out, k, **kw), shape),
-                     3 * fwd, gemm=(c_out, kk, n * ho * wo) if groups == 1 else None, quick=quick)
+                     3 * fwd, gemm=(c_out, kk, n * ho * wo) if groups == 1 else None, quick=quick,
+                     target=target)
 
 
 def _pool_item(spec: Spec, shape, quick=False) -> BenchItem:
@@ -118,7 +121,7 @@ def _pool_item(spec: Spec, shape, quick=False) -> BenchItem:
 
 
 def _default_items() -> None:
-    register(conv_item(16, 32, 3, (32, 16, 32, 32), padding=1))
+    register(conv_item(16, 32, 3, (32, 16, 32, 32), padding=1, target=2.0))
     register(conv_item(16, 32, 3, (32, 16, 32, 32), stride=2, padding=1))
     register(conv_item(32, 32, 3, (32, 32, 32, 32), padding=1, groups=32))
     register(conv_item(3, 8, 3, (2, 3, 8, 8), quick=True, padding=1))
@@ -138,14 +141,11 @@ def _default_items() -> None:
 _default_items()
 
 
-def _model_items() -> None:
-    """One training step of each ``lockstep train`` model (``compare/bench_models.py``)."""
+def model_items() -> list[BenchItem]:
+    """One training step of each ``lockstep train`` model (``compare.bench_models``), built
+    only when a full bench runs."""
     from .bench_models import model_bench_items
-    for item in model_bench_items():
-        register(item)
-
-
-_model_items()
+    return model_bench_items()
 
 
 # --- timing -------------------------------------------------------------------------------------
@@ -188,12 +188,29 @@ def blas_info() -> list[dict]:
 
 
 def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
-              items: list[BenchItem] | None = None) -> pd.DataFrame:
+              items: list[BenchItem] | None = None, threads: int | None = None) -> pd.DataFrame:
     """Time every item (``quick``: only the tiny ones, few repeats), write ``bench.csv`` and
-    ``bench.md`` into ``out_dir`` and return the table."""
+    ``bench.md`` into ``out_dir`` and return the table. ``threads`` caps both NumPy's BLAS
+    (threadpoolctl) and torch for the run (default: leave each library's own setting)."""
+    if threads is None:
+        return _run_bench(out_dir, quick, repeat, items)
+    from threadpoolctl import threadpool_limits
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            return _run_bench(out_dir, quick, repeat, items)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_bench(out_dir, quick, repeat, items) -> pd.DataFrame:
     repeat = repeat or (3 if quick else 21)
     warmup = 1 if quick else 3
-    items = items if items is not None else [i for i in BENCH_ITEMS if i.quick or not quick]
+    if items is None:
+        items = [i for i in BENCH_ITEMS if i.quick or not quick]
+        if not quick:
+            items += model_items()
     rows = []
     for item in items:
         np_step, t_step = item.setup()
@@ -205,6 +222,8 @@ def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
                          torch_ms=t_s * 1e3, ratio=np_s / t_s, numpy_gflops=np_gf,
                          torch_gflops=t_gf, gemm_shape="x".join(map(str, item.gemm or ())),
                          gemm_gflops=gemm, gemm_fraction=np_gf / gemm,
+                         target=item.target if item.target is not None else np.nan,
+                         meets_target=(np_s / t_s <= item.target) if item.target else None,
                          numpy_ms_min=min(t_np) * 1e3, torch_ms_min=min(t_t) * 1e3,
                          repeats=repeat, note=item.note))
     df = pd.DataFrame(rows)
@@ -251,15 +270,20 @@ def render_md(df: pd.DataFrame, quick: bool = False) -> str:
         "  GEMM = one float32 NumPy matmul of the shape given (for a conv: its forward as one",
         "  GEMM, C_out x C_in*kh*kw/g ... x N*H_out*W_out), the throughput this BLAS reaches there.",
         "",
-        "| item | NumPy ms | torch ms | ratio | NumPy GFLOP/s | torch GFLOP/s | GEMM GFLOP/s "
-        "| NumPy / GEMM |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| item | NumPy ms | torch ms | ratio | target | NumPy GFLOP/s | torch GFLOP/s "
+        "| GEMM GFLOP/s | NumPy / GEMM |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in df.itertuples():
+        target = ("" if np.isnan(r.target) else
+                  f"≤ {r.target:g}x {'met' if r.meets_target else 'MISSED'}")
         lines.append(f"| {r.item} | {_fmt(r.numpy_ms)} | {_fmt(r.torch_ms)} | {_fmt(r.ratio)}x | "
-                     f"{_fmt(r.numpy_gflops, '.1f')} | {_fmt(r.torch_gflops, '.1f')} | "
+                     f"{target} | {_fmt(r.numpy_gflops, '.1f')} | {_fmt(r.torch_gflops, '.1f')} | "
                      f"{_fmt(r.gemm_gflops, '.1f')} | {_fmt(r.gemm_fraction * 100, '.0f')}"
                      f"{'%' if not np.isnan(r.gemm_fraction) else ''} |")
+    notes = [f"- {r.item}: {r.note}" for r in df.itertuples() if r.note]
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 
@@ -268,8 +292,17 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="reports", help="folder for bench.csv and bench.md")
     p.add_argument("--quick", action="store_true", help="only the tiny items, 3 repeats")
     p.add_argument("--repeat", type=int, default=None, help="timed repetitions per item")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for both NumPy's BLAS and torch (default 1: on a shared machine "
+                        "two libraries spinning on oversubscribed cores measure the load, not "
+                        "the code; 0 = each library's own default)")
+    p.add_argument("--only", default=None, help="only the items whose name contains this")
     a = p.parse_args(argv)
-    df = run_bench(a.out, quick=a.quick, repeat=a.repeat)
+    items = None
+    if a.only:
+        items = [i for i in BENCH_ITEMS if a.only in i.name]
+    df = run_bench(a.out, quick=a.quick, repeat=a.repeat, items=items,
+                   threads=a.threads or None)
     print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_gflops", "gemm_fraction"]]
           .to_string(index=False))
     print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")

@@ -35,6 +35,6 @@ def model_bench_items(names=tuple(TARGETS)) -> list:
     """One ``compare.bench.BenchItem`` per model (built lazily: registering costs nothing)."""
     from .bench import BenchItem      # here, not on top: bench.py imports this module
     return [BenchItem(f"{n} train step (target <= {TARGETS[n]}x)",
-                      lambda n=n: model_steps(n), float("nan"),
+                      lambda n=n: model_steps(n), float("nan"), target=TARGETS[n],
                       note=f"`lockstep train {n}`: forward, loss, backward, optimizer step")
             for n in names]

@@ -82,12 +82,23 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         outcomes = pd.Series([b["outcome"].split(":")[0] for b in run.badinput]).value_counts()
         lines.append(("bad-input matrix", f"{len(run.badinput)} inputs tried: " +
                       ", ".join(f"{n} {k}" for k, n in outcomes.items())))
-    bench = os.path.join(out_dir, "bench.md")
+    bench = os.path.join(out_dir, "bench.csv")
     if os.path.exists(bench):
-        lines.append(("speed", "see [bench.md](bench.md) (`lockstep bench`)"))
+        b = pd.read_csv(bench)
+        targeted = b[b["target"].notna()] if "target" in b else b.iloc[:0]
+        shown = targeted if not targeted.empty else b.head(3)
+        lines.append(("speed (numpy time / torch time)", "; ".join(
+            f"{r['item']}: {r['ratio']:.2f}×" + (f" (target ≤ {r['target']:g}×)"
+                                                  if pd.notna(r.get("target")) else "")
+            for _, r in shown.iterrows()) + " — [bench.md](bench.md)"))
     lines.append(("environment", f"numpy {np.__version__}, torch {torch.__version__}, "
                   f"python {platform.python_version()}, seed {run.seed}"))
-    return "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
+    text = "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
+    if any(r.steps for r in run.results):
+        text += ("\n\nEvery trajectory at a glance — the largest parameter deviation per step "
+                 "(float32 solid, float64 dotted; each case's own plot is further down):\n\n"
+                 "![all trajectories](plots/float32-growth.png)")
+    return text
 
 
 def article_section(run, rows: pd.DataFrame) -> str:

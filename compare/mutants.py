@@ -21,10 +21,14 @@ from reference import Spec, build, seq
 
 from .engine import Case, Result, Trajectory, run
 from .gen import args, classes, normal
-from .mutant_layers import (ArticleLinear, ArticleSoftmax, ClassAveragedNLLLoss,
-                            DampenedFirstStepSGD, KerasMomentumSGD, KinkOneReLU, LogSoftmaxNoSum,
-                            MSEWithoutTwo, NoMeanCrossEntropyLoss, SigmoidOfInput,
-                            MeanOverN)
+from .mutant_layers import (ArticleLinear, ArticleSoftmax, BiasedRunningVarBatchNorm1d,
+                            ClassAveragedNLLLoss, DampenedFirstStepSGD, EpsOutsideLayerNorm,
+                            GateOrderLSTMCell, KerasMomentumSGD, KinkOneReLU, L2AdamW,
+                            LogSoftmaxNoSum, MeanOverN, MSEWithoutTwo, NoBiasCorrectionAdam,
+                            NoMeanCrossEntropyLoss, PaddingGradEmbedding,
+                            ResetBeforeMatmulGRUCell, SigmoidOfInput,
+                            SmoothingCountsIgnoredCrossEntropyLoss, SymmetricSameConv1d,
+                            TiedMaxPool2d)
 
 
 @dataclass
@@ -162,6 +166,40 @@ MUTANTS = [
     layer_mutant("mse-gradient-without-2", "MSELoss gradient (x - y) / n, forgetting the 2 of "
                  "the square", "classic", Spec("MSELoss"), MSEWithoutTwo,
                  args(normal(4, 3), normal(4, 3))),
+    layer_mutant("label-smoothing-counts-ignored", "label smoothing's uniform term also "
+                 "counts the rows whose target is ignore_index (torch masks them)", "classic",
+                 Spec("CrossEntropyLoss", label_smoothing=0.2), SmoothingCountsIgnoredCrossEntropyLoss,
+                 args(normal(8, 4), with_ignored(8, 4))),
+    # --- recurrent ----------------------------------------------------------------------------
+    layer_mutant("lstm-gate-order", "LSTM cell reads torch's packed gate rows as i, g, f, o "
+                 "(TensorFlow 1's i, j, f, o) instead of i, f, g, o", "classic",
+                 Spec("LSTMCell", 3, 4), GateOrderLSTMCell,
+                 args(normal(2, 3), lambda rng, dt: (rng.standard_normal((2, 4)).astype(dt),
+                                                     rng.standard_normal((2, 4)).astype(dt)))),
+    layer_mutant("gru-reset-before-matmul", "GRU applies the reset gate before the hidden "
+                 "matmul, W_hn (r * h) (the paper's form), where torch uses r * (W_hn h + b_hn)",
+                 "classic", Spec("GRUCell", 3, 4), ResetBeforeMatmulGRUCell,
+                 args(normal(2, 3), normal(2, 4))),
+    # --- convolution, normalisation, embedding ---------------------------------------------------
+    layer_mutant("conv-same-symmetric-even-kernel", "padding='same' as k // 2 zeros on both "
+                 "sides: for an even kernel the output grows by one", "classic",
+                 Spec("Conv1d", 2, 3, 4, padding="same"), SymmetricSameConv1d,
+                 args(normal(2, 2, 7))),
+    layer_mutant("layernorm-eps-outside-sqrt", "LayerNorm divides by sqrt(var) + eps instead of "
+                 "sqrt(var + eps): a relative change of ~5e-6, visible only to a tight "
+                 "tolerance", "classic", Spec("LayerNorm", 6), EpsOutsideLayerNorm,
+                 args(normal(3, 6))),
+    layer_mutant("embedding-padding-gets-gradient", "Embedding's padding row keeps receiving "
+                 "gradient; torch zeroes dweight[padding_idx]", "classic",
+                 Spec("Embedding", 6, 3, padding_idx=1),
+                 PaddingGradEmbedding, args(lambda rng, dt: np.array([[1, 2, 1], [0, 1, 5]]))),
+    layer_mutant("batchnorm-biased-running-var", "BatchNorm stores the biased batch variance "
+                 "(÷ n) in running_var; torch stores the unbiased one (÷ n - 1)", "classic",
+                 Spec("BatchNorm1d", 3), BiasedRunningVarBatchNorm1d, args(normal(5, 3))),
+    layer_mutant("maxpool-grad-to-every-tie", "max-pool backward sends the gradient to every "
+                 "element equal to the window's maximum; torch picks one (the first)", "classic",
+                 Spec("MaxPool2d", 2), TiedMaxPool2d,
+                 args(lambda rng, dt: np.round(rng.standard_normal((1, 2, 4, 4))).astype(dt))),
     # --- optimizers ------------------------------------------------------------------------
     optimizer_mutant("sgd-dampening-first-step", "SGD applies (1 - dampening) to the first "
                      "gradient too; torch's buffer starts as an undampened copy of it",
@@ -171,6 +209,12 @@ MUTANTS = [
                      "v = mu v - lr g, p += v: lr sits inside the buffer, so a learning-rate "
                      "schedule changes the result", "classic", KerasMomentumSGD, torch.optim.SGD,
                      scheduler=lambda a, b: (LrDecay(a), LrDecay(b)), lr=0.1, momentum=0.9),
+    optimizer_mutant("adam-no-bias-correction", "Adam without the bias corrections "
+                     "1 - beta1^t and 1 - beta2^t (the first steps are far too small)", "classic",
+                     NoBiasCorrectionAdam, torch.optim.Adam, lr=0.05),
+    optimizer_mutant("adamw-decay-as-l2", "AdamW adds weight_decay * p to the gradient (Adam's "
+                     "L2, normalised away by the moments) instead of shrinking p directly",
+                     "classic", L2AdamW, torch.optim.AdamW, lr=0.05, weight_decay=0.5),
 ]
 
 

@@ -9,7 +9,8 @@ from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU
                          Tanh)
 from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 from .softmax import LogSoftmax, Softmax, Softmin
-from .loss import HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
+from .loss import HuberLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
+from .distribution import GaussianNLLLoss, KLDivLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .shape import Flatten, Unflatten
@@ -37,6 +38,7 @@ __all__ = [
     "CELU", "ELU", "GELU", "SELU", "Mish", "SiLU", "Softplus",
     "LogSoftmax", "Softmax", "Softmin",
     "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
+    "GaussianNLLLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout2d",
@@ -48,7 +50,5 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
-    "optim",
-    "Dropout",
     "optim", "utils",
 ]

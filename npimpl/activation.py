@@ -94,7 +94,7 @@ class ReLU(Pointwise):
         return np.maximum(x, 0)
 
     def _df(self, x, y):
-        return y > 0
+        return ~(y <= 0)            # torch's test is `y <= 0 ? 0 : dy`: a NaN passes dy through
 
 
 class LeakyReLU(Pointwise):
@@ -146,7 +146,10 @@ class Hardtanh(Pointwise):
     What torch hides:
         ``hardtanh_backward`` zeroes the gradient at the bounds themselves (the test is
         ``x <= min_val or x >= max_val``), so an input sitting exactly on a bound
-        stops learning, while ``torch.clamp`` would pass the gradient there.
+        stops learning, while ``torch.clamp`` would pass the gradient there. At a
+        NaN input torch's answer depends on where the element sits: its SIMD loop
+        gives 0, its scalar loop for the last few elements (``x <= min or x >= max``
+        is false for NaN) gives dy; npimpl gives 0 everywhere.
     """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
@@ -163,7 +166,7 @@ class Hardtanh(Pointwise):
         return np.clip(x, self.min_val, self.max_val)
 
     def _df(self, x, y):
-        return (x > self.min_val) & (x < self.max_val)
+        return (x > self.min_val) & (x < self.max_val)   # NaN: 0, as torch's SIMD path
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -260,6 +263,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Pointwise):
     """``y = 1 / (1 + exp(-x))``.
 
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
+
     Shape:
         any shape; output has the input's shape.
 
@@ -280,6 +286,9 @@ class Sigmoid(Pointwise):
 class Tanh(Pointwise):
     """``y = tanh(x)``.
 
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
+
     Shape:
         any shape; output has the input's shape.
 
@@ -299,5 +308,5 @@ class Tanh(Pointwise):
 
 # the rest of the family, importable from here as before the split
 from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus  # noqa: E402
-from .softmax import (LogSoftmax, Softmax, Softmin, legacy_softmax_dim, log_softmax,  # noqa: E402
-                      softmax)
+from .softmax import (LogSoftmax, Softmax, Softmin, _SoftmaxBase, legacy_softmax_dim,  # noqa: E402
+                      log_softmax, softmax)

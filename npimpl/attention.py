@@ -16,8 +16,7 @@ from einops import rearrange
 from . import _checks
 from .linear import Linear
 from .module import Module, Parameter
-from .sdpa import (ScaledDotProductAttention, additive_mask, dropout_mask,  # noqa: F401
-                   scaled_dot_product_attention, sdpa_backward, sdpa_forward)
+from .sdpa import additive_mask, dropout_mask, sdpa_backward, sdpa_forward
 
 
 class MHACache(NamedTuple):
@@ -32,7 +31,7 @@ class MHACache(NamedTuple):
 
 
 class MultiheadAttention(Module):
-    """``MHA(Q, K, V) = concat_h softmax(Q W_q^h (K W_k^h)^T / sqrt(d) + mask) V W_v^h · W_o^T + b_o``.
+    """``MHA = concat_h[softmax(Q W_q^h (K W_k^h)^T / sqrt(d) + mask) V W_v^h] W_o^T + b_o``.
 
     Args:
         embed_dim, num_heads: E and H (E divisible by H; head_dim d = E / H).
@@ -251,8 +250,9 @@ class MultiheadAttention(Module):
             wshape = (N, L, S2) if c.avg else (N, H, L, S2)
             gw = gw[None] if c.unbatched else gw
             if gw.shape != wshape:
-                raise ValueError(f"MultiheadAttention: grad_weights must have shape "
-                                 f"{wshape[1:] if c.unbatched else wshape}, got {grad_weights.shape}")
+                want = wshape[1:] if c.unbatched else wshape
+                raise ValueError(f"MultiheadAttention: grad_weights must have shape {want}, "
+                                 f"got {grad_weights.shape}")
             dw = np.broadcast_to(gw[:, None] / H, (N, H, L, S2)) if c.avg else gw
         dq, dk, dv = sdpa_backward(d_heads, c.core, dw)
         # 3. zero slot and heads

@@ -97,6 +97,11 @@ class _BatchNorm(Module):
     Shape:
         {shape}
 
+    Attributes:
+        weight, bias: ``(C,)``, initialised to ones and zeros (None without ``affine``).
+        running_mean, running_var: ``(C,)`` buffers, initialised to zeros and ones.
+        num_batches_tracked: int64 0-d buffer, training forwards seen so far.
+
     Backward:
         training, with g = dy * weight: dx = rstd * (g - mean(g) - xhat * mean(g * xhat))
         (computed here in seven numbered steps undoing the forward's);
@@ -179,15 +184,19 @@ class _BatchNorm(Module):
         b = self.bias.data if self.bias is not None else None
         if use_batch:
             y, self._cache, mu, var = batch_norm_forward(x, w, b, self.eps)
-            if self.training and self.track_running_stats:
-                m = x.dtype.type(factor)
-                unbiased = var * x.dtype.type(n / (n - 1))          # stored: Bessel-corrected
-                self.running_mean[...] = (1 - m) * self.running_mean + m * mu
-                self.running_var[...] = (1 - m) * self.running_var + m * unbiased
+            if self.training and self.track_running_stats and n > 0:   # torch: an empty
+                self._update_running_stats(mu, var, n, factor)           # batch only counts
         else:
             y, self._cache, _, _ = batch_norm_forward(x, w, b, self.eps, self.running_mean,
                                                       self.running_var)
         return y
+
+    def _update_running_stats(self, mu, var, n: int, factor: float) -> None:
+        """``running = (1 - m) * running + m * batch``, with the *unbiased* batch variance."""
+        m = mu.dtype.type(factor)
+        unbiased = var * mu.dtype.type(n / (n - 1))                 # stored: Bessel-corrected
+        self.running_mean[...] = (1 - m) * self.running_mean + m * mu
+        self.running_var[...] = (1 - m) * self.running_var + m * unbiased
 
     def backward(self, grad_output):
         cache = self._saved()

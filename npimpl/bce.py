@@ -94,7 +94,7 @@ class BCELoss(_BinaryLoss):
         dx = g * (x - t) / np.maximum((1 - x) * x, EPSILON)
         if w is not None:
             dx = dx * w
-        return dx.astype(x.dtype, copy=False)
+        return np.asarray(dx, dtype=x.dtype)
 
 
 class LogitCache(NamedTuple):
@@ -161,4 +161,4 @@ class BCEWithLogitsLoss(_BinaryLoss):
         if w is not None:
             dx = dx * w
         dx = dx * self._dloss(grad_output, x.shape, x.dtype)
-        return dx.astype(x.dtype, copy=False)
+        return np.asarray(dx, dtype=x.dtype)

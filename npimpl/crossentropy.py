@@ -25,7 +25,8 @@ def class_axis_last(x: np.ndarray, owner: str) -> np.ndarray:
                          f"0-D array")
     if x.ndim == 1:
         return x[None, :]
-    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    M = x.shape[0] * int(np.prod(x.shape[2:]))                 # explicit: C or M may be 0
+    return np.moveaxis(x, 1, -1).reshape(M, x.shape[1])
 
 
 def class_axis_restore(dxm: np.ndarray, shape: tuple) -> np.ndarray:
@@ -129,7 +130,8 @@ class NLLLoss(_Loss):
             g = self._grad_out(grad_output, c.loss_shape, dt).reshape(-1)
         else:
             g = self._grad_out(grad_output, (), dt)
-        return -(c.T * (c.r * g)[:, None]), c
+        with np.errstate(invalid="ignore"):        # 0 * inf = NaN where torch has NaN too
+            return -(c.T * (c.r * g)[:, None]), c
 
     # -- NLLLoss ---------------------------------------------------------------------------
     def forward(self, input, target):
@@ -230,7 +232,7 @@ class CrossEntropyLoss(NLLLoss):
         T = p * w                                                        # (M, C)
         per_row = -(logp * T).sum(axis=1)                                # (M,)
         loss_shape = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
-        r = np.full(M, 1.0 / M if self.reduction == "mean" else 1.0, dtype=x.dtype)
+        r = np.full(M, 1.0 / max(M, 1) if self.reduction == "mean" else 1.0, dtype=x.dtype)
         return self._reduce_rows(per_row, M, loss_shape, x.dtype), T, r, loss_shape
 
     def _indices(self, x, target, logp, w, eps):

@@ -40,7 +40,8 @@ class _DropoutNd(Module):
         else:
             keep = self.rng.random(shape) >= self.p          # Bernoulli(1 - p)
             # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
-            self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+            # np.asarray: for a 0-d input the quotient is a NumPy scalar, not an array
+            self.mask = np.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - self.p))
         self._cache = DropoutCache(self.mask)
         # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
         return x.copy() if self.mask is None else np.asarray(x * self.mask)
@@ -70,9 +71,10 @@ class Dropout(_DropoutNd):
         mask: the *scaled* mask ``m / (1 - p)`` of the last training forward (None in eval,
             for p = 0 and for an empty input). Lockstep cannot reproduce torch's random
             stream, so the NumPy side draws and the torch twin (``reference``'s
-            ``SharedMaskDropout``) multiplies by this same array: one draw, two computations.
-            tests/test_dropout.py checks separately that real ``torch.nn.Dropout`` computes
-            exactly this formula with the mask it drew.
+            ``SharedMaskDropout``) keeps the same elements (``mask != 0``) and scales them
+            itself as torch's kernel does: one draw, two computations, so a wrong scaling
+            here is still caught. tests/test_dropout.py checks separately that real
+            ``torch.nn.Dropout`` computes exactly this formula with the mask it drew.
 
     Backward:
         dx = dy * m / (1 - p)   (the same mask; eval: dx = dy)
@@ -106,7 +108,7 @@ class Dropout2d(_DropoutNd):
 
     Attributes:
         mask: the scaled channel mask of the last training forward (None in eval); the torch
-            twin reuses it, as for :class:`Dropout`.
+            twin keeps the same channels, as for :class:`Dropout`.
 
     Backward:
         dx = dy * m / (1 - p), the mask broadcast over the spatial dims.

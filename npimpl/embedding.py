@@ -176,7 +176,11 @@ class EmbeddingBag(Module):
     What torch hides:
         it never materialises the ``(n, dim)`` gathered rows as an autograd node: the
         reduction is one fused kernel that also records, for 'max', which entry won; the
-        mean divides by the number of *non-padding* entries; ``offsets[0]`` must be 0.
+        mean divides by the number of *non-padding* entries; ``offsets[0]`` must be 0. Its
+        CPU backward in torch 2.13 divides the group of the i-th distinct index by the count
+        of ``sorted(input)[i]`` under scale_grad_by_freq (pytorch/pytorch#190063, fixed by
+        #190264); this class follows the documented formula (each row's own count), which is
+        also what ``Embedding`` and torch's CUDA kernel do.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,

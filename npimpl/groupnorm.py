@@ -78,7 +78,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: expected input of shape (N, {self.num_channels}, *), "
                              f"got {x.shape}")
         N, G = x.shape[0], self.num_groups
-        xg = x.reshape(N, G, -1)                                   # (N, G, C/G * spatial)
+        xg = x.reshape(N, G, x[0].size // G if N else 0)          # (N, G, C/G * spatial)
         xhat, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)
         y = xhat.reshape(x.shape)                                  # (N, C, *)
         if self.weight is not None:

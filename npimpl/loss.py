@@ -2,13 +2,13 @@
 
 Each loss returns a 0-d array (``reduction='mean'|'sum'``) or an array of the
 per-element losses (``'none'``), in the input's dtype. This file holds the base
-class and the element-wise regression losses; the classification losses live in
-``crossentropy.py`` (NLLLoss, CrossEntropyLoss) and ``bce.py`` (BCELoss,
-BCEWithLogitsLoss), re-exported here.
+class, the element-wise regression losses and MarginRankingLoss; the others live
+in ``crossentropy.py`` (NLLLoss, CrossEntropyLoss), ``bce.py`` (BCELoss,
+BCEWithLogitsLoss) and ``distribution.py`` (KLDivLoss, GaussianNLLLoss), all
+re-exported here.
 """
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -77,7 +77,7 @@ class _Loss(Activation):
 
     def _reduce(self, per_element: np.ndarray) -> np.ndarray:
         if self.reduction == "none":
-            return per_element
+            return np.asarray(per_element)          # 0-d stays an array (numpy gives scalars)
         total = per_element.sum() if self.reduction == "sum" else per_element.mean()
         return np.asarray(total, dtype=per_element.dtype)
 
@@ -86,10 +86,15 @@ class _Loss(Activation):
         if self.reduction == "none":
             return self._grad_out(grad_output, shape, dtype)
         g = self._grad_out(grad_output, (), dtype)
-        return g / int(np.prod(shape)) if self.reduction == "mean" else g
+        return g / max(int(np.prod(shape)), 1) if self.reduction == "mean" else g
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
+
+
+def sgn(d: np.ndarray) -> np.ndarray:
+    """torch's sign: ``(d > 0) - (d < 0)``, so sgn(NaN) = 0 where ``np.sign`` gives NaN."""
+    return (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
 
 
 class DiffCache(NamedTuple):
@@ -120,10 +125,10 @@ class MSELoss(_Loss):
         return self._reduce(d * d)
 
     def backward(self, grad_output=None):
-        d = self._saved().d
-        scale = 2.0 / d.size if self.reduction == "mean" else 2.0
+        d = self._saved()[0]                       # the cache's d (positional: subclasses may
+        scale = 2.0 / max(d.size, 1) if self.reduction == "mean" else 2.0   # store a plain tuple)
         g = self._grad_out(grad_output, d.shape if self.reduction == "none" else (), d.dtype)
-        return (scale * d * g).astype(d.dtype, copy=False)
+        return np.asarray(scale * d * g, dtype=d.dtype)
 
 
 class L1Loss(_Loss):
@@ -141,6 +146,7 @@ class L1Loss(_Loss):
     What torch hides:
         L1Loss is ``(x - y).abs()`` differentiated by autograd, so at x == y the
         gradient is ``sgn(0) = 0``: a prediction that hits its target exactly stops.
+        torch's sgn of a NaN is 0 too, so a NaN input gets a zero gradient.
     """
 
     def forward(self, input, target):
@@ -151,7 +157,7 @@ class L1Loss(_Loss):
 
     def backward(self, grad_output=None):
         d = self._saved().d
-        return (np.sign(d) * self._dloss(grad_output, d.shape, d.dtype)).astype(d.dtype)
+        return np.asarray(sgn(d) * self._dloss(grad_output, d.shape, d.dtype), dtype=d.dtype)
 
 
 class SmoothL1Loss(_Loss):
@@ -194,9 +200,9 @@ class SmoothL1Loss(_Loss):
         d = self._saved().d
         g = self._dloss(grad_output, d.shape, d.dtype)
         if self.beta == 0:
-            return (np.sign(d) * g).astype(d.dtype)
+            return np.asarray(sgn(d) * g, dtype=d.dtype)
         b = self.beta
-        return np.where(d < -b, -g, np.where(d > b, g, d * g / b)).astype(d.dtype)
+        return np.asarray(np.where(d < -b, -g, np.where(d > b, g, d * g / b)), dtype=d.dtype)
 
 
 class HuberLoss(_Loss):
@@ -235,73 +241,7 @@ class HuberLoss(_Loss):
     def backward(self, grad_output=None):
         d = self._saved().d
         g, k = self._dloss(grad_output, d.shape, d.dtype), self.delta
-        return np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)).astype(d.dtype)
-
-
-class KLCache(NamedTuple):
-    coef: np.ndarray     # d l_i / d x_i = -target (or -exp(target) for log_target)
-    n_batch: int         # the divisor of 'batchmean'
-
-
-class KLDivLoss(_Loss):
-    """``l_i = y_i (log y_i - x_i)``, x the *log*-probabilities, y the target probabilities.
-
-    Args:
-        reduction: 'none' | 'batchmean' (the sum ÷ the batch size, the true KL divergence
-            per sample) | 'sum' | 'mean' (÷ every element: torch's default, and a warning).
-        log_target: the target is given as log-probabilities: ``l_i = exp(y_i) (y_i - x_i)``.
-
-    Shape:
-        input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
-
-    Backward:
-        dx = -y * dl   (log_target: -exp(y) * dl); ÷ N for 'batchmean', ÷ numel for 'mean'.
-
-    What torch hides:
-        the default reduction 'mean' averages over classes too, so it is not the KL
-        divergence (torch warns; 'batchmean' is). ``y log y`` is torch's ``xlogy``:
-        0 where y = 0, NaN where y < 0 (no error). The input is *not* log-softmaxed
-        for you, and 'batchmean' divides by ``input.size(0)`` even for an unbatched
-        1-D input.
-    """
-
-    reductions = ("none", "batchmean", "sum", "mean")
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 log_target: bool = False, dtype=None):
-        super().__init__(size_average, reduce, reduction, dtype)
-        self.log_target = log_target
-
-    def forward(self, input, target):
-        x = self._x(input)
-        y = self._target(target, x)
-        if self.log_target:
-            ey = np.exp(y)
-            loss, coef = ey * (y - x), -ey
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ylogy = np.where(y == 0, 0, y * np.log(y)).astype(x.dtype)
-            loss, coef = ylogy - y * x, -y
-        n = x.shape[0] if x.ndim else 1
-        self._cache = KLCache(coef, n)
-        if self.reduction == "mean":
-            warnings.warn("KLDivLoss: reduction 'mean' divides the total loss by both the batch "
-                          "size and the support size; 'batchmean' is the KL divergence.",
-                          stacklevel=2)
-        if self.reduction == "batchmean":
-            return np.asarray(loss.sum() / n, dtype=x.dtype)
-        return self._reduce(loss)
-
-    def backward(self, grad_output=None):
-        coef, n = self._saved()
-        if self.reduction == "batchmean":
-            g = self._grad_out(grad_output, (), coef.dtype) / n
-        else:
-            g = self._dloss(grad_output, coef.shape, coef.dtype)
-        return (g * coef).astype(coef.dtype)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, log_target={self.log_target}"
+        return np.asarray(np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)), dtype=d.dtype)
 
 
 class RankCache(NamedTuple):
@@ -351,8 +291,8 @@ class MarginRankingLoss(_Loss):
 
     def backward(self, grad_output=None):
         sign = self._saved().sign
-        dx1 = (sign * self._dloss(grad_output, sign.shape, sign.dtype)).astype(sign.dtype)
-        return dx1, -dx1
+        dx1 = np.asarray(sign * self._dloss(grad_output, sign.shape, sign.dtype), dtype=sign.dtype)
+        return dx1, np.asarray(-dx1)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction={self.reduction!r}"
@@ -361,3 +301,4 @@ class MarginRankingLoss(_Loss):
 # the classification losses, importable from here as before the split
 from .crossentropy import CrossEntropyLoss, NLLLoss  # noqa: E402
 from .bce import BCELoss, BCEWithLogitsLoss  # noqa: E402
+from .distribution import GaussianNLLLoss, KLDivLoss  # noqa: E402

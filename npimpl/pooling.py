@@ -56,7 +56,7 @@ class _Pool(Module):
     def _max_backward(self, grad_output):
         cache = self._saved()
         dy = self._grad_output(grad_output, cache)
-        dx = P.scatter_max_grad(dy, cache.idx, cache.in_shape)
+        dx = P.scatter_max_grad(dy, cache.idx, cache.axes, cache.in_shape)
         return dx[0] if cache.unbatched else dx
 
 
@@ -150,7 +150,8 @@ class AvgPool2d(_Pool):
 
     Backward:
         dx[n, c, i] = sum over the windows o containing i of dy[n, c, o] / divisor(o): the
-        transposed convolution with a ones kernel, done as one scatter-add (``bincount``).
+        transposed convolution with a ones kernel, done as an overlap-add over the kernel
+        offsets (``_pool.window_sum_grad``).
 
     What torch hides:
         the divisor is per output pixel: with ``count_include_pad`` it is the window clipped
@@ -198,15 +199,13 @@ class AvgPool2d(_Pool):
             raise ValueError(f"AvgPool2d: input of spatial size {x.shape[2:]} is too small for "
                              f"kernel {self.kernel_size}")
         div = self._divisor(axes, x.dtype)
-        y = P.gather(x, axes, 0).sum(axis=(-2, -1)) / div               # (N, C, H_out, W_out)
+        y = P.window_sum(x, axes) / div                                  # (N, C, H_out, W_out)
         return self._out(y, PoolCache(axes, x.shape, y.shape, None, div, unbatched))
 
     def backward(self, grad_output):
         cache = self._saved()
         dy = self._grad_output(grad_output, cache)
-        g = np.broadcast_to((dy / cache.div)[..., None, None],
-                            dy.shape + tuple(a.pos.shape[1] for a in cache.axes))
-        dx = P.scatter_windows(g, cache.axes, cache.in_shape)
+        dx = P.window_sum_grad(dy / cache.div, cache.axes, cache.in_shape)
         return dx[0] if cache.unbatched else dx
 
     def extra_repr(self) -> str:
@@ -232,7 +231,9 @@ class AdaptiveAvgPool2d(_Pool):
         ``(N, C, H, W)`` or ``(C, H, W)`` → ``(N, C, H_out, W_out)``.
 
     Backward:
-        dx[n, c, h, w] = sum over the windows (i, j) containing (h, w) of dy[n, c, i, j] / (kh_i * kw_j).
+        dx[n, c, h, w] = sum over the windows (i, j) containing (h, w) of dy[n, c, i, j] / (kh_i * kw_j),
+        i.e. ``dx = M_h^T (dy / div) M_w`` with the 0/1 window matrices of the forward
+        ``y = M_h x M_w^T / div`` (two matmuls each way).
 
     What torch hides:
         windows have different sizes and may overlap (H=5 → 3 windows of 2, 3, 2 rows), so
@@ -247,12 +248,21 @@ class AdaptiveAvgPool2d(_Pool):
     def forward(self, input):
         x, unbatched = self._batched(input)
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__)
-        axes = tuple(P.adaptive_axis(s, o) for s, o in zip(x.shape[2:], out))
-        div = (axes[0].valid.sum(1)[:, None] * axes[1].valid.sum(1)[None, :]).astype(x.dtype)
-        y = P.gather(x, axes, 0).sum(axis=(-2, -1)) / div               # (N, C, H_out, W_out)
-        return self._out(y, PoolCache(axes, x.shape, y.shape, None, div, unbatched))
+        mh, mw = (P.adaptive_matrix(P.adaptive_axis(s, o), x.dtype) for s, o in zip(x.shape[2:], out))
+        div = mh.sum(1)[:, None] * mw.sum(1)[None, :]                   # (H_out, W_out)
+        y = mh @ (x @ mw.T) / div                                        # (N, C, H_out, W_out)
+        self._cache = (mh, mw, div, x.shape, y.shape, unbatched)
+        return y[0] if unbatched else y
 
-    backward = AvgPool2d.backward
+    def backward(self, grad_output):
+        mh, mw, div, in_shape, out_shape, unbatched = self._saved()
+        g = self._input(grad_output, "grad_output")
+        want = out_shape[1:] if unbatched else out_shape
+        if g.shape != tuple(want):
+            raise ValueError(f"AdaptiveAvgPool2d: grad_output must have shape {tuple(want)}, "
+                             f"got {g.shape}")
+        dx = mh.T @ (g / div) @ mw                                       # (N, C, H, W)
+        return dx
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -56,8 +56,10 @@ def lstm_step(gi, h, c, w_hh, b_hh, w_hr):
     gates = gi + h @ w_hh.T                               # (N, 4H), rows i, f, g, o
     if b_hh is not None:
         gates = gates + b_hh
-    gi_, gf, gg, go = np.split(gates, 4, axis=-1)
-    i, f, g, o = sigmoid(gi_), sigmoid(gf), np.tanh(gg), sigmoid(go)
+    H = gates.shape[-1] // 4
+    s = sigmoid(gates)                                    # one call; the g slice is unused
+    i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
+    g = np.tanh(gates[:, 2 * H:3 * H])
     cn = f * c + i * g                                    # (N, H)
     tc = np.tanh(cn)
     m = o * tc
@@ -94,10 +96,11 @@ def gru_step(gi, h, w_hh, b_hh):
     gh = h @ w_hh.T                                       # (N, 3H), rows r, z, n
     if b_hh is not None:
         gh = gh + b_hh
-    i_r, i_z, i_n = np.split(gi, 3, axis=-1)
-    h_r, h_z, h_n = np.split(gh, 3, axis=-1)
-    r, z = sigmoid(i_r + h_r), sigmoid(i_z + h_z)
-    n = np.tanh(i_n + r * h_n)
+    H = gh.shape[-1] // 3
+    rz = sigmoid(gi[:, :2 * H] + gh[:, :2 * H])           # reset and update gates together
+    r, z = rz[:, :H], rz[:, H:]
+    h_n = gh[:, 2 * H:]
+    n = np.tanh(gi[:, 2 * H:] + r * h_n)
     hn = (1 - z) * n + z * h
     return hn, GRUStep(r, z, n, h_n, h)
 
@@ -225,9 +228,8 @@ class RNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=np.float32):
         _checks.option(nonlinearity, ("tanh", "relu"), "RNNCell", "nonlinearity")
-        self_nl = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = self_nl
+        self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         x, h, unb = self._prepare(input, hx)

@@ -20,7 +20,7 @@ def masked_softmax(s: np.ndarray, safe: bool) -> np.ndarray:
     """Softmax over the last axis. A row that is -inf everywhere gives NaN (``safe=False``,
     plain softmax, what torch's MultiheadAttention weights path does) or zeros (``safe=True``,
     torch's ``_safe_softmax`` inside scaled_dot_product_attention)."""
-    m = s.max(axis=-1, keepdims=True)
+    m = s.max(axis=-1, keepdims=True, initial=-np.inf)   # no keys at all: a dead row
     dead = np.isneginf(m)
     if safe:
         m = np.where(dead, 0, m)
@@ -66,6 +66,8 @@ class SDPACache(NamedTuple):
     drop: np.ndarray | None  # (..., L, S) scaled dropout mask
     scale: float
     groups: int              # GQA repeat factor (1 without it)
+    out: np.ndarray          # (..., L, Ev) the output
+    flash: bool              # backward as torch's flash kernel: Σ_j p dp = rowsum(dout * out)
 
 
 def sdpa_forward(q, k, v, bias=None, scale=None, *, safe=True, drop=None, groups=1):
@@ -80,20 +82,31 @@ def sdpa_forward(q, k, v, bias=None, scale=None, *, safe=True, drop=None, groups
         s = s + bias
     p = masked_softmax(s, safe)
     w = p if drop is None else p * drop
-    return w @ v, w, SDPACache(q, k, v, p, drop, scale, groups)   # (..., L, Ev)
+    out = w @ v                                           # (..., L, Ev)
+    # torch on CPU takes its flash kernel for 4-D inputs with equal head dims and no dropout
+    flash = safe and drop is None and q.ndim == 4 and v.shape[-1] == q.shape[-1]
+    return out, w, SDPACache(q, k, v, p, drop, scale, groups, out, flash)
 
 
 def sdpa_backward(dout, cache: SDPACache, dweights=None):
     """``dv = w^T dout``; ``dw = dout v^T (+ dweights)``; ``dp = dw * drop``;
-    ``ds = p (dp - Σ p dp)``; ``dq = ds k * scale``; ``dk = ds^T q * scale``."""
-    q, k, v, p, drop, scale, groups = cache
+    ``ds = p (dp - Σ p dp)``; ``dq = ds k * scale``; ``dk = ds^T q * scale``.
+
+    ``Σ_j p_j dp_j`` equals ``<dout, out>`` row by row; torch's CPU flash kernel uses the
+    latter, its math kernel and softmax_backward the former. The two differ only by rounding,
+    but when a softmax row saturates (one weight rounds to 1) dq and dk are pure cancellation
+    and rounding is all there is, so each path follows the kernel torch would run."""
+    q, k, v, p, drop, scale, groups, out, flash = cache
     w = p if drop is None else p * drop
     dv = np.swapaxes(w, -1, -2) @ dout                    # (..., S, Ev)
     dw = dout @ np.swapaxes(v, -1, -2)                    # (..., L, S)
     if dweights is not None:
         dw = dw + dweights
     dp = dw if drop is None else dw * drop
-    ds = p * (dp - (dp * p).sum(-1, keepdims=True))       # softmax backward
+    if flash and dweights is None:                        # Σ_j p_j dp_j = <dout, out>, as
+        ds = p * (dp - (dout * out).sum(-1, keepdims=True))   # torch's flash backward has it
+    else:
+        ds = p * (dp - (dp * p).sum(-1, keepdims=True))       # softmax backward
     dq = (ds @ k) * scale
     dk = (np.swapaxes(ds, -1, -2) @ q) * scale
     if groups > 1:                                        # sum the repeated heads back
@@ -102,7 +115,9 @@ def sdpa_backward(dout, cache: SDPACache, dweights=None):
     return dq, dk, dv
 
 
-def _prepare(query, key, value, attn_mask, is_causal, enable_gqa, owner="scaled_dot_product_attention"):
+def _prepare(query, key, value, attn_mask, is_causal, enable_gqa,
+             owner="scaled_dot_product_attention"):
+    """Check shapes; return the additive mask (or None) and the GQA repeat factor."""
     for name, a in (("query", query), ("key", key), ("value", value)):
         _checks.array(a, owner, name, query.dtype if name != "query" else None)
         if a.ndim < 2:
@@ -170,7 +185,9 @@ class ScaledDotProductAttention(Module):
         a *boolean* attn_mask here means True = may attend (MultiheadAttention's means
         True = blocked); a float mask is added to the scores; a query row with every key
         masked returns zeros (torch's _safe_softmax), not NaN; dropout draws from torch's
-        RNG inside the fused kernel (so lockstep compares dropout_p = 0 only).
+        RNG inside the fused kernel (so lockstep compares dropout_p = 0 only); on CPU,
+        4-D inputs with equal head dims and no dropout go to a flash kernel (online softmax,
+        backward with rowsum(dO * O)), anything else to the math kernel.
     """
 
     def __init__(self, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False, rng=None,

@@ -37,19 +37,32 @@ class _SoftmaxBase(Activation):
             return legacy_softmax_dim(x.ndim)
         return _checks.dim(self.dim, x.ndim, name)
 
+    def forward(self, input):
+        x = self._x(input)
+        axis = self._axis(x)
+        # a 0-d input is one class (torch accepts dim 0 or -1 there): compute it as shape (1,)
+        y = np.asarray(self._forward(np.atleast_1d(x), axis)).reshape(x.shape)
+        self._cache = SoftmaxCache(y, axis)
+        return y
+
+    def backward(self, grad_output):
+        y, axis = self._saved()
+        g = self._g(grad_output, y)
+        return np.asarray(self._backward(np.atleast_1d(y), np.atleast_1d(g), axis)).reshape(y.shape)
+
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``x - max - log(sum(exp(x - max)))``: the max-shift keeps exp() from overflowing."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)   # initial: empty dims
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -74,16 +87,10 @@ class Softmax(_SoftmaxBase):
         1e4; the article's standalone Softmax skips it and returns NaN there.
     """
 
-    def forward(self, input):
-        x = self._x(input)
-        axis = self._axis(x)
-        y = softmax(x, axis)
-        self._cache = SoftmaxCache(y, axis)
-        return y
+    def _forward(self, x, axis):
+        return softmax(x, axis)
 
-    def backward(self, grad_output):
-        y, axis = self._saved()
-        g = self._g(grad_output, y)
+    def _backward(self, y, g, axis):
         p = np.moveaxis(y, axis, -1)                       # (..., C)
         gm = np.moveaxis(g, axis, -1)                      # (..., C)
         eye = np.eye(p.shape[-1], dtype=p.dtype)
@@ -95,6 +102,12 @@ class Softmax(_SoftmaxBase):
 class LogSoftmax(_SoftmaxBase):
     """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
 
+    Args:
+        dim: the axis to normalise (None: torch's deprecated implicit choice).
+
+    Shape:
+        any shape; output has the input's shape.
+
     Backward:
         dx = dy - softmax(x) * sum(dy)
 
@@ -103,16 +116,10 @@ class LogSoftmax(_SoftmaxBase):
         log of a softmax directly would underflow to ``log(0) = -inf``.
     """
 
-    def forward(self, input):
-        x = self._x(input)
-        axis = self._axis(x)
-        y = log_softmax(x, axis)
-        self._cache = SoftmaxCache(y, axis)
-        return y
+    def _forward(self, x, axis):
+        return log_softmax(x, axis)
 
-    def backward(self, grad_output):
-        y, axis = self._saved()
-        g = self._g(grad_output, y)
+    def _backward(self, y, g, axis):
         return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
 
 
@@ -134,14 +141,8 @@ class Softmin(_SoftmaxBase):
         ``-x``, so it subtracts the *min* of x.
     """
 
-    def forward(self, input):
-        x = self._x(input)
-        axis = self._axis(x)
-        y = softmax(-x, axis)
-        self._cache = SoftmaxCache(y, axis)
-        return y
+    def _forward(self, x, axis):
+        return softmax(-x, axis)
 
-    def backward(self, grad_output):
-        y, axis = self._saved()
-        g = self._g(grad_output, y)
+    def _backward(self, y, g, axis):
         return -(y * (g - np.sum(g * y, axis=axis, keepdims=True)))

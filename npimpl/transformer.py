@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks
 from .activation import ReLU
 from .attention import MultiheadAttention
 from .dropout import Dropout
@@ -100,6 +101,8 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = self._input(src, "src", self.linear1.weight.dtype)
+        _checks.ndim(x, (2, 3), "TransformerEncoderLayer", "src")
+        _checks.size(x, -1, self.self_attn.embed_dim, "TransformerEncoderLayer", "src")
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             x = x + self._ff_block(self.norm2(x))

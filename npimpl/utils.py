@@ -74,8 +74,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                            "error_if_nonfinite=False to scale the gradients by it anyway")
     coef = float(max_norm) / (total + 1e-6)                    # 0-d, in the gradients' dtype
     coef = np.minimum(coef, 1.0).astype(total.dtype)
-    for g in grads:
-        g *= coef
+    with np.errstate(invalid="ignore"):  # inf * 0 -> NaN, silently, as torch
+        for g in grads:
+            g *= coef
     return total
 
 

@@ -15,7 +15,7 @@ import types
 
 import torch
 
-from .twins import register_twin, to_torch, torch_dtype
+from .twins import register_twin, torch_dtype
 
 
 def _per_layer_forward(self, input, hx=None):

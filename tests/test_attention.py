@@ -86,7 +86,7 @@ def test_is_causal_needs_attn_mask_like_torch():
         m(*_qkv(), is_causal=True)
 
 
-# --- finite differences ----------------------------------------------------------------------------
+# --- finite differences --------------------------------------------------------------------------
 def _fd(f, arrays, grads, eps=1e-6, n=5):
     for arr, ga in zip(arrays, grads):
         for idx in R.choice(arr.size, min(n, arr.size), replace=False):
@@ -199,3 +199,9 @@ def test_sdpa_refuses_mask_with_is_causal_and_mismatched_shapes():
                                             is_causal=True)
     with pytest.raises(ValueError, match="key"):
         npimpl.scaled_dot_product_attention(q, R.standard_normal((1, 3, 5)), q)
+
+
+def test_no_keys_at_all_gives_zeros_like_torch():
+    q, k = R.standard_normal((1, 2, 3, 4)), np.zeros((1, 2, 0, 4))
+    want = torch.nn.functional.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, k)))
+    np.testing.assert_array_equal(npimpl.scaled_dot_product_attention(q, k, k), want.numpy())

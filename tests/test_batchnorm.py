@@ -104,3 +104,13 @@ def test_backward_is_the_full_one_against_finite_differences():
         xm[i] -= h
         num[i] = ((m(xp) * g).sum() - (m(xm) * g).sum()) / (2 * h)
     np.testing.assert_allclose(dx, num, rtol=1e-6, atol=1e-8)
+
+
+def test_empty_batch_counts_but_leaves_the_running_stats_like_torch():
+    ours, theirs = npimpl.BatchNorm1d(3, dtype=np.float64), torch.nn.BatchNorm1d(3).double()
+    y = ours(np.zeros((0, 3)))
+    theirs(torch.zeros(0, 3, dtype=torch.float64))
+    assert y.shape == (0, 3)
+    np.testing.assert_array_equal(ours.running_mean, theirs.running_mean.numpy())
+    np.testing.assert_array_equal(ours.running_var, theirs.running_var.numpy())
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 1

@@ -201,3 +201,23 @@ def test_backward_errors():
     m(np.zeros((1, 2, 5, 5), np.float32))
     with pytest.raises(ValueError, match=r"Conv2d: grad_output must have shape \(1, 3, 3, 3\)"):
         m.backward(np.zeros((1, 3, 3, 4), np.float32))
+
+
+@pytest.mark.parametrize("spec,shape", [
+    (Spec("Conv2d", 2, 3, 3, padding=1), (0, 2, 5, 5)),
+    (Spec("Conv2d", 2, 4, 3, stride=2, groups=2), (0, 2, 5, 5)),
+    (Spec("Conv1d", 2, 3, 3, padding=1, padding_mode="reflect"), (0, 2, 6)),
+    (Spec("ConvTranspose2d", 2, 3, 3, stride=2), (0, 2, 4, 4)),
+    (Spec("MaxPool2d", 3, stride=1, padding=1), (0, 2, 4, 4)),
+    (Spec("AvgPool2d", 2), (0, 2, 4, 4)),
+    (Spec("AdaptiveMaxPool2d", 2), (0, 2, 5, 4)),
+], ids=["conv2d", "conv2d-groups", "conv1d-reflect", "convtranspose2d", "maxpool2d",
+        "avgpool2d", "adaptivemaxpool2d"])
+def test_empty_batch_like_torch(spec, shape):
+    m, t = build(spec, np.float64)
+    x = np.zeros(shape)
+    y = m(x)
+    assert y.shape == tuple(t(to_torch(x)).shape)
+    assert m.backward(np.zeros(y.shape)).shape == shape
+    for p in m.parameters():
+        assert p.grad.shape == p.shape and not p.grad.any()

@@ -6,7 +6,16 @@ Two kinds of properties:
   options and the values (±0, tiny, subnormal, huge, ±inf/NaN for element-wise layers,
   integers stored as floats), builds an ad-hoc :class:`compare.engine.Case` and runs it;
 * every catalogue case (so every layer family, as it lands): the case's own input with its
-  values fuzzed (rounded to integers, elements set to ±0 or subnormal, rescaled by 10^k).
+  values fuzzed (rounded to integers, elements set to ±0 or subnormal, scaled down by 10^k).
+
+Why the value ranges are bounded per layer: the float64 contract is rtol 1e-10 *and* atol
+1e-12, absolute. An output element that is a cancellation of terms of size S carries a
+rounding residue ~eps * S on either side (torch's fused kernels round differently from
+NumPy), which passes 1e-12 once S reaches ~1e4. So Linear takes |x| <= 100, catalogue
+inputs are only scaled *down*, and LayerNorm groups must have a spread (a constant group has
+var = 0 and x_hat = 0 * 1/sqrt(eps): torch's backward leaves ~1e-12 |x| of rounding where
+the exact answer, NumPy's, is 0). These are limits of a fixed absolute tolerance, not of the
+maths; the lead's report lists them.
 
 Profiles (tests/conftest.py): the default is small and derandomized for CI;
 ``pytest tests/test_fuzz.py --hypothesis-profile=long`` draws 500 fresh examples per test.
@@ -15,13 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from compare.catalogue import all_cases
 from compare.engine import Case, Inputs, run
-from reference import Spec, build
+from reference import Spec, build, to_torch
 
 #: values that break careless code: signed zeros, subnormals, integers, large and small
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1.0, -1.0, 2.0, -3.0, 7.0, 0.5, 1e-8]
@@ -125,10 +134,91 @@ def test_dropout(data):
     check("dropout", Spec("Dropout", p), x)
 
 
+# --- families landed later: convolutions, normalisation, embedding, recurrent cells ---------
+@pytest.mark.parametrize("nd", [1, 2])
+@given(data=st.data())
+def test_conv(nd, data):
+    groups = data.draw(st.integers(1, 2))
+    c_in, c_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    k = data.draw(st.integers(1, 3))
+    dilation = data.draw(st.integers(1, 2))
+    same = data.draw(st.booleans())
+    stride = 1 if same else data.draw(st.integers(1, 2))
+    padding = "same" if same else data.draw(st.integers(0, 2))
+    mode = data.draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
+    n = data.draw(st.integers(0, 2))
+    side = data.draw(st.integers(dilation * (k - 1) + 1, 6))
+    if mode == "reflect" and padding not in ("same", 0):
+        side = max(side, padding + 1)       # torch: reflect padding must be < the input size
+    if mode == "reflect" and same:
+        side = max(side, dilation * (k - 1))
+    x = data.draw(arrays(np.float64, (n, c_in) + (side,) * nd, elements=values(100.0)))
+    check(f"conv{nd}d", Spec(f"Conv{nd}d", c_in, c_out, k, stride=stride, padding=padding,
+                             dilation=dilation, groups=groups, padding_mode=mode), x)
+
+
+@given(data=st.data())
+def test_gelu(data):
+    approximate = data.draw(st.sampled_from(["none", "tanh"]))
+    x = data.draw(arrays(np.float64, shapes(), elements=values(1e300, nonfinite=True)))
+    check("gelu", Spec("GELU", approximate=approximate), x)
+
+
+@given(data=st.data())
+def test_layernorm(data):
+    norm = data.draw(shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    lead = data.draw(shapes(min_dims=0, max_dims=2))
+    affine, bias = data.draw(st.booleans()), data.draw(st.booleans())
+    x = data.draw(arrays(np.float64, lead + norm, elements=values(1e3)))
+    axes = tuple(range(-len(norm), 0))
+    # well-conditioned groups only (see the module docstring): a spread of 1 % of the values
+    assume(x.size == 0 or bool(np.all(x.std(axis=axes) > 1e-2 * (1 + np.abs(x).max()))))
+    check("layernorm", Spec("LayerNorm", list(norm), elementwise_affine=affine, bias=bias), x)
+
+
+@given(data=st.data())
+def test_embedding(data):
+    num, dim = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4))
+    pad = data.draw(st.one_of(st.none(), st.integers(-num, num - 1)))
+    freq = data.draw(st.booleans())
+    idx = data.draw(arrays(np.int64, shapes(max_dims=2), elements=st.integers(0, num - 1)))
+    check("embedding", Spec("Embedding", num, dim, padding_idx=pad, scale_grad_by_freq=freq),
+          idx)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "GRUCell"])
+@given(data=st.data())
+def test_recurrent_cells(name, data):
+    n_in, hidden = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    lead = data.draw(st.sampled_from([(), (1,), (3,), (0,)]))
+    bias = data.draw(st.booleans())
+    x = data.draw(arrays(np.float64, lead + (n_in,), elements=values(10.0)))
+    h = data.draw(arrays(np.float64, lead + (hidden,), elements=values(10.0)))
+    check(name.lower(), Spec(name, n_in, hidden, bias=bias), x, h)
+
+
 # --- every catalogue case, its values fuzzed ----------------------------------------------------
-CASES = [c for c in all_cases() if isinstance(c, Case) and not hasattr(c, "run")]
+_SINGLE = [c for c in all_cases() if isinstance(c, Case) and not hasattr(c, "run")]
+#: the default (CI) profile fuzzes the first case of every layer; ``long`` fuzzes them all
+LONG = settings.default.max_examples >= 100
+CASES = _SINGLE if LONG else list({c.layer: c for c in reversed(_SINGLE)}.values())[::-1]
 #: fewer examples per case than per layer test: there are many cases
 PER_CASE = max(2, settings.default.max_examples // 6)
+
+
+def _torch_refuses(case, args, kwargs) -> bool:
+    """Values outside the layer's domain (a BCELoss probability above 1): torch refuses them
+    too, and the bad-input matrix checks that npimpl refuses them clearly."""
+    np_mod, t_mod = case.model(np.dtype("float64"))
+    try:
+        np_mod(*[a.copy() if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    except Exception:                        # noqa: BLE001 - only torch's verdict matters
+        pass                                 # (the NumPy side runs first: shared masks)
+    try:
+        t_mod(*to_torch(args), **to_torch(kwargs))
+    except Exception:                        # noqa: BLE001
+        return True
+    return False
 
 
 def fuzz_values(x: np.ndarray, data) -> np.ndarray:
@@ -139,12 +229,21 @@ def fuzz_values(x: np.ndarray, data) -> np.ndarray:
     if how == "integers":
         return np.round(y)
     if how == "rescale":
-        return y * 10.0 ** data.draw(st.integers(-3, 3))
+        return y * 10.0 ** data.draw(st.integers(-3, 0))     # down only: see the docstring
     if y.size:
         mask = data.draw(arrays(np.bool_, y.shape))
         fill = [0.0, -0.0] if how == "zeros" else [5e-324, -5e-324]
         y[mask] = data.draw(st.sampled_from(fill))
     return y
+
+
+def _torch_accepts(case, args, kwargs) -> bool:
+    _, t_mod = case.model(np.dtype("float64"))
+    try:
+        t_mod(*to_torch(args), **to_torch(kwargs))
+    except Exception:  # noqa: BLE001 - any refusal
+        return False
+    return True
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -162,7 +261,12 @@ def test_catalogue_case_with_fuzzed_values(case, data):
                                              for a in args), inp.kwargs),
                   dtypes=("float64",), grad=case.grad)
     res = run(fuzzed, "float64")
+    if res.error is not None:
+        assume(not _torch_refuses(case, args, inp.kwargs))
     bad = [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} {r.note}"
            for r in res.rows if not r.passed]
+    # values rescaled out of the layer's domain (BCELoss's probabilities above 1) that torch
+    # refuses as well are no test of agreement
+    assume(res.error is None or _torch_accepts(case, args, inp.kwargs))
     assert res.error is None, res.traceback
     assert not bad, "; ".join(bad)

@@ -21,7 +21,10 @@ def test_gallery_has_at_least_15_unique_mutants():
 def test_mutant_is_flagged(mutant):
     results = [run(mutant.case, dt) for dt in mutant.case.dtypes]
     assert any(not r.passed for r in results), f"{mutant.name} survived: {mutant.bug}"
-    assert all(r.error is None for r in results), [r.traceback for r in results]
+    # a mutant is flagged by a value comparison, or (symmetric 'same' padding) by an output
+    # of the wrong shape; never by an unrelated crash
+    assert all(r.error is None or "shape" in r.error for r in results), \
+        [r.traceback for r in results]
 
 
 @pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.control is not None],

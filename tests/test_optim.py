@@ -336,3 +336,20 @@ def test_base_optimizer_needs_an_update_rule():
     opt.param_groups[0]["params"][0].grad = np.zeros(2)
     with pytest.raises(NotImplementedError):
         opt.step()
+
+
+def test_resume_case_catches_a_checkpoint_that_loses_the_state(monkeypatch):
+    """The catalogue's resume case can fail: drop the optimizer state on load (only the
+    groups come back) and its exact rows, and the rows against torch, must fail."""
+    from compare.catalogue.optim import CASES, Resume
+    from compare.engine import run as run_case
+    case = next(c for c in CASES if isinstance(c, Resume))  # passes: see test_catalogue
+
+    def lossy(self, state_dict):
+        self.param_groups = [{**s, "params": g["params"]}
+                             for g, s in zip(self.param_groups, state_dict["param_groups"])]
+        self.state = {}
+    monkeypatch.setattr(getattr(npimpl.optim, case.layer), "load_state_dict", lossy)
+    res = run_case(case, "float64")
+    failed = {r.quantity.split(".")[0] for r in res.rows if not r.passed}
+    assert {"resume-exact", "resumed"} <= failed

@@ -126,7 +126,7 @@ def test_bptt_matches_finite_differences(name, kw):
     _fd_check(m, (x, hx), grads)
 
 
-# --- backward API -----------------------------------------------------------------------------------
+# --- backward API --------------------------------------------------------------------------------
 def test_lstm_backward_none_means_zero_state_gradients():
     m = npimpl.LSTM(3, 4, dtype=np.float64)
     x = R.standard_normal((5, 1, 3))
@@ -157,7 +157,7 @@ def test_unbatched_equals_batch_of_one():
     np.testing.assert_array_equal(h_u, h_b[:, 0])
 
 
-# --- dropout between layers ------------------------------------------------------------------------
+# --- dropout between layers ----------------------------------------------------------------------
 def test_dropout_masks_one_per_gap_and_none_in_eval():
     m = npimpl.GRU(3, 4, num_layers=3, dropout=0.5, bidirectional=True,
                    rng=np.random.default_rng(1))
@@ -184,7 +184,7 @@ def test_dropout_with_one_layer_warns_like_torch():
         npimpl.LSTM(3, 4, dropout=0.3)
 
 
-# --- errors -------------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make,call,exc,text", [
     (lambda: npimpl.LSTM(3, 4), lambda m: m(np.zeros((5, 1, 2), np.float32)), ValueError, "LSTM"),
     (lambda: npimpl.GRU(3, 4), lambda m: m(np.zeros((5, 1, 1, 3), np.float32)), ValueError,
@@ -220,3 +220,18 @@ def test_bad_input_is_refused_with_a_clear_message(make, call, exc, text):
 def test_bad_constructor_arguments(ctor, text):
     with pytest.raises(ValueError, match=text):
         ctor()
+
+
+@pytest.mark.parametrize("name,words", [
+    ("LSTM", ["i, f, g, o", "b_ih + b_hh"]), ("LSTMCell", ["i, f, g, o", "b_ih + b_hh"]),
+    ("GRU", ["r, z, n", "hidden matmul", "b_ih + b_hh"]),
+    ("GRUCell", ["r, z, n", "hidden matmul", "b_ih + b_hh"]), ("RNN", ["b_ih + b_hh"]),
+    ("RNNCell", ["b_ih and b_hh"]),
+])
+def test_docstrings_teach_the_gate_layout(name, words):
+    from compare.docs import layer_doc
+    doc = layer_doc(getattr(npimpl, name))
+    assert doc.summary and doc.backward
+    hides = " ".join(doc.hides.split())
+    for w in words:
+        assert w in hides, f"{name}: 'What torch hides' does not mention {w!r}"

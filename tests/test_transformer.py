@@ -67,3 +67,10 @@ def test_bad_activation_and_backward_first():
         npimpl.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(RuntimeError, match="before forward"):
         npimpl.TransformerEncoderLayer(8, 2).backward(np.zeros((3, 1, 8), np.float32))
+
+
+@pytest.mark.parametrize("shape", [(5, 2, 6), (5,), (1, 5, 2, 8)], ids=["features", "1d", "4d"])
+def test_bad_src_is_refused_naming_the_layer(shape):
+    m = npimpl.TransformerEncoderLayer(8, 2, dim_feedforward=12, dtype=np.float64)
+    with pytest.raises(ValueError, match="TransformerEncoderLayer"):
+        m(np.zeros(shape))

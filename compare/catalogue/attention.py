@@ -131,7 +131,7 @@ def sdpa_inputs(shape_q, shape_k, shape_v, mask=None):
 
 
 def sdpa(name, shapes, mask=None, **kw):
-    return Case(f"sdpa-{name}", "scaled_dot_product_attention", "attention",
+    return Case(f"sdpa-{name}", "ScaledDotProductAttention", "attention",
                 pair(Spec("ScaledDotProductAttention", **kw)), sdpa_inputs(*shapes, mask=mask))
 
 

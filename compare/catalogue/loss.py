@@ -198,3 +198,21 @@ CASES += [
     case("marginranking-hinge", Spec("MarginRankingLoss", 0.5, reduction="none"),
          fixed([1.5, 1.0, 2.0, 0.0]), fixed([1.0, 1.5, 1.0, 0.0]), fixed([1.0, -1.0, 1.0, -1.0])),
 ]
+
+# --- GaussianNLLLoss: var full, homoscedastic (one dim short / one dim of size 1), a float;
+# variances below eps (clamped, yet still differentiated: torch's no_grad clamp)
+VAR_SMALL = np.array([[1e-9, 0.0, 0.5], [2.0, 1e-7, 1.0], [0.3, 0.3, 1e-6], [1.5, 1e-5, 0.2]])
+CASES += [
+    case("gaussiannll-mean", Spec("GaussianNLLLoss"), normal(4, 3), normal(4, 3),
+         uniform(4, 3, low=0.1, high=2.0)),
+    case("gaussiannll-full-sum-homoscedastic", Spec("GaussianNLLLoss", full=True, reduction="sum"),
+         normal(4, 3), normal(4, 3), uniform(4, low=0.1, high=2.0)),
+    case("gaussiannll-none-size1-dim", Spec("GaussianNLLLoss", reduction="none"), normal(2, 3, 4),
+         normal(2, 3, 4), uniform(2, 1, 4, low=0.1, high=2.0)),
+    case("gaussiannll-float-var-full", Spec("GaussianNLLLoss", full=True), normal(5), normal(5),
+         lambda rng, dt: 0.7),
+    case("gaussiannll-below-eps-none", Spec("GaussianNLLLoss", reduction="none", eps=1e-6),
+         normal(4, 3, scale=1e-3), normal(4, 3, scale=1e-3), fixed(VAR_SMALL)),
+    case("gaussiannll-eps0.1-mean", Spec("GaussianNLLLoss", eps=0.1), normal(4, 3), normal(4, 3),
+         fixed(VAR_SMALL)),
+]

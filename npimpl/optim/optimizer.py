@@ -120,6 +120,10 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
+                    if np.shape(p.grad) != p.data.shape:     # would broadcast silently
+                        raise ValueError(f"{type(self).__name__}: gradient of shape "
+                                         f"{np.shape(p.grad)} for a parameter of shape "
+                                         f"{p.data.shape} (expected the same shape)")
                     self._update(p, p.grad, group)
         return loss
 
