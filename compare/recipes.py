@@ -20,6 +20,7 @@ from npimpl.models import GPTConfig
 from reference import Spec, build, optimizer_pair
 from reference.models import digits_cnn_pair, digits_mlp_pair, gpt_pair, lm_loss_pair
 
+from .engine import Trajectory
 from .metrics import FLOAT32, Tolerance
 
 
@@ -229,6 +230,28 @@ def get(name: str, **kw) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"unknown model {name!r}: expected one of {sorted(RECIPES)}")
     return RECIPES[name](**kw)
+
+
+def as_trajectory(rc: Recipe, seed: int = 0, name: str | None = None,
+                  f32: Tolerance | None = None) -> Trajectory:
+    """The recipe as an engine :class:`Trajectory` (its whole schedule for ``seed``); the
+    catalogue runs it as a case, ``lockstep train`` drives it step by step."""
+    schedules: dict = {}
+
+    def batches(rng, dt, step):            # the recipe's schedule, not the case's rng
+        if dt not in schedules:
+            schedules[dt] = rc.batches(seed, dt)
+        return schedules[dt][step][1:]
+
+    def clip(np_model, t_model):
+        from npimpl.utils import clip_grad_norm_
+        clip_grad_norm_(np_model.parameters(), rc.clip)
+        torch.nn.utils.clip_grad_norm_(t_model.parameters(), rc.clip)
+
+    return Trajectory(name or rc.name, rc.name, "models", model=rc.model, loss=rc.loss,
+                      batches=batches, optimizer=rc.optimizer,
+                      steps=len(rc.batches(seed, np.float64)), f32=f32,
+                      after_backward=clip if rc.clip is not None else None, note=rc.note)
 
 
 # --- one step on each side -------------------------------------------------------------------
