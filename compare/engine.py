@@ -220,19 +220,27 @@ def _compare_params_and_buffers(rec: _Recorder, np_mod, t_mod, *, grads: bool, v
     return metrics
 
 
-def run_case(case: Case, dtype: str, seed: int = 0) -> Result:
-    """Run one single-step case in one dtype; exceptions become a failing ``error`` row."""
+def guarded(case, dtype: str, tol: Tolerance, body, aggregate=None) -> Result:
+    """Run ``body(rec, res)`` with a recorder; a crash becomes a failing ``error`` row (a
+    crash is a failed comparison, reported, never a dead report). ``aggregate`` post-processes
+    the rows (trajectories keep the worst step per quantity)."""
     res = Result(case, dtype)
-    rec = _Recorder(case, dtype, tolerance_for(dtype))
+    rec = _Recorder(case, dtype, tol)
     try:
-        _run_case(case, dtype, seed, rec, res)
-    except Exception as exc:  # noqa: BLE001 - a crash is a failed comparison, reported
+        body(rec, res)
+    except Exception as exc:  # noqa: BLE001
         res.error = f"{type(exc).__name__}: {exc}"
         rec.add("error", "error", None, None,
                 Metric(np.inf, np.inf, np.inf, (), False, res.error))
         res.traceback = traceback.format_exc()
-    res.rows = rec.rows
+    res.rows = aggregate(rec.rows) if aggregate else rec.rows
     return res
+
+
+def run_case(case: Case, dtype: str, seed: int = 0) -> Result:
+    """Run one single-step case in one dtype."""
+    return guarded(case, dtype, tolerance_for(dtype),
+                   lambda rec, res: _run_case(case, dtype, seed, rec, res))
 
 
 def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result) -> None:
@@ -287,22 +295,16 @@ def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result) ->
     _compare_params_and_buffers(rec, np_mod, t_mod, grads=True, values=False)
 
 
+def trajectory_tolerance(case, dtype: str) -> Tolerance:
+    """The contract's tolerance, or the case's named float32 allowance."""
+    return case.f32 if dtype == "float32" and case.f32 is not None else tolerance_for(dtype)
+
+
 def run_trajectory(case: Trajectory, dtype: str, seed: int = 0) -> Result:
-    """Run K optimizer steps on both sides; exceptions become a failing ``error`` row."""
-    res = Result(case, dtype)
-    tol = tolerance_for(dtype)
-    if dtype == "float32" and case.f32 is not None:
-        tol = case.f32
-    rec = _Recorder(case, dtype, tol)
-    try:
-        _run_trajectory(case, dtype, seed, rec, res)
-    except Exception as exc:  # noqa: BLE001
-        res.error = f"{type(exc).__name__}: {exc}"
-        rec.add("error", "error", None, None,
-                Metric(np.inf, np.inf, np.inf, (), False, res.error))
-        res.traceback = traceback.format_exc()
-    res.rows = _worst_per_quantity(rec.rows)
-    return res
+    """Run K optimizer steps on both sides."""
+    return guarded(case, dtype, trajectory_tolerance(case, dtype),
+                   lambda rec, res: _run_trajectory(case, dtype, seed, rec, res),
+                   _worst_per_quantity)
 
 
 def _worst_per_quantity(rows: list[Row]) -> list[Row]:
@@ -322,50 +324,75 @@ def _worst_per_quantity(rows: list[Row]) -> list[Row]:
     return out
 
 
+@dataclass
+class Side:
+    """One side's training objects: model, criterion, optimizer and (optional) scheduler."""
+
+    model: Any
+    crit: Any
+    opt: Any
+    sched: Any = None
+
+
+def build_sides(case: Trajectory, dt: np.dtype) -> tuple[Side, Side]:
+    """Build the NumPy and the torch side of a trajectory case, weights shared."""
+    np_model, t_model = case.model(dt)
+    np_crit, t_crit = case.loss(dt)
+    np_opt, t_opt = case.optimizer(np_model, t_model)
+    np_sched, t_sched = case.scheduler(np_opt, t_opt) if case.scheduler else (None, None)
+    return Side(np_model, np_crit, np_opt, np_sched), Side(t_model, t_crit, t_opt, t_sched)
+
+
+def train_step(case: Trajectory, npx: Side, tx: Side, x, y):
+    """One optimizer step on both sides (NumPy first); returns ``(np_loss, torch_loss)``."""
+    npx.opt.zero_grad()
+    np_loss = npx.crit(npx.model(x), y)
+    npx.model.backward(npx.crit.backward())
+    tx.opt.zero_grad()
+    t_loss = tx.crit(tx.model(to_torch(x)), to_torch(y))
+    t_loss.backward()
+    if case.after_backward is not None:
+        case.after_backward(npx.model, tx.model)
+    npx.opt.step()
+    tx.opt.step()
+    if npx.sched is not None:
+        npx.sched.step()
+        tx.sched.step()
+    return np.asarray(np_loss), t_loss
+
+
+def record_step(rec: _Recorder, res: Result, step: int, np_model, t_model, np_loss, t_loss,
+                prefix: str = "") -> None:
+    """Compare the loss, every parameter and every buffer after ``step``; append the
+    step's record (for ``trajectories.csv`` and the plots) to ``res.steps``."""
+    lm = rec.add(f"{prefix}loss", "trajectory", np_loss, to_numpy(t_loss), step=step)
+    pm = _compare_params_and_buffers(rec, np_model, t_model, grads=False, values=True,
+                                     prefix=prefix, step=step)
+    worst = max(pm, key=lambda m: m.tol_ratio) if pm else Metric(0, 0, 0, (), True)
+    res.steps.append(dict(case=rec.case.name, dtype=rec.dtype, step=step,
+                          loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
+                          loss_abs_dev=lm.max_abs, max_param_abs_dev=worst.max_abs,
+                          max_param_rel_dev=max((m.max_rel for m in pm), default=0.0),
+                          max_tol_ratio=max(lm.tol_ratio, worst.tol_ratio),
+                          passed=lm.passed and all(m.passed for m in pm)))
+
+
 def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res: Result):
     rng = case_rng(seed, case.name, dtype)
     torch.manual_seed(seed)
     dt = np.dtype(dtype)
-    np_model, t_model = case.model(dt)
-    np_crit, t_crit = case.loss(dt)
-    np_opt, t_opt = case.optimizer(np_model, t_model)
-    np_sched = t_sched = None
-    if case.scheduler is not None:
-        np_sched, t_sched = case.scheduler(np_opt, t_opt)
+    npx, tx = build_sides(case, dt)
     for step in range(case.steps):
         x, y = case.batches(rng, dt, step)
-        # NumPy side
-        np_opt.zero_grad()
-        np_loss = np_crit(np_model(x), y)
-        np_model.backward(np_crit.backward())
-        # torch side
-        t_opt.zero_grad()
-        t_loss = t_crit(t_model(to_torch(x)), to_torch(y))
-        t_loss.backward()
-        if case.after_backward is not None:
-            case.after_backward(np_model, t_model)
-        np_opt.step()
-        t_opt.step()
-        if np_sched is not None:
-            np_sched.step()
-            t_sched.step()
-        lm = rec.add("loss", "trajectory", np.asarray(np_loss), to_numpy(t_loss), step=step)
-        pm = _compare_params_and_buffers(rec, np_model, t_model, grads=False, values=True,
-                                         prefix="", step=step)
-        worst = max(pm, key=lambda m: m.tol_ratio) if pm else Metric(0, 0, 0, (), True)
-        res.steps.append(dict(case=case.name, dtype=dtype, step=step,
-                              loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
-                              loss_abs_dev=lm.max_abs, max_param_abs_dev=worst.max_abs,
-                              max_param_rel_dev=max((m.max_rel for m in pm), default=0.0),
-                              max_tol_ratio=max(lm.tol_ratio, worst.tol_ratio),
-                              passed=lm.passed and all(m.passed for m in pm)))
+        np_loss, t_loss = train_step(case, npx, tx, x, y)
+        record_step(rec, res, step, npx.model, tx.model, np_loss, t_loss)
     if case.probe is not None:
         xq = case.probe(dt)
-        np_model.eval()
-        t_model.eval()
-        a = np_model(xq)
+        npx.model.eval()
+        tx.model.eval()
+        a = npx.model(xq)
         with torch.no_grad():
-            b = to_numpy(t_model(to_torch(xq)))
+            b = to_numpy(tx.model(to_torch(xq)))
         rec.add("probe.out", "forward", a, b)
         res.probe = {"input": xq, "numpy": a, "torch": b}
 

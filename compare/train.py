@@ -21,8 +21,10 @@ import torch
 from reference import to_numpy, to_torch
 
 from . import recipes
+from .engine import (Result, _Recorder, build_sides, record_step, train_step,
+                     trajectory_tolerance)
 from .io import save_figure, write_csv
-from .metrics import Tolerance, deviation, tolerance_for
+from .metrics import Tolerance
 
 MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt")
 
@@ -38,6 +40,7 @@ class TrainRun:
     test_acc_numpy: float | None = None
     test_acc_torch: float | None = None
     same_predictions: bool | None = None
+    n_predictions_differ: int | None = None
     failures: list = field(default_factory=list)
 
     @property
@@ -73,47 +76,40 @@ def train(model_name: str, dtype: str = "float64", seed: int = 0, out_dir: str |
           progress: bool = False, **recipe_kw) -> TrainRun:
     """Train ``model_name`` (see :data:`MODELS`) in ``dtype`` on both sides; compare every step.
 
+    The recipe becomes an engine :class:`~compare.engine.Trajectory`, and the engine's own
+    pieces build both sides, take each step and compare it (loss, every parameter, every
+    buffer), exactly as for a catalogue case; this loop adds the epochs' test accuracy.
     ``recipe_kw`` shortens the run (``max_steps=`` for every model; ``epochs=`` for the digits
     models, ``steps=`` for the GPT and the article's toy). With ``out_dir`` the run's CSV and
     PNG are written there (:func:`write`; ``main`` writes both dtypes into one pair of files).
     """
     rc = recipes.get(model_name, **recipe_kw)
     dt = np.dtype(dtype)
-    tol = rc.f32 if dt == np.float32 else tolerance_for(dt)
+    case = recipes.as_trajectory(rc, seed, f32=rc.f32)
+    tol = trajectory_tolerance(case, dt.name)
     run = TrainRun(model_name, dt.name, tol)
+    rec, res = _Recorder(case, dt.name, tol), Result(case, dt.name)
+    schedule = rc.batches(seed, dt)                    # (epoch, x, y) per step
     torch.manual_seed(seed)
-    np_model, t_model = rc.model(dt)
-    np_crit, t_crit = rc.loss(dt)
-    np_opt, t_opt = rc.optimizer(np_model, t_model)
-    schedule = rc.batches(seed, dt)
+    npx, tx = build_sides(case, dt)
     bar = _bar(len(schedule), f"{model_name} {dt.name}", progress)
-    t_params = dict(t_model.named_parameters())
     for step, (epoch, x, y) in enumerate(schedule):
-        np_loss, np_logits = recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip)
-        t_loss, t_logits = recipes.torch_step(t_model, t_crit, t_opt, to_torch(x), to_torch(y),
-                                              rc.clip)
-        lm = deviation(np.asarray(np_loss), to_numpy(t_loss), tol)
-        pms = {n: deviation(p.data, to_numpy(t_params[n]), tol)
-               for n, p in np_model.named_parameters()}
-        worst = max(pms, key=lambda n: pms[n].tol_ratio)
-        row = dict(model=model_name, dtype=dt.name, step=step, epoch=epoch,
-                   loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
-                   loss_abs_dev=lm.max_abs, max_param_abs_dev=max(m.max_abs for m in pms.values()),
-                   worst_param=worst, max_tol_ratio=max(lm.tol_ratio, pms[worst].tol_ratio),
-                   tolerance=tol.name, passed=lm.passed and all(m.passed for m in pms.values()))
-        if rc.evaluate is not None:
-            row.update(batch_acc_numpy=_accuracy(np_logits, y),
-                       batch_acc_torch=_accuracy(to_numpy(t_logits.detach()), y))
-            last_of_epoch = step + 1 == len(schedule) or schedule[step + 1][0] != epoch
-            if last_of_epoch:
-                a, b = _evaluate(np_model, t_model, *rc.evaluate(dt))
-                yt = rc.evaluate(dt)[1]
-                run.test_acc_numpy, run.test_acc_torch = _accuracy(a, yt), _accuracy(b, yt)
-                run.same_predictions = bool((a.argmax(-1) == b.argmax(-1)).all())
-                row.update(test_acc_numpy=run.test_acc_numpy, test_acc_torch=run.test_acc_torch)
+        np_loss, t_loss = train_step(case, npx, tx, x, y)
+        record_step(rec, res, step, npx.model, tx.model, np_loss, t_loss)
+        row = dict(model=model_name, **res.steps[-1], epoch=epoch, tolerance=tol.name)
+        del row["case"]
+        last_of_epoch = step + 1 == len(schedule) or schedule[step + 1][0] != epoch
+        if rc.evaluate is not None and last_of_epoch:
+            xt, yt = rc.evaluate(dt)
+            a, b = _evaluate(npx.model, tx.model, xt, yt)
+            run.test_acc_numpy, run.test_acc_torch = _accuracy(a, yt), _accuracy(b, yt)
+            run.n_predictions_differ = int((a.argmax(-1) != b.argmax(-1)).sum())
+            run.same_predictions = run.n_predictions_differ == 0
+            row.update(test_acc_numpy=run.test_acc_numpy, test_acc_torch=run.test_acc_torch)
         if not row["passed"]:
-            run.failures.append(f"step {step}: loss or {worst} outside {tol.name} "
-                                f"(tol_ratio {row['max_tol_ratio']:.3g})")
+            missed = sorted({r.quantity for r in rec.rows if r.worst_step == step and not r.passed})
+            run.failures.append(f"step {step}: {', '.join(missed)} outside {tol.name} "
+                                f"(tol ratio {row['max_tol_ratio']:.3g})")
         run.rows.append(row)
         bar.update(1)
         bar.set_postfix(loss=f"{row['loss_numpy']:.4f}", dev=f"{row['max_param_abs_dev']:.1e}")
@@ -175,17 +171,21 @@ def summary(run: TrainRun) -> str:
          f"parameter deviation {run.worst_param_abs_dev:.2e}, worst tol ratio "
          f"{run.worst_tol_ratio:.3g} under {run.tolerance.name}")
     if run.test_acc_numpy is not None:
-        s += (f"; test accuracy NumPy {run.test_acc_numpy:.4f} torch {run.test_acc_torch:.4f}, "
-              f"predictions {'identical' if run.same_predictions else 'DIFFER'}")
+        same = ("predictions identical" if run.same_predictions else
+                f"{run.n_predictions_differ} test predictions differ")
+        s += f"; test accuracy NumPy {run.test_acc_numpy:.4f} torch {run.test_acc_torch:.4f}, {same}"
     return s + ("" if run.passed else f" -- FAILED: {run.failures[0]}")
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="lockstep train",
+                                description="Train an npimpl model and its torch twin side by "
+                                            "side, comparing every step.")
     p.add_argument("model", choices=MODELS)
     p.add_argument("--dtypes", default="float32,float64",
                    help="comma-separated dtypes (default float32,float64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="initial weights, batch order and GPT windows (default 0)")
     p.add_argument("--out", default="reports", help="output folder (default reports)")
     p.add_argument("--max-steps", type=int, default=None,
                    help="stop after this many steps (a quick look; the full run is the default)")
@@ -194,6 +194,8 @@ def main(argv=None) -> int:
     for d in dtypes:
         if d not in ("float32", "float64"):
             p.error(f"--dtypes: {d!r} is not float32 or float64")
+    # one torch thread: the models are tiny, and a thread pool costs more than it gains here
+    torch.set_num_threads(1)
     runs = [train(a.model, d, seed=a.seed, progress=True, max_steps=a.max_steps) for d in dtypes]
     csv, png = write(runs, a.out)
     for run in runs:

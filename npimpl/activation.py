@@ -79,11 +79,12 @@ class ReLU(Pointwise):
         any shape; output has the input's shape.
 
     Backward:
-        dx = dy * [x > 0]   (at x = 0 exactly the gradient is 0, torch's choice)
+        dx = dy * [x > 0]   (at x = 0 exactly the gradient is 0, torch's choice; NaN: dy)
 
     What torch hides:
         torch differentiates through the *output* (``threshold_backward(dy, y, 0)``),
-        so the kink at 0 gets slope 0, not 1 and not 0.5.
+        so the kink at 0 gets slope 0, not 1 and not 0.5. Its test is ``y <= 0 ? 0 : dy``,
+        so a NaN input passes dy through (``y > 0`` would block it).
     """
 
     def __init__(self, inplace: bool = False, dtype=None):

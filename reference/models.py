@@ -29,8 +29,8 @@ def torch_digits_cnn(channels=(8, 16), num_classes=10, dtype=torch.float32):
     c1, c2 = channels
     return nn.Sequential(
         nn.Unflatten(1, (1, 8, 8)),
-        nn.Conv2d(1, c1, 3, padding=1, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 3, padding=1, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, c1, 3, padding=1, dtype=dtype), nn.MaxPool2d(2), nn.ReLU(),
+        nn.Conv2d(c1, c2, 3, padding=1, dtype=dtype), nn.MaxPool2d(2), nn.ReLU(),
         nn.Flatten(), nn.Linear(4 * c2, num_classes, dtype=dtype))
 
 

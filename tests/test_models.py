@@ -41,6 +41,7 @@ def test_gpt_tied_gradient_is_the_sum_of_head_and_lookup():
     """The tied weight's gradient equals the head's gradient plus the embedding's, measured
     separately by backpropagating through an untied copy (torch, float64)."""
     np_m, t_m = gpt_pair("float64", CFG)
+    assert t_m.lm_head.weight is t_m.transformer.wte.weight     # .to(float64) kept the tie
     idx = np.random.default_rng(0).integers(0, CFG.vocab_size, (2, 5))
     logits = np_m(idx)
     g = np.random.default_rng(1).standard_normal(logits.shape)

@@ -40,14 +40,16 @@ def test_text_ships_with_sklearn_and_encodes_losslessly():
     assert "".join(vocab[i] for i in data[:200]) == recipes.text()[:200]
 
 
-def test_main_writes_csv_and_png(tmp_path):
+def test_main_writes_csv_and_png(tmp_path, capsys):
     code = train.main(["digits-mlp", "--dtypes", "float32,float64", "--max-steps", "3",
                        "--out", str(tmp_path)])
     assert code == 0
+    out = capsys.readouterr().out
+    assert "digits-mlp float64: 3 steps" in out and "predictions identical" in out
     df = pd.read_csv(tmp_path / "train-digits-mlp.csv")
     assert len(df) == 6
     assert {"loss_numpy", "loss_torch", "max_param_abs_dev", "test_acc_numpy",
-            "test_acc_torch", "batch_acc_numpy"} <= set(df.columns)
+            "test_acc_torch", "max_tol_ratio", "tolerance"} <= set(df.columns)
     assert set(df["dtype"]) == {"float32", "float64"}
     assert (tmp_path / "train-digits-mlp.png").read_bytes()[:4] == b"\x89PNG"
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]

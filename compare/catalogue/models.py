@@ -6,8 +6,6 @@ runs are ``lockstep train MODEL``.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from npimpl.models import Block, CausalSelfAttention, GPTConfig
@@ -35,28 +33,14 @@ def tokens(*shape, vocab: int):
     return lambda rng, dt: (rng.integers(0, vocab, shape).astype(np.int64),)
 
 
-def short(name: str, steps: int, **kw) -> Trajectory:
-    """The recipe ``name`` as a catalogue trajectory of ``steps`` steps.
+def short(name: str, steps: int) -> Trajectory:
+    """The recipe ``name`` as a catalogue trajectory of its first ``steps`` steps.
 
     A few steps stay within the single-step float32 tolerance, so the recipe's float32
     allowance (sized for the full run) is not used here."""
-    rc = recipes.get(name, max_steps=steps, **kw)
-
-    @lru_cache(maxsize=None)
-    def schedule(dt):
-        return rc.batches(0, dt)
-
-    def clip(np_model, t_model):
-        import torch
-        from npimpl.utils import clip_grad_norm_
-        clip_grad_norm_(np_model.parameters(), rc.clip)
-        torch.nn.utils.clip_grad_norm_(t_model.parameters(), rc.clip)
-
-    return Trajectory(f"{name}-train", name, "models", model=rc.model, loss=rc.loss,
-                      batches=lambda rng, dt, step: schedule(dt)[step][1:],
-                      optimizer=rc.optimizer, steps=steps,
-                      after_backward=clip if rc.clip is not None else None,
-                      note=f"first {steps} steps of `lockstep train {name}`: {rc.note}")
+    tr = recipes.as_trajectory(recipes.get(name, max_steps=steps), name=f"{name}-train")
+    tr.note = f"first {steps} steps of `lockstep train {name}`: {tr.note}"
+    return tr
 
 
 _SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)

@@ -5,18 +5,17 @@ rebuilt, training continued) that must agree exactly with the uninterrupted run.
 from __future__ import annotations
 
 import copy
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 import npimpl
-from reference import Spec, optimizer_pair, seq, to_numpy, to_torch
+from reference import Spec, optimizer_pair, seq
 
-from ..engine import (Result, Trajectory, _compare_params_and_buffers, _Recorder,
-                      _worst_per_quantity, case_rng)
-from ..metrics import Metric, Tolerance, tolerance_for
+from ..engine import (Result, Trajectory, _Recorder, _worst_per_quantity, build_sides,
+                      case_rng, guarded, record_step, train_step, trajectory_tolerance)
+from ..metrics import Tolerance
 from .core import blobs, full_batch, pair
 
 ORDER = 80
@@ -83,91 +82,50 @@ class Resume(Trajectory):
     resume_at: int = 100
 
     def run(self, dtype: str, seed: int = 0) -> Result:
-        res = Result(self, dtype)
-        tol = self.f32 if dtype == "float32" and self.f32 is not None else tolerance_for(dtype)
-        rec, exact = _Recorder(self, dtype, tol), _Recorder(self, dtype, EXACT)
-        try:
+        exact = _Recorder(self, dtype, EXACT)
+
+        def body(rec, res):
             self._run(np.dtype(dtype), seed, rec, exact, res)
-        except Exception as exc:  # noqa: BLE001 - a crash is a failed comparison
-            res.error = f"{type(exc).__name__}: {exc}"
-            rec.add("error", "error", None, None,
-                    Metric(np.inf, np.inf, np.inf, (), False, res.error))
-            res.traceback = traceback.format_exc()
-        res.rows = _worst_per_quantity(rec.rows + exact.rows)
-        return res
-
-    def _build(self, dt):
-        np_model, t_model = self.model(dt)
-        np_crit, t_crit = self.loss(dt)
-        np_opt, t_opt = self.optimizer(np_model, t_model)
-        np_s, t_s = self.scheduler(np_opt, t_opt) if self.scheduler else (None, None)
-        return (np_model, np_crit, np_opt, np_s), (t_model, t_crit, t_opt, t_s)
-
-    def _step(self, np_side, t_side, x, y):
-        (np_model, np_crit, np_opt, np_s), (t_model, t_crit, t_opt, t_s) = np_side, t_side
-        np_opt.zero_grad()
-        np_loss = np_crit(np_model(x), y)
-        np_model.backward(np_crit.backward())
-        t_opt.zero_grad()
-        t_loss = t_crit(t_model(to_torch(x)), to_torch(y))
-        t_loss.backward()
-        if self.after_backward is not None:
-            self.after_backward(np_model, t_model)
-        np_opt.step()
-        t_opt.step()
-        if np_s is not None:
-            np_s.step()
-            t_s.step()
-        return np.asarray(np_loss), t_loss
-
-    def _record(self, rec, res, dtype, step, np_side, t_side, np_loss, t_loss, prefix):
-        lm = rec.add(f"{prefix}loss", "trajectory", np_loss, to_numpy(t_loss), step=step)
-        pm = _compare_params_and_buffers(rec, np_side[0], t_side[0], grads=False, values=True,
-                                         prefix=prefix, step=step)
-        worst = max(pm, key=lambda m: m.tol_ratio)
-        res.steps.append(dict(case=self.name, dtype=dtype, step=step,
-                              loss_numpy=float(np_loss), loss_torch=float(t_loss.item()),
-                              loss_abs_dev=lm.max_abs, max_param_abs_dev=worst.max_abs,
-                              max_param_rel_dev=max(m.max_rel for m in pm),
-                              max_tol_ratio=max(lm.tol_ratio, worst.tol_ratio),
-                              passed=lm.passed and all(m.passed for m in pm)))
+            rec.rows += exact.rows
+        return guarded(self, dtype, trajectory_tolerance(self, dtype), body,
+                       _worst_per_quantity)
 
     def _run(self, dt, seed, rec, exact, res):
         torch.manual_seed(seed)
         rng = case_rng(seed, self.name, dt.name)
         batches = [self.batches(rng, dt, k) for k in range(self.steps)]
-        np_side, t_side = self._build(dt)
+        npx, tx = build_sides(self, dt)
         uninterrupted = {}
         for k in range(self.steps):
             if k == self.resume_at:  # what a checkpoint holds: copies, not references
-                saved = dict(np_model={n: a.copy() for n, a in np_side[0].state_dict().items()},
-                             np_opt=np_side[2].state_dict(),
-                             np_sched=np_side[3].state_dict() if np_side[3] else None,
-                             t_model=copy.deepcopy(t_side[0].state_dict()),
-                             t_opt=copy.deepcopy(t_side[2].state_dict()),
-                             t_sched=copy.deepcopy(t_side[3].state_dict()) if t_side[3] else None)
-            np_loss, t_loss = self._step(np_side, t_side, *batches[k])
-            self._record(rec, res, dt.name, k, np_side, t_side, np_loss, t_loss, "")
+                saved = dict(np_model={n: a.copy() for n, a in npx.model.state_dict().items()},
+                             np_opt=npx.opt.state_dict(),
+                             np_sched=npx.sched.state_dict() if npx.sched else None,
+                             t_model=copy.deepcopy(tx.model.state_dict()),
+                             t_opt=copy.deepcopy(tx.opt.state_dict()),
+                             t_sched=copy.deepcopy(tx.sched.state_dict()) if tx.sched else None)
+            np_loss, t_loss = train_step(self, npx, tx, *batches[k])
+            record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss)
             if k >= self.resume_at:
                 uninterrupted[k] = (np_loss, {n: p.data.copy()
-                                              for n, p in np_side[0].named_parameters()})
+                                              for n, p in npx.model.named_parameters()})
         # rebuild from scratch (fresh random init on both sides), then load the checkpoint;
         # schedulers are built before the optimizer state is loaded, as torch asks
-        np_side, t_side = self._build(dt)
-        np_side[0].load_state_dict(saved["np_model"])
-        np_side[2].load_state_dict(saved["np_opt"])
-        t_side[0].load_state_dict(saved["t_model"])
-        t_side[2].load_state_dict(saved["t_opt"])
-        if np_side[3] is not None:
-            np_side[3].load_state_dict(saved["np_sched"])
-            t_side[3].load_state_dict(saved["t_sched"])
+        npx, tx = build_sides(self, dt)
+        npx.model.load_state_dict(saved["np_model"])
+        npx.opt.load_state_dict(saved["np_opt"])
+        tx.model.load_state_dict(saved["t_model"])
+        tx.opt.load_state_dict(saved["t_opt"])
+        if npx.sched is not None:
+            npx.sched.load_state_dict(saved["np_sched"])
+            tx.sched.load_state_dict(saved["t_sched"])
         res.steps = res.steps[:self.resume_at]  # the report shows the resumed run after it
         for k in range(self.resume_at, self.steps):
-            np_loss, t_loss = self._step(np_side, t_side, *batches[k])
-            self._record(rec, res, dt.name, k, np_side, t_side, np_loss, t_loss, "resumed.")
+            np_loss, t_loss = train_step(self, npx, tx, *batches[k])
+            record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss, "resumed.")
             ref_loss, ref_params = uninterrupted[k]
             exact.add("resume-exact.loss", "trajectory", np_loss, ref_loss, step=k)
-            for n, p in np_side[0].named_parameters():
+            for n, p in npx.model.named_parameters():
                 exact.add(f"resume-exact.param.{n}", "parameter", p.data, ref_params[n], step=k)
 
 
