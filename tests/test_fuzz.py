@@ -203,6 +203,13 @@ LONG = settings.default.max_examples >= 100
 CASES = _SINGLE if LONG else list({c.layer: c for c in reversed(_SINGLE)}.values())[::-1]
 #: fewer examples per case than per layer test: there are many cases
 PER_CASE = max(2, settings.default.max_examples // 6)
+#: the one allowance of this file, for *fuzzed values* of catalogue cases only: an absolute
+#: 1e-10 (the contract's atol is 1e-12). Zeroing most of a row makes a normalisation's
+#: 1/rms reach ~1e3-1e8, and an input gradient that is exactly 0 by cancellation
+#: (RMSNorm's dx = rstd (g w - x_hat mean(g w x_hat)) with a single non-zero x) keeps a
+#: rounding residue of ~eps * rstd * |g| = 3e-12 on torch's side (measured, long profile;
+#: NumPy's is 0). A real bug is off by far more than 1e-10 (the mutants: >= 1e-5).
+FUZZ_ATOL = 1e-10
 
 
 def _torch_refuses(case, args, kwargs) -> bool:
@@ -254,6 +261,6 @@ def test_catalogue_case_with_fuzzed_values(case, data):
     if res.error is not None:     # out of the layer's domain (BCELoss above 1) for torch too:
         assume(not _torch_refuses(case, args, inp.kwargs))     # no test of agreement
     bad = [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} {r.note}"
-           for r in res.rows if not r.passed]
+           for r in res.rows if not r.passed and not (r.max_abs <= FUZZ_ATOL and not r.note)]
     assert res.error is None, res.traceback
     assert not bad, "; ".join(bad)
