@@ -68,10 +68,16 @@ def layer_doc(cls) -> LayerDoc:
 
 
 def public_classes() -> dict:
-    """Every public npimpl class by name: layers, losses, optimizers, schedulers."""
+    """Every public npimpl class by name: layers, losses, optimizers, schedulers, models."""
     out = {}
-    mods = [npimpl, getattr(npimpl, "optim", None),
-            getattr(getattr(npimpl, "optim", None), "lr_scheduler", None)]
+    import importlib
+
+    mods = [npimpl]
+    for sub in ("optim", "optim.lr_scheduler", "models"):
+        try:
+            mods.append(importlib.import_module(f"npimpl.{sub}"))
+        except ImportError:
+            pass
     for mod in mods:
         if mod is None:
             continue

@@ -92,7 +92,7 @@ def full_batch(x, y):
 _X, _Y = blobs()
 for nesterov in (False, True):
     CASES.append(Trajectory(
-        f"mlp-sgd-{'nesterov' if nesterov else 'momentum'}", "MLP", "training",
+        f"mlp-sgd-{'nesterov' if nesterov else 'momentum'}", "Sequential", "training",
         model=pair(MLP), loss=pair(Spec("CrossEntropyLoss")), batches=full_batch(_X, _Y),
         optimizer=lambda m, t, n=nesterov: optimizer_pair("SGD", m, t, lr=0.05, momentum=0.9,
                                                           nesterov=n),
