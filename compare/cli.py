@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 EXIT_OK, EXIT_DEVIATION, EXIT_USAGE = 0, 1, 2
 DTYPES = ("float32", "float64")
@@ -52,7 +53,11 @@ def _report(args) -> int:
         print(f"lockstep report: --cases {args.cases!r} matches no case (see `lockstep list`)",
               file=sys.stderr)
         return EXIT_USAGE
-    run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
+    with warnings.catch_warnings():
+        # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
+        # are expected by the cases that provoke them; they would bury the summary
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
+        run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
     paths = write_reports(run, args.out)
     rows = run.rows
     print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
