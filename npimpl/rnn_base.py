@@ -207,6 +207,14 @@ class RNNBase(Module):
         return dx, dh, dc
 
     # -- the whole stack -------------------------------------------------------------------------
+    def forward(self, input, hx=None):
+        """RNN and GRU; LSTM overrides it to take ``hx = (h_0, c_0)``."""
+        return self._forward(input, hx, None)
+
+    def backward(self, grad_output=None, grad_h_n=None):
+        """``(g_input, g_h0)``; LSTM overrides it to take and return ``(h, c)`` pairs."""
+        return self._backward(grad_output, grad_h_n, None)
+
     def _forward(self, input, h0, c0):
         cls = type(self).__name__
         dt = self.weight_ih_l0.dtype
