@@ -81,27 +81,44 @@ def batch_norm_backward(dy, weight, cache: BatchNormCache):
     return dx, dgamma, dbeta
 
 
-def register_running_stats(module: Module, C: int, dtype, track: bool) -> None:
-    """running_mean (zeros), running_var (ones), num_batches_tracked (int64 0-d); registered
-    as None without ``track_running_stats``, as torch does."""
-    if track:
-        module.register_buffer("running_mean", np.zeros(C, dtype=dtype))
-        module.register_buffer("running_var", np.ones(C, dtype=dtype))
-        module.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-    else:
-        for name in ("running_mean", "running_var", "num_batches_tracked"):
-            module.register_buffer(name, None)
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share, as in torch's ``_NormBase``: per-channel
+    ``weight`` (ones) and ``bias`` (zeros) with ``affine``; with ``track_running_stats`` the
+    buffers running_mean (zeros), running_var (ones) and num_batches_tracked (int64 0-d),
+    registered as None without it. The subclasses keep torch's signatures and defaults."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dt = self.dtype = self._dtype(dtype)
+        C = self.num_features
+        self.weight, self.bias = affine_parameters(C, dt, self.affine, bias)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
+            self.register_buffer("running_var", np.ones(C, dtype=dt))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self, rng=None) -> None:
+        """Running stats to (0, 1, 0); weight = 1, bias = 0 (deterministic; ``rng`` unused)."""
+        self.reset_running_stats()
+        reset_affine(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
-def reset_running_stats(module: Module) -> None:
-    """Running statistics back to (0, 1, 0), if the module tracks them."""
-    if module.track_running_stats:
-        module.running_mean[...] = 0
-        module.running_var[...] = 1
-        module.num_batches_tracked[...] = 0
-
-
-class _BatchNorm(Module):
+class _BatchNorm(_NormBase):
     """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, over the batch.
 
     Args:
@@ -145,20 +162,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
                  dtype=np.float32, *, bias: bool = True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        self.dtype = self._dtype(dtype)
-        self.weight, self.bias = affine_parameters(self.num_features, self.dtype, self.affine, bias)
-        register_running_stats(self, self.num_features, self.dtype, self.track_running_stats)
-
-    def reset_running_stats(self) -> None:
-        reset_running_stats(self)
-
-    def reset_parameters(self, rng=None) -> None:
-        """Running stats to (0, 1, 0); weight = 1, bias = 0 (deterministic; ``rng`` unused)."""
-        reset_running_stats(self)
-        reset_affine(self)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def _check(self, x: np.ndarray) -> None:
         name = type(self).__name__
@@ -202,10 +206,6 @@ class _BatchNorm(Module):
 
     def backward(self, grad_output):
         return affine_backward(self, grad_output, batch_norm_backward, type(self).__name__)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

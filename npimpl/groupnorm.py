@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .batchnorm import register_running_stats, reset_running_stats
+from .batchnorm import _NormBase
 from .module import Module
 from .norm import (LayerNormCache, affine_parameters, layer_norm_backward, layer_norm_forward,
                    reset_affine)
@@ -110,7 +110,7 @@ class InstanceNormCache(NamedTuple):
     unbatched: bool
 
 
-class InstanceNorm2d(Module):
+class InstanceNorm2d(_NormBase):
     """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, channel) over (H, W).
 
     Args:
@@ -144,17 +144,7 @@ class InstanceNorm2d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=np.float32, *, bias: bool = True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        self.dtype = self._dtype(dtype)
-        self.weight, self.bias = affine_parameters(self.num_features, self.dtype, self.affine, bias)
-        register_running_stats(self, self.num_features, self.dtype, self.track_running_stats)
-
-    def reset_parameters(self, rng=None) -> None:
-        """weight = 1, bias = 0, running stats (0, 1, 0) (deterministic; ``rng`` unused)."""
-        reset_affine(self)
-        reset_running_stats(self)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
@@ -215,7 +205,3 @@ class InstanceNorm2d(Module):
             dy = dy * _channel(self.weight.data, 4)                # d loss / d xhat
         dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
         return dx[0] if unbatched else dx
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
