@@ -1,7 +1,8 @@
 """Per-sample normalisations over channel groups: GroupNorm and InstanceNorm2d.
 
 Both reuse LayerNorm's maths (``layer_norm_forward`` / ``layer_norm_backward`` without
-affine) on a reshaped view, then apply a per-*channel* affine map.
+affine) on a reshaped view, then apply a per-*channel* affine map. InstanceNorm2d takes its
+parameters and running-statistics buffers from BatchNorm's ``_NormBase``, as in torch.
 """
 from __future__ import annotations
 
