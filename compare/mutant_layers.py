@@ -84,45 +84,6 @@ class SmoothingCountsIgnoredCrossEntropyLoss(npimpl.CrossEntropyLoss):
         return loss, T, r, loss_shape
 
 
-# --- optimizers ----------------------------------------------------------------------------
-class DampenedFirstStepSGD(npimpl.optim.SGD):
-    """SGD whose momentum buffer starts as ``(1 - dampening) g`` instead of ``g``."""
-
-    def step(self):
-        for group in self.param_groups:
-            mu, damp, lr = group["momentum"], group["dampening"], group["lr"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.setdefault(p, {})
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = (1 - damp) * p.grad   # BUG: torch copies g
-                else:
-                    buf *= mu
-                    buf += (1 - damp) * p.grad
-                p.data -= lr * buf
-
-
-class KerasMomentumSGD(npimpl.optim.SGD):
-    """Momentum as Keras and Sutskever et al. write it: ``v = mu v - lr g; p += v``.
-
-    Identical to torch's ``b = mu b + g; p -= lr b`` while lr is constant; once lr
-    changes, the old velocity keeps the old lr (torch rescales all of it)."""
-
-    def step(self):
-        for group in self.param_groups:
-            mu, lr = group["momentum"], group["lr"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.setdefault(p, {})
-                v = state.setdefault("velocity", np.zeros_like(p.data))
-                v *= mu
-                v -= lr * p.grad                  # BUG: torch keeps lr outside the buffer
-                p.data += v
-
-
 # --- classic slips in the core layers --------------------------------------------------------
 class KinkOneReLU(npimpl.ReLU):
     """ReLU with slope 1 at exactly 0 (``x >= 0``); torch's ``threshold_backward`` gives 0."""
@@ -304,47 +265,23 @@ class BiasedRunningVarBatchNorm1d(npimpl.BatchNorm1d):
 
 class TiedMaxPool2d(npimpl.MaxPool2d):
     """Max-pool backward that sends the gradient to *every* element equal to the window's
-    maximum (``dy * (x == max)``); torch sends it to one (the first in row-major order)."""
+    maximum (``dy * (x == max)``); torch sends it to one (the first in row-major order).
+    Written with plain loops (no padding, no dilation) so it depends on no private helper."""
 
     def forward(self, input):
-        self._x_seen, _ = self._batched(input)
+        assert self.padding == (0, 0) and self.dilation == (1, 1)
+        self._x_seen = input
         return super().forward(input)
 
     def backward(self, grad_output, grad_indices=None):
-        from npimpl import _pool as P
-        c = self._saved()
-        dy = self._grad_output(grad_output, c)
-        win = P.gather(self._x_seen, c.axes, -np.inf)               # (N, C, Oh, Ow, Kh, Kw)
-        top = win.max(axis=(-2, -1), keepdims=True)
-        g = np.where(win == top, dy[..., None, None], 0)              # BUG: every tied maximum
-        dx = P.scatter_windows(g.astype(dy.dtype), c.axes, c.in_shape)
-        return dx[0] if c.unbatched else dx
-
-
-class NoBiasCorrectionAdam(npimpl.optim.Adam):
-    """Adam without the bias corrections ``1 - beta^t``: the first steps are ~10x too small
-    (m starts at 0 and needs ~1/(1 - beta1) steps to warm up)."""
-
-    def _update(self, p, grad, group) -> None:
-        from npimpl.optim.optimizer import lerp_, step_counter
-        lr, eps = float(group["lr"]), float(group["eps"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        state = self.state.setdefault(p, {})
-        if not state:
-            state["step"] = step_counter()
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        state["step"] += 1
-        lerp_(m, grad, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * grad * grad
-        p.data += -lr * m / (np.sqrt(v) + eps)      # BUG: no / (1 - beta1^t), * sqrt(1 - beta2^t)
-
-
-class L2AdamW(npimpl.optim.AdamW):
-    """AdamW whose weight decay is added to the gradient (Adam's L2), so it passes through
-    the moments and is normalised away; torch's AdamW shrinks p directly."""
-
-    def _update(self, p, grad, group) -> None:
-        super()._update(p, grad, {**group, "decoupled_weight_decay": False})   # BUG
+        self._saved()
+        x, dy = self._x_seen, grad_output                  # (N, C, H, W), (N, C, Ho, Wo)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        dx = np.zeros_like(x)
+        for i in range(dy.shape[-2]):
+            for j in range(dy.shape[-1]):
+                win = x[..., i * sh:i * sh + kh, j * sw:j * sw + kw]
+                top = win.max(axis=(-2, -1), keepdims=True)
+                dx[..., i * sh:i * sh + kh, j * sw:j * sw + kw] += \
+                    (win == top) * dy[..., i, j][..., None, None]   # BUG: every tied maximum
+        return dx

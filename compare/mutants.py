@@ -6,8 +6,9 @@ actually had); each is wired into a small lockstep case against the *correct*
 torch twin, and the engine must flag it. ``mutation_score()`` runs them all;
 ``lockstep report`` prints the score and lists any survivor.
 
-The buggy classes live in :mod:`compare.mutant_layers` (each a subclass of the
-real class overriding the smallest piece); this file wires each into a case.
+The buggy classes live in :mod:`compare.mutant_layers` and :mod:`compare.mutant_optim`
+(each a subclass of the real class overriding the smallest piece); this file wires each
+into a case, with a control: the same case with the real class, which must pass.
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from reference import Spec, build, seq
 from .engine import Case, Result, Trajectory, run
 from .gen import args, classes, normal
 from .mutant_layers import (ArticleLinear, ArticleSoftmax, BiasedRunningVarBatchNorm1d,
-                            ClassAveragedNLLLoss, DampenedFirstStepSGD, EpsOutsideLayerNorm,
-                            GateOrderLSTMCell, KerasMomentumSGD, KinkOneReLU, L2AdamW,
-                            LogSoftmaxNoSum, MeanOverN, MSEWithoutTwo, NoBiasCorrectionAdam,
+                            ClassAveragedNLLLoss, EpsOutsideLayerNorm, GateOrderLSTMCell,
+                            KinkOneReLU, LogSoftmaxNoSum, MeanOverN, MSEWithoutTwo,
                             NoMeanCrossEntropyLoss, PaddingGradEmbedding,
                             ResetBeforeMatmulGRUCell, SigmoidOfInput,
                             SmoothingCountsIgnoredCrossEntropyLoss, SymmetricSameConv1d,
                             TiedMaxPool2d)
+from .mutant_optim import DampenedFirstStepSGD, KerasMomentumSGD, L2AdamW, NoBiasCorrectionAdam
 
 
 @dataclass

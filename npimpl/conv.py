@@ -164,7 +164,9 @@ class _Conv(_ConvNd):
                 raise ValueError(f"{name}: input spatial size {x.shape[2:]} (padded by "
                                  f"{self._pads}) is smaller than the dilated kernel "
                                  f"{tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))}")
-            if self.padding_mode != "zeros" and max(lo, hi) > (s - 1 if self.padding_mode == "reflect" else s):
+            # replicate repeats the edge as often as needed: torch sets it no limit
+            if self.padding_mode in ("reflect", "circular") and \
+                    max(lo, hi) > (s - 1 if self.padding_mode == "reflect" else s):
                 raise ValueError(f"{name}: padding {self._pads} is too large for "
                                  f"padding_mode={self.padding_mode!r} and input size {x.shape[2:]}")
         b = self.bias.data if self.bias is not None else None

@@ -250,7 +250,11 @@ class AdaptiveAvgPool2d(_Pool):
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__)
         mh, mw = (P.adaptive_matrix(P.adaptive_axis(s, o), x.dtype) for s, o in zip(x.shape[2:], out))
         div = mh.sum(1)[:, None] * mw.sum(1)[None, :]                   # (H_out, W_out)
-        y = mh @ (x @ mw.T) / div                                        # (N, C, H_out, W_out)
+        if np.isfinite(x).all():
+            y = mh @ (x @ mw.T) / div                                    # (N, C, H_out, W_out)
+        else:   # inf * 0 = NaN inside the 0/1 matmuls would leak into every window: sum them
+            axes = tuple(P.adaptive_axis(s, o) for s, o in zip(x.shape[2:], out))
+            y = P.gather(x, axes, 0).sum(axis=(-2, -1)) / div
         self._cache = (mh, mw, div, x.shape, y.shape, unbatched)
         return y[0] if unbatched else y
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import (NOT_LAYERS, OPTIMIZER_VARIANTS, TABLE, Entry, counts, matrix,
-                              optimizer_names, public_classes, run_variant)
+from compare.badinput import NOT_LAYERS, TABLE, Entry, counts, matrix, public_classes, run_variant
+from compare.badinput_optim import OPTIMIZER_VARIANTS, optimizer_names
 from reference import Spec
 
 

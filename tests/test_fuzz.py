@@ -148,10 +148,9 @@ def test_conv(nd, data):
     mode = data.draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
     n = data.draw(st.integers(0, 2))
     side = data.draw(st.integers(dilation * (k - 1) + 1, 6))
-    if mode == "reflect" and padding not in ("same", 0):
-        side = max(side, padding + 1)       # torch: reflect padding must be < the input size
-    if mode == "reflect" and same:
-        side = max(side, dilation * (k - 1))
+    if mode in ("reflect", "circular"):     # torch: reflect pads < size, circular <= size
+        hi = padding if not same else dilation * (k - 1) - dilation * (k - 1) // 2
+        side = max(side, hi + 1)
     x = data.draw(arrays(np.float64, (n, c_in) + (side,) * nd, elements=values(100.0)))
     check(f"conv{nd}d", Spec(f"Conv{nd}d", c_in, c_out, k, stride=stride, padding=padding,
                              dilation=dilation, groups=groups, padding_mode=mode), x)
@@ -223,7 +222,7 @@ def _torch_refuses(case, args, kwargs) -> bool:
 
 def fuzz_values(x: np.ndarray, data) -> np.ndarray:
     """One of: integers stored as floats, random elements set to ±0 or ±subnormal, or the
-    whole tensor rescaled by 10^k (k in [-3, 3])."""
+    whole tensor scaled down by 10^k (k in [0, 3])."""
     how = data.draw(st.sampled_from(["integers", "zeros", "subnormal", "rescale"]))
     y = x.copy()
     if how == "integers":
@@ -235,15 +234,6 @@ def fuzz_values(x: np.ndarray, data) -> np.ndarray:
         fill = [0.0, -0.0] if how == "zeros" else [5e-324, -5e-324]
         y[mask] = data.draw(st.sampled_from(fill))
     return y
-
-
-def _torch_accepts(case, args, kwargs) -> bool:
-    _, t_mod = case.model(np.dtype("float64"))
-    try:
-        t_mod(*to_torch(args), **to_torch(kwargs))
-    except Exception:  # noqa: BLE001 - any refusal
-        return False
-    return True
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -261,12 +251,9 @@ def test_catalogue_case_with_fuzzed_values(case, data):
                                              for a in args), inp.kwargs),
                   dtypes=("float64",), grad=case.grad)
     res = run(fuzzed, "float64")
-    if res.error is not None:
-        assume(not _torch_refuses(case, args, inp.kwargs))
+    if res.error is not None:     # out of the layer's domain (BCELoss above 1) for torch too:
+        assume(not _torch_refuses(case, args, inp.kwargs))     # no test of agreement
     bad = [f"{r.quantity}: max_abs={r.max_abs:.3g} tol_ratio={r.tol_ratio:.3g} {r.note}"
            for r in res.rows if not r.passed]
-    # values rescaled out of the layer's domain (BCELoss's probabilities above 1) that torch
-    # refuses as well are no test of agreement
-    assume(res.error is None or _torch_accepts(case, args, inp.kwargs))
     assert res.error is None, res.traceback
     assert not bad, "; ".join(bad)
