@@ -5,7 +5,8 @@
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
 
-Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived);
+Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
+input neither matched torch nor raised a clear error);
 2 bad usage (unknown option, a glob that matches no case, an unknown dtype).
 """
 from __future__ import annotations
@@ -69,6 +70,8 @@ def _report(args) -> int:
               f"max_rel={f['max_rel']:.3g} {f['note']}")
     for m in run.survivors:
         print(f"  SURVIVOR mutant {m.name}: {m.bug}")
+    for b in run.badinput_failures[:20]:
+        print(f"  BAD-INPUT {b['cls']} [{b['variant']}]: {b['outcome']} {b.get('detail', '')}")
     return EXIT_OK if run.ok else EXIT_DEVIATION
 
 
