@@ -30,6 +30,11 @@ class LayerDoc:
         return self.sections.get("Backward", "")
 
     @property
+    def body(self) -> str:
+        """Free text after the summary (an optimizer's update rule)."""
+        return self.sections.get("Body", "")
+
+    @property
     def hides(self) -> str:
         return self.sections.get("What torch hides", "")
 
@@ -41,7 +46,8 @@ def parse_docstring(doc: str | None) -> tuple[str, dict]:
     while i < len(lines) and lines[i].strip() and not _HEADER.match(lines[i]):
         summary.append(lines[i].strip())
         i += 1
-    sections, current = {}, None
+    sections, current = {}, "Body"   # text between the summary and the first header
+    sections[current] = []
     for line in lines[i:]:
         m = _HEADER.match(line)
         if m and not line.startswith("        "):
@@ -49,7 +55,8 @@ def parse_docstring(doc: str | None) -> tuple[str, dict]:
             sections[current] = []
         elif current is not None:
             sections[current].append(line[4:] if line.startswith("    ") else line)
-    return " ".join(summary), {k: "\n".join(v).strip() for k, v in sections.items()}
+    sections = {k: "\n".join(v).strip() for k, v in sections.items()}
+    return " ".join(summary), {k: v for k, v in sections.items() if v or k != "Body"}
 
 
 def _repo_root() -> str:
@@ -68,10 +75,16 @@ def layer_doc(cls) -> LayerDoc:
 
 
 def public_classes() -> dict:
-    """Every public npimpl class by name: layers, losses, optimizers, schedulers."""
+    """Every public npimpl class by name: layers, losses, optimizers, schedulers, models."""
     out = {}
-    mods = [npimpl, getattr(npimpl, "optim", None),
-            getattr(getattr(npimpl, "optim", None), "lr_scheduler", None)]
+    import importlib
+
+    mods = [npimpl]
+    for sub in ("optim", "optim.lr_scheduler", "models"):
+        try:
+            mods.append(importlib.import_module(f"npimpl.{sub}"))
+        except ImportError:
+            pass
     for mod in mods:
         if mod is None:
             continue

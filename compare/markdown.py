@@ -19,13 +19,36 @@ from .engine import Trajectory
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
 
+#: report sections, in order
 FAMILY_TITLES = {
     "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
-    "loss": "Losses", "conv": "Convolution and pooling", "norm": "Normalization, dropout and "
-    "embeddings", "recurrent": "Recurrent layers", "attention": "Attention and transformers",
-    "optim": "Optimizers, schedules and clipping", "training": "Training runs",
-    "models": "Models",
+    "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
+    "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
+    "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
+    "training": "Training runs", "models": "Models",
 }
+
+#: a class is filed under the family of the npimpl file that defines it (whatever case uses it)
+FILE_FAMILY = {
+    "module": "core", "linear": "core", "shape": "core", "activation": "activation",
+    "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
+    "bce": "loss", "distribution": "loss", "conv": "conv", "conv_transpose": "conv",
+    "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
+    "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
+    "attention": "attention", "sdpa": "attention", "transformer": "attention",
+}
+
+
+def section_of(layer: str, case_family: str) -> str:
+    """The report section of ``layer``: its defining file's family, else the case's."""
+    cls = docs.find_class(layer)
+    if cls is not None:
+        parts = cls.__module__.split(".")
+        if parts[1] in ("optim", "models"):
+            return parts[1]
+        if parts[-1] in FILE_FAMILY:
+            return FILE_FAMILY[parts[-1]]
+    return case_family
 
 
 def _fmt(x) -> str:
@@ -168,6 +191,8 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
         out.append("")
         if d.backward:
             out += ["**Backward:**", "", "```text", d.backward, "```", ""]
+        elif d.body and layer in _optimizers():
+            out += ["**Update rule:**", "", "```text", d.body, "```", ""]
         if d.hides:
             out += [f"**What torch hides:** {docs.one_line(d.hides)}", ""]
         if d.source:
@@ -187,6 +212,11 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
     return "\n".join(out)
 
 
+def _optimizers() -> set:
+    import npimpl.optim
+    return set(getattr(npimpl.optim, "__all__", []))
+
+
 def _root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(docs.npimpl.__file__)))
 
@@ -196,10 +226,16 @@ def families(run, rows: pd.DataFrame, out_dir: str) -> str:
     cases = rows[~rows["case"].isin([r.case.name for r in run.results
                                      if r.case.family == "article"])]
     cases = cases[cases["tolerance"] != FD]
-    for fam, frows in cases.groupby("family", sort=False):
+    first_family = cases.groupby("layer", sort=False)["family"].first()
+    sections = {layer: section_of(layer, fam) for layer, fam in first_family.items()}
+    order = list(FAMILY_TITLES) + sorted(set(sections.values()) - set(FAMILY_TITLES))
+    for fam in order:
+        layers = [layer for layer, f in sections.items() if f == fam]
+        if not layers:
+            continue
         out += [f"## {FAMILY_TITLES.get(fam, fam.capitalize())}", ""]
-        for layer, lrows in frows.groupby("layer", sort=False):
-            out += [layer_section(layer, lrows, out_dir), ""]
+        for layer in layers:
+            out += [layer_section(layer, cases[cases["layer"] == layer], out_dir), ""]
     return "\n".join(out)
 
 

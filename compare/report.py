@@ -19,6 +19,7 @@ from tqdm import tqdm
 from . import plots
 from .engine import Result, Row, Trajectory, run
 from .io import write_csv, write_text
+from .badinput import matrix
 from .mutants import mutation_score
 from .oracle import fd_rows
 
@@ -57,14 +58,19 @@ class Run:
         return [m for m, caught, _ in self.mutants if not caught]
 
     @property
+    def badinput_failures(self) -> list:
+        return [b for b in self.badinput if b["outcome"].startswith("FAIL")]
+
+    @property
     def ok(self) -> bool:
-        return not self.failures and not self.survivors
+        return not self.failures and not self.survivors and not self.badinput_failures
 
 
 def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
             checks: bool = True) -> Run:
     """Run every case in every requested dtype it declares; then (``checks``) the checker's
-    self-tests: the mutant gallery and, with float64, the finite-difference oracle."""
+    self-tests: the mutant gallery, the bad-input matrix and, with float64, the
+    finite-difference oracle."""
     out = Run(seed, tuple(dtypes))
     jobs = [(c, dt) for c in cases for dt in c.dtypes if dt in dtypes]
     for case, dt in tqdm(jobs, desc="lockstep", unit="case", disable=not progress,
@@ -72,6 +78,7 @@ def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
         out.results.append(run(case, dt, seed))
     if checks:
         out.mutants = mutation_score(seed)
+        out.badinput = matrix(seed)
         if "float64" in dtypes:
             out.extra_rows = fd_rows(cases, seed)
     return out

@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .module import Module, Parameter
+from .module import Module
+from .norm import affine_backward, affine_parameters, reset_affine
 
 
 class BatchNormCache(NamedTuple):
@@ -80,7 +81,44 @@ def batch_norm_backward(dy, weight, cache: BatchNormCache):
     return dx, dgamma, dbeta
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share, as in torch's ``_NormBase``: per-channel
+    ``weight`` (ones) and ``bias`` (zeros) with ``affine``; with ``track_running_stats`` the
+    buffers running_mean (zeros), running_var (ones) and num_batches_tracked (int64 0-d),
+    registered as None without it. The subclasses keep torch's signatures and defaults."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dt = self.dtype = self._dtype(dtype)
+        C = self.num_features
+        self.weight, self.bias = affine_parameters(C, dt, self.affine, bias)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
+            self.register_buffer("running_var", np.ones(C, dtype=dt))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self, rng=None) -> None:
+        """Running stats to (0, 1, 0); weight = 1, bias = 0 (deterministic; ``rng`` unused)."""
+        self.reset_running_stats()
+        reset_affine(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, over the batch.
 
     Args:
@@ -124,39 +162,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
                  dtype=np.float32, *, bias: bool = True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        dt = self.dtype = self._dtype(dtype)
-        C = self.num_features
-        if self.affine:
-            self.weight = Parameter(np.empty(C, dtype=dt))
-            self.bias = Parameter(np.empty(C, dtype=dt)) if bias else None
-        else:
-            self.weight = None
-            self.bias = None
-        if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
-            self.register_buffer("running_var", np.ones(C, dtype=dt))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-        self.reset_parameters()
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
-
-    def reset_parameters(self, rng=None) -> None:
-        """Running stats to (0, 1, 0); weight = 1, bias = 0 (deterministic; ``rng`` unused)."""
-        self.reset_running_stats()
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def _check(self, x: np.ndarray) -> None:
         name = type(self).__name__
@@ -199,22 +205,7 @@ class _BatchNorm(Module):
         self.running_var[...] = (1 - m) * self.running_var + m * unbiased
 
     def backward(self, grad_output):
-        cache = self._saved()
-        dy = self._input(grad_output, "grad_output", self.dtype)
-        if dy.shape != cache.xhat.shape:
-            raise ValueError(f"{type(self).__name__}: grad_output must have shape "
-                             f"{cache.xhat.shape}, got {dy.shape}")
-        w = self.weight.data if self.weight is not None else None
-        dx, dw, db = batch_norm_backward(dy, w, cache)
-        if self.weight is not None:
-            self.weight.accumulate(dw)
-        if self.bias is not None:
-            self.bias.accumulate(db)
-        return dx
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+        return affine_backward(self, grad_output, batch_norm_backward, type(self).__name__)
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,7 +1,8 @@
 """Per-sample normalisations over channel groups: GroupNorm and InstanceNorm2d.
 
 Both reuse LayerNorm's maths (``layer_norm_forward`` / ``layer_norm_backward`` without
-affine) on a reshaped view, then apply a per-*channel* affine map.
+affine) on a reshaped view, then apply a per-*channel* affine map. InstanceNorm2d takes its
+parameters and running-statistics buffers from BatchNorm's ``_NormBase``, as in torch.
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .module import Module, Parameter
-from .norm import LayerNormCache, layer_norm_backward, layer_norm_forward
+from .batchnorm import _NormBase
+from .module import Module
+from .norm import (LayerNormCache, affine_parameters, layer_norm_backward, layer_norm_forward,
+                   reset_affine)
 
 
 def _channel(v, ndim: int):
@@ -57,20 +60,13 @@ class GroupNorm(Module):
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = float(eps), bool(affine)
-        dt = self.dtype = self._dtype(dtype)
-        if self.affine:
-            self.weight = Parameter(np.ones(num_channels, dtype=dt))
-            self.bias = Parameter(np.zeros(num_channels, dtype=dt)) if bias else None
-        else:
-            self.weight = None
-            self.bias = None
+        self.dtype = self._dtype(dtype)
+        self.weight, self.bias = affine_parameters(self.num_channels, self.dtype, self.affine,
+                                                   bias)
 
     def reset_parameters(self, rng=None) -> None:
         """weight = 1, bias = 0 (deterministic, like torch; ``rng`` is unused)."""
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        reset_affine(self)
 
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
@@ -115,7 +111,7 @@ class InstanceNormCache(NamedTuple):
     unbatched: bool
 
 
-class InstanceNorm2d(Module):
+class InstanceNorm2d(_NormBase):
     """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, channel) over (H, W).
 
     Args:
@@ -149,35 +145,7 @@ class InstanceNorm2d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=np.float32, *, bias: bool = True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        dt = self.dtype = self._dtype(dtype)
-        C = self.num_features
-        if self.affine:
-            self.weight = Parameter(np.ones(C, dtype=dt))
-            self.bias = Parameter(np.zeros(C, dtype=dt)) if bias else None
-        else:
-            self.weight = None
-            self.bias = None
-        if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
-            self.register_buffer("running_var", np.ones(C, dtype=dt))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-
-    def reset_parameters(self, rng=None) -> None:
-        """weight = 1, bias = 0, running stats (0, 1, 0) (deterministic; ``rng`` unused)."""
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
-        if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
@@ -238,7 +206,3 @@ class InstanceNorm2d(Module):
             dy = dy * _channel(self.weight.data, 4)                # d loss / d xhat
         dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
         return dx[0] if unbatched else dx
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")

@@ -32,6 +32,40 @@ def _check_trailing(x: np.ndarray, shape: tuple, owner: str) -> tuple:
     return tuple(range(-k, 0))
 
 
+# --- the affine map every normalisation here shares (also BatchNorm, GroupNorm, InstanceNorm) --
+def affine_parameters(shape, dtype, affine: bool, bias: bool = True):
+    """torch's ``(weight, bias)`` of ``shape``: ones and zeros, None where not learned."""
+    if not affine:
+        return None, None
+    return (Parameter(np.ones(shape, dtype=dtype)),
+            Parameter(np.zeros(shape, dtype=dtype)) if bias else None)
+
+
+def reset_affine(module: Module) -> None:
+    """weight = 1, bias = 0: torch's deterministic init (no random draw)."""
+    if module.weight is not None:
+        module.weight.data[...] = 1
+    if module.bias is not None:
+        module.bias.data[...] = 0
+
+
+def affine_backward(module: Module, grad_output, backward_fn, owner: str):
+    """The class side of ``backward``: check ``grad_output`` against the cached ``xhat``, run
+    the pure ``backward_fn(dy, weight, cache) -> (dx, dweight, dbias)``, accumulate, return dx."""
+    cache = module._saved()
+    dy = module._input(grad_output, "grad_output", module.dtype)
+    if dy.shape != cache.xhat.shape:
+        raise ValueError(f"{owner}: grad_output must have shape {cache.xhat.shape}, "
+                         f"got {dy.shape}")
+    w = module.weight.data if module.weight is not None else None
+    dx, dw, db = backward_fn(dy, w, cache)
+    if module.weight is not None:
+        module.weight.accumulate(dw)
+    if module.bias is not None:
+        module.bias.accumulate(db)
+    return dx
+
+
 # --- LayerNorm ------------------------------------------------------------------------------
 class LayerNormCache(NamedTuple):
     xhat: np.ndarray        # (*, *normalized_shape): the normalised input
@@ -102,22 +136,13 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
-        dt = self._dtype(dtype)
-        if self.elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dt))
-            self.bias = Parameter(np.empty(self.normalized_shape, dtype=dt)) if bias else None
-        else:
-            self.weight = None
-            self.bias = None
-        self.dtype = dt
-        self.reset_parameters()
+        self.dtype = self._dtype(dtype)
+        self.weight, self.bias = affine_parameters(self.normalized_shape, self.dtype,
+                                                   self.elementwise_affine, bias)
 
     def reset_parameters(self, rng=None) -> None:
         """weight = 1, bias = 0 (deterministic, like torch; ``rng`` is unused)."""
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        reset_affine(self)
 
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
@@ -128,18 +153,7 @@ class LayerNorm(Module):
         return y
 
     def backward(self, grad_output):
-        cache = self._saved()
-        dy = self._input(grad_output, "grad_output", self.dtype)
-        if dy.shape != cache.xhat.shape:
-            raise ValueError(f"LayerNorm: grad_output must have shape {cache.xhat.shape}, "
-                             f"got {dy.shape}")
-        w = self.weight.data if self.weight is not None else None
-        dx, dw, db = layer_norm_backward(dy, w, cache)
-        if self.weight is not None:
-            self.weight.accumulate(dw)
-        if self.bias is not None:
-            self.bias.accumulate(db)
-        return dx
+        return affine_backward(self, grad_output, layer_norm_backward, "LayerNorm")
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

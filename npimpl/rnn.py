@@ -7,12 +7,9 @@ import numpy as np
 from . import _checks
 from .rnn_base import RNNBase
 
-
-class RNN(RNNBase):
-    """``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
-
-    Args:
-        input_size, hidden_size: H_in and H.
+# The Args and Shape lines RNN, GRU and LSTM share word for word; ``_shared_doc`` writes them
+# into each docstring at ``{common_args}`` / ``{common_shape}``, so help(LSTM) reads in full.
+_COMMON_ARGS = """input_size, hidden_size: H_in and H.
         num_layers: stacked layers; layer k > 0 reads layer k-1's output (D*H_out features).
         bias: if False, no b_ih / b_hh.
         batch_first: input and output as (N, L, ·); states stay (D*num_layers, N, ·).
@@ -23,14 +20,30 @@ class RNN(RNNBase):
             layers (time-major even with batch_first; None in eval). torch draws this dropout
             inside its fused kernel with its own RNG, which cannot be shared, so the lockstep
             twin (reference/rnn.py) runs torch layer by layer on the same parameters and
-            multiplies by these masks between layers.
+            multiplies by these masks between layers."""
+
+_COMMON_SHAPE = """input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in);
+        h_0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out), zeros when None;
+        output (L, N, D*H_out) in the input's layout (forward and reverse halves concatenated);
+        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size."""
+
+
+def _shared_doc(cls):
+    cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(
+        "{common_shape}", _COMMON_SHAPE)
+    return cls
+
+
+@_shared_doc
+class RNN(RNNBase):
+    """``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
+
+    Args:
+        {common_args}
         nonlinearity: 'tanh' or 'relu'.
 
     Shape:
-        input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in);
-        h_0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out), zeros when None;
-        output (L, N, D*H_out) in the input's layout (forward and reverse halves concatenated);
-        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size.
+        {common_shape}
 
     Backward:
         through time, last step first: dh_t = dout_t + dpre_{t+1} W_hh;  dpre_t = dh_t act'(pre_t);
@@ -51,37 +64,18 @@ class RNN(RNNBase):
                          bias, batch_first, dropout, bidirectional, 0, device, dtype, rng)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
-        return self._forward(input, hx, None)
 
-    def backward(self, grad_output=None, grad_h_n=None):
-        return self._backward(grad_output, grad_h_n, None)
-
-
+@_shared_doc
 class GRU(RNNBase):
     """``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
     ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
     ``r_t, z_t = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``.
 
     Args:
-        input_size, hidden_size: H_in and H.
-        num_layers: stacked layers; layer k > 0 reads layer k-1's output (D*H_out features).
-        bias: if False, no b_ih / b_hh.
-        batch_first: input and output as (N, L, ·); states stay (D*num_layers, N, ·).
-        dropout: probability of zeroing each output of every layer but the last (training).
-        bidirectional: a second recurrence runs from t = L-1 down to 0 (``*_reverse`` params).
-        rng: ``np.random.Generator`` for the dropout masks; ``self.masks`` holds the scaled
-            masks m/(1-p) of the last forward, one (L, N, D*H_out) array per gap between
-            layers (time-major even with batch_first; None in eval). torch draws this dropout
-            inside its fused kernel with its own RNG, which cannot be shared, so the lockstep
-            twin (reference/rnn.py) runs torch layer by layer on the same parameters and
-            multiplies by these masks between layers.
+        {common_args}
 
     Shape:
-        input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in);
-        h_0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out), zeros when None;
-        output (L, N, D*H_out) in the input's layout (forward and reverse halves concatenated);
-        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size.
+        {common_shape}
 
     Backward:
         per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z),
@@ -100,38 +94,19 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, 0, device, dtype, rng)
 
-    def forward(self, input, hx=None):
-        return self._forward(input, hx, None)
 
-    def backward(self, grad_output=None, grad_h_n=None):
-        return self._backward(grad_output, grad_h_n, None)
-
-
+@_shared_doc
 class LSTM(RNNBase):
     """``c_t = σ(f) c_{t-1} + σ(i) tanh(g)``, ``h_t = σ(o) tanh(c_t)`` [``W_hr`` with proj_size],
     ``[i f g o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``.
 
     Args:
-        input_size, hidden_size: H_in and H.
-        num_layers: stacked layers; layer k > 0 reads layer k-1's output (D*H_out features).
-        bias: if False, no b_ih / b_hh.
-        batch_first: input and output as (N, L, ·); states stay (D*num_layers, N, ·).
-        dropout: probability of zeroing each output of every layer but the last (training).
-        bidirectional: a second recurrence runs from t = L-1 down to 0 (``*_reverse`` params).
-        rng: ``np.random.Generator`` for the dropout masks; ``self.masks`` holds the scaled
-            masks m/(1-p) of the last forward, one (L, N, D*H_out) array per gap between
-            layers (time-major even with batch_first; None in eval). torch draws this dropout
-            inside its fused kernel with its own RNG, which cannot be shared, so the lockstep
-            twin (reference/rnn.py) runs torch layer by layer on the same parameters and
-            multiplies by these masks between layers.
+        {common_args}
         proj_size: if > 0, h_t = (σ(o) tanh(c_t)) W_hr^T with W_hr (proj_size, H); h has
             proj_size features, c keeps H.
 
     Shape:
-        input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in);
-        h_0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out), zeros when None;
-        output (L, N, D*H_out) in the input's layout (forward and reverse halves concatenated);
-        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size.
+        {common_shape}
         hx = (h_0, c_0) and (h_n, c_n): c has H features, (D*num_layers, N, H).
 
     Backward:

@@ -9,7 +9,6 @@ a Bernoulli mask drawn from ``rng`` scales the layer's output.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from typing import NamedTuple
 
@@ -19,7 +18,7 @@ from einops import einsum
 from . import _checks
 from .module import Module, Parameter
 from .rnn_cell import (gru_step, gru_step_backward, lstm_step, lstm_step_backward, rnn_step,
-                       rnn_step_backward)
+                       rnn_step_backward, uniform_reset)
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -95,10 +94,7 @@ class RNNBase(Module):
 
     def reset_parameters(self, rng=None):
         """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch."""
-        rng = rng if rng is not None else np.random.default_rng()
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            p.data[...] = rng.uniform(-k, k, p.shape)
+        uniform_reset(self, rng)
 
     # -- helpers ----------------------------------------------------------------------------
     @property
@@ -211,6 +207,14 @@ class RNNBase(Module):
         return dx, dh, dc
 
     # -- the whole stack -------------------------------------------------------------------------
+    def forward(self, input, hx=None):
+        """RNN and GRU; LSTM overrides it to take ``hx = (h_0, c_0)``."""
+        return self._forward(input, hx, None)
+
+    def backward(self, grad_output=None, grad_h_n=None):
+        """``(g_input, g_h0)``; LSTM overrides it to take and return ``(h, c)`` pairs."""
+        return self._backward(grad_output, grad_h_n, None)
+
     def _forward(self, input, h0, c0):
         cls = type(self).__name__
         dt = self.weight_ih_l0.dtype

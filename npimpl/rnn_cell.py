@@ -116,6 +116,15 @@ def gru_step_backward(dh, cache: GRUStep):
     return dgi, dgh, dh * z
 
 
+def uniform_reset(module: Module, rng=None) -> None:
+    """torch's init for every recurrent layer and cell: each weight and bias of ``module``
+    from U(-k, k), k = 1/sqrt(hidden_size)."""
+    rng = rng if rng is not None else np.random.default_rng()
+    k = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        p.data[...] = rng.uniform(-k, k, p.shape)
+
+
 # --- the cell modules -----------------------------------------------------------------------
 class _CellCache(NamedTuple):
     x: np.ndarray            # (N, H_in)
@@ -149,10 +158,7 @@ class _CellBase(Module):
 
     def reset_parameters(self, rng=None):
         """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch."""
-        rng = rng if rng is not None else np.random.default_rng()
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            p.data[...] = rng.uniform(-k, k, p.shape)
+        uniform_reset(self, rng)
 
     def _prepare(self, input, hx, name="hx"):
         """Check shapes; return ``(x (N, H_in), h (N, H), unbatched)``."""

@@ -6,26 +6,20 @@ which block one query row completely (torch: NaN with need_weights, zeros withou
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from reference import Spec, build
+from reference import Spec
 
 from ..engine import Case, Inputs
+from . import core
 
 ORDER = 70
 
 E, HEADS = 8, 2
 
-
-def pair(spec: Spec, eval_mode: bool = False, seed: int = 0):
-    def make(dt):
-        np_mod, t_mod = build(spec, dt)
-        np_mod.rng = np.random.default_rng(seed)
-        if eval_mode:
-            np_mod.eval()
-            t_mod.eval()
-        return np_mod, t_mod
-    return make
+pair = partial(core.pair, seed=0)        # the NumPy side's dropout rng always seeded
 
 
 def bool_mask(rng, shape, p=0.3):

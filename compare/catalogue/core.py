@@ -12,9 +12,18 @@ from ..gen import args, classes, normal
 ORDER = 10
 
 
-def pair(spec: Spec):
-    """``dtype -> (npimpl module, torch twin)`` for a spec."""
-    return lambda dt: build(spec, dt)
+def pair(spec: Spec, eval_mode: bool = False, seed: int | None = None):
+    """``dtype -> (npimpl module, torch twin)`` for a spec; ``seed`` seeds the NumPy side's
+    ``rng`` (the dropout masks its twin then shares), ``eval_mode`` puts both sides in eval."""
+    def make(dt):
+        np_mod, t_mod = build(spec, dt)
+        if seed is not None:
+            np_mod.rng = np.random.default_rng(seed)
+        if eval_mode:
+            np_mod.eval()
+            t_mod.eval()
+        return np_mod, t_mod
+    return make
 
 
 def single(name, spec, inputs, layer=None, family="core"):
@@ -92,7 +101,7 @@ def full_batch(x, y):
 _X, _Y = blobs()
 for nesterov in (False, True):
     CASES.append(Trajectory(
-        f"mlp-sgd-{'nesterov' if nesterov else 'momentum'}", "MLP", "training",
+        f"mlp-sgd-{'nesterov' if nesterov else 'momentum'}", "Sequential", "training",
         model=pair(MLP), loss=pair(Spec("CrossEntropyLoss")), batches=full_batch(_X, _Y),
         optimizer=lambda m, t, n=nesterov: optimizer_pair("SGD", m, t, lr=0.05, momentum=0.9,
                                                           nesterov=n),

@@ -6,28 +6,19 @@ and the twin (``reference/rnn.py``) runs torch layer by layer with those masks.
 """
 from __future__ import annotations
 
-import numpy as np
+from functools import partial
 
-from reference import Spec, build
+from reference import Spec
 
 from ..engine import Case
 from ..gen import args, normal
+from . import core
 
 ORDER = 60
 
 H_IN, H = 3, 5
 
-
-def pair(spec: Spec, eval_mode: bool = False, seed: int = 0):
-    """``dtype -> (npimpl module, torch twin)``, the NumPy side's dropout rng seeded."""
-    def make(dt):
-        np_mod, t_mod = build(spec, dt)
-        np_mod.rng = np.random.default_rng(seed)
-        if eval_mode:
-            np_mod.eval()
-            t_mod.eval()
-        return np_mod, t_mod
-    return make
+pair = partial(core.pair, seed=0)        # the NumPy side's dropout rng always seeded
 
 
 def states(name, n_states, L_N_H_in, **kw):

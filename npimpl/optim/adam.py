@@ -19,6 +19,23 @@ def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
         raise ValueError(f"{name}: invalid weight_decay value {weight_decay} (expected >= 0)")
 
 
+def _hyperparameters(group) -> tuple:
+    """``(lr, eps, weight_decay, beta1, beta2)`` of a param group, as Python floats."""
+    beta1, beta2 = (float(b) for b in group["betas"])
+    return float(group["lr"]), float(group["eps"]), float(group["weight_decay"]), beta1, beta2
+
+
+def _lazy_state(optimizer: Optimizer, p, *moments: str) -> dict:
+    """``p``'s state, created at its first step: ``step`` (0-d float32) and the named moments,
+    zero arrays like ``p``."""
+    state = optimizer.state.setdefault(p, {})
+    if not state:
+        state["step"] = step_counter()
+        for name in moments:
+            state[name] = np.zeros_like(p.data)
+    return state
+
+
 class Adam(Optimizer):
     """p <- p - lr/(1 - beta1^t) * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), in torch's order.
 
@@ -71,15 +88,9 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, grad, group) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        state = self.state.setdefault(p, {})
-        if not state:
-            state["step"] = step_counter()
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        lr, eps, wd, beta1, beta2 = _hyperparameters(group)
+        amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
+        state = _lazy_state(self, p, "exp_avg", "exp_avg_sq", *amsgrad)
         m, v = state["exp_avg"], state["exp_avg_sq"]
 
         g = -grad if group["maximize"] else grad                       # 1.

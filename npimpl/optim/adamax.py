@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args
-from .optimizer import Optimizer, lerp_, step_counter
+from .adam import _check_adam_args, _hyperparameters, _lazy_state
+from .optimizer import Optimizer, lerp_
 
 
 class Adamax(Optimizer):
@@ -45,13 +45,8 @@ class Adamax(Optimizer):
                                       capturable=capturable))
 
     def _update(self, p, grad, group) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        state = self.state.setdefault(p, {})
-        if not state:
-            state["step"] = step_counter()
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_inf"] = np.zeros_like(p.data)
+        lr, eps, wd, beta1, beta2 = _hyperparameters(group)
+        state = _lazy_state(self, p, "exp_avg", "exp_inf")
         g = -grad if group["maximize"] else grad                      # 1.
         state["step"] += 1
         if wd != 0:
