@@ -105,6 +105,10 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         outcomes = pd.Series([b["outcome"].split(":")[0] for b in run.badinput]).value_counts()
         lines.append(("bad-input matrix", f"{len(run.badinput)} inputs tried: " +
                       ", ".join(f"{n} {k}" for k, n in outcomes.items())))
+    lines.append(("fuzzing", "hypothesis, in `tests/test_fuzz.py`: random shapes (size-1 and "
+                  "empty dims), options and values (±0, tiny, huge, integers as floats) against "
+                  "torch; `pytest tests/test_fuzz.py --hypothesis-profile=long` for 500 "
+                  "examples per layer"))
     bench = os.path.join(out_dir, "bench.csv")
     if os.path.exists(bench):
         b = pd.read_csv(bench)
