@@ -214,12 +214,13 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
         (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
         check it) — computed in its scatter form ``col2im`` (per kernel offset one matmul
-        ``W[:, :, k]^T dy`` added at its offset: a loop over the kh*kw offsets, 2-3x faster
+        ``W[:, :, k]^T dy`` added at its offset: a loop over the kh*kw offsets, about 2x faster
         than the gather form at the bench size, and the same kernel as ConvTranspose2d's
         forward); then the padding's gradient (reflect /
         replicate / circular send a padded position's gradient back to its source);
         dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
-        columns, one batched matmul);  db = sum of dy over batch and space.
+        columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
+        runs fastest here);  db = sum of dy over batch and space.
 
     What torch hides:
         torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel
