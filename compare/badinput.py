@@ -211,6 +211,19 @@ def _with(value):
     return f
 
 
+def _signed_zeros(x):
+    """+0 and -0 in two of every three elements, the valid input in the third.
+
+    Not *all* zeros: an all-zero input makes every token of an attention layer identical,
+    so its input gradient is an exact cancellation (softmax over equal scores) whose
+    rounding residue, amplified to ~1e-12 by the projections, is all either side returns,
+    and NumPy's residue even changes with the memory alignment of its SIMD sums (measured:
+    4 of 40 runs of TransformerEncoderLayer at 1.0e-12 to 5.1e-12 against atol 1e-12).
+    That compares noise, not ±0 handling, which the two zero thirds still exercise."""
+    k = np.arange(x.size).reshape(x.shape) % 3
+    return np.where(k == 0, 0.0, np.where(k == 1, -0.0, x))
+
+
 def _object(x):
     y = np.empty(x.shape, dtype=object)
     y[...] = x
@@ -242,7 +255,7 @@ VARIANTS: dict[str, Callable] = {
     "NaN input": _with(np.nan),
     "+inf input": _with(np.inf),
     "-inf input": _with(-np.inf),
-    "signed zeros": lambda x: np.where(np.arange(x.size).reshape(x.shape) % 2, 0.0, -0.0),
+    "signed zeros": _signed_zeros,
     "empty batch": lambda x: x[:0] if x.ndim else None,
     "empty dim 1": lambda x: x[:, :0] if x.ndim > 1 else None,
     "non-contiguous view": _noncontiguous,
