@@ -123,7 +123,7 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     text = "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
     if any(r.steps for r in run.results):
         text += ("\n\nEvery trajectory at a glance — the largest parameter deviation per step "
-                 "(float32 solid, float64 dotted; each case's own plot is further down):\n\n"
+                 "(float32 left, float64 right; each case's own plot is further down):\n\n"
                  "![all trajectories](plots/float32-growth.png)")
     return text
 
@@ -279,7 +279,7 @@ def explainer(run, rows: pd.DataFrame) -> str:
             "million times looser than rounding and only a wrong formula can miss it.", "",
             "Over a trajectory every step starts from the previous step's slightly different "
             "parameters, so the deviations compound: the plot below shows the largest parameter "
-            "deviation per step for every trajectory, float32 solid, float64 dotted.", "",
+            "deviation per step for every trajectory, float32 on the left, float64 on the right: float32 grows to ~1e-7..1e-5 while float64 stays at ~1e-16..1e-13.", "",
             "![float32 growth](plots/float32-growth.png)"]
     return "\n".join(out)
 

@@ -29,15 +29,21 @@ def trajectory_plot(path: str, case_name: str, steps: pd.DataFrame) -> None:
 
 
 def growth_plot(path: str, steps: pd.DataFrame) -> None:
-    """All trajectories' float32 max parameter deviation per step, relative to float64's."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for (case, dtype), d in steps.groupby(["case", "dtype"], sort=True):
-        style = "-" if dtype == "float32" else ":"
-        ax.semilogy(d["step"], d["max_param_abs_dev"].clip(lower=1e-20), style,
-                    label=f"{case} {dtype}", linewidth=1)
-    ax.set(title="How trajectories amplify rounding (solid float32, dotted float64)",
-           xlabel="step", ylabel="max |numpy - torch| over parameters")
-    ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
+    """Every trajectory's largest parameter deviation per step: float32 (left), float64
+    (right), one colour per case, the legend beside the plots."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
+    cases = list(dict.fromkeys(steps["case"]))
+    colours = plt.get_cmap("tab20")
+    for ax, dtype in zip(axes, ("float32", "float64")):
+        for i, case in enumerate(cases):
+            d = steps[(steps["case"] == case) & (steps["dtype"] == dtype)]
+            if not d.empty:
+                ax.semilogy(d["step"], d["max_param_abs_dev"].clip(lower=1e-20),
+                            color=colours(i % 20), linewidth=1, label=case)
+        ax.set(title=f"{dtype}: max |numpy - torch| over parameters", xlabel="step")
+    axes[0].set_ylabel("abs deviation")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.80, 0.5), fontsize=6)
+    fig.tight_layout(rect=(0, 0, 0.80, 1))
     save_figure(path, fig)
     plt.close(fig)
