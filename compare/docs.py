@@ -67,7 +67,9 @@ def layer_doc(cls) -> LayerDoc:
     summary, sections = parse_docstring(cls.__doc__)
     try:
         path = inspect.getsourcefile(cls)
-        line = inspect.getsourcelines(cls)[1]
+        src, line = inspect.getsourcelines(cls)
+        # point at the ``class`` line itself, past any decorator
+        line += next(i for i, text in enumerate(src) if text.lstrip().startswith("class "))
         source = os.path.relpath(path, _repo_root()).replace(os.sep, "/")
     except (TypeError, OSError):
         source, line = "", 0
