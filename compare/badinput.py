@@ -120,15 +120,6 @@ TABLE: dict[str, Entry] = {
         "empty dim 1": "bags of length 0 give zero vectors, as torch gives for empty bags "
                        "described by offsets; torch's 2-D path fails with 'step must be "
                        "nonzero', an implementation accident"}),
-    "Dropout2d": Entry(Spec("Dropout2d", 0.5), (2, 3, 2, 2)),
-    "RMSNorm": Entry(Spec("RMSNorm", 4), (2, 4)),
-    "BatchNorm1d": Entry(Spec("BatchNorm1d", 4), (3, 4)),
-    "BatchNorm2d": Entry(Spec("BatchNorm2d", 3), (2, 3, 2, 2)),
-    "GroupNorm": Entry(Spec("GroupNorm", 2, 4), (2, 4, 3)),
-    "InstanceNorm2d": Entry(Spec("InstanceNorm2d", 3, affine=True), (2, 3, 2, 2), by_design={
-        "empty batch": "an empty batch gives an empty output, as torch gives without affine; "
-                       "torch's affine path fails repeating the weight N = 0 times (IndexError "
-                       "from select()), an implementation accident"}),
     "Conv1d": Entry(Spec("Conv1d", 2, 3, 3), (2, 2, 6)),
     "Conv2d": Entry(Spec("Conv2d", 2, 3, 3), (2, 2, 5, 5)),
     "ConvTranspose2d": Entry(Spec("ConvTranspose2d", 2, 3, 3), (2, 2, 4, 4)),
