@@ -18,7 +18,6 @@ import argparse
 import datetime as _dt
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -28,6 +27,8 @@ import pandas as pd
 import torch
 
 from reference import Spec, build, to_torch
+
+from .io import write_text
 
 
 @dataclass
@@ -227,23 +228,9 @@ def _run_bench(out_dir, quick, repeat, items) -> pd.DataFrame:
                          numpy_ms_min=min(t_np) * 1e3, torch_ms_min=min(t_t) * 1e3,
                          repeats=repeat, note=item.note))
     df = pd.DataFrame(rows)
-    os.makedirs(out_dir, exist_ok=True)
-    _write_atomic(os.path.join(out_dir, "bench.csv"), df.to_csv(index=False))
-    _write_atomic(os.path.join(out_dir, "bench.md"), render_md(df, quick))
+    write_text(os.path.join(out_dir, "bench.csv"), df.to_csv(index=False))
+    write_text(os.path.join(out_dir, "bench.md"), render_md(df, quick))
     return df
-
-
-def _write_atomic(path: str, text: str) -> None:
-    """Write to a temporary file in the same folder, then ``os.replace`` (never half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".bench-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _fmt(v, spec=".2f") -> str:

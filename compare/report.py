@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import plots
-from .engine import Result, Row, Trajectory, run
+from .engine import Row, run
 from .io import write_csv, write_text
 from .badinput import matrix
 from .mutants import mutation_score
@@ -110,6 +110,3 @@ def write_reports(result: Run, out_dir: str) -> list[str]:
     written.append(path)
     return written
 
-
-def trajectory_cases(results: list[Result]) -> list:
-    return [r.case for r in results if isinstance(r.case, Trajectory) or r.steps]
