@@ -24,30 +24,34 @@ class ConvCache(NamedTuple):
 def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
     """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
     xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
-    y, cols = im.conv_valid(xp, w, stride, dilation, groups)    # (N, C_out, *O)
-    if b is not None:
-        y += b.reshape(-1, *(1,) * (y.ndim - 2))
+    y, cols = im.conv_valid(xp, w, stride, dilation, groups, b)  # (N, C_out, *O)
     return y, ConvCache(cols, x.shape, tuple(pads))
 
 
-def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mode="zeros",
-                  has_bias=True):
-    """Return ``(dx, dW, db)`` for ``y = conv(pad(x), w) + b``.
+def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mode="zeros"):
+    """Return ``(dx, dW, db)`` for ``y = conv(pad(x), w) + b`` (``db`` None without a bias).
 
     dx is the transposed convolution of ``dy`` (``im.conv_transpose``: ConvTranspose2d's
-    forward kernel), dW is ``dy`` times the forward's columns, db sums ``dy`` over batch
-    and space.
+    forward kernel; for stride 1 and one group its gather form ``im.input_grad_rows``),
+    dW is ``dy`` times the forward's columns, and db, the sum of ``dy`` over batch and
+    space, comes out of the same matmul (the columns' row of ones).
     """
     n, c_in, *sizes = cache.in_shape
     kernel = w.shape[2:]
-    dw = im.conv_weight_grad(dy, cache.cols, w.shape)          # (C_out, C_in/G, *K)
-    db = dy.sum(axis=(0, *range(2, dy.ndim))) if has_bias else None
+    dw, db = im.conv_weight_grad(dy, cache.cols, w.shape)      # (C_out, C_in/G, *K), (C_out,)
     # The transposed convolution rebuilds the padded input up to the last row/col a window
     # reached; the rows past it get zero gradient (``extra``); under zero padding the pad
     # itself is cut off (``-lo``, ``-hi``).
     extra = [s + lo + hi - ((o - 1) * st + d * (k - 1) + 1)
              for s, (lo, hi), o, st, d, k in zip(sizes, cache.pads, dy.shape[2:], stride,
                                                  dilation, kernel)]
+    if groups == 1 and all(st == 1 for st in stride) and dilation[-1] == 1:
+        # the gather form, channels-last, without copying windows (im.input_grad_rows)
+        if padding_mode == "zeros":
+            return im.input_grad_rows(dy, w, dilation, [lo for lo, _ in cache.pads], sizes), dw, db
+        padded = [s + lo + hi for s, (lo, hi) in zip(sizes, cache.pads)]
+        dxp = im.input_grad_rows(dy, w, dilation, [0] * len(sizes), padded)
+        return im.unpad_grad(dxp, cache.pads, padding_mode, sizes), dw, db
     if padding_mode == "zeros":
         crop = [(-lo, e - hi) for (lo, hi), e in zip(cache.pads, extra)]
         dx = im.conv_transpose(dy, w, stride, dilation, groups, crop)
@@ -179,7 +183,7 @@ class _Conv(_ConvNd):
         cache, y_shape, unbatched = self._saved()
         dy = self._grad(grad_output, y_shape, unbatched)
         dx, dw, db = conv_backward(dy, self.weight.data, cache, self.stride, self.dilation,
-                                   self.groups, self.padding_mode, self.bias is not None)
+                                   self.groups, self.padding_mode)
         self.weight.accumulate(dw)
         if db is not None:
             self.bias.accumulate(db)
@@ -213,14 +217,18 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         dilated by the stride, padded by ``dilation*(k-1)``, convolved (stride 1) with the
         kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
         (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
-        check it) — computed in its scatter form ``col2im`` (per kernel offset one matmul
-        ``W[:, :, k]^T dy`` added at its offset: a loop over the kh*kw offsets, about 2x faster
-        than the gather form at the bench size, and the same kernel as ConvTranspose2d's
-        forward); then the padding's gradient (reflect /
-        replicate / circular send a padded position's gradient back to its source);
+        check it). With stride 1, one group and no dilation along the last axis it is computed
+        in exactly that gather form,
+        channels-last and without copying windows (``_im2col.input_grad_rows``: per kernel
+        row, ``k_w`` matmuls that read the rows of ``dy`` in place); otherwise in its scatter
+        form ``col2im`` (per kernel offset one matmul ``W[:, :, k]^T dy`` added at its offset,
+        the same kernel as ConvTranspose2d's forward, which never multiplies the zeros a
+        stride inserts); then the padding's gradient (reflect / replicate / circular send a
+        padded position's gradient back to its source);
         dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
         columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
-        runs fastest here);  db = sum of dy over batch and space.
+        runs fastest here);  db = sum of dy over batch and space, which the same matmul
+        yields: the columns carry a row of ones for the bias.
 
     What torch hides:
         torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel
@@ -228,7 +236,7 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         strided view of the input (``as_strided``: no copy) is copied once into columns
         ``(N, G, C_in/G * prod(K), prod(O))`` and one batched ``matmul`` with the weight
         reshaped to ``(G, C_out/G, C_in/G * prod(K))`` yields ``(N, C_out, *O)`` directly in
-        NCHW. A non-zero ``padding_mode`` is an explicit ``F.pad`` before a zero-padding
+        NCHW (the bias is one more weight column, against a row of ones in the columns). A non-zero ``padding_mode`` is an explicit ``F.pad`` before a zero-padding
         convolution, and ``'same'`` with an even kernel pads one more on the high side.
     """
 

@@ -38,7 +38,7 @@ def conv_transpose_backward(dy, w, cache: ConvTransposeCache, stride, padding, o
     # pad by p, but cut output_padding from the end: those rows were never reached by x
     pads = [(p, p - op) for p, op in zip(padding, output_padding)]
     dx, cols = im.conv_valid(im.pad_or_crop(dy, pads), w, stride, dilation, groups)  # (N, C_in, H, W)
-    dw = im.conv_weight_grad(cache.x, cols, w.shape)            # (C_in, C_out/G, *K)
+    dw = im.conv_weight_grad(cache.x, cols, w.shape)[0]            # (C_in, C_out/G, *K)
     db = dy.sum(axis=(0, *range(2, dy.ndim))) if has_bias else None
     return dx, dw, db
 

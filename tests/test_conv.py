@@ -221,3 +221,30 @@ def test_empty_batch_like_torch(spec, shape):
     assert m.backward(np.zeros(y.shape)).shape == shape
     for p in m.parameters():
         assert p.grad.shape == p.shape and not p.grad.any()
+
+
+ROWS = [((3, 3), (1, 1), [(1, 1), (1, 1)]), ((2, 4), (3, 1), [(0, 2), (3, 0)]),
+        ((1, 5), (1, 1), [(4, 4), (0, 0)]), ((3, 2), (2, 1), [(-1, 2), (1, -1)])]
+
+
+@pytest.mark.parametrize("kernel,dilation,pads", ROWS, ids=["3x3-same", "2x4-dil3-asym",
+                                                          "1x5-big-pad", "3x2-dil2-crop"])
+def test_input_grad_rows_is_the_scatter(kernel, dilation, pads):
+    """The channels-last gather (input_grad_rows, Conv's stride-1 fast path) equals col2im's
+    scatter followed by the crop, over the region [lo, lo + size) of the padded input."""
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((5, 3) + kernel)
+    dy = rng.standard_normal((2, 5, 6, 7))
+    scatter = im.conv_transpose(dy, w, (1, 1), dilation, 1, [(-lo, -hi) for lo, hi in pads])
+    start = [lo for lo, _ in pads]
+    gather = im.input_grad_rows(dy, w, dilation, start, scatter.shape[2:])
+    assert gather.shape == scatter.shape
+    assert np.allclose(gather, scatter, rtol=1e-12, atol=1e-12)
+
+
+def test_input_grad_rows_one_d():
+    rng = np.random.default_rng(6)
+    w, dy = rng.standard_normal((4, 2, 3)), rng.standard_normal((3, 4, 9))
+    scatter = im.conv_transpose(dy, w, (1,), (1,), 1, [(-1, -1)])
+    gather = im.input_grad_rows(dy, w, (1,), (1,), scatter.shape[2:])
+    assert np.allclose(gather, scatter, rtol=1e-12, atol=1e-12)
