@@ -219,8 +219,8 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
         check it). With stride 1, one group and no dilation along the last axis it is computed
         in exactly that gather form,
-        channels-last and without copying windows (``_im2col.input_grad_rows``: per kernel
-        row, ``k_w`` matmuls that read the rows of ``dy`` in place); otherwise in its scatter
+        channels-last and without copying windows (``_im2col.input_grad_rows``: one batched
+        matmul that reads the rows of ``dy`` in place); otherwise in its scatter
         form ``col2im`` (per kernel offset one matmul ``W[:, :, k]^T dy`` added at its offset,
         the same kernel as ConvTranspose2d's forward, which never multiplies the zeros a
         stride inserts); then the padding's gradient (reflect / replicate / circular send a
