@@ -71,8 +71,9 @@ def test_float32_is_the_correctly_rounded_cast_of_math_erf():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_special_values(dtype):
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 6.0, -6.0, 27.0, -1e300 if dtype == np.float64
-                  else -3e38, 5e-324 if dtype == np.float64 else 1e-45], dtype=dtype)
+    info = np.finfo(dtype)
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 6.0, -6.0, 27.0, -info.max,
+                  info.smallest_subnormal], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                          # no overflow/invalid warnings
         y = erf(x)
@@ -88,7 +89,7 @@ def test_special_values(dtype):
 def test_tiny_inputs_follow_2x_over_sqrt_pi():
     x = np.array([1e-10, 2.0 ** -29, 1e-200, 2.0 ** -1022, 2.0 ** -1030])
     np.testing.assert_allclose(erf(x), x * (2 / math.sqrt(math.pi)), rtol=1e-15, atol=0)
-    np.testing.assert_array_equal(erf(x), reference(x))
+    assert np.max(ulps(erf(x), reference(x))) <= 1
 
 
 def test_odd_and_monotone():
