@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from npimpl.smooth import erf
+from npimpl.special import erf
 
 # fdlibm's range cuts (0.84375, 1.25, ~1/0.35, 6), Cody's (0.5, 4) and the tiny-x cut 2^-28
 CUTS = np.array([2.0 ** -28, 0.5, 0.84375, 1.25, float.fromhex("0x1.6db6ep+1"), 1 / 0.35,
