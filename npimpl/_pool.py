@@ -4,7 +4,7 @@ Each spatial axis is described by ``pos[o, k]``, the input index read by output
 ``o`` at kernel offset ``k`` (negative or past the end: padding). Max pooling over
 regular (sliding) windows loops over the kernel offsets: for each offset the
 inputs it reads form one strided view of the input, compared with the running
-maximum of every window at once (``sliding_max``); padding is never read. Window
+maximum of every window at once (``sliding_max``); padding counts as -inf. Window
 sums loop over the offsets of a zero-padded input (``window_sum``). Adaptive
 windows (irregular lengths) are copied out by one fancy index per axis
 (``gather``). Max pools remember the kernel offset each window chose (a small
@@ -112,9 +112,10 @@ def sliding_max(x: np.ndarray, axes):
     torch's CPU kernel, scanned for every window at once: start each window at
     ``max = -inf`` and its first offset past the left padding, then visit the offsets in
     row-major order and move the choice only where ``val > max`` (strict: the FIRST of
-    tied maxima stays; padding is never read, so it never wins and a window of all -inf
-    keeps its first real input). Each offset is one strided view of ``x`` against
-    the matching block of ``y``: a few whole-array operations, no window copied.
+    tied maxima stays; padding reads as -inf, which never beats -inf, so a window of all
+    -inf keeps its first real input). Each offset reads one strided view of ``x``, copied
+    once into a contiguous ``tap`` buffer: the comparisons then run over whole contiguous
+    arrays (on the strided view every numpy op would pay again for its short rows).
     A NaN makes the running max NaN; torch's ``|| isnan(val)`` then picks each window's
     LAST NaN, which a second pass over the offsets, run only when a NaN showed, sets.
     """
@@ -127,24 +128,28 @@ def sliding_max(x: np.ndarray, axes):
     # first real input; past the end only in a window that reads nothing but padding,
     # where torch's index points past the input too, see real_windows)
     arg[...] = np.ravel_multi_index(np.ix_(*(np.argmax(a.pos >= 0, axis=1) for a in axes)), kernel)
+    tap = np.empty_like(y)                 # x at one kernel offset of every window
+    new, k_new = np.empty(y.shape, bool), np.empty_like(arg)
     blocks = []
     for k, ks in enumerate(np.ndindex(*kernel)):                        # k: flat offset
         sl = [offset_slices(a, kk) for a, kk in zip(axes, ks)]
         if None in sl:
             continue
         out, inp = zip(*sl)
-        v = x[(slice(None), slice(None)) + inp]                          # (N, C, *O') view
-        yk, ak = y[(slice(None), slice(None)) + out], arg[(slice(None), slice(None)) + out]
-        new = v > yk                                                     # strictly greater
+        out, v = (slice(None), slice(None)) + out, x[(slice(None), slice(None)) + inp]
+        if tap[out].size < tap.size:       # some windows read padding at this offset
+            tap.fill(-np.inf)
+        tap[out] = v                                                     # (N, C, *O)
+        np.greater(tap, y, out=new)                                      # strictly greater
         # the running max: on a tie maximum may return either operand, which only shows as
-        # the sign of a +0/-0 tie (numpy on x86 keeps its second operand, yk, as torch does)
-        np.maximum(v, yk, out=yk)
+        # the sign of a +0/-0 tie (numpy on x86 keeps its second operand, y, as torch does)
+        np.maximum(tap, y, out=y)
         # arg = k where ``new``: offsets only grow, so a max of arg and k*new does it
-        np.maximum(ak, np.multiply(new, k, dtype=ak.dtype), out=ak)
-        blocks.append((k, v, ak))
+        np.maximum(arg, np.multiply(new, k, out=k_new, dtype=arg.dtype), out=arg)
+        blocks.append((k, v, arg[out]))
     if np.isnan(y).any():
-        for k, v, ak in blocks:      # ascending k: the last NaN of a window is written last
-            np.copyto(ak, k, where=np.isnan(v))
+        for k, v, a_out in blocks:   # ascending k: the last NaN of a window is written last
+            np.copyto(a_out, k, where=np.isnan(v))
     return y, arg
 
 
@@ -180,7 +185,9 @@ def flat_index(arg: np.ndarray, axes) -> np.ndarray:
         shape[i] = -1
         start = start + (a.pos[:, 0] * step).reshape(shape)             # (*O)
         table = table + (np.arange(kernel[i]) * (a.dilation or 1) * step).reshape(shape)  # (*K)
-    return start + table.ravel()[arg]                                    # (N, C, *O)
+    idx = table.ravel()[arg]                                             # (N, C, *O)
+    idx += start
+    return idx
 
 
 def real_windows(axes) -> np.ndarray:
@@ -195,20 +202,22 @@ def real_windows(axes) -> np.ndarray:
     return real
 
 
-def scatter_max_grad(dy: np.ndarray, idx: np.ndarray, axes, in_shape) -> np.ndarray:
-    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took.
+def scatter_max_grad(dy: np.ndarray, arg: np.ndarray, axes, in_shape) -> np.ndarray:
+    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took
+    (``idx = flat_index(arg, axes)``).
 
     ``np.add.at`` adds in output order, as torch's CPU kernel does, so where overlapping
     windows took the same input the sum is rounded exactly like torch's (and stays in
     the input's dtype). Windows that read no real input send nothing."""
     n, c = in_shape[:2]
     s = int(np.prod(in_shape[2:]))
+    idx = flat_index(arg, axes)                                          # (N, C, *O)
+    idx += (np.arange(n * c) * s).reshape(n, c, *(1,) * (idx.ndim - 2))  # + start of each (n, c)
     real = real_windows(axes)                                            # (*O)
     if not real.all():
         dy, idx = dy[:, :, real], idx[:, :, real]                        # (N, C, #real)
     dx = np.zeros(n * c * s, dy.dtype)
-    plane = (np.arange(n * c) * s).reshape(n, c, *(1,) * (idx.ndim - 2))  # start of each (n, c)
-    np.add.at(dx, (plane + idx).ravel(), dy.ravel())
+    np.add.at(dx, idx.ravel(), dy.ravel())
     return dx.reshape(in_shape)
 
 

@@ -57,8 +57,7 @@ class _Pool(Module):
     def _max_backward(self, grad_output):
         cache = self._saved()
         dy = self._grad_output(grad_output, cache)
-        idx = P.flat_index(cache.arg, cache.axes)                        # (N, C, *O)
-        dx = P.scatter_max_grad(dy, idx, cache.axes, cache.in_shape)
+        dx = P.scatter_max_grad(dy, cache.arg, cache.axes, cache.in_shape)
         return dx[0] if cache.unbatched else dx
 
 
