@@ -15,7 +15,7 @@ class PoolCache(NamedTuple):
     axes: tuple             # one _pool.Axis per spatial dim
     in_shape: tuple         # (N, C, *S), batched
     out_shape: tuple        # (N, C, *O), batched
-    arg: np.ndarray | None  # max pools: flat kernel offset of each chosen input (small int)
+    arg: np.ndarray | None  # max pools: flat kernel offset of each chosen input (_pool.flat_index)
     div: np.ndarray | None  # average pools: divisor per output pixel (*O)
     unbatched: bool
 
