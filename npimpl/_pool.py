@@ -1,11 +1,16 @@
 """Pooling machinery shared by MaxPool1d/2d, AvgPool2d and the adaptive pools.
 
 Each spatial axis is described by ``pos[o, k]``, the input index read by output
-``o`` at kernel offset ``k`` (negative or past the end: padding). Regular
-(sliding) windows are read through a zero-copy strided view of the padded
-input, adaptive ones (irregular lengths) by one fancy index per axis; the rest
-(argmax, indices, scatter) is shared. No Python loop runs over batch, channels
-or output pixels; window sums loop over the kernel offsets (see ``window_sum``).
+``o`` at kernel offset ``k`` (negative or past the end: padding). Max pooling over
+regular (sliding) windows loops over the kernel offsets: for each offset the
+inputs it reads form one strided view of the input, compared with the running
+maximum of every window at once (``sliding_max``); padding counts as -inf. Window
+sums loop over the offsets of a zero-padded input (``window_sum``). Adaptive
+windows (irregular lengths) are copied out by one fancy index per axis
+(``gather``). Max pools remember the kernel offset each window chose (a small
+int); torch's flat indices and the gradient scatter are built from it
+(``flat_index``, ``scatter_max_grad``). No Python loop runs over batch, channels
+or output pixels.
 """
 from __future__ import annotations
 
@@ -51,25 +56,14 @@ def adaptive_axis(size, out) -> Axis:
     return Axis(pos, pos < end[:, None], size)
 
 
-def padded(x: np.ndarray, axes, fill) -> np.ndarray:
-    """``x`` padded with ``fill`` so that every sliding window of ``axes`` lies inside it."""
-    pads = [(a.pad, int(a.pos[-1, -1]) + 1 - a.size) for a in axes]   # hi < 0: crop
-    if fill == 0:
-        return im.pad_or_crop(x, pads)
-    out = np.full(x.shape[:2] + tuple(s + lo + max(hi, 0) for s, (lo, hi) in
-                                      zip(x.shape[2:], pads)), fill, x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in
-                                           zip(x.shape[2:], pads))] = x
-    return out
+def padded(x: np.ndarray, axes) -> np.ndarray:
+    """``x`` zero-padded (or cropped) so that every sliding window of ``axes`` lies inside it."""
+    return im.pad_or_crop(x, [(a.pad, int(a.pos[-1, -1]) + 1 - a.size) for a in axes])
 
 
 def gather(x: np.ndarray, axes, fill) -> np.ndarray:
-    """``win[n, c, o.., k..] = x[n, c, pos..]`` (``fill`` where invalid): ``(N, C, *O, *K)``.
-
-    Sliding axes: a strided view of the padded input (no copy); adaptive: fancy indexing."""
-    if all(a.stride is not None for a in axes):
-        return im.windows(padded(x, axes, fill), tuple(a.pos.shape[1] for a in axes),
-                          tuple(a.stride for a in axes), tuple(a.dilation for a in axes))
+    """``win[n, c, o.., k..] = x[n, c, pos..]`` (``fill`` where invalid): ``(N, C, *O, *K)``,
+    for adaptive axes (one or two), by fancy indexing: a copy of every window."""
     if len(axes) == 1:
         (a,) = axes
         win = x[:, :, np.clip(a.pos, 0, a.size - 1)]                     # (N, C, O, K)
@@ -97,59 +91,134 @@ def torch_argmax(win: np.ndarray) -> np.ndarray:
     return k
 
 
-def max_pool(x: np.ndarray, axes):
-    """Max over each window: returns ``(y, idx)`` with ``idx`` the flat index into the
-    input's spatial dims (torch's ``return_indices``) of the chosen element."""
+def offset_slices(a: Axis, k: int):
+    """``(out, inp)``: the outputs whose kernel offset ``k`` reads a real input (not padding)
+    and the inputs they read, as two slices, ``x[inp]`` lining up with ``y[out]``; ``None``
+    when offset ``k`` only ever reads padding. The outputs are consecutive because
+    ``pos[o, k] = o*stride - pad + k*dilation`` grows with ``o``."""
+    valid = a.valid[:, k]                                                # (O,)
+    count = int(valid.sum())
+    if count == 0:
+        return None
+    o0 = int(np.argmax(valid))                                           # first valid output
+    i0 = int(a.pos[o0, k])
+    return slice(o0, o0 + count), slice(i0, i0 + (count - 1) * a.stride + 1, a.stride)
+
+
+def sliding_max(x: np.ndarray, axes):
+    """Max over each sliding window: ``(y, arg)``, ``arg`` the flat kernel offset (row-major
+    over the kernel) of the input each window chose, in the smallest unsigned int dtype.
+
+    torch's CPU kernel, scanned for every window at once: start each window at
+    ``max = -inf`` and its first offset past the left padding, then visit the offsets in
+    row-major order and move the choice only where ``val > max`` (strict: the FIRST of
+    tied maxima stays; padding reads as -inf, which never beats -inf, so a window of all
+    -inf keeps its first real input). Each offset reads one strided view of ``x``, copied
+    once into a contiguous ``tap`` buffer: the comparisons then run over whole contiguous
+    arrays (on the strided view every numpy op would pay again for its short rows).
+    A NaN makes the running max NaN; torch's ``|| isnan(val)`` then picks each window's
+    LAST NaN, which a second pass over the offsets, run only when a NaN showed, sets.
+    """
+    n, c = x.shape[:2]
+    outs = tuple(a.pos.shape[0] for a in axes)
+    kernel = tuple(a.pos.shape[1] for a in axes)
+    y = np.full((n, c) + outs, -np.inf, x.dtype)                         # (N, C, *O)
+    arg = np.empty(y.shape, np.min_scalar_type(int(np.prod(kernel)) - 1))
+    # torch's initial choice: along each axis the first offset past the left padding (the
+    # first real input; past the end only in a window that reads nothing but padding,
+    # where torch's index points past the input too, see real_windows)
+    arg[...] = np.ravel_multi_index(np.ix_(*(np.argmax(a.pos >= 0, axis=1) for a in axes)), kernel)
+    tap = np.empty_like(y)                 # x at one kernel offset of every window
+    new, k_new = np.empty(y.shape, bool), np.empty_like(arg)
+    blocks = []
+    for k, ks in enumerate(np.ndindex(*kernel)):                        # k: flat offset
+        sl = [offset_slices(a, kk) for a, kk in zip(axes, ks)]
+        if None in sl:
+            continue
+        out, inp = zip(*sl)
+        out, v = (slice(None), slice(None)) + out, x[(slice(None), slice(None)) + inp]
+        if tap[out].size < tap.size:       # some windows read padding at this offset
+            tap.fill(-np.inf)
+        tap[out] = v                                                     # (N, C, *O)
+        np.greater(tap, y, out=new)                                      # strictly greater
+        # the running max: on a tie maximum may return either operand, which only shows as
+        # the sign of a +0/-0 tie (numpy on x86 keeps its second operand, y, as torch does)
+        np.maximum(tap, y, out=y)
+        # arg = k where ``new``: offsets only grow, so a max of arg and k*new does it
+        np.maximum(arg, np.multiply(new, k, out=k_new, dtype=arg.dtype), out=arg)
+        blocks.append((k, v, arg[out]))
+    if np.isnan(y).any():
+        for k, v, a_out in blocks:   # ascending k: the last NaN of a window is written last
+            np.copyto(a_out, k, where=np.isnan(v))
+    return y, arg
+
+
+def gathered_max(x: np.ndarray, axes):
+    """Max over adaptive windows: ``(y, arg)`` as :func:`sliding_max`, over a copy of every
+    window (``gather``, -inf where a window is shorter than the longest) and one argmax.
+    A window's first slot is always a real input, so -inf filling never wins."""
     n, c = x.shape[:2]
     win = gather(x, axes, -np.inf)                                       # (N, C, *O, *K)
     outs = tuple(a.pos.shape[0] for a in axes)
-    flat = win.reshape(n, c, *outs, int(np.prod(win.shape[2 + len(axes):])))  # (N, C, *O, prod(K))
-    # argmax over a copied (..., prod(K)) array measured faster than a vectorised scan
-    # over the kernel offsets of the strided view (30 vs 45 ms at the bench size)
+    k_all = int(np.prod(win.shape[2 + len(axes):]))     # not -1: N may be 0
+    flat = win.reshape(n, c, *outs, k_all)                               # (N, C, *O, prod(K))
     k = np.argmax(flat, axis=-1)                                         # first max
     y = np.take_along_axis(flat, k[..., None], axis=-1)[..., 0]
     if np.isnan(y).any():     # argmax took a window's first NaN; torch takes its last
         k = torch_argmax(flat)
         y = np.take_along_axis(flat, k[..., None], axis=-1)[..., 0]
-    ks = np.unravel_index(k, tuple(a.pos.shape[1] for a in axes))
-    idx = np.zeros(k.shape, np.int64)
-    for i, (a, ki) in enumerate(zip(axes, ks)):
+    return y, k
+
+
+def flat_index(arg: np.ndarray, axes) -> np.ndarray:
+    """torch's ``return_indices``: the flat index (``h*W + w``) into the input's spatial dims
+    of the input each window chose, from its flat kernel offset ``arg`` (``(N, C, *O)``).
+
+    Along one axis the chosen input is ``pos[o, 0] + k*dilation`` (the window's start plus
+    the offset; adaptive windows have dilation 1), so the flat index is the window's flat
+    start plus a per-offset table: ``start[o] + table[arg]``."""
+    kernel = tuple(a.pos.shape[1] for a in axes)
+    start, table = np.zeros((), np.int64), np.zeros((), np.int64)     # torch: int64
+    for i, a in enumerate(axes):
+        step = int(np.prod([b.size for b in axes[i + 1:]]))      # flat elements per step along a
         shape = [1] * len(axes)
         shape[i] = -1
-        o = np.arange(a.pos.shape[0]).reshape(shape)
-        if a.stride is not None:
-            p = o * a.stride - a.pad + ki * a.dilation                   # (N, C, *O)
-        else:
-            p = a.pos[o, ki]
-        if not a.valid.all():
-            # a window whose valid values are all -inf: torch keeps its initial index, the
-            # first valid position of the window (ours may have landed on the padding)
-            bad = (p < 0) | (p >= a.size)
-            if bad.any():
-                first = a.pos[np.arange(a.pos.shape[0]), np.argmax(a.valid, axis=1)]
-                p = np.where(bad, first.reshape(shape), p)
-        idx = idx * a.size + p
-    return y, idx
+        start = start + (a.pos[:, 0] * step).reshape(shape)             # (*O)
+        table = table + (np.arange(kernel[i]) * (a.dilation or 1) * step).reshape(shape)  # (*K)
+    idx = table.ravel()[arg]                                             # (N, C, *O)
+    idx += start
+    return idx
 
 
-def scatter_max_grad(dy: np.ndarray, idx: np.ndarray, axes, in_shape) -> np.ndarray:
-    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took.
+def real_windows(axes) -> np.ndarray:
+    """``(*O)`` bool: the window reads at least one real input. False only where dilation
+    steps over a tiny input (taps -1 and 1 of a size-1 axis): torch outputs -inf there
+    and an index past the input, which its backward would write to; ours drops it."""
+    real = np.ones((1,) * len(axes), bool)
+    for i, a in enumerate(axes):       # an outer AND over the axes (np.ix_ would take
+        shape = [1] * len(axes)        # booleans for indices)
+        shape[i] = -1
+        real = real & a.valid.any(axis=1).reshape(shape)
+    return real
 
-    Windows that cannot overlap (stride at least the dilated kernel) pick distinct inputs,
-    so a plain ``put`` does; otherwise ``bincount`` sums what overlapping windows sent to
-    the same input (in float64, then cast back)."""
+
+def scatter_max_grad(dy: np.ndarray, arg: np.ndarray, axes, in_shape) -> np.ndarray:
+    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took
+    (``idx = flat_index(arg, axes)``).
+
+    ``np.add.at`` adds in output order, as torch's CPU kernel does, so where overlapping
+    windows took the same input the sum is rounded exactly like torch's (and stays in
+    the input's dtype). Windows that read no real input send nothing."""
     n, c = in_shape[:2]
     s = int(np.prod(in_shape[2:]))
-    disjoint = all(a.stride is not None and a.stride >= a.dilation * (a.pos.shape[1] - 1) + 1
-                   for a in axes)
-    if disjoint:
-        dx = np.zeros((n, c, s), dy.dtype)
-        m = int(np.prod(idx.shape[2:]))
-        np.put_along_axis(dx, idx.reshape(n, c, m), dy.reshape(n, c, m), axis=-1)
-        return dx.reshape(in_shape)
-    flat = (np.arange(n * c).reshape(n, c, *(1,) * (idx.ndim - 2)) * s + idx).ravel()
-    dx = np.bincount(flat, weights=dy.ravel(), minlength=n * c * s)
-    return dx.astype(dy.dtype, copy=False).reshape(in_shape)
+    idx = flat_index(arg, axes)                                          # (N, C, *O)
+    idx += (np.arange(n * c) * s).reshape(n, c, *(1,) * (idx.ndim - 2))  # + start of each (n, c)
+    real = real_windows(axes)                                            # (*O)
+    if not real.all():
+        dy, idx = dy[:, :, real], idx[:, :, real]                        # (N, C, #real)
+    dx = np.zeros(n * c * s, dy.dtype)
+    np.add.at(dx, idx.ravel(), dy.ravel())
+    return dx.reshape(in_shape)
 
 
 def window_sum(x: np.ndarray, axes) -> np.ndarray:
@@ -157,7 +226,7 @@ def window_sum(x: np.ndarray, axes) -> np.ndarray:
 
     A loop over the kernel offsets, each one strided add over the whole batch: cheaper
     than summing the 6-D window view (whose innermost axes are the short kernel ones)."""
-    xp = padded(x, axes, 0)
+    xp = padded(x, axes)
     outs = tuple(a.pos.shape[0] for a in axes)
     y = np.zeros(x.shape[:2] + outs, x.dtype)
     for ks in np.ndindex(*(a.pos.shape[1] for a in axes)):

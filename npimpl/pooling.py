@@ -15,7 +15,7 @@ class PoolCache(NamedTuple):
     axes: tuple             # one _pool.Axis per spatial dim
     in_shape: tuple         # (N, C, *S), batched
     out_shape: tuple        # (N, C, *O), batched
-    idx: np.ndarray | None  # max pools: flat spatial index of each chosen input
+    arg: np.ndarray | None  # max pools: flat kernel offset of each chosen input (_pool.flat_index)
     div: np.ndarray | None  # average pools: divisor per output pixel (*O)
     unbatched: bool
 
@@ -50,13 +50,14 @@ class _Pool(Module):
         if cache.unbatched:
             y = y[0]
         if return_indices:
-            return y, (cache.idx[0] if cache.unbatched else cache.idx)
+            idx = P.flat_index(cache.arg, cache.axes)                    # (N, C, *O)
+            return y, (idx[0] if cache.unbatched else idx)
         return y
 
     def _max_backward(self, grad_output):
         cache = self._saved()
         dy = self._grad_output(grad_output, cache)
-        dx = P.scatter_max_grad(dy, cache.idx, cache.axes, cache.in_shape)
+        dx = P.scatter_max_grad(dy, cache.arg, cache.axes, cache.in_shape)
         return dx[0] if cache.unbatched else dx
 
 
@@ -75,13 +76,16 @@ _MAX_DOC = """``y[n, c, o] = max_{{k}} x_pad[n, c, o*stride + k*dilation]`` over
 
     Backward:
         dx[n, c, argmax(o)] += dy[n, c, o]: each output's gradient goes to the ONE input it
-        took; overlapping windows that picked the same input add up.
+        took; overlapping windows that picked the same input add up (in output order, as
+        torch adds them). Forward keeps only each window's kernel offset (one byte for up
+        to 256 offsets); the flat input index is rebuilt from it.
 
     What torch hides:
         which input a tie routes the gradient to: torch's CPU kernel scans each window
         row-major and replaces the running max only on ``val > max || isnan(val)``, so the
         FIRST of tied maxima wins (and the LAST NaN, which wins over any number); a window
-        of all -inf keeps its first valid position. ``torch_argmax`` here does the same.
+        of all -inf keeps its first valid position. ``_pool.sliding_max`` runs the same scan
+        for all windows at once, one kernel offset (a strided view of the input) at a time.
         The indices torch returns are flat over the *unpadded* input's spatial dims.
     """
 
@@ -113,8 +117,8 @@ class _MaxPoolNd(_Pool):
         if min(a.pos.shape[0] for a in axes) < 1:
             raise ValueError(f"{type(self).__name__}: input of spatial size {x.shape[2:]} is too "
                              f"small for kernel {self.kernel_size} (dilation {self.dilation})")
-        y, idx = P.max_pool(x, axes)                                   # (N, C, *O)
-        return self._out(y, PoolCache(axes, x.shape, y.shape, idx, None, unbatched),
+        y, arg = P.sliding_max(x, axes)                                # (N, C, *O)
+        return self._out(y, PoolCache(axes, x.shape, y.shape, arg, None, unbatched),
                          self.return_indices)
 
     def backward(self, grad_output, grad_indices=None):
@@ -300,8 +304,8 @@ class AdaptiveMaxPool2d(_Pool):
         x, unbatched = self._batched(input)
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__)
         axes = tuple(P.adaptive_axis(s, o) for s, o in zip(x.shape[2:], out))
-        y, idx = P.max_pool(x, axes)
-        return self._out(y, PoolCache(axes, x.shape, y.shape, idx, None, unbatched),
+        y, arg = P.gathered_max(x, axes)
+        return self._out(y, PoolCache(axes, x.shape, y.shape, arg, None, unbatched),
                          self.return_indices)
 
     def backward(self, grad_output, grad_indices=None):

@@ -106,6 +106,92 @@ def test_maxpool1d_ties_and_indices():
     assert m.backward(np.ones(y.shape), None).ravel().tolist() == [1.0, 1.0, 0.0, 1.0, 0.0]
 
 
+def mixed_input(shape, dtype, seed):
+    """Values in {-1, 0, 1} (many ties, +0 and -0 alike); channel 0 with some NaN (several
+    in a window too), channel 1 with -inf, its first four rows nothing else."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-1, 2, shape) * rng.choice([1.0, -1.0], shape)    # 0 * -1 = -0
+    x[:, 0][rng.random(x[:, 0].shape) < 0.3] = np.nan
+    x[:, 1][rng.random(x[:, 1].shape) < 0.3] = -np.inf
+    x[:, 1, :4] = -np.inf
+    return x.astype(dtype)
+
+
+MAX_CASES = [("MaxPool1d", dict(kernel_size=3, stride=1, padding=1), (2, 3, 9)),
+             ("MaxPool1d", dict(kernel_size=2, stride=2, dilation=3, ceil_mode=True), (2, 3, 10)),
+             ("MaxPool2d", dict(kernel_size=2), (2, 3, 6, 7)),
+             ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (2, 3, 7, 6)),
+             ("MaxPool2d", dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1),
+                                dilation=(2, 1)), (2, 3, 6, 7))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,kw,shape", MAX_CASES,
+                         ids=["1d-k3-pad1", "1d-dil3-ceil", "2d-k2", "2d-k3-s2-pad1-ceil",
+                              "2d-k2x3-dil-pad"])
+def test_max_ties_nan_and_minus_inf_bit_for_bit_like_torch(name, kw, shape, dtype):
+    # every output, index and gradient bit for bit, the signs of zeros included; overlapping
+    # windows add their gradients in torch's order, so even float32 sums round alike
+    x = mixed_input(shape, dtype, 4)
+    m = getattr(npimpl, name)(**kw, return_indices=True)
+    y, idx = m(x)
+    g = np.random.default_rng(5).standard_normal(y.shape).astype(dtype)
+    dx = m.backward(g, None)
+    (ty, tidx), tdx = torch_grad(getattr(torch.nn, name)(**kw, return_indices=True), x, g)
+    ty = to_numpy(ty)
+    assert np.isnan(y).any() and np.isneginf(y).any()       # the input exercises both
+    assert np.array_equal(y, ty, equal_nan=True)
+    assert np.array_equal(np.signbit(y), np.signbit(ty))
+    assert np.array_equal(idx, to_numpy(tidx))
+    assert np.array_equal(dx, tdx)
+    assert np.array_equal(np.signbit(dx), np.signbit(tdx))
+    assert y.dtype == dx.dtype == dtype
+
+
+def test_float32_overlapping_gradients_round_like_torch():
+    # ties everywhere: many windows send their gradient to the same input
+    x = np.random.default_rng(6).integers(0, 3, (2, 4, 9, 9)).astype(np.float32)
+    g = np.random.default_rng(7).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    m = npimpl.MaxPool2d(3, stride=1, padding=1)
+    m(x)
+    dx = m.backward(g)
+    _, tdx = torch_grad(torch.nn.MaxPool2d(3, stride=1, padding=1), x, g)
+    assert np.array_equal(dx, tdx)
+
+
+def test_many_kernel_offsets_and_a_byte_per_output_cache():
+    # 17x17 = 289 offsets: past one byte, the cache takes two
+    x = np.random.default_rng(8).standard_normal((1, 2, 20, 19)).astype(np.float32)
+    m = npimpl.MaxPool2d(17, stride=1, return_indices=True)
+    _, idx = m(x)
+    (_, tidx), _ = torch_grad(torch.nn.MaxPool2d(17, stride=1, return_indices=True), x,
+                              np.ones((1, 2, 4, 3)))
+    assert np.array_equal(idx, to_numpy(tidx))
+    assert m._cache.arg.dtype == np.uint16
+    m = npimpl.MaxPool2d(3, stride=2, padding=1)
+    m(x)
+    assert m._cache.arg.dtype == np.uint8 and m._cache.arg.shape == (1, 2, 10, 10)
+
+
+def test_window_of_only_padding():
+    # L = 1, kernel 2, dilation 2, padding 1: the taps are -1 and 1, both outside the input.
+    # torch outputs -inf with index 1 (past the input; its backward would write there);
+    # ours gives the same forward and sends that window's gradient nowhere
+    x = np.array([[[3.0], [-2.0]]])
+    kw = dict(kernel_size=2, stride=1, padding=1, dilation=2, return_indices=True)
+    m = npimpl.MaxPool1d(**kw)
+    y, idx = m(x)
+    ty, tidx = torch.nn.MaxPool1d(**kw)(to_torch(x))
+    assert np.array_equal(y, to_numpy(ty)) and np.isneginf(y).all()
+    assert np.array_equal(idx, to_numpy(tidx))
+    assert m.backward(np.ones(y.shape), None).tolist() == [[[0.0], [0.0]]]
+    # in 2-D only the windows whose row taps miss the input are dropped
+    x2 = np.arange(4.0).reshape(1, 1, 1, 4)
+    m = npimpl.MaxPool2d((2, 1), stride=1, padding=(1, 0), dilation=(2, 1))
+    assert m(x2).shape == (1, 1, 1, 4) and np.isneginf(m(x2)).all()
+    assert not m.backward(np.ones((1, 1, 1, 4))).any()
+
+
 def test_avgpool_ceil_mode_divisors():
     # H = 5, k = 2, s = 2, p = 1, ceil: windows start at -1, 1, 3 (and 5 is dropped: starts
     # past input + pad); with count_include_pad the last window [3, 5) is clipped to H + p = 6
