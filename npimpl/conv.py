@@ -217,14 +217,14 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         dilated by the stride, padded by ``dilation*(k-1)``, convolved (stride 1) with the
         kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
         (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
-        check it). With stride 1, one group and no dilation along the last axis it is computed
-        in exactly that gather form,
-        channels-last and without copying windows (``_im2col.input_grad_rows``: one batched
-        matmul that reads the rows of ``dy`` in place); otherwise in its scatter
-        form ``col2im`` (per kernel offset one matmul ``W[:, :, k]^T dy`` added at its offset,
-        the same kernel as ConvTranspose2d's forward, which never multiplies the zeros a
-        stride inserts); then the padding's gradient (reflect / replicate / circular send a
-        padded position's gradient back to its source);
+        check it). With stride 1, one group and no dilation along the last axis it is
+        computed in exactly that gather form, channels-last and without copying windows
+        (``_im2col.input_grad_rows``: one batched matmul reads the rows of ``dy`` in
+        place); otherwise in its scatter form ``col2im`` (per kernel offset one matmul
+        ``W[:, :, k]^T dy`` added at its offset, the same kernel as ConvTranspose2d's
+        forward, which never multiplies the zeros a stride inserts); then the padding's
+        gradient (reflect / replicate / circular send a padded position's gradient back to
+        its source);
         dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
         columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
         runs fastest here);  db = sum of dy over batch and space, which the same matmul
