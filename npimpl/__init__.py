@@ -13,6 +13,7 @@ from .loss import HuberLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
 from .distribution import GaussianNLLLoss, KLDivLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
+from .cosine_loss import CosineEmbeddingLoss
 from .shape import Flatten, Unflatten
 from .dropout import Dropout, Dropout2d
 from .norm import LayerNorm, RMSNorm
@@ -40,6 +41,7 @@ __all__ = [
     "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss", "MSELoss", "SmoothL1Loss",
     "GaussianNLLLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout2d",
     "LayerNorm", "RMSNorm",

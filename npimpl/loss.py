@@ -302,3 +302,4 @@ class MarginRankingLoss(_Loss):
 from .crossentropy import CrossEntropyLoss, NLLLoss  # noqa: E402
 from .bce import BCELoss, BCEWithLogitsLoss  # noqa: E402
 from .distribution import GaussianNLLLoss, KLDivLoss  # noqa: E402
+from .cosine_loss import CosineEmbeddingLoss  # noqa: E402
