@@ -216,3 +216,43 @@ CASES += [
     case("gaussiannll-eps0.1-mean", Spec("GaussianNLLLoss", eps=0.1), normal(4, 3), normal(4, 3),
          fixed(VAR_SMALL)),
 ]
+
+# --- CosineEmbeddingLoss: each reduction, margins either side of 0, unbatched, the legacy flag;
+# exact geometry: orthogonal pairs (cos = 0 exactly, on the hinge when margin = 0 and y = -1),
+# parallel and anti-parallel pairs; zero and tiny vectors, where the 1e-12 EPSILON inside each
+# squared norm decides cos and its gradient; labels that are neither 1 nor -1 (loss 0)
+CASES += [
+    *[case(f"cosineembedding-{red}", Spec("CosineEmbeddingLoss", reduction=red), normal(5, 4),
+           normal(5, 4), signs(5)) for red in REDUCTIONS],
+    case("cosineembedding-margin0.5-mean", Spec("CosineEmbeddingLoss", 0.5), normal(6, 3),
+         normal(6, 3), signs(6)),
+    case("cosineembedding-margin-0.4-none", Spec("CosineEmbeddingLoss", -0.4, reduction="none"),
+         normal(4, 16), normal(4, 16), signs(4)),
+    case("cosineembedding-unbatched-similar", Spec("CosineEmbeddingLoss"), normal(6), normal(6),
+         fixed(np.array(1.0))),
+    case("cosineembedding-unbatched-dissimilar-none",
+         Spec("CosineEmbeddingLoss", -0.5, reduction="none"), normal(6), normal(6),
+         fixed(np.array(-1.0))),
+    case("cosineembedding-legacy-reduce-false", Spec("CosineEmbeddingLoss", 0.2, None, False),
+         normal(4, 5), normal(4, 5), signs(4)),
+]
+COS_X1 = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 2.0, 2.0], [3.0, 4.0, 0.0],
+                   [1.0, -1.0, 2.0], [1.0, 2.0, 2.0]])
+COS_X2 = np.array([[0.0, 3.0, 0.0], [1.0, -1.0, 5.0], [2.0, 4.0, 4.0], [-3.0, -4.0, 0.0],
+                   [2.0, 0.0, -1.0], [-0.5, -1.0, -1.0]])
+#  rows: orthogonal, orthogonal, parallel, anti-parallel, orthogonal, anti-parallel
+COS_ZERO_X1 = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [1e-7, -2e-7, 3e-7],
+                        [0.5, -1.0, 2.0]])
+COS_ZERO_X2 = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [2e-7, 1e-7, 1e-7],
+                        [1e-7, 3e-7, -2e-7]])
+CASES += [
+    case("cosineembedding-exact-hinge-none", Spec("CosineEmbeddingLoss", reduction="none"),
+         fixed(COS_X1), fixed(COS_X2), fixed(np.array([-1.0, -1.0, 1.0, -1.0, 1.0, 1.0]))),
+    case("cosineembedding-exact-geometry-margin-sum",
+         Spec("CosineEmbeddingLoss", -0.25, reduction="sum"), fixed(COS_X1), fixed(COS_X2),
+         fixed(np.array([-1.0, 1.0, -1.0, -1.0, -1.0, 1.0]))),
+    case("cosineembedding-zero-vector-none", Spec("CosineEmbeddingLoss", -0.1, reduction="none"),
+         fixed(COS_ZERO_X1), fixed(COS_ZERO_X2), fixed(np.array([1.0, -1.0, 1.0, 1.0, -1.0]))),
+    case("cosineembedding-labels-not-pm1", Spec("CosineEmbeddingLoss", reduction="none"),
+         normal(5, 3), normal(5, 3), fixed(np.array([0.0, 1.0, 2.0, -1.0, 0.5]))),
+]
