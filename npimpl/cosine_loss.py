@@ -45,22 +45,22 @@ class CosineEmbeddingLoss(_Loss):
         cos = p / s with p = <x1, x2>, m1 = |x1|^2 + EPS, m2 = |x2|^2 + EPS, s = sqrt(m1 m2):
         d cos / d x1 = x2 / s - cos * x1 / m1,   d cos / d x2 = x1 / s - cos * x2 / m2;
         d l / d cos = -1 where y = 1, [cos - margin >= 0] where y = -1, 0 elsewhere;
-        dx1 = dl * d l / d cos * d cos / d x1 (dl ÷ N for 'mean'), dx2 likewise.
+        dx1 = g * d l / d cos * d cos / d x1, g = grad_output (÷ N for 'mean'); dx2 likewise.
         Both inputs are differentiated (``grad_inputs = (0, 1)``); backward returns
         ``(dx1, dx2)``.
 
     What torch hides:
         ATen adds EPSILON = 1e-12 to each *squared* norm, inside the square root, where
-        ``F.cosine_similarity`` clamps the norms' product at eps = 1e-8; and that EPSILON is a
-        float32 constant, so float64 adds 9.99999996e-13. A zero vector therefore has
-        cos = 0 and a finite but huge gradient, |x2| / sqrt(EPS |x2|^2) ~ 1e6 per unit
-        direction. The hinge is ``clamp_min_(cos - margin, 0)``, whose backward passes the
-        gradient where cos - margin >= 0: an orthogonal pair labelled -1 with margin 0 costs
-        0 yet is still pushed. Labels are compared with ``target == 1`` and ``target == -1``
-        and never checked: any other value (0, the usual 0/1-label mistake) matches neither
-        branch and gives loss 0 and gradient 0 without a warning; npimpl does the same.
-        Torch broadcasts input2 of shape (1, D) and a target of shape (1); npimpl requires
-        equal shapes.
+        ``F.cosine_similarity`` clamps each norm at eps = 1e-8 (two equal vectors of norm 1e-7
+        have cosine 1 there and 0.0099 here); and that EPSILON is a float32 constant, so
+        float64 adds 9.99999996e-13. A zero vector therefore has cos = 0 and a finite but huge
+        gradient, |x2| / sqrt(EPS |x2|^2) ~ 1e6 per unit direction. The hinge is
+        ``clamp_min_(cos - margin, 0)``, whose backward passes the gradient where cos - margin
+        >= 0: an orthogonal pair labelled -1 with margin 0 costs 0 yet is still pushed. Labels
+        are compared with ``target == 1`` and ``target == -1`` and never checked: any other
+        value (0, the usual 0/1-label mistake) matches neither branch and gives loss 0 and
+        gradient 0 without a warning; npimpl does the same. Torch broadcasts input2 of shape
+        (1, D) and a target of shape (1); npimpl requires equal shapes.
     """
 
     grad_inputs = (0, 1)
