@@ -151,14 +151,21 @@ TABLE: dict[str, Entry] = {
     "BCEWithLogitsLoss": Entry(Spec("BCEWithLogitsLoss"), (3, 4),
                                lambda rng, x: rng.random(x.shape)),
     "Dropout2d": Entry(Spec("Dropout2d", 0.5), (2, 3, 4, 4)),
+    "Dropout1d": Entry(Spec("Dropout1d", 0.5), (2, 3, 4)),
+    "Dropout3d": Entry(Spec("Dropout3d", 0.5), (2, 3, 2, 2, 2)),
     "RMSNorm": Entry(Spec("RMSNorm", 4), (2, 4)),
     "BatchNorm1d": Entry(Spec("BatchNorm1d", 4), (3, 4)),
     "BatchNorm2d": Entry(Spec("BatchNorm2d", 2), (2, 2, 3, 3)),
+    "BatchNorm3d": Entry(Spec("BatchNorm3d", 2), (2, 2, 2, 3, 2)),
     "GroupNorm": Entry(Spec("GroupNorm", 2, 4), (2, 4, 3)),
     "InstanceNorm2d": Entry(Spec("InstanceNorm2d", 2, affine=True), (2, 2, 3, 3), by_design={
         "empty batch": "an empty batch gives an empty output, as every other norm layer and "
                        "torch's batch_norm do; torch's instance_norm fails inside select() "
                        "(an implementation accident)"}),
+    "InstanceNorm1d": Entry(Spec("InstanceNorm1d", 2, affine=True), (2, 2, 5), by_design={
+        "empty batch": "as InstanceNorm2d"}),
+    "InstanceNorm3d": Entry(Spec("InstanceNorm3d", 2, affine=True), (2, 2, 2, 3, 2), by_design={
+        "empty batch": "as InstanceNorm2d"}),
     "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", 2), (2, 2, 5, 5)),
     "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", 2), (2, 2, 5, 5)),
     "AvgPool2d": Entry(Spec("AvgPool2d", 2), (2, 2, 4, 4)),

@@ -15,10 +15,10 @@ from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
 from .shape import Flatten, Unflatten
-from .dropout import Dropout, Dropout2d
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .norm import LayerNorm, RMSNorm
-from .batchnorm import BatchNorm1d, BatchNorm2d
-from .groupnorm import GroupNorm, InstanceNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .groupnorm import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
@@ -43,9 +43,10 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
     "Flatten", "Unflatten",
-    "Dropout", "Dropout2d",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
-    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",

@@ -218,3 +218,9 @@ class BatchNorm2d(_BatchNorm):
     __doc__ = _BatchNorm.__doc__.replace(
         "{shape}", "input ``(N, C, H, W)`` → output of the same shape.")
     _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    __doc__ = _BatchNorm.__doc__.replace(
+        "{shape}", "input ``(N, C, D, H, W)`` → output of the same shape.")
+    _ranks = (5,)

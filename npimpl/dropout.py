@@ -1,5 +1,5 @@
-"""Dropout and Dropout2d: zero elements (or whole channels) with probability p in training
-and scale the rest by 1/(1-p); the identity in eval."""
+"""Dropout and Dropout1d/2d/3d: zero elements (or whole channels) with probability p in
+training and scale the rest by 1/(1-p); the identity in eval."""
 from __future__ import annotations
 
 import warnings
@@ -15,7 +15,7 @@ class DropoutCache(NamedTuple):
 
 
 class _DropoutNd(Module):
-    """Shared by Dropout and Dropout2d; subclasses say which shape the mask has."""
+    """Shared by Dropout and Dropout1d/2d/3d; subclasses say which shape the mask has."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, rng=None, dtype=None):
         super().__init__()
@@ -131,3 +131,77 @@ class Dropout2d(_DropoutNd):
             warnings.warn(f"Dropout2d: received a {x.ndim}-D input; as torch, dims 0 and 1 are "
                           "masked", stacklevel=3)
         return x.shape[:2] + (1,) * (x.ndim - 2)
+
+
+class Dropout1d(_DropoutNd):
+    """``y[n, c] = x[n, c] * m[n, c] / (1 - p)``: whole channels of a sequence are zeroed in training.
+
+    Args:
+        p: probability of zeroing a channel (default 0.5).
+        inplace: accepted for torch compatibility (the output is always a new array).
+        rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
+        dtype: None accepts any float input (the module has no parameters).
+
+    Shape:
+        input ``(N, C, L)`` or unbatched ``(C, L)`` → same shape; ``mask`` is ``(N, C, 1)``
+        or ``(C, 1)``. Any other rank raises, as in torch (in eval too).
+
+    Attributes:
+        mask: the scaled channel mask of the last training forward (None in eval); the torch
+            twin keeps the same channels, as for :class:`Dropout`.
+
+    Backward:
+        dx = dy * m / (1 - p), the mask broadcast along L.
+
+    What torch hides:
+        unlike Dropout2d/3d, Dropout1d does treat a missing batch dim as unbatched: it adds
+        one, runs ``feature_dropout`` (one Bernoulli per (dim 0, dim 1) pair) and removes
+        it, so a ``(C, L)`` input loses whole channels.
+    """
+
+    def _mask_shape(self, x):
+        if x.ndim not in (2, 3):
+            raise ValueError(f"Dropout1d: expected a 2D (C, L) or 3D (N, C, L) input, got "
+                             f"{x.ndim}D with shape {x.shape}")
+        return x.shape[:-1] + (1,)
+
+
+class Dropout3d(_DropoutNd):
+    """``y[n, c] = x[n, c] * m[n, c] / (1 - p)``: whole volumes are zeroed in training.
+
+    Args:
+        p: probability of zeroing a channel (default 0.5).
+        inplace: accepted for torch compatibility (the output is always a new array).
+        rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
+        dtype: None accepts any float input (the module has no parameters).
+
+    Shape:
+        input ``(N, C, D, H, W)`` → same shape, ``mask`` ``(N, C, 1, 1, 1)``; unbatched
+        ``(C, D, H, W)`` → ``mask`` ``(C, 1, 1, 1)``. As torch (which warns), any other rank
+        is read as unbatched: dim 0 is masked, one Bernoulli per index of it (a 1-D input:
+        per element); a 0-D input raises.
+
+    Attributes:
+        mask: the scaled channel mask of the last training forward (None in eval); the torch
+            twin keeps the same channels, as for :class:`Dropout`.
+
+    Backward:
+        dx = dy * m / (1 - p), the mask broadcast over the spatial dims.
+
+    What torch hides:
+        ``dropout3d`` adds a batch dim to every input that is not 5-D, runs
+        ``feature_dropout`` (one Bernoulli per (dim 0, dim 1) pair) and removes it again:
+        right for an unbatched ``(C, D, H, W)`` volume, but a 3-D ``(N, C, L)`` batch then
+        loses whole *samples*, not channels (torch only warns).
+    """
+
+    def _mask_shape(self, x):
+        if x.ndim == 0:
+            raise ValueError("Dropout3d: expected an input with at least 1 dim (torch adds a "
+                             "batch dim and feature dropout needs 2), got a 0-D input")
+        if x.ndim not in (4, 5):
+            warnings.warn(f"Dropout3d: received a {x.ndim}-D input; as torch, it is read as "
+                          "unbatched and dim 0 is masked", stacklevel=3)
+        if x.ndim == 5:
+            return x.shape[:2] + (1, 1, 1)
+        return x.shape if x.ndim == 1 else x.shape[:1] + (1,) * (x.ndim - 1)

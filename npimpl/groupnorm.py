@@ -1,7 +1,7 @@
-"""Per-sample normalisations over channel groups: GroupNorm and InstanceNorm2d.
+"""Per-sample normalisations over channel groups: GroupNorm and InstanceNorm1d/2d/3d.
 
 Both reuse LayerNorm's maths (``layer_norm_forward`` / ``layer_norm_backward`` without
-affine) on a reshaped view, then apply a per-*channel* affine map. InstanceNorm2d takes its
+affine) on a reshaped view, then apply a per-*channel* affine map. InstanceNorm takes its
 parameters and running-statistics buffers from BatchNorm's ``_NormBase``, as in torch.
 """
 from __future__ import annotations
@@ -105,14 +105,14 @@ class GroupNorm(Module):
 
 
 class InstanceNormCache(NamedTuple):
-    xhat: np.ndarray        # (N, C, H, W)
+    xhat: np.ndarray        # (N, C, *S)
     ln: LayerNormCache | None  # instance statistics (None: running statistics were used)
-    rstd: np.ndarray | None    # (1, C, 1, 1) from running_var, when those were used
+    rstd: np.ndarray | None    # (1, C, 1, ...) from running_var, when those were used
     unbatched: bool
 
 
-class InstanceNorm2d(_NormBase):
-    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, channel) over (H, W).
+class _InstanceNorm(_NormBase):
+    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, channel) over {space}.
 
     Args:
         num_features: C.
@@ -126,21 +126,23 @@ class InstanceNorm2d(_NormBase):
         dtype: NumPy float dtype of the parameters and running statistics.
 
     Shape:
-        input ``(N, C, H, W)`` or unbatched ``(C, H, W)`` → output of the same shape.
+        input ``(N, C, {S})`` or unbatched ``(C, {S})`` → output of the same shape.
 
     Backward:
-        instance statistics: with g = dy * weight[c], over each (n, c)'s H * W values,
+        instance statistics: with g = dy * weight[c], over each (n, c)'s {n} values,
         dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); running statistics:
         dx = dy * weight / sqrt(running_var + eps); dweight += sum(dy * xhat), dbias += sum(dy).
 
     What torch hides:
-        torch runs it as BatchNorm on a ``(1, N*C, H, W)`` view with the running buffers
+        torch runs it as BatchNorm on a ``(1, N*C, {S})`` view with the running buffers
         repeated N times, then averages the N updated copies: running_var gets the mean over
-        the batch of the per-instance *unbiased* variances (n = H * W), with torch's momentum
+        the batch of the per-instance *unbiased* variances (n = {n}), with torch's momentum
         direction ``(1 - m) * old + m * new``; ``num_batches_tracked`` is registered but never
         incremented; defaults are affine=False and track_running_stats=False, so by default
         it has no parameters and no buffers.
     """
+
+    _nd = 2                                     # spatial dims
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
@@ -148,46 +150,48 @@ class InstanceNorm2d(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def forward(self, input):
+        name, nd = type(self).__name__, self._nd
         x = self._input(input, dtype=self.dtype)
-        if x.ndim not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected 3D or 4D input (got {x.ndim}D input)")
-        unbatched = x.ndim == 3
+        if x.ndim not in (nd + 1, nd + 2):
+            raise ValueError(f"{name}: expected {nd + 1}D or {nd + 2}D input (got {x.ndim}D input)")
+        unbatched = x.ndim == nd + 1
         if unbatched:
-            x = x[None]                                            # (1, C, H, W)
-        N, C, H, W = x.shape
+            x = x[None]                                            # (1, C, *S)
+        C, space = x.shape[1], tuple(range(2, nd + 2))
         if C != self.num_features:
-            msg = (f"InstanceNorm2d: expected input's size at dim=1 to match num_features "
+            msg = (f"{name}: expected input's size at dim=1 to match num_features "
                    f"({self.num_features}), but got: {C}.")
             if self.affine or self.track_running_stats:
                 raise ValueError(msg)
             warnings.warn(msg + " num_features is not used because affine=False", stacklevel=2)
         use_input_stats = self.training or not self.track_running_stats
         if use_input_stats:
-            if H * W == 1:
-                raise ValueError(f"InstanceNorm2d: Expected more than 1 spatial element when "
+            if np.prod(x.shape[2:]) == 1:
+                raise ValueError(f"{name}: Expected more than 1 spatial element when "
                                  f"training, got input size {tuple(x.shape)}")
-            xhat, ln = layer_norm_forward(x, None, None, (-2, -1), self.eps)   # (N, C, H, W)
+            xhat, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
+                                          self.eps)                 # (N, C, *S)
             rstd = None
             if self.training and self.track_running_stats:
-                self._update_running(x, ln)
+                self._update_running(x, space)
         else:
-            rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), 4)
-            xhat, ln = (x - _channel(self.running_mean, 4)) * rstd, None
+            rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), x.ndim)
+            xhat, ln = (x - _channel(self.running_mean, x.ndim)) * rstd, None
         y = xhat
         if self.weight is not None:
-            y = y * _channel(self.weight.data, 4)
+            y = y * _channel(self.weight.data, x.ndim)
         if self.bias is not None:
-            y = y + _channel(self.bias.data, 4)
+            y = y + _channel(self.bias.data, x.ndim)
         self._cache = InstanceNormCache(xhat, ln, rstd, unbatched)
         return y[0] if unbatched else y
 
-    def _update_running(self, x, ln: LayerNormCache) -> None:
+    def _update_running(self, x, space) -> None:
         """As torch: update N repeated copies of the buffers, one per sample, then average."""
-        N, C, H, W = x.shape
-        n = H * W
+        n = int(np.prod(x.shape[2:]))
         m = x.dtype.type(self.momentum if self.momentum is not None else 0.0)
-        mu = x.mean(axis=(2, 3))                                   # (N, C)
-        var = ((x - mu[:, :, None, None]) ** 2).sum(axis=(2, 3)) / x.dtype.type(n - 1)
+        mu = x.mean(axis=space)                                    # (N, C)
+        var = ((x - mu.reshape(mu.shape + (1,) * len(space))) ** 2).sum(axis=space) \
+            / x.dtype.type(n - 1)
         self.running_mean[...] = ((1 - m) * self.running_mean + m * mu).mean(axis=0)
         self.running_var[...] = ((1 - m) * self.running_var + m * var).mean(axis=0)
 
@@ -196,13 +200,30 @@ class InstanceNorm2d(_NormBase):
         dy = self._input(grad_output, "grad_output", self.dtype)
         want = xhat.shape[1:] if unbatched else xhat.shape
         if dy.shape != want:
-            raise ValueError(f"InstanceNorm2d: grad_output must have shape {want}, got {dy.shape}")
+            raise ValueError(f"{type(self).__name__}: grad_output must have shape {want}, "
+                             f"got {dy.shape}")
         if unbatched:
             dy = dy[None]
+        axes = (0,) + tuple(range(2, dy.ndim))
         if self.bias is not None:
-            self.bias.accumulate(dy.sum(axis=(0, 2, 3)))
+            self.bias.accumulate(dy.sum(axis=axes))
         if self.weight is not None:
-            self.weight.accumulate((dy * xhat).sum(axis=(0, 2, 3)))
-            dy = dy * _channel(self.weight.data, 4)                # d loss / d xhat
+            self.weight.accumulate((dy * xhat).sum(axis=axes))
+            dy = dy * _channel(self.weight.data, dy.ndim)          # d loss / d xhat
         dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
         return dx[0] if unbatched else dx
+
+
+class InstanceNorm1d(_InstanceNorm):
+    __doc__ = _InstanceNorm.__doc__.format(space="L", S="L", n="L")
+    _nd = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    __doc__ = _InstanceNorm.__doc__.format(space="(H, W)", S="H, W", n="H * W")
+    _nd = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    __doc__ = _InstanceNorm.__doc__.format(space="(D, H, W)", S="D, H, W", n="D * H * W")
+    _nd = 3

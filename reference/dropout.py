@@ -7,7 +7,7 @@ from .twins import register_twin
 
 
 class SharedMaskDropout(torch.nn.Module):
-    """``torch.nn.Dropout`` / ``Dropout2d`` that keeps the elements ``np_module`` kept.
+    """``torch.nn.Dropout`` / ``Dropout1d/2d/3d`` that keeps the elements ``np_module`` kept.
 
     The engine runs the NumPy side first; this module reads *which* elements (or channels)
     the NumPy mask kept (``mask != 0``) and then scales as torch's CPU kernel does,
@@ -35,6 +35,8 @@ class SharedMaskDropout(torch.nn.Module):
 
 
 @register_twin("Dropout")
+@register_twin("Dropout1d")
 @register_twin("Dropout2d")
+@register_twin("Dropout3d")
 def _dropout_twin(np_mod, args, kwargs, dtype):
     return SharedMaskDropout(np_mod, np_mod.p)

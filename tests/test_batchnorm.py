@@ -9,7 +9,8 @@ import torch
 import npimpl
 
 
-@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d"])
+@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d",
+                                  "InstanceNorm2d", "InstanceNorm3d"])
 def test_signature_matches_torch(name):
     def sig(cls):
         return [(n, p.default, p.kind) for n, p in inspect.signature(cls).parameters.items()
@@ -65,8 +66,8 @@ def test_eval_uses_running_stats_and_leaves_them_alone():
 
 @pytest.mark.parametrize("cls,shape", [
     (npimpl.BatchNorm1d, (1, 3)), (npimpl.BatchNorm1d, (1, 3, 1)),
-    (npimpl.BatchNorm2d, (1, 3, 1, 1)),
-], ids=["1d-2d", "1d-3d", "2d"])
+    (npimpl.BatchNorm2d, (1, 3, 1, 1)), (npimpl.BatchNorm3d, (1, 3, 1, 1, 1)),
+], ids=["1d-2d", "1d-3d", "2d", "3d"])
 @pytest.mark.parametrize("kw,train", [({}, True), ({"track_running_stats": False}, False)],
                          ids=["train", "eval-notrack"])
 def test_one_value_per_channel_raises_like_torch(cls, shape, kw, train):
@@ -81,8 +82,9 @@ def test_one_value_per_channel_raises_like_torch(cls, shape, kw, train):
 @pytest.mark.parametrize("cls,shape,msg", [
     (npimpl.BatchNorm1d, (2, 3, 4, 5), r"expected 2D or 3D input \(got 4D input\)"),
     (npimpl.BatchNorm2d, (2, 3, 4), r"expected 4D input \(got 3D input\)"),
+    (npimpl.BatchNorm3d, (2, 3, 4, 4), r"expected 5D input \(got 4D input\)"),
     (npimpl.BatchNorm1d, (2, 4), "expected input with 3 channels in dim 1"),
-], ids=["1d-rank", "2d-rank", "channels"])
+], ids=["1d-rank", "2d-rank", "3d-rank", "channels"])
 def test_bad_input_raises(cls, shape, msg):
     with pytest.raises(ValueError, match=msg):
         cls(3)(np.zeros(shape, np.float32))

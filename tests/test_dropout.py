@@ -67,9 +67,10 @@ def test_dropout_p1_zeroes_everything_like_torch_and_keeps_nan():
     assert (dx_t == 0).all()
 
 
-@pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
+@pytest.mark.parametrize("cls", ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"])
 def test_eval_is_the_identity_like_torch(cls):
-    x = _nonzero((2, 3, 4, 5), np.float32)
+    x = _nonzero({"Dropout1d": (2, 3, 4), "Dropout3d": (2, 3, 4, 5, 2)}.get(cls, (2, 3, 4, 5)),
+                 np.float32)
     y_t, dx_t, dy = _torch_run(getattr(torch.nn, cls), 0.5, x, train=False)
     ours = getattr(npimpl, cls)(0.5).eval()
     np.testing.assert_array_equal(ours(x), y_t)
@@ -120,7 +121,7 @@ def test_own_draw_keeps_about_1_minus_p_and_scales_to_preserve_the_mean():
     assert abs(y.mean() - 1.0) < 0.02
 
 
-@pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
+@pytest.mark.parametrize("cls", ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"])
 @pytest.mark.parametrize("p", [-0.1, 1.5], ids=["negative", "above-one"])
 def test_bad_p_raises_like_torch(cls, p):
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
@@ -132,3 +133,46 @@ def test_bad_p_raises_like_torch(cls, p):
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match="Dropout.backward called before forward"):
         npimpl.Dropout(0.5).backward(np.zeros(3))
+
+
+# (torch class, input shape, the dims along which torch's mask is constant, warns)
+CHANNEL_DROPOUT = [
+    ("Dropout1d", (6, 8, 5), (2,), False),
+    ("Dropout1d", (8, 5), (1,), False),                  # unbatched (C, L): whole channels
+    ("Dropout3d", (4, 6, 2, 3, 2), (2, 3, 4), False),
+    ("Dropout3d", (8, 2, 3, 2), (1, 2, 3), False),       # unbatched (C, D, H, W)
+    ("Dropout3d", (8, 5, 3), (1, 2), True),              # 3-D read as unbatched: dim 0 masked
+    ("Dropout3d", (40,), (), True),                      # 1-D: every element
+]
+
+
+@pytest.mark.parametrize("cls,shape,constant,warns", CHANNEL_DROPOUT,
+                         ids=[f"{c}-{len(s)}d" for c, s, _, _ in CHANNEL_DROPOUT])
+def test_channel_dropout_reproduces_torch_with_torch_mask(cls, shape, constant, warns):
+    """Recover torch's mask from its real kernel's output: constant along ``constant``, varying
+    along the other dims; our module fed that draw gives identical outputs and gradients."""
+    torch.manual_seed(4)
+    x = _nonzero(shape, np.float64)
+    y_t, dx_t, dy = _torch_run(getattr(torch.nn, cls), 0.5, x)
+    keep = y_t != 0
+    mask = keep[tuple(slice(0, 1) if d in constant else slice(None) for d in range(keep.ndim))]
+    assert (keep == mask).all(), f"torch's mask is constant along {constant}"
+    assert 0 < mask.mean() < 1
+    ours = getattr(npimpl, cls)(0.5)
+    ours.rng = ReplayRng(mask)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y = ours(x)
+    assert any(cls in str(w.message) for w in caught) == warns
+    np.testing.assert_array_equal(y, y_t)
+    np.testing.assert_array_equal(ours.backward(dy), dx_t)
+
+
+@pytest.mark.parametrize("cls,shape", [("Dropout1d", (5,)), ("Dropout1d", (2, 3, 4, 5)),
+                                       ("Dropout3d", ())])
+def test_channel_dropout_refuses_what_torch_refuses(cls, shape):
+    x = np.ones(shape)
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn, cls)(0.5)(torch.from_numpy(x))
+    with pytest.raises(ValueError, match=cls):
+        getattr(npimpl, cls)(0.5)(x)

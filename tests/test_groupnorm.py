@@ -58,12 +58,25 @@ def test_instancenorm_eval_with_running_stats_ignores_the_instance():
     np.testing.assert_allclose(m(np.full((1, 1, 2, 2), 3.0)), np.ones((1, 1, 2, 2)))
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 1, 1), (3, 1, 1)], ids=["batched", "unbatched"])
-def test_instancenorm_one_spatial_element_raises_like_torch(shape):
+@pytest.mark.parametrize("name,shape", [
+    ("InstanceNorm2d", (2, 3, 1, 1)), ("InstanceNorm2d", (3, 1, 1)), ("InstanceNorm1d", (2, 3, 1)),
+    ("InstanceNorm1d", (3, 1)), ("InstanceNorm3d", (2, 3, 1, 1, 1)),
+], ids=["2d-batched", "2d-unbatched", "1d-batched", "1d-unbatched", "3d-batched"])
+def test_instancenorm_one_spatial_element_raises_like_torch(name, shape):
     with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
-        torch.nn.InstanceNorm2d(3)(torch.zeros(shape))
+        getattr(torch.nn, name)(3)(torch.zeros(shape))
     with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
-        npimpl.InstanceNorm2d(3)(np.zeros(shape, np.float32))
+        getattr(npimpl, name)(3)(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (2, 3, 4, 5)), ("InstanceNorm1d", (3,)),
+                                        ("InstanceNorm3d", (3, 4, 5)),
+                                        ("InstanceNorm3d", (1, 2, 3, 4, 5, 6))])
+def test_instancenorm_rank_errors_like_torch(name, shape):
+    with pytest.raises(ValueError, match="input"):
+        getattr(torch.nn, name)(3)(torch.zeros(shape))
+    with pytest.raises(ValueError, match=r"expected \dD or \dD input"):
+        getattr(npimpl, name)(3)(np.zeros(shape, np.float32))
 
 
 def test_instancenorm_channel_mismatch():

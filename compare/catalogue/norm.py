@@ -105,6 +105,22 @@ for opt_id, kw in IN_OPTIONS:
         CASES.append(single(f"instancenorm2d-{opt_id}-{'train' if train else 'eval'}",
                             Spec("InstanceNorm2d", 3, **kw),
                             args(normal(4, 3, 3, 2, scale=2.0, shift=1.0)), train=train))
+# InstanceNorm1d / 3d: the same code with one / three spatial dims; each option once
+for layer, shape in (("InstanceNorm1d", (4, 3, 5)), ("InstanceNorm3d", (2, 3, 2, 3, 2))):
+    for opt_id, kw in IN_OPTIONS[1:4:2]:
+        for train in (True, False):
+            CASES.append(single(f"{layer.lower()}-{opt_id}-{'train' if train else 'eval'}",
+                                Spec(layer, 3, **kw),
+                                args(normal(*shape, scale=2.0, shift=1.0)), train=train))
+CASES += [
+    single("instancenorm1d-default", Spec("InstanceNorm1d", 3), args(normal(4, 3, 6))),
+    single("instancenorm1d-unbatched-affine-track", Spec("InstanceNorm1d", 3, affine=True,
+                                                         track_running_stats=True),
+           args(normal(3, 7))),
+    single("instancenorm3d-unbatched-affine-nobias-momentum-none",
+           Spec("InstanceNorm3d", 2, affine=True, bias=False, track_running_stats=True,
+                momentum=None), args(normal(2, 3, 2, 2))),
+]
 CASES += [
     single("instancenorm2d-unbatched-affine-track", Spec("InstanceNorm2d", 3, affine=True,
                                                          track_running_stats=True),
@@ -182,7 +198,8 @@ CASES += [
 # --- BatchNorm ---------------------------------------------------------------------------------
 BN_INPUTS = {"BatchNorm1d": [("2d", normal(6, 4, scale=2.0, shift=1.0)),
                              ("3d", normal(3, 4, 5, scale=2.0, shift=-1.0))],
-             "BatchNorm2d": [("4d", normal(3, 4, 2, 3, scale=2.0, shift=1.0))]}
+             "BatchNorm2d": [("4d", normal(3, 4, 2, 3, scale=2.0, shift=1.0))],
+             "BatchNorm3d": [("5d", normal(2, 4, 2, 3, 2, scale=2.0, shift=1.0))]}
 BN_OPTIONS = [
     ("default", {}),
     ("momentum-none", {"momentum": None}),
@@ -225,6 +242,16 @@ CASES += [
     drop("dropout2d-p1", Spec("Dropout2d", 1.0), args(normal(2, 3, 2, 2))),
     drop("dropout2d-3d-as-ncl", Spec("Dropout2d", 0.5), args(normal(4, 3, 5)),
          note="torch reads a 3-D input as (N, C, L)"),
+    drop("dropout1d-train", Spec("Dropout1d", 0.4), args(normal(4, 5, 6))),
+    drop("dropout1d-unbatched", Spec("Dropout1d", 0.5), args(normal(6, 7)),
+         note="(C, L): whole channels"),
+    drop("dropout1d-eval", Spec("Dropout1d", 0.4), args(normal(4, 5, 6)), train=False),
+    drop("dropout3d-train", Spec("Dropout3d", 0.4), args(normal(3, 4, 2, 2, 3))),
+    drop("dropout3d-unbatched", Spec("Dropout3d", 0.5), args(normal(5, 2, 3, 2)),
+         note="(C, D, H, W): whole volumes"),
+    drop("dropout3d-3d-masks-dim0", Spec("Dropout3d", 0.5), args(normal(6, 3, 4)),
+         note="torch reads a 3-D input as unbatched: dim 0 is masked"),
+    drop("dropout3d-p1", Spec("Dropout3d", 1.0), args(normal(2, 3, 2, 2, 2))),
 ]
 
 
