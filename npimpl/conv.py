@@ -11,21 +11,65 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from . import _depthwise as dwc
 from . import _im2col as im
 from .module import Module, Parameter
 
 
 class ConvCache(NamedTuple):
-    cols: np.ndarray        # (N, G, C_in/G * prod(K), prod(O)): the windows of the padded input
-    in_shape: tuple         # (N, C_in, *S): the unpadded input's shape
-    pads: tuple             # ((lo, hi), ...) per spatial dim
+    cols: np.ndarray | None  # (N, G, C_in/G * prod(K), prod(O)): the windows of the padded input
+    in_shape: tuple          # (N, C_in, *S): the unpadded input's shape
+    pads: tuple              # ((lo, hi), ...) per spatial dim
+    rows: dwc.Rows | None = None  # the depthwise path's blocked input rows, instead of cols
+    bias: bool = False       # the depthwise path: whether there is a db to return
+
+
+def is_depthwise(w_shape, stride, groups) -> bool:
+    """The depthwise fast path (``_depthwise``): one input channel per group (any channel
+    multiplier), more than one group (``groups == 1`` keeps the GEMM path) and stride 1."""
+    return groups > 1 and w_shape[1] == 1 and all(st == 1 for st in stride)
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
     """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
+    if is_depthwise(w.shape, stride, groups):
+        # banded matmuls per channel, no column matrix (see npimpl._depthwise)
+        n, c, *sizes = x.shape
+        outs = [s + lo + hi - d * (k - 1) for s, (lo, hi), d, k in
+                zip(sizes, pads, dilation, w.shape[2:])]
+        k = w.reshape(c, -1, 1, *w.shape[2:])                  # (C_in, C_out/C_in, 1, *K)
+        if padding_mode == "zeros":
+            y, rows = dwc.band_conv(x[:, :, None], k, dilation, [-lo for lo, _ in pads], outs, b)
+        else:
+            xp = im.pad(x, pads, padding_mode)                  # (N, C_in, *S_padded)
+            y, rows = dwc.band_conv(xp[:, :, None], k, dilation, [0] * len(sizes), outs, b)
+        return y, ConvCache(None, x.shape, tuple(pads), rows, b is not None)
     xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
     y, cols = im.conv_valid(xp, w, stride, dilation, groups, b)  # (N, C_out, *O)
     return y, ConvCache(cols, x.shape, tuple(pads))
+
+
+def depthwise_backward(dy, w, cache: ConvCache, dilation, padding_mode):
+    """:func:`conv_backward` on the depthwise path: dW from the forward's blocked rows
+    (``_depthwise.band_weight_grad``), dx as the forward's banded correlation of ``dy`` with
+    the kernel flipped in space, the channel multiplier summed (the gather form of the
+    transposed convolution), db the sum of dy over batch and space."""
+    n, c, *sizes = cache.in_shape
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    m = w.shape[0] // c                                         # the channel multiplier
+    k = w.reshape(c, m, 1, *kernel)                             # (C_in, M, 1, *K)
+    dw = dwc.band_weight_grad(dy, cache.rows, k.shape, dilation).reshape(w.shape)
+    db = dy.sum(axis=(0, *range(2, dy.ndim))) if cache.bias else None  # (C_out,)
+    kf = np.flip(k, axis=tuple(range(3, 3 + nd))).swapaxes(1, 2)  # (C_in, 1, M, *K): flipped
+    dyc = dy.reshape(n, c, m, *dy.shape[2:])                    # (N, C_in, M, *O): no -1, N may be 0
+    back = [(k_ - 1) * d for k_, d in zip(kernel, dilation)]   # where dy[0] lands: (k-1)*d
+    if padding_mode == "zeros":
+        start = [lo - e for (lo, _), e in zip(cache.pads, back)]
+        return dwc.band_conv(dyc, kf, dilation, start, sizes)[0], dw, db
+    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, cache.pads)]
+    dxp = dwc.band_conv(dyc, kf, dilation, [-e for e in back], padded)[0]
+    return im.unpad_grad(dxp, cache.pads, padding_mode, sizes), dw, db
 
 
 def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mode="zeros"):
@@ -36,6 +80,8 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
     dW is ``dy`` times the forward's columns, and db, the sum of ``dy`` over batch and
     space, comes out of the same matmul (the columns' row of ones).
     """
+    if cache.rows is not None:
+        return depthwise_backward(dy, w, cache, dilation, padding_mode)
     n, c_in, *sizes = cache.in_shape
     kernel = w.shape[2:]
     dw, db = im.conv_weight_grad(dy, cache.cols, w.shape)      # (C_out, C_in/G, *K), (C_out,)
