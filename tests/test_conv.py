@@ -248,3 +248,54 @@ def test_input_grad_rows_one_d():
     scatter = im.conv_transpose(dy, w, (1,), (1,), 1, [(-1, -1)])
     gather = im.input_grad_rows(dy, w, (1,), (1,), scatter.shape[2:])
     assert np.allclose(gather, scatter, rtol=1e-12, atol=1e-12)
+
+
+DEPTHWISE = [  # (C_in, multiplier, spatial size, kernel, dilation, pads, padding_mode)
+    (3, 1, (7, 9), (3, 3), (1, 1), [(1, 1), (1, 1)], "zeros"),
+    (3, 2, (6, 40), (3, 2), (2, 1), [(0, 2), (3, 1)], "zeros"),
+    (2, 3, (5, 37), (1, 4), (1, 3), [(0, 0), (4, 2)], "zeros"),
+    (2, 2, (6, 19), (2, 3), (1, 2), [(1, 0), (2, 2)], "reflect"),
+    (4, 2, (11,), (4,), (2,), [(2, 1)], "zeros"),
+    (3, 1, (33,), (3,), (1,), [(1, 1)], "circular"),
+]
+
+
+@pytest.mark.parametrize("c,mult,size,kernel,dilation,pads,mode", DEPTHWISE,
+                         ids=["3x3-mult1", "3x2-mult2-dil2x1-asym-wide", "1x4-mult3-dil3-3blocks",
+                              "2x3-mult2-reflect", "1d-mult2-dil2-asym", "1d-circular"])
+def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads, mode):
+    """Conv's depthwise path (banded matmuls, no column matrix) gives what the general
+    im2col path gives: conv_valid forward, conv_weight_grad, col2im for dx, in float64."""
+    from npimpl.conv import conv_backward, conv_forward
+    rng = np.random.default_rng(8)
+    nd = len(size)
+    x = rng.standard_normal((2, c) + size)
+    w = rng.standard_normal((c * mult, 1) + kernel)
+    b = rng.standard_normal(c * mult)
+    ones = (1,) * nd
+    y, cache = conv_forward(x, w, b, ones, pads, dilation, c, mode)
+    assert cache.rows is not None and cache.cols is None          # the depthwise path ran
+    xp = im.pad(x, pads, mode)
+    y_ref, cols = im.conv_valid(xp, w, ones, dilation, c, b)
+    assert y.shape == y_ref.shape
+    assert np.allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    dx, dw, db = conv_backward(dy, w, cache, ones, dilation, c, mode)
+    dw_ref, db_ref = im.conv_weight_grad(dy, cols, w.shape)
+    dxp = im.col2im(dy, w, ones, dilation, c)                       # the scatter, then unpad
+    dxp = im.pad_or_crop(dxp, [(0, p - s) for p, s in zip(xp.shape[2:], dxp.shape[2:])])
+    dx_ref = im.unpad_grad(dxp, pads, mode, size)
+    assert dx.shape == x.shape and dw.shape == w.shape
+    assert np.allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    assert np.allclose(dw, dw_ref, rtol=1e-12, atol=1e-12)
+    assert np.allclose(db, db_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,groups,w_in", [((2, 1), 3, 1), ((1, 1), 1, 1), ((1, 1), 3, 2)],
+                         ids=["strided", "one-group", "grouped-not-depthwise"])
+def test_depthwise_path_only_where_it_applies(stride, groups, w_in):
+    from npimpl.conv import conv_forward
+    x = np.ones((1, 3 * w_in if groups == 3 else 1, 6, 6))
+    w = np.ones((3, w_in, 3, 3)) if groups == 3 else np.ones((3, 1, 3, 3))
+    _, cache = conv_forward(x, w, None, stride, [(1, 1), (1, 1)], (1, 1), groups)
+    assert cache.rows is None and cache.cols is not None
