@@ -55,13 +55,22 @@ def _blocked_rows(src, start, size, kernel, dilation) -> Rows:
     wz = nb * b + (kw - 1) * dw
     t = n * hz
     mrows = -(-t // span)                                      # windows per residue
-    buf = np.zeros((c, nb, span * mrows + span - 1, q, bh), src.dtype)
+    # np.empty, then zeros only where nothing is copied: zero-filling the whole of buf and
+    # grid first cost about 0.5 ms of the bench's 3 ms forward
+    buf = np.empty((c, nb, span * mrows + span - 1, q, bh), src.dtype)
+    buf[:, :, t:] = 0                                          # rows past the last image
     grid = (buf[:, 0, :t].reshape(c, n, hz, q, bh) if nb == 1
-            else np.zeros((c, n, hz, q, wz), src.dtype))       # (C, N, Hz, Q, Wz)
+            else np.empty((c, n, hz, q, wz), src.dtype))       # (C, N, Hz, Q, Wz)
     sh, sw = start
     u0, u1 = max(0, -sh), min(hz, hs - sh)
     v0, v1 = max(0, -sw), min(wz, ws - sw)
-    if u1 > u0 and v1 > v0:
+    if u1 <= u0 or v1 <= v0:
+        grid[...] = 0
+    else:
+        grid[:, :, :u0] = 0
+        grid[:, :, u1:] = 0
+        grid[:, :, u0:u1, :, :v0] = 0
+        grid[:, :, u0:u1, :, v1:] = 0
         grid[:, :, u0:u1, :, v0:v1] = src[:, :, :, u0 + sh:u1 + sh,
                                           v0 + sw:v1 + sw].transpose(1, 0, 3, 2, 4)
     if nb > 1:
@@ -136,9 +145,14 @@ def band_weight_grad(dy, rows: Rows, k_shape, dilation):
                                 (1,) + tuple(dilation))[..., 0, :]
     c, f = k_shape[:2]
     n, hz, span, mrows, b, nb, size = rows.geom
-    g = np.zeros((c, nb, mrows * span, f, b), dy.dtype)         # dy in the tall rows, zeros between
-    sl = g[:, :, :n * hz].reshape(c, nb, n, hz, f, b)[:, :, :, :size[0]]
+    g = np.empty((c, nb, mrows * span, f, b), dy.dtype)         # dy in the tall rows, zeros between
+    g[:, :, n * hz:] = 0
+    tall = g[:, :, :n * hz].reshape(c, nb, n, hz, f, b)
+    tall[:, :, :, size[0]:] = 0                                # the rows between images
+    sl = tall[:, :, :, :size[0]]
     full, last = size[1] // b, size[1] - (size[1] // b) * b
+    if last:
+        sl[:, full, ..., last:] = 0                            # the last block's surplus columns
     dyv = dy.reshape(n, c, f, size[0], size[1])
     if full:
         sl[:, :full] = dyv[..., :full * b].reshape(n, c, f, size[0], full, b).transpose(1, 4, 0, 3, 2, 5)
