@@ -1,10 +1,11 @@
 """Depthwise convolution (``C_in / groups == 1``) as banded matrix products, no column matrix.
 
 Why a separate path: im2col (``_im2col.conv_valid``) turns a depthwise convolution into
-``N * C`` matrix products of ``(C_out/G, prod(K))`` by ``(prod(K), P)``: nine flops per
-column element, so the time goes into writing and reading a column matrix ``prod(K)``
+``N * C`` matrix products of ``(C_out/G, prod(K))`` by ``(prod(K), P)``: one multiply-add
+per column element, so the time goes into writing and reading a column matrix ``prod(K)``
 times the input (38 MB at the bench's Conv2d(32, 32, 3, padding=1, groups=32) on
-32x32x32x32); per-offset multiply-adds are no better (17 passes over the whole tensor).
+32x32x32x32). Per-offset multiply-adds on shifted slices are no better (17 passes over
+the whole tensor: 9.3 ms against im2col's 7.2 ms for that forward).
 Here each channel's image is one row-major "tall" image (the batch stacked along the
 height) and a row of ``k_h`` input rows is multiplied by a banded (Toeplitz) matrix
 built from the kernel: ``y[h, j] = sum_{a, b} x[h + a*d_h, j + b*d_w] w[a, b]`` is
@@ -14,12 +15,20 @@ block's input rows copied with their halo) to bound the wasted flops, and BLAS r
 rows in place through the residue trick of ``_im2col.input_grad_rows`` (windows of rows
 ``t = span*m + r`` do not overlap). The same routine computes the input gradient (the
 gather form: ``dy`` embedded in a zero grid, kernel flipped, the channel multiplier
-summed) and the weight gradient reuses the forward's blocked rows (``W^T dy`` per
+summed) and the weight gradient reuses the forward's blocked rows (``rows^T dy`` per
 residue, then the band's diagonals summed). Nothing loops in Python: the batch,
 channels, blocks and residues are all axes of one batched ``matmul`` per pass.
 
-Measured (one thread, float32, the bench's depthwise row, median): forward 7.2 -> ~2 ms,
-input gradient 12.5 -> ~2 ms; see ``conv.conv_forward`` for where it is dispatched.
+Dispatched by ``conv.is_depthwise`` (groups == C_in > 1, stride 1, any multiplier,
+dilation and padding mode). Measured against the im2col path, forward + backward of the
+layer, one thread, float32, median of 15: 28 -> 9.4 ms for the bench's Conv2d(32, 32, 3,
+padding=1, groups=32) on 32x32x32x32 (forward 7.2 -> 2.8 ms, input gradient 11 -> 2.9
+ms, weight gradient 1.7 -> 2.2 ms: the band wastes flops that the cached columns did
+not, but there are no columns to build), 74 -> 13 ms with a 5x5 kernel, 31 -> 17 ms with
+multiplier 2, 28 -> 12 ms with dilation 2 (22 ms with 4: the band then spans 9 rows for 3
+taps), 81 -> 28 ms on 8x32x112x112, 32 -> 15 ms under reflect padding, 3.5 -> 1.3 ms on
+32x64x7x7, 4.8 -> 2.1 ms for Conv1d(32, 32, 9, groups=32) on 32x32x256, 2.1 -> 1.9 ms
+with k = 3, and equal (0.15 ms) on a tiny 2x3x8x8.
 """
 from __future__ import annotations
 
@@ -28,6 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from . import _im2col as im
 
 # Output columns per block. The banded matrix of a block is (span * (BLOCK + halo), BLOCK)
 # with only k_h * k_w non-zeros per column: wider blocks waste flops on zeros, narrower ones
@@ -167,3 +178,42 @@ def band_weight_grad(dy, rows: Rows, k_shape, dilation):
     band = np.matmul(_windows(rows).transpose(0, 1, 2, 4, 3), gr).sum(axis=(1, 2))  # (C, span*R, F*B)
     ri, ci = _band(k_shape[1:], dilation, rows)
     return band[:, ri, ci].sum(axis=-1)                        # (C, F, Q, k_h, k_w)
+
+
+# --- Conv's depthwise forward and backward ------------------------------------------------------
+def depthwise_forward(x, w, b, pads, dilation, padding_mode):
+    """``y = conv(pad(x), w) + b`` for ``w`` ``(C*M, 1, *K)`` and ``groups = C``, stride 1.
+    Returns ``(y (N, C*M, *O), rows)``; zero padding is the embedding of :func:`band_conv`
+    itself, any other mode an explicit pad first."""
+    n, c, *sizes = x.shape
+    kernel = w.shape[2:]
+    outs = [s + lo + hi - d * (k - 1) for s, (lo, hi), d, k in zip(sizes, pads, dilation, kernel)]
+    k = w.reshape(c, w.shape[0] // c, 1, *kernel)              # (C, M, 1, *K)
+    if padding_mode == "zeros":
+        return band_conv(x[:, :, None], k, dilation, [-lo for lo, _ in pads], outs, b)
+    xp = im.pad(x, pads, padding_mode)                          # (N, C, *S_padded)
+    return band_conv(xp[:, :, None], k, dilation, [0] * len(sizes), outs, b)
+
+
+def depthwise_backward(dy, w, rows: Rows, in_shape, pads, dilation, padding_mode, bias: bool):
+    """``(dx, dW, db)`` of :func:`depthwise_forward` (``db`` None without a bias): dW from the
+    forward's rows (:func:`band_weight_grad`); dx the gather form of the transposed
+    convolution, by the same :func:`band_conv`: ``dy`` embedded ``(k-1)*d`` further in, the
+    kernel flipped in space, the channel multiplier summed (it is ``Q`` there); db the
+    sum of dy over batch and space."""
+    n, c, *sizes = in_shape
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    m = w.shape[0] // c                                         # the channel multiplier
+    k = w.reshape(c, m, 1, *kernel)                             # (C, M, 1, *K)
+    dw = band_weight_grad(dy, rows, k.shape, dilation).reshape(w.shape)
+    db = dy.sum(axis=(0, *range(2, dy.ndim))) if bias else None  # (C*M,)
+    kf = np.flip(k, axis=tuple(range(3, 3 + nd))).swapaxes(1, 2)  # (C, 1, M, *K): flipped
+    dyc = dy.reshape(n, c, m, *dy.shape[2:])                    # (N, C, M, *O): no -1, N may be 0
+    back = [(k_ - 1) * d for k_, d in zip(kernel, dilation)]   # dy[0] sits (k-1)*d further in
+    if padding_mode == "zeros":
+        start = [lo - e for (lo, _), e in zip(pads, back)]
+        return band_conv(dyc, kf, dilation, start, sizes)[0], dw, db
+    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
+    dxp = band_conv(dyc, kf, dilation, [-e for e in back], padded)[0]
+    return im.unpad_grad(dxp, pads, padding_mode, sizes), dw, db
