@@ -299,3 +299,29 @@ def test_depthwise_path_only_where_it_applies(stride, groups, w_in):
     w = np.ones((3, w_in, 3, 3)) if groups == 3 else np.ones((3, 1, 3, 3))
     _, cache = conv_forward(x, w, None, stride, [(1, 1), (1, 1)], (1, 1), groups)
     assert cache.rows is None and cache.cols is not None
+
+
+@pytest.mark.parametrize("start,size,kernel,dilation", [
+    ((-1, -1), (5, 40), (3, 3), (1, 1)), ((2, -30), (4, 60), (2, 3), (1, 2)),
+    ((-3, 9), (3, 35), (3, 4), (2, 3)), ((0, 0), (1, 5), (1, 2), (1, 1)),
+    ((-2, -50), (6, 20), (2, 2), (1, 1))],
+    ids=["pad1-3blocks", "far-left-start", "crop-dilated", "one-block", "src-outside"])
+def test_depthwise_rows_are_the_zero_embedded_blocks(start, size, kernel, dilation):
+    """_blocked_rows copies each block straight from src (edge blocks one by one): the same
+    as cutting the blocks, in a Python loop, out of src embedded in a zero grid."""
+    from npimpl import _depthwise as dwc
+    src = np.random.default_rng(9).standard_normal((2, 3, 2, 7, 33))
+    rows = dwc._blocked_rows(src, start, size, kernel, dilation)
+    n, hz, span, mrows, b, nb, _ = rows.geom
+    bh = rows.buf.shape[-1]
+    grid = np.zeros((2, 3, 2, hz, nb * b + bh + 200))
+    for u in range(hz):
+        for v in range(grid.shape[-1]):
+            i, j = u + start[0], v + start[1]
+            if 0 <= i < 7 and 0 <= j < 33:
+                grid[:, :, :, u, v] = src[:, :, :, i, j]
+    want = np.zeros_like(rows.buf)                              # (C, nb, rows, Q, Bh)
+    for blk in range(nb):
+        blocks = grid[..., blk * b:blk * b + bh].transpose(1, 0, 3, 2, 4)   # (C, N, Hz, Q, Bh)
+        want[:, blk, :n * hz] = blocks.reshape(3, n * hz, 2, bh)
+    assert np.array_equal(rows.buf, want)
