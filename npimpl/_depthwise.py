@@ -19,8 +19,8 @@ summed) and the weight gradient reuses the forward's blocked rows (``rows^T dy``
 residue, then the band's diagonals summed). Nothing loops in Python: the batch,
 channels, blocks and residues are all axes of one batched ``matmul`` per pass.
 
-Dispatched by ``conv.is_depthwise`` (groups == C_in > 1, stride 1, any multiplier,
-dilation and padding mode). Measured against the im2col path, forward + backward of the
+Dispatched by ``conv.is_depthwise`` (groups == C_in > 1, stride 1, any dilation and
+padding mode, where it measured faster). Measured against the im2col path, forward + backward of the
 layer, one thread, float32, median of 15: 28 -> 9.4 ms for the bench's Conv2d(32, 32, 3,
 padding=1, groups=32) on 32x32x32x32 (forward 7.2 -> 2.8 ms, input gradient 11 -> 2.9
 ms, weight gradient 1.7 -> 2.2 ms: the band wastes flops that the cached columns did
@@ -28,7 +28,11 @@ not, but there are no columns to build), 74 -> 13 ms with a 5x5 kernel, 31 -> 17
 multiplier 2, 28 -> 12 ms with dilation 2 (22 ms with 4: the band then spans 9 rows for 3
 taps), 81 -> 28 ms on 8x32x112x112, 32 -> 15 ms under reflect padding, 3.5 -> 1.3 ms on
 32x64x7x7, 4.8 -> 2.1 ms for Conv1d(32, 32, 9, groups=32) on 32x32x256, 2.1 -> 1.9 ms
-with k = 3, and equal (0.15 ms) on a tiny 2x3x8x8.
+with k = 3, and 0.155 -> 0.144 ms on a tiny 2x3x8x8. Slower, hence left to im2col: a
+large multiplier for the kernel (Conv2d(8, 32, 3, groups=8) on 32x8x32x32: 6.7 -> 8.3
+ms; the band's cost grows with the multiplier, im2col's columns serve all of its
+outputs), 1x1 and 1x2 kernels (3.0 -> 5.1 ms, 5.0 -> 6.5 ms), small 1-D inputs (0.12 ->
+0.20 ms on 4x16x64: more NumPy calls).
 """
 from __future__ import annotations
 

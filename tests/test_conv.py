@@ -266,21 +266,20 @@ DEPTHWISE = [  # (C_in, multiplier, spatial size, kernel, dilation, pads, paddin
 def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads, mode):
     """Conv's depthwise path (banded matmuls, no column matrix) gives what the general
     im2col path gives: conv_valid forward, conv_weight_grad, col2im for dx, in float64."""
-    from npimpl.conv import conv_backward, conv_forward
+    from npimpl import _depthwise as dwc
     rng = np.random.default_rng(8)
     nd = len(size)
     x = rng.standard_normal((2, c) + size)
     w = rng.standard_normal((c * mult, 1) + kernel)
     b = rng.standard_normal(c * mult)
     ones = (1,) * nd
-    y, cache = conv_forward(x, w, b, ones, pads, dilation, c, mode)
-    assert cache.rows is not None and cache.cols is None          # the depthwise path ran
+    y, rows = dwc.depthwise_forward(x, w, b, pads, dilation, mode)
     xp = im.pad(x, pads, mode)
     y_ref, cols = im.conv_valid(xp, w, ones, dilation, c, b)
     assert y.shape == y_ref.shape
     assert np.allclose(y, y_ref, rtol=1e-12, atol=1e-12)
     dy = rng.standard_normal(y.shape)
-    dx, dw, db = conv_backward(dy, w, cache, ones, dilation, c, mode)
+    dx, dw, db = dwc.depthwise_backward(dy, w, rows, x.shape, pads, dilation, mode, True)
     dw_ref, db_ref = im.conv_weight_grad(dy, cols, w.shape)
     dxp = im.col2im(dy, w, ones, dilation, c)                       # the scatter, then unpad
     dxp = im.pad_or_crop(dxp, [(0, p - s) for p, s in zip(xp.shape[2:], dxp.shape[2:])])
@@ -291,14 +290,25 @@ def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads
     assert np.allclose(db, db_ref, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("stride,groups,w_in", [((2, 1), 3, 1), ((1, 1), 1, 1), ((1, 1), 3, 2)],
-                         ids=["strided", "one-group", "grouped-not-depthwise"])
-def test_depthwise_path_only_where_it_applies(stride, groups, w_in):
-    from npimpl.conv import conv_forward
-    x = np.ones((1, 3 * w_in if groups == 3 else 1, 6, 6))
-    w = np.ones((3, w_in, 3, 3)) if groups == 3 else np.ones((3, 1, 3, 3))
-    _, cache = conv_forward(x, w, None, stride, [(1, 1), (1, 1)], (1, 1), groups)
-    assert cache.rows is None and cache.cols is not None
+@pytest.mark.parametrize("x_shape,w_shape,stride,groups,taken", [
+    ((2, 3, 6, 6), (3, 1, 3, 3), (1, 1), 3, True),
+    ((2, 3, 6, 6), (9, 1, 3, 3), (1, 1), 3, True),
+    ((2, 3, 6, 6), (12, 1, 3, 3), (1, 1), 3, False),
+    ((2, 3, 6, 6), (3, 1, 3, 3), (2, 1), 3, False),
+    ((2, 1, 6, 6), (3, 1, 3, 3), (1, 1), 1, False),
+    ((2, 6, 6, 6), (3, 2, 3, 3), (1, 1), 3, False),
+    ((2, 3, 6, 6), (3, 1, 1, 2), (1, 1), 3, False),
+    ((2, 3, 6), (3, 1, 3), (1,), 3, False),
+    ((32, 32, 256), (32, 1, 3), (1,), 32, True),
+], ids=["mult1", "mult3-3x3", "mult4-3x3", "strided", "one-group", "grouped-not-depthwise",
+        "kernel-1x2", "small-1d", "large-1d"])
+def test_depthwise_path_only_where_it_applies(x_shape, w_shape, stride, groups, taken):
+    from npimpl.conv import conv_forward, is_depthwise
+    assert is_depthwise(x_shape, w_shape, stride, groups) == taken
+    pads = [(1, 1)] * len(stride)
+    _, cache = conv_forward(np.ones(x_shape), np.ones(w_shape), None, stride, pads,
+                            (1,) * len(stride), groups)
+    assert (cache.rows is not None) == taken and (cache.cols is None) == taken
 
 
 @pytest.mark.parametrize("start,size,kernel,dilation", [
