@@ -20,19 +20,26 @@ residue, then the band's diagonals summed). Nothing loops in Python: the batch,
 channels, blocks and residues are all axes of one batched ``matmul`` per pass.
 
 Dispatched by ``conv.is_depthwise`` (groups == C_in > 1, stride 1, any dilation and
-padding mode, where it measured faster). Measured against the im2col path, forward + backward of the
-layer, one thread, float32, median of 15: 28 -> 9.4 ms for the bench's Conv2d(32, 32, 3,
-padding=1, groups=32) on 32x32x32x32 (forward 7.2 -> 2.8 ms, input gradient 11 -> 2.9
-ms, weight gradient 1.7 -> 2.2 ms: the band wastes flops that the cached columns did
-not, but there are no columns to build), 74 -> 13 ms with a 5x5 kernel, 31 -> 17 ms with
-multiplier 2, 28 -> 12 ms with dilation 2 (22 ms with 4: the band then spans 9 rows for 3
-taps), 81 -> 28 ms on 8x32x112x112, 32 -> 15 ms under reflect padding, 3.5 -> 1.3 ms on
-32x64x7x7, 4.8 -> 2.1 ms for Conv1d(32, 32, 9, groups=32) on 32x32x256, 2.1 -> 1.9 ms
-with k = 3, and 0.155 -> 0.144 ms on a tiny 2x3x8x8. Slower, hence left to im2col: a
-large multiplier for the kernel (Conv2d(8, 32, 3, groups=8) on 32x8x32x32: 6.7 -> 8.3
-ms; the band's cost grows with the multiplier, im2col's columns serve all of its
-outputs), 1x1 and 1x2 kernels (3.0 -> 5.1 ms, 5.0 -> 6.5 ms), small 1-D inputs (0.12 ->
-0.20 ms on 4x16x64: more NumPy calls).
+padding mode, where it measured faster). Forward + backward of the layer against the
+im2col path, one thread, float32, median of 15, two runs each (ms):
+
+    Conv2d(32, 32, 3, padding=1, groups=32) on 32x32x32x32   29-30 -> 8.6-9.2  (the bench's)
+        forward 7.3 -> 2.7, input gradient 11 -> 2.6, weight gradient 1.6 -> 2.1 (the band
+        wastes flops the cached columns did not, but there are no columns to build)
+    the same with a 5x5 kernel                                74-77 -> 12-13
+    with multiplier 2 (Conv2d(32, 64, 3, ...))                31-34 -> 19-21
+    with dilation 2 / 4 (the band spans 5 / 9 rows for 3)     29-31 -> 12 / 22-24
+    under reflect padding                                     33 -> 14-15
+    on 8x32x112x112                                           88-90 -> 33-35
+    Conv2d(64, 64, 3, padding=1, groups=64) on 32x64x7x7      3.4-3.6 -> 1.2-1.4
+    Conv2d(3, 3, 3, padding=1, groups=3) on 2x3x8x8           0.155 -> 0.148
+    Conv1d(32, 32, 9, padding=4, groups=32) on 32x32x256      4.8-5.1 -> 2.0-2.1
+    the same with k = 3                                       2.0-2.2 -> 1.8
+
+Slower, hence left to im2col: a multiplier large for the kernel (Conv2d(8, 32, 3,
+groups=8) on 32x8x32x32: 6.7 -> 8.3; the band's cost grows with the multiplier, while
+im2col's columns serve all its outputs), 1x1 and 1x2 kernels (3.0 -> 5.1, 5.0 -> 6.5),
+small 1-D inputs (0.12 -> 0.20 on 4x16x64: more NumPy calls).
 """
 from __future__ import annotations
 
