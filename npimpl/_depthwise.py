@@ -156,12 +156,12 @@ def _band(k_shape, dilation, rows: Rows):
 
 
 def band_conv(src, k, dilation, start, size, bias=None):
-    """``out[n, c, f, i, j] = sum_{q, a, b} E[n, c, q, i + a*d_h, j + b*d_w] k[c, f, q, a, b]
-    (+ bias[c*F + f])``,
-    ``E`` being ``src`` ``(N, C, Q, Hs, Ws)`` shifted by ``start`` in a zero grid (see
-    :func:`_blocked_rows`), for ``i, j`` in ``size``: a stride-1 correlation of each channel
-    with its own ``(F, Q)`` kernels. Returns ``(out (N, C*F, *size), rows)``, ``rows`` being
-    what :func:`band_weight_grad` needs. 1-D inputs ``(N, C, Q, Ws)`` are one row."""
+    """``out[n, c, f, i, j] = sum_{q, a, b} E[n, c, q, i + a*d_h, j + b*d_w] k[c, f, q, a, b]``
+    (``+ bias[c*F + f]``) for ``i, j`` in ``size``, ``E`` being ``src`` ``(N, C, Q, Hs, Ws)``
+    shifted by ``start`` in a zero grid (see :func:`_blocked_rows`): a stride-1 correlation
+    of each channel with its own ``(F, Q)`` kernels. Returns ``(out (N, C*F, *size), rows)``,
+    ``rows`` being what :func:`band_weight_grad` needs. 1-D inputs ``(N, C, Q, Ws)`` are one
+    row."""
     if src.ndim == 4:
         out, rows = band_conv(src[:, :, :, None], k[..., None, :], (1,) + tuple(dilation),
                               (0,) + tuple(start), (1,) + tuple(size), bias)
@@ -176,19 +176,27 @@ def band_conv(src, k, dilation, start, size, bias=None):
     np.matmul(_windows(rows), taps[:, None, None], out=parts.transpose(0, 1, 3, 2, 4))
     tall = parts.reshape(c, nb, mrows * span, f, b)[:, :, :n * hz]   # tall row t = span*m + r
     tall = tall.reshape(c, nb, n, hz, f, b)[:, :, :, :size[0]]      # (C, nb, N, H, F, B)
-    out = np.empty((n, c, f, size[0], nb * b), src.dtype)
-    dst = out.reshape(n, c, f, size[0], nb, b)
-    if bias is None:
-        dst[...] = tall.transpose(2, 0, 4, 3, 1, 5)
-    else:       # the bias rides in the layout copy: no extra pass over the output
-        np.add(tall.transpose(2, 0, 4, 3, 1, 5), bias.reshape(c, f, 1, 1, 1), out=dst)
-    return out.reshape(n, c * f, size[0], nb * b)[..., :size[1]], rows
+    out = np.empty((n, c, f) + tuple(size), src.dtype)
+    full, last = size[1] // b, size[1] - (size[1] // b) * b   # whole blocks; the last one's width
+
+    def put(dst, part):     # the layout copy; a bias rides in it, no extra pass over out
+        if bias is None:
+            dst[...] = part
+        else:
+            np.add(part, bias.reshape((c, f) + (1,) * (part.ndim - 3)), out=dst)
+
+    if full:
+        put(out[..., :full * b].reshape(n, c, f, size[0], full, b),
+            tall[:, :full].transpose(2, 0, 4, 3, 1, 5))
+    if last:
+        put(out[..., full * b:], tall[:, full, ..., :last].transpose(1, 0, 3, 2, 4))
+    return out.reshape((n, c * f) + tuple(size)), rows
 
 
 def band_weight_grad(dy, rows: Rows, k_shape, dilation):
     """``dk[c, f, q, a, b] = sum_{n, i, j} dy[n, c*F + f, i, j] E[n, c, q, i + a*d_h, j + b*d_w]``,
-    the weight gradient of :func:`band_conv` from its ``rows``: per residue ``W^T dy`` (the
-    band ``(span*R, F*B)`` of every product), summed over residues and blocks, then each
+    the weight gradient of :func:`band_conv` from its ``rows``: per residue ``dy^T rows`` (the
+    band ``(F*B, span*R)`` of every product), summed over residues and blocks, then each
     tap's diagonal of the band summed over the output columns. ``k_shape`` ``(C, F, Q, *K)``."""
     if dy.ndim == 3:
         return band_weight_grad(dy[:, :, None], rows, k_shape[:3] + (1,) + k_shape[3:],
