@@ -29,13 +29,14 @@ class ConvCache(NamedTuple):
 def is_depthwise(x_shape, w_shape, stride, groups) -> bool:
     """Whether Conv takes the depthwise path (``npimpl._depthwise``, which says why and what
     it measured): one input channel per group and more than one group (``groups == 1``
-    keeps the GEMM path untouched), stride 1 (strided depthwise stays on im2col: the path's
-    tall-image rows need stride 1 along the height), and where it measured faster: a
-    channel multiplier ``M`` with ``3*M <= prod(K)`` (the band's cost grows with ``M``,
-    im2col's columns are shared by the ``M`` outputs; 1x1 and 1x2 kernels never), and in
-    1-D a column matrix of at least 2^18 elements (below it im2col's fewer NumPy calls
-    win: 0.12 against 0.20 ms for Conv1d(16, 16, 3, groups=16) on 4x16x64)."""
-    if groups == 1 or w_shape[1] != 1 or any(st != 1 for st in stride):
+    keeps the GEMM path untouched), and where it measured faster: a channel multiplier
+    ``M`` with ``3*M <= prod(K)`` (the band's cost grows with ``M``, im2col's columns are
+    shared by the ``M`` outputs; 1x1 and 1x2 kernels never), and in 1-D a column matrix
+    of at least 2^18 elements (below it im2col's fewer NumPy calls win: 0.12 against 0.20
+    ms for Conv1d(16, 16, 3, groups=16) on 4x16x64). At a stride other than 1 only the
+    input gradient takes it (``_depthwise.depthwise_input_grad``): the forward's tall-image
+    rows need stride 1 along the height."""
+    if groups == 1 or w_shape[1] != 1:
         return False
     k = math.prod(w_shape[2:])
     return 3 * (w_shape[0] // groups) <= k and (len(w_shape) == 4
@@ -44,7 +45,8 @@ def is_depthwise(x_shape, w_shape, stride, groups) -> bool:
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
     """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
-    if is_depthwise(x.shape, w.shape, stride, groups):   # banded matmuls, no column matrix
+    if is_depthwise(x.shape, w.shape, stride, groups) and all(st == 1 for st in stride):
+        # banded matmuls, no column matrix
         y, rows = dwc.depthwise_forward(x, w, b, pads, dilation, padding_mode)
         return y, ConvCache(None, x.shape, tuple(pads), rows, b is not None)
     xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
@@ -80,6 +82,9 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
         padded = [s + lo + hi for s, (lo, hi) in zip(sizes, cache.pads)]
         dxp = im.input_grad_rows(dy, w, dilation, [0] * len(sizes), padded)
         return im.unpad_grad(dxp, cache.pads, padding_mode, sizes), dw, db
+    if is_depthwise(cache.in_shape, w.shape, stride, groups):  # strided depthwise: a band gather
+        return (dwc.depthwise_input_grad(dy, w, cache.in_shape, cache.pads, stride, dilation,
+                                         padding_mode), dw, db)
     if padding_mode == "zeros":
         crop = [(-lo, e - hi) for (lo, hi), e in zip(cache.pads, extra)]
         dx = im.conv_transpose(dy, w, stride, dilation, groups, crop)
@@ -257,10 +262,11 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
         runs fastest here);  db = sum of dy over batch and space, which the same matmul
         yields: the columns carry a row of ones for the bias.
-        Depthwise (``groups == C_in > 1``, stride 1, see ``conv.is_depthwise``): the same
+        Depthwise (``groups == C_in > 1``, see ``conv.is_depthwise``): at stride 1 the same
         formulas without the columns (``_depthwise``): dx is the gather form above, each
         channel's ``dy`` correlated with its own flipped kernels and the multiplier summed;
-        dW = the forward's input rows^T dy, per channel; db = the sum of dy.
+        dW = the forward's input rows^T dy, per channel; db = the sum of dy. At a larger
+        stride dx alone takes that gather, on ``dy`` dilated by the stride.
 
     What torch hides:
         torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel

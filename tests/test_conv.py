@@ -294,7 +294,7 @@ def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads
     ((2, 3, 6, 6), (3, 1, 3, 3), (1, 1), 3, True),
     ((2, 3, 6, 6), (9, 1, 3, 3), (1, 1), 3, True),
     ((2, 3, 6, 6), (12, 1, 3, 3), (1, 1), 3, False),
-    ((2, 3, 6, 6), (3, 1, 3, 3), (2, 1), 3, False),
+    ((2, 3, 6, 6), (3, 1, 3, 3), (2, 1), 3, True),
     ((2, 1, 6, 6), (3, 1, 3, 3), (1, 1), 1, False),
     ((2, 6, 6, 6), (3, 2, 3, 3), (1, 1), 3, False),
     ((2, 3, 6, 6), (3, 1, 1, 2), (1, 1), 3, False),
@@ -303,12 +303,45 @@ def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads
 ], ids=["mult1", "mult3-3x3", "mult4-3x3", "strided", "one-group", "grouped-not-depthwise",
         "kernel-1x2", "small-1d", "large-1d"])
 def test_depthwise_path_only_where_it_applies(x_shape, w_shape, stride, groups, taken):
+    """The band path where is_depthwise says so: forward and backward at stride 1, only
+    the input gradient (the forward keeps im2col's columns) at a larger stride."""
     from npimpl.conv import conv_forward, is_depthwise
     assert is_depthwise(x_shape, w_shape, stride, groups) == taken
     pads = [(1, 1)] * len(stride)
     _, cache = conv_forward(np.ones(x_shape), np.ones(w_shape), None, stride, pads,
                             (1,) * len(stride), groups)
-    assert (cache.rows is not None) == taken and (cache.cols is None) == taken
+    banded = taken and all(st == 1 for st in stride)
+    assert (cache.rows is not None) == banded and (cache.cols is None) == banded
+
+
+STRIDED = [  # (C_in, multiplier, spatial size, kernel, stride, dilation, pads, padding_mode)
+    (3, 1, (9, 11), (3, 3), (2, 2), (1, 1), [(1, 1), (1, 1)], "zeros"),
+    (2, 2, (10, 40), (3, 2), (2, 3), (2, 1), [(0, 2), (3, 1)], "zeros"),
+    (2, 1, (7, 19), (3, 3), (3, 2), (1, 2), [(1, 2), (2, 2)], "reflect"),
+    (3, 2, (23,), (4,), (2,), (2,), [(2, 1)], "circular"),
+]
+
+
+@pytest.mark.parametrize("c,mult,size,kernel,stride,dilation,pads,mode", STRIDED,
+                         ids=["3x3-stride2", "3x2-mult2-stride-2x3-dil-asym",
+                              "reflect-stride-3x2-dil", "1d-mult2-stride2-circular"])
+def test_strided_depthwise_input_grad_is_col2im(c, mult, size, kernel, stride, dilation, pads,
+                                                mode):
+    """depthwise_input_grad (dy dilated by the stride, gathered by band_conv) equals the
+    scatter col2im followed by the padding's gradient, in float64."""
+    from npimpl import _depthwise as dwc
+    rng = np.random.default_rng(10)
+    x_shape = (2, c) + size
+    w = rng.standard_normal((c * mult, 1) + kernel)
+    xp_shape = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
+    outs = [im.out_size(s, k, st, d) for s, k, st, d in zip(xp_shape, kernel, stride, dilation)]
+    dy = rng.standard_normal((2, c * mult) + tuple(outs))
+    dx = dwc.depthwise_input_grad(dy, w, x_shape, pads, stride, dilation, mode)
+    dxp = im.col2im(dy, w, stride, dilation, c)
+    dxp = im.pad_or_crop(dxp, [(0, p - s) for p, s in zip(xp_shape, dxp.shape[2:])])
+    want = im.unpad_grad(dxp, pads, mode, size)
+    assert dx.shape == x_shape
+    assert np.allclose(dx, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("start,size,kernel,dilation", [
