@@ -1,9 +1,8 @@
 """Conv1d and Conv2d: a strided view of the input and one matrix product per pass.
 
 The maths lives in the pure functions :func:`conv_forward` / :func:`conv_backward`
-(built on ``npimpl._im2col``, and for a depthwise convolution at stride 1 on
-``npimpl._depthwise``: see :func:`is_depthwise`); the classes hold parameters and check
-shapes.
+(built on ``npimpl._im2col``, and for most depthwise convolutions on ``npimpl._depthwise``:
+see :func:`is_depthwise`); the classes hold parameters and check shapes.
 """
 from __future__ import annotations
 
