@@ -12,7 +12,10 @@ other way round. Nothing here loops over batch, channels or output pixels in
 Python (``col2im`` loops over the kh*kw kernel offsets; see ``conv_transpose``).
 For stride 1 and one group, Conv's input gradient takes the gather form instead
 (``input_grad_rows``): channels-last rows of ``dy`` read in place by one batched
-matmul, no window copied.
+matmul, no window copied. A depthwise Conv at stride 1 (one input channel per group, a
+small channel multiplier: ``conv.is_depthwise``) uses none of this: ``_depthwise`` does
+its three passes as banded matmuls, because the columns here would be ``prod(K)`` copies
+of the input for a ``prod(K)``-long product (at a larger stride, its input gradient).
 
 Layout: inputs are ``(N, C, *S)`` with one or two spatial dims ``S``; the
 weight is torch's ``(C_out, C_in / groups, *K)``.

@@ -248,3 +248,123 @@ def test_input_grad_rows_one_d():
     scatter = im.conv_transpose(dy, w, (1,), (1,), 1, [(-1, -1)])
     gather = im.input_grad_rows(dy, w, (1,), (1,), scatter.shape[2:])
     assert np.allclose(gather, scatter, rtol=1e-12, atol=1e-12)
+
+
+DEPTHWISE = [  # (C_in, multiplier, spatial size, kernel, dilation, pads, padding_mode)
+    (3, 1, (7, 9), (3, 3), (1, 1), [(1, 1), (1, 1)], "zeros"),
+    (3, 2, (6, 40), (3, 2), (2, 1), [(0, 2), (3, 1)], "zeros"),
+    (2, 3, (5, 37), (1, 4), (1, 3), [(0, 0), (4, 2)], "zeros"),
+    (2, 2, (6, 19), (2, 3), (1, 2), [(1, 0), (2, 2)], "reflect"),
+    (4, 2, (11,), (4,), (2,), [(2, 1)], "zeros"),
+    (3, 1, (33,), (3,), (1,), [(1, 1)], "circular"),
+]
+
+
+@pytest.mark.parametrize("c,mult,size,kernel,dilation,pads,mode", DEPTHWISE,
+                         ids=["3x3-mult1", "3x2-mult2-dil2x1-asym-wide", "1x4-mult3-dil3-3blocks",
+                              "2x3-mult2-reflect", "1d-mult2-dil2-asym", "1d-circular"])
+def test_depthwise_path_is_the_general_one(c, mult, size, kernel, dilation, pads, mode):
+    """Conv's depthwise path (banded matmuls, no column matrix) gives what the general
+    im2col path gives: conv_valid forward, conv_weight_grad, col2im for dx, in float64."""
+    from npimpl import _depthwise as dwc
+    rng = np.random.default_rng(8)
+    nd = len(size)
+    x = rng.standard_normal((2, c) + size)
+    w = rng.standard_normal((c * mult, 1) + kernel)
+    b = rng.standard_normal(c * mult)
+    ones = (1,) * nd
+    y, rows = dwc.depthwise_forward(x, w, b, pads, dilation, mode)
+    xp = im.pad(x, pads, mode)
+    y_ref, cols = im.conv_valid(xp, w, ones, dilation, c, b)
+    assert y.shape == y_ref.shape
+    assert np.allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    dx, dw, db = dwc.depthwise_backward(dy, w, rows, x.shape, pads, dilation, mode, True)
+    dw_ref, db_ref = im.conv_weight_grad(dy, cols, w.shape)
+    dxp = im.col2im(dy, w, ones, dilation, c)                       # the scatter, then unpad
+    dxp = im.pad_or_crop(dxp, [(0, p - s) for p, s in zip(xp.shape[2:], dxp.shape[2:])])
+    dx_ref = im.unpad_grad(dxp, pads, mode, size)
+    assert dx.shape == x.shape and dw.shape == w.shape
+    assert np.allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    assert np.allclose(dw, dw_ref, rtol=1e-12, atol=1e-12)
+    assert np.allclose(db, db_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,groups,taken", [
+    ((2, 3, 6, 6), (3, 1, 3, 3), (1, 1), 3, True),
+    ((2, 3, 6, 6), (9, 1, 3, 3), (1, 1), 3, True),
+    ((2, 3, 6, 6), (12, 1, 3, 3), (1, 1), 3, False),
+    ((2, 3, 6, 6), (3, 1, 3, 3), (2, 1), 3, True),
+    ((2, 1, 6, 6), (3, 1, 3, 3), (1, 1), 1, False),
+    ((2, 6, 6, 6), (3, 2, 3, 3), (1, 1), 3, False),
+    ((2, 3, 6, 6), (3, 1, 1, 2), (1, 1), 3, False),
+    ((2, 3, 6), (3, 1, 3), (1,), 3, False),
+    ((32, 32, 256), (32, 1, 3), (1,), 32, True),
+], ids=["mult1", "mult3-3x3", "mult4-3x3", "strided", "one-group", "grouped-not-depthwise",
+        "kernel-1x2", "small-1d", "large-1d"])
+def test_depthwise_path_only_where_it_applies(x_shape, w_shape, stride, groups, taken):
+    """The band path where is_depthwise says so: forward and backward at stride 1, only
+    the input gradient (the forward keeps im2col's columns) at a larger stride."""
+    from npimpl.conv import conv_forward, is_depthwise
+    assert is_depthwise(x_shape, w_shape, stride, groups) == taken
+    pads = [(1, 1)] * len(stride)
+    _, cache = conv_forward(np.ones(x_shape), np.ones(w_shape), None, stride, pads,
+                            (1,) * len(stride), groups)
+    banded = taken and all(st == 1 for st in stride)
+    assert (cache.rows is not None) == banded and (cache.cols is None) == banded
+
+
+STRIDED = [  # (C_in, multiplier, spatial size, kernel, stride, dilation, pads, padding_mode)
+    (3, 1, (9, 11), (3, 3), (2, 2), (1, 1), [(1, 1), (1, 1)], "zeros"),
+    (2, 2, (10, 40), (3, 2), (2, 3), (2, 1), [(0, 2), (3, 1)], "zeros"),
+    (2, 1, (7, 19), (3, 3), (3, 2), (1, 2), [(1, 2), (2, 2)], "reflect"),
+    (3, 2, (23,), (4,), (2,), (2,), [(2, 1)], "circular"),
+]
+
+
+@pytest.mark.parametrize("c,mult,size,kernel,stride,dilation,pads,mode", STRIDED,
+                         ids=["3x3-stride2", "3x2-mult2-stride-2x3-dil-asym",
+                              "reflect-stride-3x2-dil", "1d-mult2-stride2-circular"])
+def test_strided_depthwise_input_grad_is_col2im(c, mult, size, kernel, stride, dilation, pads,
+                                                mode):
+    """depthwise_input_grad (dy dilated by the stride, gathered by band_conv) equals the
+    scatter col2im followed by the padding's gradient, in float64."""
+    from npimpl import _depthwise as dwc
+    rng = np.random.default_rng(10)
+    x_shape = (2, c) + size
+    w = rng.standard_normal((c * mult, 1) + kernel)
+    xp_shape = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
+    outs = [im.out_size(s, k, st, d) for s, k, st, d in zip(xp_shape, kernel, stride, dilation)]
+    dy = rng.standard_normal((2, c * mult) + tuple(outs))
+    dx = dwc.depthwise_input_grad(dy, w, x_shape, pads, stride, dilation, mode)
+    dxp = im.col2im(dy, w, stride, dilation, c)
+    dxp = im.pad_or_crop(dxp, [(0, p - s) for p, s in zip(xp_shape, dxp.shape[2:])])
+    want = im.unpad_grad(dxp, pads, mode, size)
+    assert dx.shape == x_shape
+    assert np.allclose(dx, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("start,size,kernel,dilation", [
+    ((-1, -1), (5, 40), (3, 3), (1, 1)), ((2, -30), (4, 60), (2, 3), (1, 2)),
+    ((-3, 9), (3, 35), (3, 4), (2, 3)), ((0, 0), (1, 5), (1, 2), (1, 1)),
+    ((-2, -50), (6, 20), (2, 2), (1, 1))],
+    ids=["pad1-3blocks", "far-left-start", "crop-dilated", "one-block", "src-outside"])
+def test_depthwise_rows_are_the_zero_embedded_blocks(start, size, kernel, dilation):
+    """_blocked_rows copies each block straight from src (edge blocks one by one): the same
+    as cutting the blocks, in a Python loop, out of src embedded in a zero grid."""
+    from npimpl import _depthwise as dwc
+    src = np.random.default_rng(9).standard_normal((2, 3, 2, 7, 33))
+    rows = dwc._blocked_rows(src, start, size, kernel, dilation)
+    n, hz, span, mrows, b, nb, _ = rows.geom
+    bh = rows.buf.shape[-1]
+    grid = np.zeros((2, 3, 2, hz, nb * b + bh + 200))
+    for u in range(hz):
+        for v in range(grid.shape[-1]):
+            i, j = u + start[0], v + start[1]
+            if 0 <= i < 7 and 0 <= j < 33:
+                grid[:, :, :, u, v] = src[:, :, :, i, j]
+    want = np.zeros_like(rows.buf)                              # (C, nb, rows, Q, Bh)
+    for blk in range(nb):
+        blocks = grid[..., blk * b:blk * b + bh].transpose(1, 0, 3, 2, 4)   # (C, N, Hz, Q, Bh)
+        want[:, blk, :n * hz] = blocks.reshape(3, n * hz, 2, bh)
+    assert np.array_equal(rows.buf, want)

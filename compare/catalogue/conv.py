@@ -75,7 +75,25 @@ CASES = [
          Spec(C2, 2, 4, (2, 4), padding="same", dilation=2, padding_mode="circular"), 2, 2, 7, 9),
     case("conv2d-replicate-same-depthwise",
          Spec(C2, 3, 3, 4, padding="same", groups=3, padding_mode="replicate"), 2, 3, 6, 5),
+    # Depthwise (groups == in_channels, npimpl's banded path at stride 1): multiplier, dilation,
+    # widths past one 16-column block (a partial last block too), padding modes, strides
+    case("conv2d-depthwise-mult2-dil-2x3-asym",
+         Spec(C2, 4, 8, (3, 2), padding=(2, 1), dilation=(2, 3), groups=4), 2, 4, 7, 20),
+    case("conv2d-depthwise-wide-reflect-nobias",
+         Spec(C2, 2, 2, 3, padding=1, bias=False, padding_mode="reflect", groups=2), 1, 2, 5, 37),
+    case("conv2d-depthwise-mult2-stride2-dil2",
+         Spec(C2, 3, 6, 3, stride=2, padding=1, dilation=2, groups=3), 2, 3, 9, 8),
+    case("conv2d-depthwise-circular-same-mult3",
+         Spec(C2, 2, 6, 3, padding="same", groups=2, padding_mode="circular"), 2, 2, 5, 18),
     # Conv1d
+    case("conv1d-depthwise-mult3-dil2", Spec("Conv1d", 2, 6, 3, padding=2, dilation=2, groups=2),
+         2, 2, 21),
+    case("conv1d-depthwise-stride2", Spec("Conv1d", 3, 6, 3, stride=2, groups=3), 2, 3, 11),
+    # big enough (N*C*L*k >= 2^18) for Conv1d's depthwise path, with short sums (N*L = 128
+    # terms per channel: over 2400, float32 misses torch's db by 5x its tolerance, on the
+    # im2col path too)
+    case("conv1d-depthwise-big-mult2-dil2",
+         Spec("Conv1d", 256, 512, 9, padding=8, dilation=2, groups=256), 1, 256, 128),
     case("conv1d-basic", Spec("Conv1d", 3, 4, 3), 2, 3, 11),
     case("conv1d-unbatched", Spec("Conv1d", 3, 2, 2), 3, 7),
     case("conv1d-stride2-pad1-dil2", Spec("Conv1d", 2, 3, 3, stride=2, padding=1, dilation=2), 2, 2, 12),
