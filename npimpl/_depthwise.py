@@ -272,9 +272,7 @@ def depthwise_input_grad(dy, w, in_shape, pads, stride, dilation, padding_mode):
     z = im.dilate(dy, stride)                                   # (N, C*M, *(O-1)*stride+1)
     z = z.reshape(n, c, m, *z.shape[2:])                        # no -1: N may be 0
     back = [(k_ - 1) * d for k_, d in zip(kernel, dilation)]   # z[0] sits (k-1)*d further in
-    if padding_mode == "zeros":
-        start = [lo - e for (lo, _), e in zip(pads, back)]
-        return band_conv(z, kf, dilation, start, sizes)[0]
-    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
-    dxp = band_conv(z, kf, dilation, [-e for e in back], padded)[0]
-    return im.unpad_grad(dxp, pads, padding_mode, sizes)
+    return im.on_input(lambda start, size: band_conv(z, kf, dilation,
+                                                     [s - e for s, e in zip(start, back)],
+                                                     size)[0],
+                       sizes, pads, padding_mode)

@@ -251,6 +251,18 @@ def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.
     return as_strided(dx, (n, c_in, hd, wd), (dx.strides[0], it, we * c_in * it, c_in * it))
 
 
+def on_input(gather, sizes, pads, padding_mode: str) -> np.ndarray:
+    """The input gradient of a padded convolution from ``gather(start, size)``, which computes
+    it over the region ``[start, start + size)`` of the padded input: under zero padding
+    the unpadded input's region directly (the pad's own gradient is never needed);
+    otherwise the whole padded input, whose padded positions :func:`unpad_grad` then sends
+    back to their sources."""
+    if padding_mode == "zeros":
+        return gather([lo for lo, _ in pads], list(sizes))
+    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
+    return unpad_grad(gather([0] * len(sizes), padded), pads, padding_mode, sizes)
+
+
 def conv_transpose_as_conv(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, pads):
     """:func:`conv_transpose` written as a convolution (the textbook identity, kept as the
     reference the tests compare against): ``dy`` dilated by the stride and padded by

@@ -68,22 +68,20 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
     n, c_in, *sizes = cache.in_shape
     kernel = w.shape[2:]
     dw, db = im.conv_weight_grad(dy, cache.cols, w.shape)      # (C_out, C_in/G, *K), (C_out,)
+    if groups == 1 and all(st == 1 for st in stride) and dilation[-1] == 1:
+        # the gather form, channels-last, without copying windows (im.input_grad_rows)
+        dx = im.on_input(lambda start, size: im.input_grad_rows(dy, w, dilation, start, size),
+                         sizes, cache.pads, padding_mode)
+        return dx, dw, db
+    if is_depthwise(cache.in_shape, w.shape, stride, groups):  # strided depthwise: a band gather
+        return (dwc.depthwise_input_grad(dy, w, cache.in_shape, cache.pads, stride, dilation,
+                                         padding_mode), dw, db)
     # The transposed convolution rebuilds the padded input up to the last row/col a window
     # reached; the rows past it get zero gradient (``extra``); under zero padding the pad
     # itself is cut off (``-lo``, ``-hi``).
     extra = [s + lo + hi - ((o - 1) * st + d * (k - 1) + 1)
              for s, (lo, hi), o, st, d, k in zip(sizes, cache.pads, dy.shape[2:], stride,
                                                  dilation, kernel)]
-    if groups == 1 and all(st == 1 for st in stride) and dilation[-1] == 1:
-        # the gather form, channels-last, without copying windows (im.input_grad_rows)
-        if padding_mode == "zeros":
-            return im.input_grad_rows(dy, w, dilation, [lo for lo, _ in cache.pads], sizes), dw, db
-        padded = [s + lo + hi for s, (lo, hi) in zip(sizes, cache.pads)]
-        dxp = im.input_grad_rows(dy, w, dilation, [0] * len(sizes), padded)
-        return im.unpad_grad(dxp, cache.pads, padding_mode, sizes), dw, db
-    if is_depthwise(cache.in_shape, w.shape, stride, groups):  # strided depthwise: a band gather
-        return (dwc.depthwise_input_grad(dy, w, cache.in_shape, cache.pads, stride, dilation,
-                                         padding_mode), dw, db)
     if padding_mode == "zeros":
         crop = [(-lo, e - hi) for (lo, hi), e in zip(cache.pads, extra)]
         dx = im.conv_transpose(dy, w, stride, dilation, groups, crop)
