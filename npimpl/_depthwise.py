@@ -135,13 +135,10 @@ def _blocked_rows(src, start, size, kernel, dilation) -> Rows:
 
 def _windows(rows: Rows) -> np.ndarray:
     """``(C, nb, span, mrows, span*R)``: the window of tall rows ``t = span*m + r`` (residue
-    ``r``), read in place; windows of one residue do not overlap, so BLAS accepts them."""
+    ``r``), read in place (:func:`_im2col.residue_windows`)."""
     buf = rows.buf
-    span, mrows = rows.geom[2], rows.geom[3]
-    r = buf.shape[3] * buf.shape[4]
-    it = buf.itemsize
-    return as_strided(buf, buf.shape[:2] + (span, mrows, span * r),
-                      buf.strides[:2] + (r * it, span * r * it, it), writeable=False)
+    return im.residue_windows(buf, buf.shape[:2], buf.strides[:2], buf.shape[3] * buf.shape[4],
+                              rows.geom[2], rows.geom[3])
 
 
 @lru_cache(maxsize=64)

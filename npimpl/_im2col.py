@@ -199,6 +199,19 @@ def conv_transpose(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int,
     return pad_or_crop(col2im(dy, w, stride, dilation, groups), pads)
 
 
+def residue_windows(buf: np.ndarray, lead: tuple, lead_strides: tuple, width: int, span: int,
+                    count: int) -> np.ndarray:
+    """A read-only view ``lead + (span, count, span * width)`` of ``buf``: rows of ``width``
+    values laid end to end from the start of ``buf``, and window ``m`` of residue ``r`` the
+    ``span`` consecutive rows ``span*m + r ..``, one contiguous run. BLAS reads a matrix row
+    in place only if rows do not overlap; windows of one residue never do, so ``matmul``
+    takes each residue's ``(count, span * width)`` matrix without copying. ``lead`` axes
+    (with their byte strides) index whatever else ``buf`` holds: samples, channels, blocks."""
+    it = buf.itemsize
+    return as_strided(buf, tuple(lead) + (span, count, span * width),
+                      tuple(lead_strides) + (width * it, span * width * it, it), writeable=False)
+
+
 def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.ndarray:
     """dx of a stride-1, ``groups=1`` convolution with dilation 1 along the last axis, over the
     region ``[start, start + size)`` of the padded input, in the *gather* form
@@ -211,7 +224,8 @@ def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.
     are then one contiguous run of ``k_w * C_out`` values, so for kernel row ``a`` every
     window is a row of a matrix that BLAS can read in place, ``(k_w * C_out)`` wide
     against ``Wf[a]`` ``(k_w * C_out, C_in)``. BLAS needs the rows of a matrix not to
-    overlap, so the windows of pixels ``q = k_w*m + r`` form one matrix per residue ``r``:
+    overlap, so the windows of pixels ``q = k_w*m + r`` form one matrix per residue ``r``
+    (:func:`residue_windows`):
     an ``as_strided`` view ``(N, k_h, k_w, M, k_w * C_out)`` (sample, kernel row, residue,
     window, values) and one ``matmul`` over all of it, written residue-interleaved into
     ``(N, k_h, M, k_w, C_in)``; the sum over the kernel rows gives dx. No window is copied
@@ -241,9 +255,7 @@ def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.
     if i1 > i0 and j1 > j0:
         grid[:, eh + i0:eh + i1, ew + j0:ew + j1] = dy[:, :, i0:i1, j0:j1].transpose(0, 2, 3, 1)
     it = dye.itemsize
-    win = as_strided(dye, (n, kh, kw, m, kw * c_out),
-                     (dye.strides[0], dh * we * c_out * it, c_out * it, kw * c_out * it, it),
-                     writeable=False)
+    win = residue_windows(dye, (n, kh), (dye.strides[0], dh * we * c_out * it), c_out, kw, m)
     wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)).reshape(kh, 1, kw * c_out, c_in)
     parts = np.empty((n, kh, m, kw, c_in), dy.dtype)
     np.matmul(win, wf, out=parts.transpose(0, 1, 3, 2, 4))
