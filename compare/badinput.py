@@ -408,6 +408,22 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
     return out
 
 
+def table() -> dict[str, Entry]:
+    """:data:`TABLE` plus every ``BAD_INPUT`` dict that a catalogue family module defines
+    (``compare/catalogue/<family>.py``), so a family adds its classes' entries beside its
+    cases. Built on each call (the catalogue imports this module, so not at import time)."""
+    from .catalogue import family_attr      # lazy: catalogue modules import Entry from here
+
+    out = dict(TABLE)
+    for mod_name, extra in family_attr("BAD_INPUT"):
+        clash = sorted(set(extra) & set(out))
+        if clash:
+            raise ValueError(f"bad-input entries for {clash} are defined twice "
+                             f"(compare.badinput.TABLE and {mod_name})")
+        out.update(extra)
+    return out
+
+
 def public_classes() -> list[str]:
     """Every public npimpl name that is a layer (see :data:`NOT_LAYERS`)."""
     return [n for n in npimpl.__all__ if n not in NOT_LAYERS]
@@ -418,11 +434,13 @@ def matrix(seed: int = 0) -> list[dict]:
     (``optim.SGD`` ...); a layer with no :data:`TABLE` entry gets one ``FAIL: not covered``
     row."""
     rows = []
+    entries = table()
     for name in public_classes():
-        entry = TABLE.get(name)
+        entry = entries.get(name)
         if entry is None:
             rows.append(dict(cls=name, variant="-", outcome="FAIL: not covered",
-                             detail="add a constructor entry to compare.badinput.TABLE"))
+                             detail="add a constructor entry to compare.badinput.TABLE or to "
+                                    "a catalogue family's BAD_INPUT"))
             continue
         rows += cells(name, entry, seed)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers

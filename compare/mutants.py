@@ -219,6 +219,21 @@ MUTANTS = [
 ]
 
 
+def all_mutants() -> list[Mutant]:
+    """:data:`MUTANTS` plus every ``MUTANTS`` list of a catalogue family module (a family keeps
+    its mutants beside its cases); names are unique."""
+    from .catalogue import family_attr      # lazy: catalogue modules import this module
+
+    out = list(MUTANTS)
+    for _, extra in family_attr("MUTANTS"):
+        out += extra
+    names = [m.name for m in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"mutant names defined twice: {dup}")
+    return out
+
+
 def flagged(result: Result) -> bool:
     """A mutant is caught when any compared quantity fails (or the run errors)."""
     return not result.passed
@@ -227,7 +242,7 @@ def flagged(result: Result) -> bool:
 def mutation_score(seed: int = 0) -> list[tuple[Mutant, bool, Result]]:
     """Run every mutant in each of its dtypes; ``(mutant, caught, first result that caught it)``."""
     out = []
-    for m in MUTANTS:
+    for m in all_mutants():
         results = [run(m.case, dt, seed) for dt in m.case.dtypes]
         caught = [r for r in results if flagged(r)]
         out.append((m, bool(caught), caught[0] if caught else results[0]))

@@ -7,7 +7,9 @@ comes from the planted bug and not from the case.
 import pytest
 
 from compare.engine import run
-from compare.mutants import MUTANTS, mutation_score
+from compare.mutants import all_mutants, mutation_score
+
+MUTANTS = all_mutants()
 
 IDS = [m.name for m in MUTANTS]
 

@@ -3,7 +3,9 @@
 A family adds ``compare/catalogue/<family>.py`` with a list ``CASES`` of
 :class:`compare.engine.Case` / :class:`compare.engine.Trajectory` and an
 ``ORDER`` number (the report lists families in that order); nothing else
-needs to be edited.
+needs to be edited. The same module may define ``BAD_INPUT`` (a dict of
+:class:`compare.badinput.Entry`, merged into the bad-input matrix) and
+``MUTANTS`` (a list of :class:`compare.mutants.Mutant`, added to the gallery).
 """
 from __future__ import annotations
 
@@ -15,6 +17,13 @@ import pkgutil
 def _modules():
     mods = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
+
+
+def family_attr(attr: str) -> list[tuple[str, object]]:
+    """``[(module name, module.<attr>)]`` for every family module that defines ``attr``:
+    ``BAD_INPUT`` (entries of the bad-input matrix) and ``MUTANTS`` (gallery mutants) live
+    beside a family's cases."""
+    return [(m.__name__, getattr(m, attr)) for m in _modules() if hasattr(m, attr)]
 
 
 def all_cases() -> list:
