@@ -152,7 +152,7 @@ class _PadNd(LayoutModule):
         if self._mode == "constant":   # F.pad's constant mode pads the last dims of any rank
             x = self._x(input)
             if x.ndim < nd:
-                raise ValueError(f"{name}: input must have at least {nd} dims (the padded "
+                raise ValueError(f"{name}: input must have at least {nd} dim(s) (the padded "
                                  f"ones), got {x.ndim}-D with shape {x.shape}")
         else:
             x = self._x(input, (nd + 1, nd + 2))
