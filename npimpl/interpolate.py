@@ -38,20 +38,41 @@ def source_scale(in_size: int, out_size: int, scale, align_corners: bool, opmath
     return opmath(in_size) / opmath(out_size)
 
 
-def nearest_taps(in_size: int, out_size: int, scale, exact: bool, shortcuts: bool) -> Taps:
-    """``src = min(floor(j * s), in-1)`` (nearest) or ``min(floor((j + 0.5) * s), in-1)``
-    (nearest-exact), ``s`` the scale in float32 whatever the dtype. With ``shortcuts``
-    (torch's 2-D 'nearest' kernel, not its 1-D and 3-D ones) an unchanged size copies and a
-    doubled one halves the index, ``j >> 1``, whatever a scale_factor says."""
+def nearest_source(in_size: int, out_size: int, scale, exact: bool, opmath,
+                   generic: bool) -> np.ndarray:
+    """The input position each output copies. torch has two rules and uses both:
+
+    * ``generic`` (its 1-D and 3-D forward kernels): the scale in ``opmath`` (double for
+      float64 input), ``src = floor(s * j)``, or for nearest-exact ``floor(r + 0.5)`` with
+      ``r = s * (j + 0.5) - 0.5`` clamped at 0;
+    * ``nearest_idx`` (its 2-D forward kernel and every backward kernel): the scale in
+      float32 whatever the dtype, ``floor(j * s)`` / ``floor((j + 0.5) * s)``; 'nearest' here
+      copies an unchanged size and takes ``j >> 1`` on a doubled one, whatever the scale.
+
+    Both end in ``floorf``, which rounds its argument to float32 first; both cap at in-1.
+    """
     j = np.arange(out_size)
-    s = source_scale(in_size, out_size, scale, False, np.float32)
-    if exact:      # (j + 0.5) * s in double, rounded to float by floorf's float argument
-        src = np.floor(((j + 0.5) * np.float64(s)).astype(np.float32))
-    elif shortcuts and out_size in (in_size, 2 * in_size):
-        src = j if out_size == in_size else j >> 1
-    else:          # a float32 product, as torch's ``floorf(dst_index * scale)``
-        src = np.floor(j.astype(np.float32) * s)
-    idx = np.minimum(src.astype(np.int64), in_size - 1)
+    if generic:
+        s = source_scale(in_size, out_size, scale, False, opmath)
+        if exact:    # (j + 0.5) is a double in torch's C++: one rounding to opmath
+            r = np.maximum((np.float64(s) * (j + 0.5) - 0.5).astype(opmath), 0)
+            src = np.floor((np.float64(r) + 0.5).astype(np.float32))
+        else:
+            src = np.floor((s * j.astype(opmath)).astype(np.float32))
+    else:
+        s = source_scale(in_size, out_size, scale, False, np.float32)
+        if exact:
+            src = np.floor(((j + 0.5) * np.float64(s)).astype(np.float32))
+        elif out_size in (in_size, 2 * in_size):
+            src = j if out_size == in_size else j >> 1
+        else:        # a float32 product, as ``floorf(dst_index * scale)``
+            src = np.floor(j.astype(np.float32) * s)
+    return np.minimum(src.astype(np.int64), in_size - 1)
+
+
+def nearest_taps(in_size, out_size, scale, exact, opmath, generic) -> Taps:
+    """One tap of weight 1 at :func:`nearest_source`."""
+    idx = nearest_source(in_size, out_size, scale, exact, opmath, generic)
     return Taps(idx[:, None], np.ones((out_size, 1)))
 
 
@@ -119,8 +140,8 @@ def area_taps(in_size, out_size, opmath) -> Taps:
 def axis_taps(mode, in_size, out_size, scale, align_corners, opmath, dims) -> Taps:
     """The taps of one spatial axis of a ``dims``-D resampling; ``scale`` is the user's
     scale_factor for it, or None."""
-    if mode in ("nearest", "nearest-exact"):
-        return nearest_taps(in_size, out_size, scale, mode == "nearest-exact", dims == 2)
+    if mode in ("nearest", "nearest-exact"):   # torch's 2-D forward kernel is the odd one out
+        return nearest_taps(in_size, out_size, scale, mode == "nearest-exact", opmath, dims != 2)
     if mode == "bicubic":
         return cubic_taps(in_size, out_size, scale, align_corners, opmath)
     if mode == "area":

@@ -60,19 +60,20 @@ class Upsample(LayoutModule):
 
     What torch hides:
         'nearest' takes ``floor(j * in/out)`` (OpenCV's rule, half a pixel off centre) and
-        'nearest-exact' ``floor((j + 0.5) * in/out)`` (PIL's and scikit-image's), both with
-        the scale in float32 even for float64 input, so the float32 rounding of ``j*s``
-        picks the neighbour. A scale_factor reaches the index maps as ``1/scale_factor``
-        (5 pixels at 2.104 → 10 outputs sampled every 1/2.104, not every 5/10: pixel 0 is
-        copied three times) unless ``recompute_scale_factor``. Where a size is unchanged,
-        the linear modes copy that axis whatever scale_factor says (1.1 on 5 pixels), and so
-        does 2-D 'nearest' (which also takes ``j >> 1`` on a doubled size); 1-D and 3-D
-        'nearest' and bicubic follow the scale in their forward, while their *backward*
-        kernels keep those shortcuts (bicubic's: all sizes unchanged). There torch's
-        gradient is not the adjoint of its forward; npimpl's is, and
-        ``tests/test_upsampling.py`` measures the gap. Linear clamps a negative source
-        position to 0; bicubic does not (it needs the neighbour at -1, read as the clamped
-        border pixel), with Keys' A = -0.75.
+        'nearest-exact' ``floor((j + 0.5) * in/out)`` (PIL's and scikit-image's), and which
+        neighbour that is depends on rounding: torch's 2-D kernel and every backward kernel
+        compute in float32 (26 pixels to 22: output 11 copies pixel 12, not 13), its 1-D and
+        3-D forward kernels in the input's precision. A scale_factor reaches the index maps
+        as ``1/scale_factor`` (5 pixels at 2.104 → 10 outputs sampled every 1/2.104, not
+        every 5/10: pixel 0 is copied three times) unless ``recompute_scale_factor``. Where
+        a size is unchanged, the linear modes copy that axis whatever scale_factor says
+        (1.1 on 5 pixels), and so does 2-D 'nearest' (which also takes ``j >> 1`` on a
+        doubled size); 1-D and 3-D 'nearest' and bicubic follow the scale in their forward,
+        while their *backward* kernels keep the shortcuts (bicubic's: all sizes unchanged)
+        and the float32 rule. There torch's gradient is not the adjoint of its forward;
+        npimpl's is, and ``tests/test_upsampling.py`` measures the gap. Linear clamps a
+        negative source position to 0; bicubic does not (it needs the neighbour at -1, read
+        as the clamped border pixel), with Keys' A = -0.75.
     """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
