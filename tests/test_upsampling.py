@@ -6,6 +6,8 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import npimpl
 from npimpl.interpolate import axis_taps, interp_backward, interp_forward, nearest_taps
@@ -263,3 +265,45 @@ def test_aliases_are_upsample_with_fixed_modes():
     x = np.arange(3.0).reshape(1, 1, 3)
     y = npimpl.UpsamplingNearest2d(scale_factor=2)(x)
     assert np.array_equal(y, to_numpy(torch.nn.UpsamplingNearest2d(scale_factor=2)(to_torch(x))))
+
+
+@given(data=st.data())
+def test_fuzz_against_torch(data):
+    """Hypothesis draws the mode, the sizes (1 to 9), a size or a scale factor (0.2 to 4, up
+    to 3 decimals, one or one per dim), align_corners and recompute_scale_factor, and values
+    in [-100, 100]: both refuse, or the forwards agree (nearest bit for bit) and torch's input
+    gradient is the adjoint of :func:`torch_backward_taps`, which is npimpl's gradient where
+    those maps are the forward's. ``--hypothesis-profile=long`` for 500 draws."""
+    mode = data.draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear",
+                                      "bicubic", "trilinear", "area"]), label="mode")
+    d = DIMS.get(mode) or data.draw(st.integers(1, 3), label="dims")
+    sizes = tuple(data.draw(st.lists(st.integers(1, 9), min_size=d, max_size=d)))
+    kw = dict(mode=mode)
+    if data.draw(st.booleans(), label="by size"):
+        kw["size"] = tuple(data.draw(st.lists(st.integers(1, 12), min_size=d, max_size=d)))
+    else:
+        factor = st.integers(200, 4000).map(lambda k: k / 1000)
+        kw["scale_factor"] = data.draw(st.one_of(factor, st.tuples(*[factor] * d)))
+        kw["recompute_scale_factor"] = data.draw(st.sampled_from([None, False, True]))
+    if mode in DIMS:
+        kw["align_corners"] = data.draw(st.booleans(), label="align_corners")
+    x = np.asarray(data.draw(st.lists(st.floats(-100, 100), min_size=4 * int(np.prod(sizes)),
+                                      max_size=4 * int(np.prod(sizes)))), float)
+    x = x.reshape((2, 2) + sizes)
+    m = npimpl.Upsample(**kw)
+    try:
+        y = m(x)
+    except ValueError as exc:
+        assert "Upsample" in str(exc)
+        with pytest.raises(RuntimeError):
+            torch_run(kw, x)
+        return
+    if y.size == 0:                        # area: torch's backward refuses an empty output
+        return
+    g = np.random.default_rng(0).standard_normal(y.shape)
+    ty, tdx = torch_run(kw, x, g)
+    np.testing.assert_allclose(y, ty, rtol=1e-12, atol=1e-12)
+    theirs = torch_backward_taps(m, x, y)
+    np.testing.assert_allclose(interp_backward(g, theirs, sizes), tdx, rtol=1e-12, atol=1e-12)
+    if same_maps(theirs, m._cache.taps):
+        np.testing.assert_allclose(m.backward(g), tdx, rtol=1e-12, atol=1e-12)
