@@ -73,14 +73,14 @@ def random_config(mode, rng):
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "linear", "bilinear", "bicubic",
                                   "trilinear", "area"])
 def test_random_configs_match_torch(mode, dtype):
-    """30 random sizes / scale factors / options per mode: nearest modes bit-identical to torch
+    """20 random sizes / scale factors / options per mode: nearest modes bit-identical to torch
     (its index arithmetic included), interpolating modes within rounding. torch's input
     gradient is the adjoint of :func:`torch_backward_taps`; where those are the forward's maps
     it is npimpl's gradient too (where they are not: the next test)."""
     rng = np.random.default_rng(len(mode) + (dtype == np.float32))
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=1.3e-6, atol=1e-5)
     checked = compared = 0
-    while checked < 30:
+    while checked < 20:
         sizes, kw = random_config(mode, rng)
         m = npimpl.Upsample(**kw)
         x = rng.standard_normal((2, 2) + sizes).astype(dtype)
@@ -105,7 +105,7 @@ def test_random_configs_match_torch(mode, dtype):
             np.testing.assert_allclose(m.backward(g), tdx, **tol, err_msg=str((sizes, kw)))
             compared += 1
         checked += 1
-    assert compared >= 20
+    assert compared >= 12
 
 
 @pytest.mark.parametrize("mode,sizes,scale", [
