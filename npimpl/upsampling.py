@@ -123,12 +123,17 @@ class Upsample(LayoutModule):
             raise ValueError(f"{name}: expected non-empty channels and spatial dims and an "
                              f"output size >= {least}, got input shape {x.shape} and output "
                              f"size {outs}")
-        opmath = np.float64 if x.dtype == np.float64 else np.float32   # torch's opmath_t
-        taps = tuple(axis_taps(mode, s, o, sc, bool(self.align_corners), opmath, d)
-                     for s, o, sc in zip(x.shape[2:], outs, scales))
+        taps = self._taps(x, outs, scales)
         y = interp_forward(x, taps)                                       # (N, C, *outs)
         self._cache = UpsampleCache(taps, x.shape, y.shape, x.dtype)
         return y
+
+    def _taps(self, x, outs, scales) -> tuple:
+        """One :class:`~npimpl.interpolate.Taps` per spatial dim, in torch's ``opmath_t``
+        (float32 for float32 input, double for float64)."""
+        opmath = np.float64 if x.dtype == np.float64 else np.float32
+        return tuple(axis_taps(self.mode, s, o, sc, bool(self.align_corners), opmath, x.ndim - 2)
+                     for s, o, sc in zip(x.shape[2:], outs, scales))
 
     def backward(self, grad_output):
         c = self._saved()

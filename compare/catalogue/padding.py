@@ -2,11 +2,14 @@
 every mode by its own rule, pads as large as each mode allows, unbatched and any-rank inputs."""
 from __future__ import annotations
 
+import npimpl
+from npimpl.padding import axis_pads, pad_backward
 from reference import Spec, build
 
 from ..badinput import Entry
 from ..engine import Case
 from ..gen import args, normal
+from ..mutants import layer_mutant
 
 ORDER = 42
 
@@ -63,3 +66,23 @@ def _entries():
 
 #: one valid configuration per class for the bad-input matrix (compare/badinput.py)
 BAD_INPUT = _entries()
+
+
+class CropOnlyReflectionPad2d(npimpl.ReflectionPad2d):
+    """Padding's backward written as its inverse: cut the border off ``dy``. Right for zero
+    padding, wrong for every mode whose border copies input pixels."""
+
+    def backward(self, grad_output):
+        c = self._saved()
+        g = self._g(grad_output, c.out_shape, c.dtype)
+        # BUG: the border's gradients belong to the pixels it mirrored, not to nobody
+        return pad_backward(g, axis_pads(self.padding), "constant", c.in_shape[-2:])
+
+
+MUTANTS = [
+    layer_mutant("reflectionpad-backward-crops", "ReflectionPad2d.backward crops dy back to the "
+                 "input's shape, as if padding's backward were its inverse, and drops the "
+                 "mirrored border's gradients instead of adding them onto the pixels they copied",
+                 "classic", Spec("ReflectionPad2d", (2, 1, 1, 2)), CropOnlyReflectionPad2d,
+                 args(normal(2, 2, 4, 4))),
+]

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
+import numpy as np
+
+import npimpl
+from npimpl.interpolate import Taps
 from reference import Spec, build
 
 from ..badinput import Entry
 from ..engine import Case
 from ..gen import args, normal
+from ..mutants import layer_mutant
 
 ORDER = 45
 
@@ -126,3 +131,28 @@ BAD_INPUT = {
     "Unfold": Entry(Spec("Unfold", 2), (2, 2, 3, 3)),
     "Fold": Entry(Spec("Fold", (3, 3), 2), (2, 8, 4)),
 }
+
+
+class CornerSampledBilinear(npimpl.Upsample):
+    """Bilinear upsampling that samples output j at ``j * in/out``, the textbook mapping
+    without torch's half-pixel centres (``(j + 0.5) * in/out - 0.5``)."""
+
+    def _taps(self, x, outs, scales):
+        taps = []
+        for n_in, n_out in zip(x.shape[2:], outs):
+            real = np.arange(n_out) * n_in / n_out      # BUG: (j + 0.5) * in/out - 0.5
+            i0 = np.minimum(np.floor(real).astype(np.int64), n_in - 1)
+            t = real - i0
+            taps.append(Taps(np.stack([i0, np.minimum(i0 + 1, n_in - 1)], 1),
+                             np.stack([1 - t, t], 1)))
+        return tuple(taps)
+
+
+MUTANTS = [
+    layer_mutant("bilinear-without-half-pixel-centres", "Upsample(mode='bilinear') samples "
+                 "output pixel j at j * in/out instead of (j + 0.5) * in/out - 0.5, so the image "
+                 "shifts by half an output pixel and the last rows and columns are never "
+                 "interpolated toward", "classic",
+                 Spec("Upsample", scale_factor=2, mode="bilinear"), CornerSampledBilinear,
+                 args(normal(2, 2, 3, 4))),
+]
