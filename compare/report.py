@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import plots
-from .engine import Row, run
+from .engine import Row, one_thread, run
 from .io import write_csv, write_text
 from .badinput import matrix
 from .mutants import mutation_score
@@ -77,10 +77,11 @@ def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
                          leave=False):
         out.results.append(run(case, dt, seed))
     if checks:
-        out.mutants = mutation_score(seed)
-        out.badinput = matrix(seed)
-        if "float64" in dtypes:
-            out.extra_rows = fd_rows(cases, seed)
+        with one_thread():
+            out.mutants = mutation_score(seed)
+            out.badinput = matrix(seed)
+            if "float64" in dtypes:
+                out.extra_rows = fd_rows(cases, seed)
     return out
 
 
