@@ -192,11 +192,36 @@ class _Recorder:
             step: int | None = None) -> Metric:
         m = metric or deviation(a, b, self.tol)
         shape = str(tuple(np.shape(b))) if b is not None else str(tuple(np.shape(a)))
-        self.rows.append(Row(self.case.name, self.case.family, self.case.layer, self.dtype,
-                             quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
-                             str(m.worst_index), step, self.tol.rtol, self.tol.atol,
-                             self.tol.name, m.passed, m.note))
+        row = Row(self.case.name, self.case.family, self.case.layer, self.dtype,
+                  quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
+                  str(m.worst_index), step, self.tol.rtol, self.tol.atol,
+                  self.tol.name, m.passed, m.note)
+        if not m.passed:
+            row.detail = failure_detail(a, b, m, self.tol)   # not a column: for messages
+        self.rows.append(row)
         return m
+
+
+def failure_detail(a, b, m: Metric, tol: Tolerance) -> dict | None:
+    """For a failing comparison of two arrays of one shape: the values at the worst index
+    and how many elements miss the tolerance (``compare.check``'s message shows them)."""
+    try:
+        a, b = np.asarray(a), np.asarray(b)
+    except Exception:  # noqa: BLE001
+        return None
+    if a.shape != b.shape or a.dtype.kind not in "fiub" or b.dtype.kind not in "fiub":
+        return None
+    af, bf = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~((np.abs(af - bf) <= tol.atol + tol.rtol * np.abs(bf)) |
+                (np.isnan(af) & np.isnan(bf)) | (af == bf))
+    idx = tuple(m.worst_index) if len(m.worst_index) == a.ndim else None
+    if idx is None or (a.size and not bad[idx]):
+        idx = np.unravel_index(int(np.argmax(bad)), a.shape) if bad.any() else None
+    return dict(mismatched=int(bad.sum()), total=int(a.size),
+                index=None if idx is None else tuple(int(i) for i in idx),
+                numpy=None if idx is None else a[idx].item(),
+                torch=None if idx is None else b[idx].item())
 
 
 def _np_grads_of_inputs(ret, n_inputs: int) -> tuple:

@@ -75,7 +75,8 @@ def _state(np_mod, t_mod):
             out[name] = (np.asarray(p.data, np.float64).ravel(),
                          t_p[name].detach().double().numpy().ravel(), "parameter")
     t_b = dict(t_mod.named_buffers())
-    for name, b in np_mod.named_buffers():
+    np_buffers = getattr(np_mod, "named_buffers", None)
+    for name, b in (np_buffers() if callable(np_buffers) else []):
         if name in t_b:
             out[name] = (np.asarray(b).astype(np.float64).ravel(),
                          t_b[name].detach().double().numpy().ravel(), "buffer")
