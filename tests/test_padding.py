@@ -83,10 +83,10 @@ def _valid(mode, nd, rng):
 @pytest.mark.parametrize("prefix", ["Constant", "Reflection", "Replication", "Circular"])
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_random_pads_match_torch(prefix, nd):
-    """15 random (size, padding) pairs per class, negative entries included, unbatched every
+    """8 random (size, padding) pairs per class, negative entries included, unbatched every
     third: forward bit-identical to torch, input gradient within rounding."""
     rng = np.random.default_rng(nd * 10 + len(prefix))
-    for k in range(15):
+    for k in range(8):
         sizes, pads = _valid(MODES[prefix], nd, rng)
         x = rng.standard_normal(((3,) if k % 3 == 0 else (2, 3)) + sizes)
         m, t = make(f"{prefix}Pad{nd}d", pads)
@@ -211,7 +211,7 @@ def test_grad_output_shape_and_order_are_checked():
 @given(data=st.data())
 def test_fuzz_against_torch(data):
     """Hypothesis draws the class, sizes (empty ones where the mode allows them), pads from -6
-    to 6 and values with ±0, ±inf and NaN: either both libraries refuse (npimpl with a
+    to 6, and values of any scale with ±0, ±inf and NaN sprinkled in: either both libraries refuse (npimpl with a
     ValueError naming the class), or the outputs are identical and the input gradients agree.
     npimpl alone refuses circular pads past what the crop left (torch: overlap error or
     uninitialised memory). ``--hypothesis-profile=long`` for 500 draws."""
@@ -221,10 +221,10 @@ def test_fuzz_against_torch(data):
     sizes = tuple(data.draw(st.lists(st.integers(low, 5), min_size=nd, max_size=nd)))
     pads = tuple(data.draw(st.lists(st.integers(-6, 6), min_size=2 * nd, max_size=2 * nd)))
     lead = (3,) if data.draw(st.booleans(), label="unbatched") else (2, 3)
-    x = np.asarray(data.draw(st.lists(
-        st.one_of(st.floats(-1e3, 1e3), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan])),
-        min_size=int(np.prod(lead + sizes)), max_size=int(np.prod(lead + sizes)))),
-        float).reshape(lead + sizes)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = rng.standard_normal(lead + sizes) * 10.0 ** rng.integers(-3, 4)
+    special = rng.random(x.shape) < data.draw(st.sampled_from([0.0, 0.1, 0.5]), label="odd")
+    x[special] = rng.choice([0.0, -0.0, np.inf, -np.inf, np.nan], special.sum())
     m, t = make(f"{prefix}Pad{nd}d", pads)
     try:
         y = m(x)
@@ -234,7 +234,7 @@ def test_fuzz_against_torch(data):
             with pytest.raises(RuntimeError):
                 t(to_torch(x))
         return
-    g = np.random.default_rng(0).standard_normal(y.shape)
+    g = rng.standard_normal(y.shape)
     ty, tdx = torch_run(t, x, g)
     np.testing.assert_array_equal(y, ty)
     if y.size:

@@ -68,14 +68,14 @@ def random_config(mode, rng):
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "linear", "bilinear", "bicubic",
                                   "trilinear", "area"])
 def test_random_configs_match_torch(mode, dtype):
-    """20 random sizes / scale factors / options per mode: nearest modes bit-identical to torch
+    """12 random sizes / scale factors / options per mode: nearest modes bit-identical to torch
     (its index arithmetic included), interpolating modes within rounding. torch's input
     gradient is the adjoint of :func:`torch_backward_taps`; where those are the forward's maps
     it is npimpl's gradient too (where they are not: the next test)."""
     rng = np.random.default_rng(len(mode) + (dtype == np.float32))
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=1.3e-6, atol=1e-5)
     checked = compared = 0
-    while checked < 20:
+    while checked < 12:
         sizes, kw = random_config(mode, rng)
         m = npimpl.Upsample(**kw)
         x = rng.standard_normal((2, 2) + sizes).astype(dtype)
@@ -100,7 +100,7 @@ def test_random_configs_match_torch(mode, dtype):
             np.testing.assert_allclose(m.backward(g), tdx, **tol, err_msg=str((sizes, kw)))
             compared += 1
         checked += 1
-    assert compared >= 12
+    assert compared >= 6
 
 
 @pytest.mark.parametrize("mode,sizes,scale", [
@@ -266,7 +266,7 @@ def test_aliases_are_upsample_with_fixed_modes():
 def test_fuzz_against_torch(data):
     """Hypothesis draws the mode, the sizes (1 to 9), a size or a scale factor (0.2 to 4, up
     to 3 decimals, one or one per dim), align_corners and recompute_scale_factor, and values
-    in [-100, 100]: both refuse, or the forwards agree (nearest bit for bit) and torch's input
+    in [-100, 100] (or integers there): both refuse, or the forwards agree (nearest bit for bit) and torch's input
     gradient is the adjoint of :func:`torch_backward_taps`, which is npimpl's gradient where
     those maps are the forward's. ``--hypothesis-profile=long`` for 500 draws."""
     mode = data.draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear",
@@ -282,9 +282,10 @@ def test_fuzz_against_torch(data):
         kw["recompute_scale_factor"] = data.draw(st.sampled_from([None, False, True]))
     if mode in DIMS:
         kw["align_corners"] = data.draw(st.booleans(), label="align_corners")
-    x = np.asarray(data.draw(st.lists(st.floats(-100, 100), min_size=4 * int(np.prod(sizes)),
-                                      max_size=4 * int(np.prod(sizes)))), float)
-    x = x.reshape((2, 2) + sizes)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = rng.uniform(-100, 100, (2, 2) + sizes)
+    if data.draw(st.booleans(), label="integers"):
+        x = np.round(x)
     m = npimpl.Upsample(**kw)
     try:
         y = m(x)
@@ -295,7 +296,7 @@ def test_fuzz_against_torch(data):
         return
     if y.size == 0:                        # area: torch's backward refuses an empty output
         return
-    g = np.random.default_rng(0).standard_normal(y.shape)
+    g = rng.standard_normal(y.shape)
     ty, tdx = torch_run(kw, x, g)
     np.testing.assert_allclose(y, ty, rtol=1e-12, atol=1e-12)
     theirs = torch_backward_taps(m, x, y)
