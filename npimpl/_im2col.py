@@ -17,7 +17,7 @@ small channel multiplier: ``conv.is_depthwise``) uses none of this: ``_depthwise
 its three passes as banded matmuls, because the columns here would be ``prod(K)`` copies
 of the input for a ``prod(K)``-long product (at a larger stride, its input gradient).
 
-Layout: inputs are ``(N, C, *S)`` with one or two spatial dims ``S``; the
+Layout: inputs are ``(N, C, *S)`` with one, two or three spatial dims ``S``; the
 weight is torch's ``(C_out, C_in / groups, *K)``.
 """
 from __future__ import annotations
@@ -215,52 +215,62 @@ def residue_windows(buf: np.ndarray, lead: tuple, lead_strides: tuple, width: in
 def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.ndarray:
     """dx of a stride-1, ``groups=1`` convolution with dilation 1 along the last axis, over the
     region ``[start, start + size)`` of the padded input, in the *gather* form
-    ``dx[i, j] = sum_{a, b} Wf[a, b]^T dyE[i + a*d, j + b]``, ``Wf`` the kernel flipped in
-    space, ``dyE`` ``dy`` embedded at offset ``(k-1)*d - start`` in a zero grid.
+    ``dx[i.., j] = sum_{a.., b} Wf[a.., b]^T dyE[i + a*d .., j + b]``, ``Wf`` the kernel flipped
+    in space, ``dyE`` ``dy`` embedded at offset ``(k-1)*d - start`` in a zero grid.
 
     The fast path of :func:`conv_transpose` (same result; the tests check it against
     :func:`col2im`). ``dyE`` is built once, channels-last and flat, ``(N, rows * C_out)``
-    with rows ``i*W_E + j``: the ``k_w`` neighbours of a pixel along a row, all channels,
-    are then one contiguous run of ``k_w * C_out`` values, so for kernel row ``a`` every
-    window is a row of a matrix that BLAS can read in place, ``(k_w * C_out)`` wide
-    against ``Wf[a]`` ``(k_w * C_out, C_in)``. BLAS needs the rows of a matrix not to
-    overlap, so the windows of pixels ``q = k_w*m + r`` form one matrix per residue ``r``
-    (:func:`residue_windows`):
-    an ``as_strided`` view ``(N, k_h, k_w, M, k_w * C_out)`` (sample, kernel row, residue,
-    window, values) and one ``matmul`` over all of it, written residue-interleaved into
-    ``(N, k_h, M, k_w, C_in)``; the sum over the kernel rows gives dx. No window is copied
-    and the per-sample order of the batched matmul keeps each sample's ``dyE`` in cache.
-    Positions run over the ``W_E``-wide grid (``k_w - 1`` columns wider than ``dx``); the
-    surplus columns are dropped by the final view. 4.7 ms against 6.4 ms for
-    :func:`col2im` (median, one thread, cold cache) for the input gradient of the bench's
-    Conv2d(16, 32, 3, padding=1) on 32x16x32x32. Returns an ``(N, C_in, *size)`` view of
-    a channels-last buffer. 1-D inputs are one row.
+    with rows the grid's positions in row-major order (``i*W_E + j`` in 2-D): the ``k_w``
+    neighbours of a position along the last axis, all channels, are then one contiguous
+    run of ``k_w * C_out`` values, so for each offset ``a..`` of the kernel along the
+    leading axes (a kernel row in 2-D, a row of a kernel plane in 3-D) every window is a
+    row of a matrix that BLAS can read in place, ``(k_w * C_out)`` wide against ``Wf[a..]``
+    ``(k_w * C_out, C_in)``, and the offset ``a..`` only moves the matrix's start by a fixed
+    number of grid rows. BLAS needs the rows of a matrix not to overlap, so the windows of
+    positions ``q = k_w*m + r`` form one matrix per residue ``r`` (:func:`residue_windows`):
+    an ``as_strided`` view ``(N, *K_lead, k_w, M, k_w * C_out)`` (sample, leading kernel
+    offsets, residue, window, values) and one ``matmul`` over all of it, written
+    residue-interleaved into ``(N, *K_lead, M, k_w, C_in)``; the sum over the leading
+    kernel offsets gives dx. No window is copied and the per-sample order of the batched
+    matmul keeps each sample's ``dyE`` in cache. Positions run over the whole grid (wider
+    than ``dx`` by ``(k-1)*d`` along each axis); the surplus positions are dropped by the
+    final view. 4.7 ms against 6.4 ms for :func:`col2im` (median, one thread, cold cache)
+    for the input gradient of the bench's Conv2d(16, 32, 3, padding=1) on 32x16x32x32.
+    Returns an ``(N, C_in, *size)`` view of a channels-last buffer. 1-D inputs are one row
+    (no leading offsets), 3-D ones a stack of planes (two leading offsets).
     """
-    if dy.ndim == 3:
-        return input_grad_rows(dy[:, :, None], w[:, :, None], (1,) + tuple(dilation),
-                               (0,) + tuple(start), (1,) + tuple(size))[:, :, 0]
-    n, c_out, ho, wo = dy.shape
-    c_in, kh, kw = w.shape[1:]
-    dh = dilation[0]
-    hd, wd = size
-    eh, ew = (kh - 1) * dh - start[0], (kw - 1) - start[1]     # where dy[0, 0] lands in dyE
-    he, we = hd + (kh - 1) * dh, wd + kw - 1
-    m = -(-((hd - 1) * we + wd) // kw)                         # windows per residue
-    # rows the last window reads: every window stays inside dye; rows past he*we are zeros
-    rows = max(he * we, (kh - 1) * dh * we + kw * m + kw - 1)
+    n, c_out, *outs = dy.shape
+    c_in, *kernel = w.shape[1:]
+    nd, kw = len(kernel), kernel[-1]
+    dil = tuple(dilation[:-1]) + (1,)                          # the last axis: dilation 1
+    emb = [(k - 1) * d - s for k, d, s in zip(kernel, dil, start)]   # where dy[0..] lands
+    ext = [s + (k - 1) * d for s, k, d in zip(size, kernel, dil)]    # the grid dyE
+    step = [prod(ext[i + 1:]) for i in range(nd)]             # grid rows per step along axis i
+    # positions q = sum_i idx_i*step_i up to dx's last one, in windows of k_w per residue
+    m = -(-(sum((s - 1) * st for s, st in zip(size[:-1], step)) + size[-1]) // kw)
+    reach = sum((k - 1) * d * st for k, d, st in zip(kernel[:-1], dil, step))
+    # rows the last window reads: every window stays inside dye; rows past the grid are zeros
+    rows = max(prod(ext), reach + kw * m + kw - 1)
     dye = np.zeros((n, rows * c_out), dy.dtype)
-    grid = dye[:, :he * we * c_out].reshape(n, he, we, c_out)
-    i0, i1 = max(0, -eh), min(ho, he - eh)
-    j0, j1 = max(0, -ew), min(wo, we - ew)
-    if i1 > i0 and j1 > j0:
-        grid[:, eh + i0:eh + i1, ew + j0:ew + j1] = dy[:, :, i0:i1, j0:j1].transpose(0, 2, 3, 1)
+    grid = dye[:, :prod(ext) * c_out].reshape(n, *ext, c_out)
+    lo = [max(0, -e) for e in emb]                             # dy's part that lands inside
+    hi = [min(o, x - e) for o, x, e in zip(outs, ext, emb)]
+    if all(h > l for l, h in zip(lo, hi)):
+        grid[(slice(None),) + tuple(slice(e + l, e + h) for e, l, h in zip(emb, lo, hi))] = \
+            np.moveaxis(dy[(slice(None),) * 2 + tuple(slice(l, h) for l, h in zip(lo, hi))], 1, -1)
     it = dye.itemsize
-    win = residue_windows(dye, (n, kh), (dye.strides[0], dh * we * c_out * it), c_out, kw, m)
-    wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)).reshape(kh, 1, kw * c_out, c_in)
-    parts = np.empty((n, kh, m, kw, c_in), dy.dtype)
-    np.matmul(win, wf, out=parts.transpose(0, 1, 3, 2, 4))
-    dx = parts.sum(axis=1)                                     # (N, M, k_w, C_in): q = k_w*m + r
-    return as_strided(dx, (n, c_in, hd, wd), (dx.strides[0], it, we * c_in * it, c_in * it))
+    lead = kernel[:-1]
+    lead_strides = tuple(d * st * c_out * it for d, st in zip(dil[:-1], step))
+    win = residue_windows(dye, (n, *lead), (dye.strides[0], *lead_strides), c_out, kw, m)
+    flip = tuple(range(2, 2 + nd))
+    wf = np.ascontiguousarray(np.flip(w, flip).transpose(*flip, 0, 1))   # (*K, C_out, C_in)
+    wf = wf.reshape(*lead, 1, kw * c_out, c_in)
+    parts = np.empty((n, *lead, m, kw, c_in), dy.dtype)
+    np.matmul(win, wf, out=np.swapaxes(parts, -3, -2))
+    # (N, M, k_w, C_in): position q = k_w*m + r
+    dx = parts.sum(axis=tuple(range(1, nd))) if nd > 1 else parts
+    return as_strided(dx, (n, c_in, *size),
+                      (dx.strides[0], it, *(st * c_in * it for st in step)))
 
 
 def on_input(gather, sizes, pads, padding_mode: str) -> np.ndarray:
