@@ -22,6 +22,8 @@ from .groupnorm import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
+from .conv import Conv3d
+from .conv_transpose import ConvTranspose1d, ConvTranspose3d
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
@@ -49,6 +51,7 @@ __all__ = [
     "InstanceNorm3d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Conv3d", "ConvTranspose1d", "ConvTranspose3d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
