@@ -28,6 +28,8 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
+                      AdaptiveMaxPool3d, AvgPool1d, AvgPool3d, MaxPool3d)
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
@@ -54,6 +56,8 @@ __all__ = [
     "Conv3d", "ConvTranspose1d", "ConvTranspose3d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+    "AvgPool1d", "AvgPool3d", "MaxPool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim", "utils",
