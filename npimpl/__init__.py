@@ -30,6 +30,7 @@ from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d
                       MaxPool2d)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool3d, MaxPool3d)
+from .lp_pool import LPPool1d, LPPool2d, LPPool3d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
@@ -58,6 +59,7 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
     "AvgPool1d", "AvgPool3d", "MaxPool3d",
+    "LPPool1d", "LPPool2d", "LPPool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim", "utils",
