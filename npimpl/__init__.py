@@ -32,6 +32,7 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool3d, MaxPool3d)
 from .lp_pool import LPPool1d, LPPool2d, LPPool3d
 from .fractional_max_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
@@ -62,6 +63,7 @@ __all__ = [
     "AvgPool1d", "AvgPool3d", "MaxPool3d",
     "LPPool1d", "LPPool2d", "LPPool3d",
     "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim", "utils",

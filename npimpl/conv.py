@@ -149,6 +149,11 @@ class _ConvNd(Module):
                      for d, k in zip(self.dilation, self.kernel_size)]
             self._pads = tuple((t // 2, t - t // 2) for t in total)
         else:
+            if padding_mode != "zeros" and nd > 1 and isinstance(padding, (tuple, list)) \
+                    and len(padding) == 1:
+                # only the C++ zero padding broadcasts it; F.pad gets a 2-element list
+                raise ValueError(f"{name}: padding_mode={padding_mode!r} needs padding as an int "
+                                 f"or {nd} ints (torch's F.pad refuses a 1-tuple), got {padding!r}")
             self.padding = ntuple(padding, nd, name, "padding", one=True)
             if min(self.padding) < 0:
                 raise ValueError(f"{name}: padding must be non-negative, got {self.padding}")

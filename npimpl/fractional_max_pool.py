@@ -120,8 +120,9 @@ class _FractionalMaxPoolNd(_Pool):
             shape = [1] * (2 + 2 * nd)
             shape[2 + nd + d] = kernel[d]
             idx += np.arange(kernel[d]).reshape(shape) * step                    # (K_d)
-        flat = idx.reshape(n, c, -1)                                       # (N, C, P*prod(K))
-        win = np.take_along_axis(x.reshape(n, c, -1), flat, axis=2)
+        # explicit sizes, not -1: with an empty batch NumPy cannot infer one
+        flat = idx.reshape(n, c, int(np.prod(outs + kernel)))             # (N, C, P*prod(K))
+        win = np.take_along_axis(x.reshape(n, c, int(np.prod(sizes))), flat, axis=2)
         win = win.reshape((n, c) + outs + (int(np.prod(kernel)),))         # (N, C, *O, prod(K))
         k = P.torch_argmax(win)[..., None]          # first max, last NaN (torch's scan)
         y = np.take_along_axis(win, k, axis=-1)[..., 0]                    # (N, C, *O)
