@@ -33,7 +33,8 @@ FILE_FAMILY = {
     "module": "core", "linear": "core", "shape": "core", "activation": "activation",
     "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
     "bce": "loss", "distribution": "loss", "conv": "conv", "conv_transpose": "conv",
-    "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
+    "pooling": "pooling", "lp_pool": "pooling", "fractional_max_pool": "pooling",
+    "max_unpool": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
 }
