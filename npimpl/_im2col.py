@@ -22,7 +22,9 @@ weight is torch's ``(C_out, C_in / groups, *K)``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -239,38 +241,68 @@ def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.
     Returns an ``(N, C_in, *size)`` view of a channels-last buffer. 1-D inputs are one row
     (no leading offsets), 3-D ones a stack of planes (two leading offsets).
     """
-    n, c_out, *outs = dy.shape
-    c_in, *kernel = w.shape[1:]
+    g = _rows_geometry(dy.shape, w.shape, tuple(dilation), tuple(start), tuple(size),
+                       dy.itemsize)
+    n, c_out, c_in, nd = dy.shape[0], dy.shape[1], w.shape[1], w.ndim - 2
+    dye = np.zeros((n, g.rows * c_out), dy.dtype)
+    if g.dy_part is not None:
+        grid = dye[:, :g.cells * c_out].reshape(n, *g.ext, c_out)
+        grid[g.grid_part] = dy[g.dy_part].transpose(g.channels_last)
+    win = residue_windows(dye, (n, *g.lead), (dye.strides[0], *g.lead_strides), c_out,
+                          g.kw, g.m)
+    wf = np.ascontiguousarray(w[g.flip].transpose(g.kernel_first))    # (*K, C_out, C_in)
+    wf = wf.reshape(*g.lead, 1, g.kw * c_out, c_in)
+    parts = np.empty((n, *g.lead, g.m, g.kw, c_in), dy.dtype)
+    np.matmul(win, wf, out=parts.swapaxes(-3, -2))
+    # (N, M, k_w, C_in): position q = k_w*m + r
+    dx = parts if nd == 1 else parts.sum(axis=1) if nd == 2 else parts.sum(axis=(1, 2))
+    return as_strided(dx, (n, c_in, *size), (dx.strides[0], dy.itemsize, *g.dx_strides))
+
+
+class _RowsGeometry(NamedTuple):
+    kw: int                 # the kernel's last extent: the width of a window, in grid rows
+    m: int                  # windows per residue
+    rows: int               # grid rows of dyE, with the zero tail the last window reads
+    cells: int              # rows of the grid proper (prod(ext))
+    ext: tuple              # the grid's extent per axis: size + (k-1)*d
+    grid_part: tuple | None  # where dy lands in the grid (the part of it that does)
+    dy_part: tuple | None   # that part of dy (None: dy lands wholly outside the region)
+    channels_last: tuple    # dy's permutation to (N, *O, C_out)
+    lead: tuple             # the leading kernel extents (all but the last)
+    lead_strides: tuple     # byte strides of a step along each leading kernel offset
+    flip: tuple             # the index that flips the kernel in space
+    kernel_first: tuple     # the flipped kernel's permutation to (*K, C_out, C_in)
+    dx_strides: tuple       # byte strides of dx's spatial axes in the (N, M, k_w, C_in) result
+
+
+@lru_cache(maxsize=256)
+def _rows_geometry(dy_shape, w_shape, dilation, start, size, itemsize) -> _RowsGeometry:
+    """The shape bookkeeping of :func:`input_grad_rows`, a pure function of the shapes: cached,
+    as at a small layer's size (Conv2d(3, 8, 3) on 2x3x8x8) recomputing it cost about as much
+    as the arithmetic."""
+    outs, (c_out, c_in), kernel = dy_shape[2:], w_shape[:2], w_shape[2:]
     nd, kw = len(kernel), kernel[-1]
     dil = tuple(dilation[:-1]) + (1,)                          # the last axis: dilation 1
     emb = [(k - 1) * d - s for k, d, s in zip(kernel, dil, start)]   # where dy[0..] lands
-    ext = [s + (k - 1) * d for s, k, d in zip(size, kernel, dil)]    # the grid dyE
-    step = [prod(ext[i + 1:]) for i in range(nd)]             # grid rows per step along axis i
+    ext = tuple(s + (k - 1) * d for s, k, d in zip(size, kernel, dil))   # the grid dyE
+    step = [1] * nd                                            # grid rows per step along axis i
+    for i in range(nd - 2, -1, -1):
+        step[i] = step[i + 1] * ext[i + 1]
+    cells = step[0] * ext[0]
     # positions q = sum_i idx_i*step_i up to dx's last one, in windows of k_w per residue
     m = -(-(sum((s - 1) * st for s, st in zip(size[:-1], step)) + size[-1]) // kw)
     reach = sum((k - 1) * d * st for k, d, st in zip(kernel[:-1], dil, step))
-    # rows the last window reads: every window stays inside dye; rows past the grid are zeros
-    rows = max(prod(ext), reach + kw * m + kw - 1)
-    dye = np.zeros((n, rows * c_out), dy.dtype)
-    grid = dye[:, :prod(ext) * c_out].reshape(n, *ext, c_out)
     lo = [max(0, -e) for e in emb]                             # dy's part that lands inside
     hi = [min(o, x - e) for o, x, e in zip(outs, ext, emb)]
-    if all(h > l for l, h in zip(lo, hi)):
-        grid[(slice(None),) + tuple(slice(e + l, e + h) for e, l, h in zip(emb, lo, hi))] = \
-            np.moveaxis(dy[(slice(None),) * 2 + tuple(slice(l, h) for l, h in zip(lo, hi))], 1, -1)
-    it = dye.itemsize
-    lead = kernel[:-1]
-    lead_strides = tuple(d * st * c_out * it for d, st in zip(dil[:-1], step))
-    win = residue_windows(dye, (n, *lead), (dye.strides[0], *lead_strides), c_out, kw, m)
-    flip = tuple(range(2, 2 + nd))
-    wf = np.ascontiguousarray(np.flip(w, flip).transpose(*flip, 0, 1))   # (*K, C_out, C_in)
-    wf = wf.reshape(*lead, 1, kw * c_out, c_in)
-    parts = np.empty((n, *lead, m, kw, c_in), dy.dtype)
-    np.matmul(win, wf, out=np.swapaxes(parts, -3, -2))
-    # (N, M, k_w, C_in): position q = k_w*m + r
-    dx = parts.sum(axis=tuple(range(1, nd))) if nd > 1 else parts
-    return as_strided(dx, (n, c_in, *size),
-                      (dx.strides[0], it, *(st * c_in * it for st in step)))
+    inside = all(h > l for l, h in zip(lo, hi))
+    return _RowsGeometry(
+        kw, m, max(cells, reach + kw * m + kw - 1), cells, ext,
+        (slice(None),) + tuple(slice(e + l, e + h) for e, l, h in zip(emb, lo, hi)) if inside else None,
+        (slice(None),) * 2 + tuple(slice(l, h) for l, h in zip(lo, hi)) if inside else None,
+        (0, *range(2, nd + 2), 1), tuple(kernel[:-1]),
+        tuple(d * st * c_out * itemsize for d, st in zip(dil[:-1], step)),
+        (slice(None),) * 2 + (slice(None, None, -1),) * nd, (*range(2, nd + 2), 0, 1),
+        tuple(st * c_in * itemsize for st in step))
 
 
 def on_input(gather, sizes, pads, padding_mode: str) -> np.ndarray:

@@ -14,6 +14,7 @@ or output pixels.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -262,6 +263,26 @@ def adaptive_matrix(axis: Axis, dtype) -> np.ndarray:
     o = np.broadcast_to(np.arange(axis.pos.shape[0])[:, None], axis.pos.shape)
     m[o[axis.valid], axis.pos[axis.valid]] = 1
     return m
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@lru_cache(maxsize=128)
+def adaptive_plan(sizes: tuple, outs: tuple, dtype: np.dtype):
+    """``(axes, mats, div)`` of an adaptive pool from ``sizes`` to ``outs``: the windows per
+    axis, their 0/1 matrices ``(O_i, S_i)`` and the window sizes' outer product ``(*O)``.
+    Cached (read-only arrays): a pure function of the shapes, whose construction cost more
+    than the pooling itself at a small size (AdaptiveAvgPool2d(1) on 2x3x8x8)."""
+    axes = tuple(Axis(_frozen(a.pos), _frozen(a.valid), a.size)
+                 for a in (adaptive_axis(s, o) for s, o in zip(sizes, outs)))
+    mats = tuple(_frozen(adaptive_matrix(a, dtype)) for a in axes)
+    div = np.ones((1,) * len(axes), dtype)
+    for i, m in enumerate(mats):
+        div = div * m.sum(1).reshape([-1 if j == i else 1 for j in range(len(axes))])
+    return axes, mats, _frozen(div)
 
 
 def along(x: np.ndarray, m: np.ndarray, i: int) -> np.ndarray:

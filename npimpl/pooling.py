@@ -314,11 +314,7 @@ class _AdaptiveAvgPoolNd(_Pool):
     def forward(self, input):
         x, unbatched = self._batched(input)
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__, self._nd)
-        axes = tuple(P.adaptive_axis(s, o) for s, o in zip(x.shape[2:], out))
-        mats = tuple(P.adaptive_matrix(a, x.dtype) for a in axes)      # (O_i, S_i) each
-        div = np.ones((1,) * self._nd, x.dtype)
-        for i, m in enumerate(mats):
-            div = div * m.sum(1).reshape([-1 if j == i else 1 for j in range(self._nd)])
+        axes, mats, div = P.adaptive_plan(x.shape[2:], out, x.dtype)   # mats: (O_i, S_i)
         if np.isfinite(x).all():
             y = x
             for i in reversed(range(self._nd)):                          # last axis first
@@ -384,7 +380,7 @@ class _AdaptiveMaxPoolNd(_Pool):
     def forward(self, input):
         x, unbatched = self._batched(input)
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__, self._nd)
-        axes = tuple(P.adaptive_axis(s, o) for s, o in zip(x.shape[2:], out))
+        axes = P.adaptive_plan(x.shape[2:], out, x.dtype)[0]
         y, arg = P.gathered_max(x, axes)
         return self._out(y, PoolCache(axes, x.shape, y.shape, arg, None, unbatched, x.dtype),
                          self.return_indices)
