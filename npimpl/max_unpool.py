@@ -6,8 +6,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
-from .conv import ntuple
-from .module import Module
+from .pooling import _Pool
 
 
 class UnpoolCache(NamedTuple):
@@ -18,20 +17,19 @@ class UnpoolCache(NamedTuple):
     dtype: np.dtype
 
 
-class _MaxUnpoolNd(Module):
+class _MaxUnpoolNd(_Pool):
     """Shared by MaxUnpool1d/2d/3d (``_nd`` spatial dims)."""
 
     _nd = 2
     grad_inputs = (0,)          # the indices are integers: not differentiated
 
     def __init__(self, kernel_size, stride=None, padding=0, dtype=None):
-        super().__init__()
-        name, nd = type(self).__name__, self._nd
-        self.dtype = None if dtype is None else self._dtype(dtype)
+        super().__init__(dtype)
+        name = type(self).__name__
         # torch's _pair/_triple: no 1-tuple broadcast here (the kernel indexes [0], [1], ...)
-        self.kernel_size = ntuple(kernel_size, nd, name, "kernel_size")
-        self.stride = self.kernel_size if stride is None else ntuple(stride, nd, name, "stride")
-        self.padding = ntuple(padding, nd, name, "padding")
+        self.kernel_size = self._tuple(kernel_size, "kernel_size", one=False)
+        self.stride = self.kernel_size if stride is None else self._tuple(stride, "stride", one=False)
+        self.padding = self._tuple(padding, "padding", one=False)
         if min(self.kernel_size + self.stride) < 1 or min(self.padding) < 0:
             raise ValueError(f"{name}: kernel_size and stride must be positive and padding "
                              f"non-negative, got {self.kernel_size}, {self.stride}, {self.padding}")
@@ -93,11 +91,7 @@ class _MaxUnpoolNd(Module):
 
     def backward(self, grad_output):
         cache = self._saved()
-        g = self._input(grad_output, "grad_output").astype(cache.dtype, copy=False)
-        want = cache.out_shape[1:] if cache.unbatched else cache.out_shape
-        if g.shape != tuple(want):
-            raise ValueError(f"{type(self).__name__}: grad_output must have shape {tuple(want)}, "
-                             f"got {g.shape}")
+        g = self._grad_output(grad_output, cache)                          # (N, C, *S_out)
         dx = g.reshape(-1)[cache.target].reshape(cache.in_shape)           # a gather
         return (dx[0] if cache.unbatched else dx), None
 

@@ -36,6 +36,13 @@ class _Pool(Module):
         """torch's pooling kernels take an int, ``_nd`` ints, or one int in a tuple (broadcast)."""
         return ntuple(v, self._nd, type(self).__name__, name, one=one)
 
+    def _window(self, kernel_size, stride, padding):
+        """``(kernel_size, stride, padding)`` as tuples; the stride defaults to the kernel
+        (torch: ``None``, or ``[]`` from the functional form)."""
+        kernel = self._tuple(kernel_size, "kernel_size")
+        return (kernel, kernel if stride is None or stride == () else self._tuple(stride, "stride"),
+                self._tuple(padding, "padding"))
+
     def _batched(self, input):
         x = self._input(input, dtype=self.dtype)
         _checks.ndim(x, (self._nd + 1, self._nd + 2), type(self).__name__)
@@ -117,9 +124,7 @@ class _MaxPoolNd(_Pool):
                  ceil_mode=False, dtype=None):
         super().__init__(dtype)
         name = type(self).__name__
-        self.kernel_size = self._tuple(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None or stride == () else self._tuple(stride, "stride")
-        self.padding = self._tuple(padding, "padding")
+        self.kernel_size, self.stride, self.padding = self._window(kernel_size, stride, padding)
         self.dilation = self._tuple(dilation, "dilation")
         if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding) < 0:
             raise ValueError(f"{name}: kernel_size, stride and dilation must be positive and "
@@ -190,9 +195,7 @@ class _AvgPoolNd(_Pool):
                  count_include_pad=True, divisor_override=None, dtype=None):
         super().__init__(dtype)
         name = type(self).__name__
-        self.kernel_size = self._tuple(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None or stride == () else self._tuple(stride, "stride")
-        self.padding = self._tuple(padding, "padding")
+        self.kernel_size, self.stride, self.padding = self._window(kernel_size, stride, padding)
         if min(self.kernel_size + self.stride) < 1 or min(self.padding) < 0:
             raise ValueError(f"{name}: kernel_size and stride must be positive and padding "
                              f"non-negative, got {self.kernel_size}, {self.stride}, {self.padding}")
