@@ -90,7 +90,8 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride, dilation, groups: int, b=No
     wg = w.reshape(groups, c_out // groups, -1)                # (G, C_out/G, C/G*prod(K))
     if b is not None:
         wg = np.concatenate([wg, b.reshape(groups, c_out // groups, 1)], axis=2)
-    y = np.matmul(wg, cols)                                    # (N, G, C_out/G, prod(O))
+    with np.errstate(invalid="ignore"):    # inf - inf = NaN, as torch's sum gives: no warning
+        y = np.matmul(wg, cols)                                # (N, G, C_out/G, prod(O))
     return y.reshape(n, c_out, *outs), cols
 
 
@@ -166,6 +167,16 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
     sizes = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(outs, stride, dilation, kernel))
     dx = np.zeros((n, groups) + sizes + (cg,), dy.dtype)              # (N, G, *S, C/G): channels last
     dyg = dy.reshape(n, groups, cog, prod(outs))                      # (N, G, C_out/G, P)
+    with np.errstate(invalid="ignore"):    # inf - inf = NaN, as torch's sum gives: no warning
+        _overlap_add(dx, dyt, dyg, wk, kernel, stride, dilation, outs, cg)
+    nd = len(sizes)
+    dx = dx.transpose(0, 1, nd + 2, *range(2, nd + 2))                 # (N, G, C/G, *S): a view
+    return dx.reshape(n, groups * cg, *sizes)
+
+
+def _overlap_add(dx, dyt, dyg, wk, kernel, stride, dilation, outs, cg):
+    """:func:`col2im`'s loop: per kernel offset one product, added at its strided place."""
+    n, groups = dx.shape[:2]
     for flat, ks in enumerate(np.ndindex(*kernel)):
         sl = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
                    for k, d, o, s in zip(ks, dilation, outs, stride))
@@ -176,9 +187,6 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
         else:
             part = np.matmul(dyt, wk[flat])
         dx[(slice(None),) * 2 + sl] += part.reshape(n, groups, *outs, cg)
-    nd = len(sizes)
-    dx = dx.transpose(0, 1, nd + 2, *range(2, nd + 2))                 # (N, G, C/G, *S): a view
-    return dx.reshape(n, groups * cg, *sizes)
 
 
 def conv_transpose(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, pads):
