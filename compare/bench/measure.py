@@ -1,0 +1,167 @@
+"""How the bench measures: interleaved timings, peak extra memory, the GEMM reference.
+
+Time: after warm-up the NumPy and torch steps run *interleaved* (numpy, torch, torch, numpy,
+...) so that a load spike from another process hits both alike; the medians are reported.
+
+Memory, the peak *extra* bytes one forward+backward allocates above what was held before it
+(the module's cached activations of the previous step are dropped first, so the step's own
+cache is counted):
+
+* NumPy: ``tracemalloc`` (NumPy reports every array buffer to it), peak minus start.
+* torch: the process's resident set, ``VmHWM - VmRSS`` from ``/proc/self/status`` after
+  resetting the high-water mark (``/proc/self/clear_refs`` = 5). torch's CPU allocator has
+  no statistics API and its profiler folds allocations into the ops; the RSS is exact for
+  the large buffers here once glibc's malloc is told to serve every block above 64 KiB by
+  ``mmap`` (``mallopt(M_MMAP_THRESHOLD)``; by default it raises that threshold as blocks are
+  freed and then reuses resident heap pages, which the RSS cannot see). That setting would
+  also slow the timings (every large block faulted in anew), so memory is measured in a
+  separate process (:func:`memory_table`), where the NumPy side is also measured by RSS
+  (``numpy_rss_mb``): the two NumPy figures agree within a few percent on every row large
+  enough to matter, which is the check that the RSS figure for torch measures the same thing.
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def time_pair(np_step, torch_step, repeat: int, warmup: int = 2):
+    """Interleaved timings: lists of seconds per NumPy step and per torch step."""
+    for _ in range(warmup):
+        np_step()
+        torch_step()
+    t_np, t_t = [], []
+    for r in range(repeat):
+        if r % 2:   # alternate who goes first, so neither always runs on a warm cache
+            t_t.append(_timed(torch_step))
+            t_np.append(_timed(np_step))
+        else:
+            t_np.append(_timed(np_step))
+            t_t.append(_timed(torch_step))
+    return t_np, t_t
+
+
+def time_one(step, repeat: int, warmup: int = 2) -> list[float]:
+    """Seconds per call of one step (the scaling sweeps time each side in turn)."""
+    for _ in range(warmup):
+        step()
+    return [_timed(step) for _ in range(repeat)]
+
+
+def gemm_gflops(m: int, k: int, n: int, repeat: int, seed: int = 0) -> float:
+    """Median GFLOP/s of a float32 ``(m, k) @ (k, n)`` with NumPy's BLAS."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    out = np.empty((m, n), np.float32)
+    np.matmul(a, b, out=out)
+    ts = [_timed(lambda: np.matmul(a, b, out=out)) for _ in range(repeat)]
+    return 2.0 * m * k * n / float(np.median(ts)) / 1e9
+
+
+def blas_info() -> list[dict]:
+    from threadpoolctl import threadpool_info
+    return threadpool_info()
+
+
+# --- memory ------------------------------------------------------------------------------------
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def rss_supported() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        _status_kb("VmHWM")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb(step) -> float:
+    """Peak resident memory above the start while ``step()`` runs, in MiB (see the module
+    docstring for why this needs ``mmap`` for large blocks)."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                        # reset VmHWM to the current VmRSS
+    before = _status_kb("VmRSS")
+    step()
+    return (_status_kb("VmHWM") - before) / 1024
+
+
+def peak_traced_mb(step) -> float:
+    """Peak bytes NumPy (and Python) allocated above the start while ``step()`` runs, MiB."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        step()
+        return (tracemalloc.get_traced_memory()[1] - start) / 2 ** 20
+    finally:
+        tracemalloc.stop()
+
+
+def drop_caches(np_mod) -> None:
+    """Forget every module's cached forward (the step about to be measured allocates its own)."""
+    for m in np_mod.modules():
+        m._cache = None
+
+
+def mmap_large_blocks() -> None:
+    """glibc: serve every block above 64 KiB by mmap and return it on free (this process only)."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallopt(-3, 64 * 1024)             # M_MMAP_THRESHOLD (fixed: no dynamic raising)
+    libc.mallopt(-1, 64 * 1024)             # M_TRIM_THRESHOLD
+
+
+def measure_memory(setup) -> dict:
+    """``{numpy_mb, numpy_rss_mb, torch_mb}`` of one item, each after one warm-up step.
+    ``setup`` returns ``(numpy_step, torch_step)``; a step built by ``layer_steps`` exposes
+    its module as ``np_step.module`` so that its cache can be dropped first."""
+    np_step, t_step = setup()
+    mod = getattr(np_step, "module", None)
+
+    def fresh_np():
+        if mod is not None:
+            drop_caches(mod)
+        np_step()
+
+    np_step()
+    t_step()
+    out = {"numpy_mb": peak_traced_mb(fresh_np)}
+    out["numpy_rss_mb"] = peak_rss_mb(fresh_np)
+    out["torch_mb"] = peak_rss_mb(t_step)
+    return out
+
+
+def memory_table(names: list[str], env: dict | None = None, timeout: float = 3600) -> dict:
+    """``{item name: memory dict}``, measured in a child process (``python -m
+    compare.bench.memory``) so that the malloc setting never touches the timings."""
+    if not names or not rss_supported():
+        return {}
+    cmd = [sys.executable, "-m", "compare.bench.memory", *names]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench memory pass failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
