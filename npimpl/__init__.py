@@ -11,6 +11,9 @@ from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 from .softmax import LogSoftmax, Softmax, Softmin
 from .loss import HuberLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
 from .distribution import GaussianNLLLoss, KLDivLoss
+from .distribution import PoissonNLLLoss
+from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
+from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -42,6 +45,9 @@ __all__ = [
     "GaussianNLLLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
+    "PoissonNLLLoss",
+    "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
+    "MultiLabelMarginLoss", "MultiMarginLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
