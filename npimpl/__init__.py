@@ -14,6 +14,7 @@ from .distribution import GaussianNLLLoss, KLDivLoss
 from .distribution import PoissonNLLLoss
 from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
 from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
+from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -48,6 +49,7 @@ __all__ = [
     "PoissonNLLLoss",
     "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
     "MultiLabelMarginLoss", "MultiMarginLoss",
+    "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
