@@ -15,6 +15,7 @@ from .distribution import PoissonNLLLoss
 from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
 from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
 from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
+from .ctc import CTCLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -50,6 +51,7 @@ __all__ = [
     "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
     "MultiLabelMarginLoss", "MultiMarginLoss",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+    "CTCLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
