@@ -16,6 +16,7 @@ from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMargi
 from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
 from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
 from .ctc import CTCLoss
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -51,7 +52,7 @@ __all__ = [
     "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
     "MultiLabelMarginLoss", "MultiMarginLoss",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-    "CTCLoss",
+    "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
