@@ -17,6 +17,7 @@ from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
 from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
 from .ctc import CTCLoss
 from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .linear_ce import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -53,6 +54,7 @@ __all__ = [
     "MultiLabelMarginLoss", "MultiMarginLoss",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
