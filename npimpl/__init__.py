@@ -18,6 +18,7 @@ from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
 from .ctc import CTCLoss
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .linear_ce import LinearCrossEntropyLoss, LinearCrossEntropyOptions
+from .deprecated import NLLLoss2d
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -54,7 +55,7 @@ __all__ = [
     "MultiLabelMarginLoss", "MultiMarginLoss",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
-    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
