@@ -184,6 +184,8 @@ NOT_LAYERS = {
     "Parameter": "a container for .data and .grad, not a layer",
     "optim": "a package: optimizers take Parameters, not inputs",
     "utils": "a package of helpers (gradient clipping, ...), not a layer",
+    "LinearCrossEntropyOptions": "a frozen dataclass of LinearCrossEntropyLoss's chunking "
+                                 "options, not a layer",
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
 }
