@@ -186,10 +186,10 @@ class GaussianNLLLoss(_Loss):
         if given:
             dv = np.asarray(g * 0.5 * (1 / v - d * d / (v * v)), dtype=d.dtype)   # input's shape
             if var_shape == d.shape[:-1] and var_shape != d.shape:
-                dvar = dv.sum(axis=-1)
+                dvar = np.asarray(dv.sum(axis=-1), dtype=d.dtype)      # a 0-D array, not a scalar
             else:
-                dvar = sum_to(dv, var_shape)
-        return dx, np.asarray(sum_to(-dx, target_shape)), dvar
+                dvar = np.asarray(sum_to(dv, var_shape), dtype=d.dtype)
+        return dx, np.asarray(sum_to(-dx, target_shape), dtype=d.dtype), dvar
 
     def extra_repr(self) -> str:
         return f"full={self.full}, eps={self.eps}, reduction={self.reduction!r}"
