@@ -245,10 +245,14 @@ class LinearCrossEntropyLoss(_Loss):
             ce = self._ce("none")
             yield rows, ce, ce(np.asarray(z, dtype=W.dtype), c.t[rows])  # per-row losses (B,)
 
-    def _fold(self, c: ChunkedCache, g_rows: np.ndarray, grads: list) -> None:
-        """Add every block's ``dx_B``, ``dW``, ``db`` for per-row upstream gradients g_rows."""
+    def _fold(self, c: ChunkedCache, g_rows: np.ndarray, grads: list,
+              losses: np.ndarray | None = None) -> None:
+        """Add every block's ``dx_B``, ``dW``, ``db`` for per-row upstream gradients g_rows
+        (and keep the per-row losses in ``losses``): one pass, each block's logits once."""
         W = self.linear.weight.data
-        for rows, ce, _ in self._blocks(c):
+        for rows, ce, block_loss in self._blocks(c):
+            if losses is not None:
+                losses[rows] = block_loss
             dz = ce.backward(g_rows[rows])                              # (B, C)
             grads[0][rows] = dz @ W
             grads[1] += dz.T @ c.x2[rows]
@@ -276,12 +280,14 @@ class LinearCrossEntropyLoss(_Loss):
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.full(n, 1 / denom if self.reduction == "mean" else 1, dtype=x.dtype)
         c = ChunkedCache(x2, t2, rows, None, scale, x.ndim == 2)
-        per_row = np.concatenate([l for _, _, l in self._blocks(c)]) if n else np.zeros(0, x.dtype)
-        if self.reduction == "none":
+        per_row = np.zeros(n, dtype=x.dtype)
+        if self.reduction == "none":                       # backward recomputes the blocks
+            for block, _, block_loss in self._blocks(c):
+                per_row[block] = block_loss
             self._cache = c
             return per_row if x.ndim == 2 else per_row.reshape(())
         grads = self._zero_grads(x2)
-        self._fold(c, scale, grads)                                      # at grad_output = 1
+        self._fold(c, scale, grads, per_row)               # the gradients at grad_output = 1
         self._cache = c._replace(grads=grads)
         with np.errstate(divide="ignore", invalid="ignore"):
             total = per_row.sum(dtype=x.dtype)
