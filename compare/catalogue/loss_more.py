@@ -47,6 +47,12 @@ def label_sets(n: int, c: int):
     return gen
 
 
+def arrays(gen):
+    """A generator's value as an ndarray: a 0-D array, not a NumPy scalar (which a loss would
+    take for a Python float)."""
+    return lambda rng, dt: np.asarray(gen(rng, dt), dtype=dt)
+
+
 def counts(*shape, lam: float = 2.0):
     """Poisson counts as floats: zeros, ones and larger (the Stirling term's mask)."""
     return lambda rng, dt: rng.poisson(lam, shape).astype(dt)
@@ -255,7 +261,7 @@ for i, (xs, ts, vs) in enumerate(GAUSS):
     tag = f"x{'x'.join(map(str, xs))}-t{'x'.join(map(str, ts)) or '0d'}-v{'x'.join(map(str, vs)) or '0d'}"
     CASES.append(case(f"gaussiannll-broadcast-{tag}-{red}{'-full' if full else ''}",
                       Spec("GaussianNLLLoss", full=full, reduction=red),
-                      normal(*xs), normal(*ts), uniform(*vs, low=0.1, high=2.0)))
+                      normal(*xs), arrays(normal(*ts)), arrays(uniform(*vs, low=0.1, high=2.0))))
 
 
 # --- the bad-input matrix ----------------------------------------------------------------------
