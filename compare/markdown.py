@@ -37,6 +37,8 @@ FILE_FAMILY = {
     "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "margin_loss": "loss", "multi_margin": "loss", "triplet": "loss", "ctc": "loss",
+    "adaptive": "loss", "linear_ce": "loss", "deprecated": "loss",
 }
 
 
