@@ -158,8 +158,12 @@ def _valid_log_probs(rng, shape):
 
 
 BAD_INPUT = {
+    # "target out of range" is not run: torch's CPU kernel has no bounds check, reads the
+    # label's log-prob beyond the row and in backward *writes* the gradient there, a heap
+    # overflow that crashed later tests (abort or segfault in an unrelated place, 3 runs of 4).
+    # tests/test_ctc.py checks npimpl's IndexError and torch's forward on an in-bounds read.
     "CTCLoss": Entry(Spec("CTCLoss"), (6, 2, 4),
                      target=lambda rng, x: rng.integers(1, 4, (2, 3)).astype(np.int64),
                      extra=lambda rng, x: [np.array([6, 5]), np.array([3, 2])],
-                     valid=_valid_log_probs),
+                     valid=_valid_log_probs, skip=("target out of range",)),
 }
