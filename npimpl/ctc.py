@@ -270,7 +270,7 @@ class CTCLoss(_Loss):
             raise ValueError(f"CTCLoss: blank must be in label range [0, {C}), got {self.blank}")
         il = ctc_lengths(input_lengths, N, "input_lengths")
         tl = ctc_lengths(target_lengths, N, "target_lengths")
-        lat = ctc_lattice(targets, il, tl, T, C, self.blank)
+        lat = self._lattice(targets, il, tl, T, C)
         lp_ext = lp3[:, np.arange(N)[:, None], lat.ext]                   # (T, N, S')
         alpha = ctc_alpha(lp_ext, lat)
         nll = ctc_nll(alpha, lat)                                         # (N,)
@@ -281,6 +281,9 @@ class CTCLoss(_Loss):
         if self.reduction == "sum":
             return np.asarray(loss.sum(), dtype=lp.dtype)
         return loss if lp.ndim == 3 else loss.reshape(())
+
+    def _lattice(self, targets, il, tl, T: int, C: int) -> Lattice:
+        return ctc_lattice(targets, il, tl, T, C, self.blank)
 
     def backward(self, grad_output=None):
         lp, lp_ext, alpha, nll, lat, shape = self._saved()

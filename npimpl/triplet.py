@@ -174,12 +174,14 @@ class TripletMarginLoss(_Loss):
             raise ValueError(f"{name}: expected inputs of shape (D) or (N, D), got 0-D arrays")
         return a, pos, neg
 
+    def _pairwise(self, x1, x2) -> tuple[np.ndarray, DistanceCache]:
+        return pairwise_distance(x1, x2, self.p, self.eps)
+
     def forward(self, anchor, positive, negative):
         a, pos, neg = self._triple(anchor, positive, negative)
-        d_pos, c_pos = pairwise_distance(a, pos, self.p, self.eps)         # (N,)
-        d_neg, c_neg = pairwise_distance(a, neg, self.p, self.eps)         # (N,)
-        d_swap, c_swap = (pairwise_distance(pos, neg, self.p, self.eps) if self.swap
-                          else (None, None))
+        d_pos, c_pos = self._pairwise(a, pos)                               # (N,)
+        d_neg, c_neg = self._pairwise(a, neg)                               # (N,)
+        d_swap, c_swap = self._pairwise(pos, neg) if self.swap else (None, None)
         loss, hinge = triplet_hinge(self.margin, d_pos, d_neg, d_swap)
         self._cache = TripletCache(hinge, c_pos, c_neg, c_swap)
         return self._reduce(np.asarray(loss, dtype=a.dtype))

@@ -17,6 +17,7 @@ from reference import Spec, build
 
 from ..badinput import Entry
 from ..engine import Case
+from ..mutants import layer_mutant
 from .loss import REDUCTIONS
 
 ORDER = 32
@@ -149,6 +150,25 @@ CASES += [
               log_probs(5, 3, 4, normalised=False), [[1, 1, 1], [0, 3, 1], [3, 3, 0]],
               (5, 5, 5), (3, 3, 2)),
 ]
+
+
+# --- the mutant gallery ---------------------------------------------------------------------------
+class SkipRepeatsCTCLoss(npimpl.CTCLoss):
+    """CTCLoss that lets a path skip the blank between two *equal* labels: "a a" collapses
+    to "a", so such paths spell a different target and must not count."""
+
+    def _lattice(self, targets, il, tl, T, C):
+        lat = super()._lattice(targets, il, tl, T, C)
+        odd = (np.arange(lat.ext.shape[1]) % 2 == 1) & (np.arange(lat.ext.shape[1]) >= 3)
+        return lat._replace(skip=lat.valid & odd[None, :])             # BUG: also l'_s == l'_{s-2}
+
+
+MUTANTS = [layer_mutant(
+    "ctc-skips-blank-between-repeats", "the s-2 -> s transition is allowed between equal labels, "
+    "so 'a a' is also read from 'a' alone", "the most common slip in hand-written CTC "
+    "recursions (Graves' eq. 6 has the l'_s = l'_{s-2} exception)",
+    Spec("CTCLoss", reduction="none"), SkipRepeatsCTCLoss,
+    ctc_inputs(log_probs(8, 2, 4), [[1, 1, 2], [3, 3, 3]], (8, 8), (3, 3)))]
 
 
 # --- the bad-input matrix ----------------------------------------------------------------------

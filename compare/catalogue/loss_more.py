@@ -14,11 +14,13 @@ import warnings
 import numpy as np
 
 import npimpl
+from npimpl.triplet import pairwise_distance
 from reference import Spec, build
 from reference.losses import register_distance
 
 from ..badinput import Entry
 from ..engine import Case
+from ..mutants import layer_mutant
 from ..gen import args, fixed, normal, uniform
 from .loss import REDUCTIONS, case, indices, probabilities, signs
 
@@ -262,6 +264,22 @@ for i, (xs, ts, vs) in enumerate(GAUSS):
     CASES.append(case(f"gaussiannll-broadcast-{tag}-{red}{'-full' if full else ''}",
                       Spec("GaussianNLLLoss", full=full, reduction=red),
                       normal(*xs), arrays(normal(*ts)), arrays(uniform(*vs, low=0.1, high=2.0))))
+
+
+# --- the mutant gallery ---------------------------------------------------------------------------
+class EpsOnTheNormTripletMarginLoss(npimpl.TripletMarginLoss):
+    """TripletMarginLoss with ``||a - p|| + eps``: torch adds eps to the *difference*."""
+
+    def _pairwise(self, x1, x2):
+        d, cache = pairwise_distance(x1, x2, self.p, 0.0)
+        return d + self.eps, cache                                    # BUG: eps after the norm
+
+
+MUTANTS = [layer_mutant(
+    "triplet-eps-added-to-the-norm", "d = ||a - p|| + eps instead of ||a - p + eps||",
+    "torch's docs only say 'a small constant eps is added for numerical stability'",
+    Spec("TripletMarginLoss", reduction="none"), EpsOnTheNormTripletMarginLoss,
+    args(normal(4, 5), normal(4, 5), normal(4, 5)))]
 
 
 # --- the bad-input matrix ----------------------------------------------------------------------
