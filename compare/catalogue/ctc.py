@@ -165,8 +165,7 @@ class SkipRepeatsCTCLoss(npimpl.CTCLoss):
 
 MUTANTS = [layer_mutant(
     "ctc-skips-blank-between-repeats", "the s-2 -> s transition is allowed between equal labels, "
-    "so 'a a' is also read from 'a' alone", "the most common slip in hand-written CTC "
-    "recursions (Graves' eq. 6 has the l'_s = l'_{s-2} exception)",
+    "so 'a a' is also read from 'a' alone (Graves' eq. 6 excepts l'_s = l'_{s-2})", "classic",
     Spec("CTCLoss", reduction="none"), SkipRepeatsCTCLoss,
     ctc_inputs(log_probs(8, 2, 4), [[1, 1, 2], [3, 3, 3]], (8, 8), (3, 3)))]
 

@@ -276,8 +276,8 @@ class EpsOnTheNormTripletMarginLoss(npimpl.TripletMarginLoss):
 
 
 MUTANTS = [layer_mutant(
-    "triplet-eps-added-to-the-norm", "d = ||a - p|| + eps instead of ||a - p + eps||",
-    "torch's docs only say 'a small constant eps is added for numerical stability'",
+    "triplet-eps-added-to-the-norm", "d = ||a - p|| + eps instead of ||a - p + eps|| (torch's "
+    "docs only say 'a small constant eps is added for numerical stability')", "classic",
     Spec("TripletMarginLoss", reduction="none"), EpsOnTheNormTripletMarginLoss,
     args(normal(4, 5), normal(4, 5), normal(4, 5)))]
 
