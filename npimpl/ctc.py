@@ -244,8 +244,10 @@ class CTCLoss(_Loss):
         labels: "aa" needs 3 frames) has loss inf and, without zero_infinity, a NaN
         gradient on its frames; a log-prob of -inf gives a NaN gradient entry
         (``exp(-inf + inf)``). 'mean' averages per-token losses, ``mean_n(l_n /
-        max(L_n, 1))``. The CPU kernel never range-checks target labels (an out-of-range
-        label reads memory beyond the row: a finite, wrong loss); npimpl raises IndexError.
+        max(L_n, 1))``. The CPU kernel never range-checks target labels: an out-of-range
+        label reads memory beyond the row (a finite, wrong loss) and the backward *writes*
+        its gradient there, a heap overflow (it crashed this project's test run later, in
+        unrelated code); npimpl raises IndexError.
         Nor does it refuse a label equal to blank, which its docs forbid: it computes the
         loss mechanically but, when the *last* label is the blank, overwrites instead of
         adding the two final states' share of the last frame's gradient (measured: off by
