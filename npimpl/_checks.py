@@ -61,6 +61,14 @@ def labels(t, owner: str, name: str = "target", dtype=None) -> np.ndarray:
     return array(t, owner, name, dtype)
 
 
+def broadcasts_to(shape: tuple, to: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``to`` (without growing it)."""
+    try:
+        return np.broadcast_shapes(shape, to) == tuple(to)
+    except ValueError:
+        return False
+
+
 def ndim(x: np.ndarray, allowed, owner: str, name: str = "input") -> None:
     """Raise ValueError unless ``x.ndim`` is in ``allowed``."""
     if x.ndim not in allowed:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from .loss import _Loss
 
 
@@ -149,18 +150,14 @@ class GaussianNLLLoss(_Loss):
         if v.shape == x.shape[:-1]:                                     # homoscedastic: (N, *)
             return np.broadcast_to(v[..., None], x.shape), v.shape, True
         if v.ndim == x.ndim and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1 \
-                and np.broadcast_shapes(x.shape, v.shape) == x.shape:
+                and _checks.broadcasts_to(v.shape, x.shape):
             return np.broadcast_to(v, x.shape), v.shape, True           # one dim of size 1
         raise ValueError(f"GaussianNLLLoss: var is of incorrect size: expected {x.shape}, "
                          f"{x.shape[:-1]} or {x.shape} with one dim of size 1, got {v.shape}")
 
     def _broadcast_target(self, target, x: np.ndarray) -> np.ndarray:
         y = self._input(target, "target", x.dtype)
-        try:
-            fits = np.broadcast_shapes(x.shape, y.shape) == x.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _checks.broadcasts_to(y.shape, x.shape):
             raise ValueError(f"GaussianNLLLoss: target shape {y.shape} must broadcast to the "
                              f"input shape {x.shape} (the same shape, a dim of size 1, or fewer "
                              f"leading dims)")

@@ -165,11 +165,7 @@ class MultiLabelSoftMarginLoss(_Loss):
         y = same_shape_labels(self, target, x)
         C = x.shape[-1]
         w = np.ones((), dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
-        try:
-            fits = np.broadcast_shapes(w.shape, x.shape) == x.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _checks.broadcasts_to(w.shape, x.shape):
             raise ValueError(f"{name}: weight of shape {w.shape} must broadcast to the input's "
                              f"shape {x.shape} (one weight per class: ({C},))")
         per_class = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)) * w       # (*, C)

@@ -36,6 +36,12 @@ class _RowLoss(_Loss):
             return np.zeros((), dtype=per_sample.dtype)
         return self._reduce(per_sample)
 
+    def _rows(self, input, target):
+        """``(x, x as (N, C) rows, N, C, the int64 target)``."""
+        x = self._x(input)
+        xr = as_rows(x, type(self).__name__)                                # (N, C)
+        return (x, xr, *xr.shape, _checks.index_array(target, type(self).__name__))
+
     def backward(self, grad_output=None):
         h, shape, loss_shape = self._saved()
         g = np.asarray(self._dloss(grad_output, loss_shape, h.dtype)).reshape(-1, 1)  # (N, 1)
@@ -80,11 +86,8 @@ class MultiMarginLoss(_RowLoss):
         self.p, self.margin = p, margin
 
     def forward(self, input, target):
-        x = self._x(input)
+        x, xr, N, C, t = self._rows(input, target)
         owner = type(self).__name__
-        xr = as_rows(x, owner)                                              # (N, C)
-        N, C = xr.shape
-        t = _checks.index_array(target, owner)
         if t.ndim > 1 or t.size != N:
             raise ValueError(f"{owner}: target must be 1-D with one class index per sample, "
                              f"expected {N} indices, got shape {t.shape}")
@@ -138,11 +141,8 @@ class MultiLabelMarginLoss(_RowLoss):
     """
 
     def forward(self, input, target):
-        x = self._x(input)
+        x, xr, N, C, t = self._rows(input, target)
         owner = type(self).__name__
-        xr = as_rows(x, owner)                                              # (N, C)
-        N, C = xr.shape
-        t = _checks.index_array(target, owner)
         if t.shape != x.shape or x.ndim == 0:
             raise ValueError(f"{owner}: inconsistent target size: expected the input's shape "
                              f"{x.shape} (class indices padded with -1), got {t.shape}")
