@@ -58,6 +58,8 @@ class Entry:
     #: ``(rng, input) -> [more positional args]`` (attention's key and value)
     extra: Callable | None = None
     mode: str = "train"
+    #: variants (of the input or of the target) not to run, e.g. where torch's kernel has no
+    #: bounds check and would corrupt memory
     skip: tuple = ()
     #: ``(rng, shape) -> valid input`` (default: standard normal floats)
     valid: Callable | None = None
@@ -184,6 +186,8 @@ NOT_LAYERS = {
     "Parameter": "a container for .data and .grad, not a layer",
     "optim": "a package: optimizers take Parameters, not inputs",
     "utils": "a package of helpers (gradient clipping, ...), not a layer",
+    "LinearCrossEntropyOptions": "a frozen dataclass of LinearCrossEntropyLoss's chunking "
+                                 "options, not a layer",
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
 }
@@ -399,6 +403,8 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
         out.append(run_variant(name, entry, variant, args))
     if entry.target is not None:
         for variant, make in TARGET_VARIANTS.items():
+            if variant in entry.skip:
+                continue
             rng = np.random.default_rng(seed)
             x, t, extra = _valid(entry, rng)
             bad = make(t)

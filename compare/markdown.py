@@ -41,6 +41,8 @@ FILE_FAMILY = {
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
     "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
     "channelshuffle": "resample", "fold": "resample",
+    "margin_loss": "loss", "multi_margin": "loss", "triplet": "loss", "ctc": "loss",
+    "adaptive": "loss", "linear_ce": "loss", "deprecated": "loss",
 }
 
 

@@ -11,6 +11,14 @@ from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 from .softmax import LogSoftmax, Softmax, Softmin
 from .loss import HuberLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
 from .distribution import GaussianNLLLoss, KLDivLoss
+from .distribution import PoissonNLLLoss
+from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
+from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
+from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
+from .ctc import CTCLoss
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .linear_ce import LinearCrossEntropyLoss, LinearCrossEntropyOptions
+from .deprecated import NLLLoss2d
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -57,6 +65,12 @@ __all__ = [
     "GaussianNLLLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
+    "PoissonNLLLoss",
+    "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
+    "MultiLabelMarginLoss", "MultiMarginLoss",
+    "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+    "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",

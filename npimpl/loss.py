@@ -256,7 +256,8 @@ class MarginRankingLoss(_Loss):
         reduction: 'none' | 'mean' | 'sum'.
 
     Shape:
-        input1, input2 and target ``(*)``, all the same shape (target holds ±1).
+        input1, input2 and target ``(*)``, all the same shape (target holds ±1, as floats
+        of the inputs' dtype or as integers, which torch promotes).
 
     Backward:
         dx1 = -y * dl * [-y (x1 - x2) + margin >= 0],   dx2 = -dx1.
@@ -281,7 +282,7 @@ class MarginRankingLoss(_Loss):
     def forward(self, input1, input2, target):
         x1 = self._x(input1, "input1")
         x2 = self._input(input2, "input2", x1.dtype)
-        y = self._input(target, "target", x1.dtype)
+        y = _checks.labels(target, "MarginRankingLoss", "target", x1.dtype)
         if not x1.shape == x2.shape == y.shape:
             raise ValueError(f"MarginRankingLoss: input1, input2 and target must have the same "
                              f"shape, got {x1.shape}, {x2.shape} and {y.shape}")
