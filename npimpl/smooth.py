@@ -92,13 +92,16 @@ class ELU(Pointwise):
         any shape; output has the input's shape.
 
     Backward:
-        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha)
+        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha; NaN: NaN)
 
     What torch hides:
         ELU, SELU and CELU are one kernel, ``elu(x, alpha, scale, input_scale)`` =
         ``scale * x`` for x > 0, ``scale * alpha * (exp(input_scale * x) - 1)`` else;
         its backward tests ``x <= 0``, so at x = 0 the slope is ``alpha``, not 1
-        (the two agree only for alpha = 1).
+        (the two agree only for alpha = 1). A NaN input gets a NaN gradient from the
+        SIMD loop (its test is ``x > 0``, false, so ``exp(NaN)`` runs) but dy * scale
+        from the scalar loop for the last few elements (``x <= 0`` is false too);
+        npimpl gives NaN everywhere.
     """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
@@ -116,7 +119,7 @@ class ELU(Pointwise):
     def _df(self, x, y):
         s = self._input_scale_bwd
         neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
-        return np.where(x <= 0, neg, self._scale).astype(x.dtype)
+        return np.where(x > 0, self._scale, neg).astype(x.dtype)   # NaN: exp(NaN), as SIMD
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -225,3 +225,25 @@ def test_a_0d_input_gives_0d_arrays_like_torch(name):
     assert y.shape == dx.shape == ()
     np.testing.assert_allclose(y, ty, rtol=1e-15)
     np.testing.assert_allclose(dx, tdx, rtol=1e-15, atol=1e-300)
+
+
+# --- issue 21 D5: a NaN input gives a NaN gradient, as torch's SIMD loop does ----------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["ELU", "SELU", "CELU", "Hardswish"])
+def test_nan_input_gives_nan_gradient_like_torchs_simd_loop(name, dtype):
+    # 64 elements: every one in torch's vectorised loop (its scalar tail, for the last few
+    # elements of a length that is not a multiple of the vector width, passes dy instead)
+    x = np.tile(np.asarray([np.nan, -1.0, 0.5, -3.0], dtype=dtype), 16)
+    (_, dx), (_, tdx) = run_both(getattr(npimpl, name)(), getattr(torch.nn, name)(), x)
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(x))
+    np.testing.assert_array_equal(np.isnan(tdx), np.isnan(x))
+    np.testing.assert_allclose(dx, tdx, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_nan_gradient_does_not_depend_on_the_length():
+    # torch's answer does (dy from its scalar tail); npimpl's is NaN at any position
+    for n in (1, 3, 17):
+        m = npimpl.ELU()
+        m(np.full(n, np.nan))
+        assert np.isnan(m.backward(np.ones(n))).all()
+
