@@ -21,7 +21,8 @@ FD = "finite-difference"  # the tolerance name of the oracle's rows
 
 #: report sections, in order
 FAMILY_TITLES = {
-    "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
+    "article": "The article's experiment", "core": "Core layers",
+    "distance": "Distances and bilinear maps", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
     "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
@@ -36,6 +37,9 @@ FILE_FAMILY = {
     "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "shrink": "activation", "sigmoidal": "activation", "prelu": "activation",
+    "container": "core", "bilinear": "distance", "distance": "distance",
+    "lrn": "norm", "alpha_dropout": "norm",
 }
 
 

@@ -29,6 +29,10 @@ from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
+from .shrink import Hardshrink, Softshrink, Tanhshrink, Threshold
+from .sigmoidal import GLU, LogSigmoid, Softsign
+from .prelu import PReLU, RReLU
+from .softmax import Softmax2d
 from . import optim
 from . import utils
 
@@ -53,5 +57,7 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
+    "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
+    "PReLU", "RReLU", "Softmax2d",
     "optim", "utils",
 ]

@@ -247,3 +247,21 @@ def test_nan_gradient_does_not_depend_on_the_length():
         m(np.full(n, np.nan))
         assert np.isnan(m.backward(np.ones(n))).all()
 
+
+# --- Softmax2d -----------------------------------------------------------------------------
+def test_softmax2d_normalises_the_channel_dim_like_torch():
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    g = np.random.default_rng(3).standard_normal(x.shape)
+    (y, dx), (ty, tdx) = run_both(npimpl.Softmax2d(), torch.nn.Softmax2d(), x, g)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(y, ty, rtol=1e-14)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (1, 2, 3, 4, 5)])
+def test_softmax2d_refuses_other_ranks_like_torch(shape):
+    with pytest.raises(ValueError, match=rf"Softmax2d: expected input to be 3D or 4D, got "
+                                         rf"{len(shape)}D"):
+        npimpl.Softmax2d()(np.zeros(shape))
+    with pytest.raises(ValueError):
+        torch.nn.Softmax2d()(torch.zeros(shape))
