@@ -33,6 +33,8 @@ from .shrink import Hardshrink, Softshrink, Tanhshrink, Threshold
 from .sigmoidal import GLU, LogSigmoid, Softsign
 from .prelu import PReLU, RReLU
 from .softmax import Softmax2d
+from .bilinear import Bilinear
+from .distance import CosineSimilarity, PairwiseDistance
 from . import optim
 from . import utils
 
@@ -59,5 +61,6 @@ __all__ = [
     "TransformerEncoderLayer",
     "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
     "PReLU", "RReLU", "Softmax2d",
+    "Bilinear", "CosineSimilarity", "PairwiseDistance",
     "optim", "utils",
 ]
