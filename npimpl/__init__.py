@@ -33,6 +33,8 @@ from .shrink import Hardshrink, Softshrink, Tanhshrink, Threshold
 from .sigmoidal import GLU, LogSigmoid, Softsign
 from .prelu import PReLU, RReLU
 from .softmax import Softmax2d
+from .lrn import CrossMapLRN2d, LocalResponseNorm
+from .alpha_dropout import AlphaDropout, FeatureAlphaDropout
 from .bilinear import Bilinear
 from .distance import CosineSimilarity, PairwiseDistance
 from . import optim
@@ -61,6 +63,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
     "PReLU", "RReLU", "Softmax2d",
+    "CrossMapLRN2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout",
     "Bilinear", "CosineSimilarity", "PairwiseDistance",
     "optim", "utils",
 ]

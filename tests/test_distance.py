@@ -122,3 +122,13 @@ def test_docstring_teaches(name):
     doc = getattr(npimpl, name).__doc__
     for section in ("Args:", "Shape:", "Backward:", "What torch hides:"):
         assert section in doc, f"{name} docstring lacks {section}"
+
+
+def test_below_eps_torchs_cosine_gradient_is_not_the_derivative_and_npimpl_follows_torch():
+    # the claim behind the oracle's exclusion of the eps-floor cases
+    a, b = np.array([[1e-5, 2e-5, 0.0]]), np.array([[1.0, 0.5, -1.0]])
+    tb = torch.tensor(b)
+    assert not torch.autograd.gradcheck(lambda x: torch.nn.CosineSimilarity(1, 1e-3)(x, tb),
+                                        (torch.tensor(a, requires_grad=True),),
+                                        raise_exception=False)
+    close(*run_both(npimpl.CosineSimilarity(1, 1e-3), torch.nn.CosineSimilarity(1, 1e-3), a, b))
