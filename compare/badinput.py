@@ -187,6 +187,9 @@ NOT_LAYERS = {
     "Parameter": "a container for .data and .grad, not a layer",
     "optim": "a package: optimizers take Parameters, not inputs",
     "utils": "a package of helpers (gradient clipping, ...), not a layer",
+    **{name: "a container without a forward (its owner calls what it holds); the "
+             "catalogue runs it inside small models (compare/catalogue/container.py)"
+       for name in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")},
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
 }

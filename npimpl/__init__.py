@@ -3,7 +3,9 @@
 Every class here computes its forward *and* its backward by hand; ``compare/``
 runs each one in lockstep with its torch twin. This package never imports torch.
 """
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter
+from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
+                        Sequential)
 from .linear import Identity, Linear
 from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, Sigmoid,
                          Tanh)
@@ -61,6 +63,7 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
+    "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
     "PReLU", "RReLU", "Softmax2d",
     "CrossMapLRN2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout",
