@@ -58,6 +58,10 @@ class GELU(Activation):
     # cache instead of recomputing it in backward as the generic Pointwise would
     def forward(self, input):
         x = self._x(input)
+        with np.errstate(invalid="ignore", over="ignore"):   # -inf * Phi(-inf): NaN, as torch
+            return self._forward(x)
+
+    def _forward(self, x):
         if self.approximate == "tanh":
             s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
             y = 0.5 * x * (1 + s)
@@ -70,6 +74,10 @@ class GELU(Activation):
     def backward(self, grad_output):
         x, s = self._saved()
         g = self._g(grad_output, x)
+        with np.errstate(invalid="ignore", over="ignore"):   # ±inf inputs: NaN, as torch
+            return self._backward(g, x, s)
+
+    def _backward(self, g, x, s):
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
