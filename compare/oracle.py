@@ -114,6 +114,9 @@ EXCLUDED.update({
              "forward's (size 3: [c-2, c] against [c-1, c+1]; channel 0 in every sum)")
        for name in ("crossmaplrn2d-size3", "crossmaplrn2d-size2",
                     "crossmaplrn2d-size5-default-alpha", "crossmaplrn2d-channel0-leak")},
+    "softshrink-lambd0": _TORCH_NOT_A_DERIVATIVE.format(
+        what="Softshrink(0) is the identity, yet its backward gives x = ±0 (the closed band "
+             "[-0, 0]) the gradient 0 where the slope is 1 on both sides"),
     **{name: _TORCH_NOT_A_DERIVATIVE.format(
         what="CosineSimilarity divides a vector shorter than eps by eps (clamp_min_ under "
              "no_grad) while the gradient flows through its true norm")

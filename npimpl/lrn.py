@@ -123,9 +123,9 @@ class CrossMapLRN2d(Activation):
 
     What torch hides:
         two off-by-one slips from porting Lua's 1-based loops to 0-based Python: the
-        forward's running window never subtracts channel 0 (``if c > pre_pad`` where Lua
-        meant the first channel), so x_0^2 enters *every* channel's sum; and the backward's
-        window ``T(c)`` is shifted (for size 3 it is ``[c-2, c]`` where the forward used
+        forward's running window keeps Lua's ``if c > prePad`` test after c became 0-based,
+        so its subtractions start one channel late and channel 0 is never removed: x_0^2
+        enters *every* channel's sum; and the backward's window ``T(c)`` is shifted (for size 3 it is ``[c-2, c]`` where the forward used
         ``[c-1, c+1]``). So this is not LocalResponseNorm (channel 3 of 7 with x = (3, 0, 0,
         1, 0, 0, 0), size 1: 0.261 here, 0.738 there), ``torch.autograd.gradcheck`` fails on
         it, and for size 1 torch's backward itself crashes (``narrow`` past the end): npimpl

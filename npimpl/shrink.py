@@ -78,8 +78,9 @@ class Softshrink(Pointwise):
         this is the proximal operator of ``lambd * |x|`` (ISTA's soft thresholding): the
         slope is 1 outside the band, not shrunk, so only the offset changes. torch checks
         ``lambd >= 0`` at the first forward (``lambda must be in range [0, ...]``); npimpl
-        at construction. A NaN input stays NaN in the forward; its gradient follows
-        Hardshrink's.
+        at construction. With lambd = 0 the function is the identity, but the band [-0, 0]
+        is still closed: x = ±0 gets gradient 0 where the slope is 1 on both sides. A NaN
+        input stays NaN in the forward; its gradient follows Hardshrink's.
     """
 
     def __init__(self, lambd: float = 0.5, dtype=None):

@@ -77,6 +77,14 @@ def test_hardshrink_with_a_negative_lambd_is_the_identity_like_torch():
     np.testing.assert_array_equal(dx, tdx)
 
 
+def test_softshrink_0_is_the_identity_with_a_zero_gradient_at_0_like_torch():
+    x = np.tile([0.0, -0.0, 1e-300, -2.0], 8)
+    (y, dx), (ty, tdx) = run_both(npimpl.Softshrink(0.0), torch.nn.Softshrink(0.0), x)
+    np.testing.assert_array_equal(y, x)
+    np.testing.assert_array_equal(dx, tdx)
+    np.testing.assert_array_equal(dx[:4], [0.0, 0.0, 1.0, 1.0])   # not the derivative at 0
+
+
 def test_softshrink_refuses_a_negative_lambd_like_torch():
     with pytest.raises(ValueError, match=r"Softshrink: lambd must be >= 0.*got -0.1"):
         npimpl.Softshrink(-0.1)
