@@ -17,6 +17,20 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .activation import Activation
 
 
+class _LRN(Activation):
+    """size, alpha, beta and k, checked once for both local response norms."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0,
+                 dtype=None):
+        super().__init__(dtype)
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{type(self).__name__}: size must be a positive int, got {size!r}")
+        self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class LRNCache(NamedTuple):
     x: np.ndarray        # (N, C, *) the input
     base: np.ndarray     # (N, C, *) k + alpha * mean of x^2 over the window
@@ -31,7 +45,7 @@ def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
     return win.sum(axis=-1)
 
 
-class LocalResponseNorm(Activation):
+class LocalResponseNorm(_LRN):
     """``y_c = x_c / (k + alpha / n * sum_{c' in window(c)} x_c'^2)^beta``, ``n = size``.
 
     Args:
@@ -55,13 +69,6 @@ class LocalResponseNorm(Activation):
         size puts one more channel before c than after it. A 2-D input is refused, an empty
         one returned as it is.
     """
-
-    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0,
-                 dtype=None):
-        super().__init__(dtype)
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
-        self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
 
     def forward(self, input):
         x = self._x(input)
@@ -93,9 +100,6 @@ class LocalResponseNorm(Activation):
         d_sq = _channel_window_sum(d_s, (n - 1) // 2, n // 2)
         return dx + (d_sq * x + d_sq * x)                  # mul(x, x): both operands
 
-    def extra_repr(self) -> str:
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
-
 
 class CrossMapCache(NamedTuple):
     x: np.ndarray        # (N, C, H, W)
@@ -103,7 +107,7 @@ class CrossMapCache(NamedTuple):
     out: np.ndarray      # (N, C, H, W) the output
 
 
-class CrossMapLRN2d(Activation):
+class CrossMapLRN2d(_LRN):
     """``y_c = x_c * (k + alpha / n * sum_{c' in S(c)} x_c'^2)^(-beta)``, ``n = size``, where
     ``S(c) = {0} ∪ [max(1, c - p + 1), min(c + p - 1, C - 1)]``, ``p = int((n - 1) / 2 + 1)``.
 
@@ -135,10 +139,7 @@ class CrossMapLRN2d(Activation):
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1,
                  dtype=None):
-        super().__init__(dtype)
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"CrossMapLRN2d: size must be a positive int, got {size!r}")
-        self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
+        super().__init__(size, alpha, beta, k, dtype)    # torch's default k is the int 1 here
 
     def forward(self, input):
         x = self._x(input)
@@ -186,6 +187,3 @@ class CrossMapLRN2d(Activation):
             grad[:, c] = grad[:, c] + (-crv * x[:, c]) * accum    # addcmul_(x, accum, -crv)
             accum = accum - padded[:, c]
         return grad
-
-    def extra_repr(self) -> str:
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -7,29 +7,25 @@ import torch
 
 from npimpl.alpha_dropout import ALPHA
 
+from .dropout import SharedMaskDropout
 from .twins import register_twin
 
 
-class SharedMaskAlphaDropout(torch.nn.Module):
+class SharedMaskAlphaDropout(SharedMaskDropout):
     """``torch.nn.AlphaDropout`` / ``FeatureAlphaDropout`` keeping the units ``np_module`` kept.
 
-    As :class:`reference.SharedMaskDropout`: only the Bernoulli draw is shared (which units
-    were kept: ``mask != 0``); the affine map is computed here with torch ops in the order
-    of torch's ``_dropout_impl`` (``b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p)``,
+    As :class:`reference.SharedMaskDropout` (whose identity and ``p = 1`` shortcuts, torch's
+    own for both, it inherits): only the Bernoulli draw is shared (which units were kept:
+    ``mask != 0``); the affine map is computed here with torch ops in the order of torch's
+    ``_dropout_impl`` (``b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p)``,
     ``noise.mul_(a)``, ``input * noise + b``), so a wrong constant on the NumPy side is still
     caught. tests/test_alpha_dropout.py checks that the real torch modules compute this
     formula with their own draw.
     """
 
-    def __init__(self, np_module, p: float = 0.5):
-        super().__init__()
-        self.np_module, self.p = np_module, p
-
     def forward(self, x):
-        if not self.training or self.p == 0 or x.numel() == 0:
-            return x
-        if self.p == 1:
-            return x * torch.zeros((), dtype=x.dtype)
+        if not self.training or self.p in (0, 1) or x.numel() == 0:
+            return super().forward(x)
         mask = self.np_module.mask
         if mask is None:
             raise RuntimeError("SharedMaskAlphaDropout: the NumPy module drew no mask")

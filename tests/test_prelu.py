@@ -1,11 +1,10 @@
 """PReLU (learned slopes, channel dim 1) and RReLU (random slopes) against torch's real
 modules: RReLU's slopes are recovered from torch's own draw and replayed into npimpl, which
 must then give torch's output and gradient bit for bit."""
-import inspect
-
 import numpy as np
 import pytest
 import torch
+from torch_side import assert_docstring_teaches, assert_signature_is_torchs
 
 import npimpl
 from reference.rrelu import SharedNoiseRReLU
@@ -143,16 +142,6 @@ def test_rrelu_refuses_lower_above_upper_like_torch():
 
 
 @pytest.mark.parametrize("name", ["PReLU", "RReLU"])
-def test_signature_is_torchs(name):
-    ours = [(p.name, p.default) for p in inspect.signature(getattr(npimpl, name)).parameters.values()
-            if p.name not in ("dtype", "rng")]
-    theirs = [(p.name, p.default) for p in inspect.signature(getattr(torch.nn, name)).parameters.values()
-              if p.name != "dtype"]
-    assert ours == theirs
-
-
-@pytest.mark.parametrize("name", ["PReLU", "RReLU"])
-def test_docstring_teaches(name):
-    doc = getattr(npimpl, name).__doc__
-    for section in ("Args:", "Shape:", "Backward:", "What torch hides:"):
-        assert section in doc, f"{name} docstring lacks {section}"
+def test_signature_and_docstring(name):
+    assert_signature_is_torchs(name, skip=("dtype", "rng"))
+    assert_docstring_teaches(name)

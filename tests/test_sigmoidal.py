@@ -1,24 +1,14 @@
 """LogSigmoid, Softsign and GLU: stability at the tails, GLU's halves, errors."""
-import inspect
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from torch_side import assert_docstring_teaches, assert_signature_is_torchs, run_both
 
 import npimpl
 
 NAMES = ["LogSigmoid", "Softsign", "GLU"]
-
-
-def run_both(np_mod, t_mod, x, g=None):
-    y = np_mod(x.copy())
-    g = np.ones_like(y) if g is None else g
-    dx = np_mod.backward(g)
-    t = torch.tensor(x, requires_grad=True)
-    ty = t_mod(t)
-    ty.backward(torch.tensor(g))
-    return (y, dx), (ty.detach().numpy(), t.grad.numpy())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -50,7 +40,7 @@ def test_glu_first_half_is_the_value_second_the_gate(dim):
     x = np.random.default_rng(0).standard_normal((4, 6, 2))
     g = np.random.default_rng(1).standard_normal(np.moveaxis(x, dim, 0)[:x.shape[dim] // 2].shape)
     g = np.moveaxis(g, 0, dim)
-    (y, dx), (ty, tdx) = run_both(npimpl.GLU(dim), torch.nn.GLU(dim), x, g)
+    (y, dx), (ty, tdx) = run_both(npimpl.GLU(dim), torch.nn.GLU(dim), x, g=g)
     a, b = np.split(x, 2, axis=dim)
     np.testing.assert_allclose(y, a / (1 + np.exp(-b)), rtol=1e-14)
     np.testing.assert_allclose(y, ty, rtol=1e-14)
@@ -74,16 +64,6 @@ def test_glu_refuses_an_odd_dim_a_scalar_and_a_bad_dim_like_torch():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_signature_is_torchs(name):
-    ours = [(p.name, p.default) for p in inspect.signature(getattr(npimpl, name)).parameters.values()
-            if p.name != "dtype"]
-    theirs = [(p.name, p.default) for p in inspect.signature(getattr(torch.nn, name)).parameters.values()
-              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
-    assert ours == theirs
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_docstring_teaches(name):
-    doc = getattr(npimpl, name).__doc__
-    for section in ("Args:", "Shape:", "Backward:", "What torch hides:"):
-        assert section in doc, f"{name} docstring lacks {section}"
+def test_signature_and_docstring(name):
+    assert_signature_is_torchs(name)
+    assert_docstring_teaches(name)
