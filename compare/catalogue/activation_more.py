@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+import npimpl
+from npimpl.prelu import PReLUCache
 from reference import Spec, build, share_weights
 
 from ..badinput import Entry
 from ..engine import Case
 from ..gen import args, fixed, normal
+from ..mutants import Mutant
 from .activation import TAILS, with_values
 from .core import pair
 
@@ -21,12 +24,15 @@ def case(name, spec, *gens, layer=None, **pair_options):
     return Case(name, layer or spec.name, "activation", pair(spec, **pair_options), args(*gens))
 
 
-def random_slopes(spec: Spec):
+def random_slopes(spec: Spec, np_cls=None):
     """PReLU with its slopes redrawn from N(0.25, 0.5) on the torch side and shared: every
     channel gets a different slope (torch's init makes them all 0.25, which would hide a
-    slope applied to the wrong channel), and some are negative or above 1."""
+    slope applied to the wrong channel), and some are negative or above 1. ``np_cls``
+    replaces the NumPy side's class (a gallery mutant)."""
     def model(dt):
         np_mod, t_mod = build(spec, dt)
+        if np_cls is not None:
+            np_mod = np_cls(*spec.args, **spec.kwargs, dtype=dt.type)
         with torch.no_grad():
             t_mod.weight.copy_(torch.randn_like(t_mod.weight) * 0.5 + 0.25)
         share_weights(np_mod, t_mod)
@@ -104,3 +110,26 @@ BAD_INPUT = {
     "RReLU": Entry(Spec("RReLU"), (2, 4)),
     "Softmax2d": Entry(Spec("Softmax2d"), (2, 3, 2, 2)),
 }
+
+
+# --- the mutant gallery -------------------------------------------------------------------------
+class LastDimPReLU(npimpl.PReLU):
+    """PReLU whose slopes broadcast along the *last* dim (the habit from Linear and LayerNorm),
+    where torch puts the channel on dim 1; with as many features as channels nothing crashes."""
+
+    def forward(self, input):
+        x = self._input(input, dtype=self.weight.dtype)
+        w = self.weight.data                                # BUG: torch reshapes to (1, C, 1, ...)
+        self._cache = PReLUCache(x, w, tuple(range(x.ndim - 1)))
+        return np.where(x > 0, x, w * x)
+
+
+MUTANTS = [
+    Mutant("prelu-slopes-on-last-dim", "PReLU applies its C slopes along the last dim instead of "
+           "the channel dim 1 (shapes (N, C, C) line up, values do not)", "classic",
+           Case("mutant-prelu-slopes-on-last-dim", "PReLU", "mutant",
+                random_slopes(Spec("PReLU", 3), LastDimPReLU), args(normal(2, 3, 3)),
+                dtypes=("float64",)),
+           Case("control-prelu-slopes-on-last-dim", "PReLU", "mutant",
+                random_slopes(Spec("PReLU", 3)), args(normal(2, 3, 3)), dtypes=("float64",))),
+]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+import npimpl
 from reference import Spec
 
 from ..badinput import Entry
 from ..engine import Case
 from ..gen import args, fixed, normal
+from ..mutants import layer_mutant
 from .core import pair
 
 ORDER = 15
@@ -76,3 +78,40 @@ BAD_INPUT = {
     "CosineSimilarity": Entry(Spec("CosineSimilarity"), (2, 4), extra=_pair_of_same),
     "PairwiseDistance": Entry(Spec("PairwiseDistance"), (2, 4), extra=_pair_of_same),
 }
+
+
+# --- the mutant gallery: the slips a reader is most likely to write -----------------------------
+class EpsFloorPairwiseDistance(npimpl.PairwiseDistance):
+    """``max(||x1 - x2||, eps)``: eps as a floor under the norm, where torch adds it to every
+    element of the difference."""
+
+    def forward(self, x1, x2):
+        eps, self.eps = self.eps, 0.0
+        try:
+            y = super().forward(x1, x2)
+        finally:
+            self.eps = eps
+        return np.maximum(y, eps)                           # BUG: torch's is ||x1 - x2 + eps||
+
+
+class ProductFloorCosineSimilarity(npimpl.CosineSimilarity):
+    """The textbook ``x1 . x2 / max(||x1|| ||x2||, eps)`` (older torch's product floor), where
+    torch 2.x floors each norm separately: the two differ once a norm is below eps."""
+
+    def forward(self, x1, x2):
+        y = super().forward(x1, x2)
+        c = self._cache
+        n = np.maximum(c.n1 * c.n2, self.eps)               # BUG: one floor on the product
+        return (c.c1 * c.c2 / n).reshape(y.shape) * y
+
+
+MUTANTS = [
+    layer_mutant("pairwise-eps-as-floor", "PairwiseDistance uses eps as a floor under the norm, "
+                 "max(||x1 - x2||, eps), where torch adds eps to the difference", "classic",
+                 Spec("PairwiseDistance"), EpsFloorPairwiseDistance, args(normal(4, 5),
+                                                                           normal(4, 5))),
+    layer_mutant("cosine-floor-on-the-product", "CosineSimilarity floors the product of the "
+                 "norms at eps instead of each norm", "classic",
+                 Spec("CosineSimilarity", 1, 1e-2), ProductFloorCosineSimilarity,
+                 args(scaled_rows(3, 4, scales=[1.0, 1e-3, 2.0]), normal(3, 4))),
+]

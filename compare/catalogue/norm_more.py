@@ -2,11 +2,16 @@
 (AlphaDropout, FeatureAlphaDropout, masks drawn by the NumPy side and reused by the twin)."""
 from __future__ import annotations
 
+import numpy as np
+
+import npimpl
 from reference import Spec
+from reference.alpha_dropout import SharedMaskAlphaDropout
 
 from ..badinput import Entry
 from ..engine import Case
 from ..gen import args, fixed, normal
+from ..mutants import Mutant, layer_mutant
 from .core import pair
 
 ORDER = 51
@@ -59,3 +64,49 @@ BAD_INPUT = {
     "AlphaDropout": Entry(Spec("AlphaDropout", 0.5), (2, 4)),
     "FeatureAlphaDropout": Entry(Spec("FeatureAlphaDropout", 0.5), (2, 3, 4)),
 }
+
+
+# --- the mutant gallery -------------------------------------------------------------------------
+class PaperAlphaLRN(npimpl.LocalResponseNorm):
+    """AlexNet's paper formula ``k + alpha * sum(x^2)``, where torch (Caffe's convention)
+    divides alpha by the window size."""
+
+    def forward(self, input):
+        size = self.size
+        self.alpha *= size                                  # BUG: torch uses alpha / size
+        try:
+            return super().forward(input)
+        finally:
+            self.alpha /= size
+
+
+class ZeroDropAlphaDropout(npimpl.AlphaDropout):
+    """AlphaDropout that drops to 0 like plain dropout and keeps only the scale a: the
+    saturation value alpha' and the shift b are left out."""
+
+    def forward(self, input):
+        y = super().forward(input)
+        if self.mask is None or self.p == 1.0:
+            return y
+        return np.asarray(input * self.mask)                # BUG: no b, dropped units at 0
+
+
+def shared_mask(cls, p: float = 0.5):
+    """``dtype -> (cls(p), its twin)``: the twin reads the mask of *this* NumPy module."""
+    def model(dt):
+        np_mod = cls(p, rng=np.random.default_rng(1), dtype=dt.type)
+        return np_mod, SharedMaskAlphaDropout(np_mod, p)
+    return model
+
+
+MUTANTS = [
+    layer_mutant("lrn-alpha-not-divided-by-size", "LocalResponseNorm uses the paper's k + alpha "
+                 "sum(x^2) instead of torch's k + alpha/n sum(x^2)", "classic",
+                 Spec("LocalResponseNorm", 3, alpha=0.5), PaperAlphaLRN, args(normal(2, 5, 3))),
+    Mutant("alphadropout-drops-to-zero", "AlphaDropout zeroes the dropped units and omits the "
+           "shift b (plain dropout scaled by a)", "classic",
+           *(Case(f"{kind}-alphadropout-drops-to-zero", "AlphaDropout", "mutant",
+                  shared_mask(cls), args(normal(4, 6)), dtypes=("float64",))
+             for kind, cls in (("mutant", ZeroDropAlphaDropout),
+                               ("control", npimpl.AlphaDropout)))),
+]
