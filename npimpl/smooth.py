@@ -245,10 +245,12 @@ class Mish(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return x * np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):                  # NaN in, NaN out, no warning
+            return x * np.tanh(np.logaddexp(0, x))
 
     def _df(self, x, y):
-        t = np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):
+            t = np.tanh(np.logaddexp(0, x))
         return t + x * sigmoid(x) * (1 - t * t)
 
 

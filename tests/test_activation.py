@@ -265,3 +265,27 @@ def test_softmax2d_refuses_other_ranks_like_torch(shape):
         npimpl.Softmax2d()(np.zeros(shape))
     with pytest.raises(ValueError):
         torch.nn.Softmax2d()(torch.zeros(shape))
+
+
+ELEMENTWISE = ["ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
+               "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Sigmoid", "Tanh",
+               "Hardshrink", "Softshrink", "Tanhshrink", "LogSigmoid", "Softsign"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["Threshold", "PReLU"])
+def test_every_activation_treats_nan_as_torchs_simd_loop_does(name, dtype):
+    # issue 21 D5 asked for ELU, SELU, CELU, Hardswish; the same sweep over every element-wise
+    # activation: 64 elements sit in torch's vectorised loop, where its answer is defined
+    x = np.tile(np.asarray([np.nan, -1.0, 0.5, -3.0], dtype=dtype), 16)
+    args = (0.1, 20.0) if name == "Threshold" else ()
+    np_mod = getattr(npimpl, name)(*args, dtype=dtype) if name == "PReLU" else \
+        getattr(npimpl, name)(*args)
+    t_mod = getattr(torch.nn, name)(*args)
+    if name == "PReLU":
+        t_mod = t_mod.to(torch.float32 if dtype == np.float32 else torch.float64)
+    (y, dx), (ty, tdx) = run_both(np_mod, t_mod, x)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ty))
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(tdx))
+    tol = dict(rtol=1.3e-6, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-14)
+    np.testing.assert_allclose(dx, tdx, **tol)
