@@ -25,6 +25,7 @@ FAMILY_TITLES = {
     "article": "The article's experiment", "core": "Core layers",
     "distance": "Distances and bilinear maps", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
+    "padding": "Padding", "resample": "Resampling and rearranging",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
     "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
     "training": "Training runs", "models": "Models",
@@ -41,6 +42,8 @@ FILE_FAMILY = {
     "shrink": "activation", "sigmoidal": "activation", "prelu": "activation",
     "container": "core", "bilinear": "distance", "distance": "distance",
     "lrn": "norm", "alpha_dropout": "norm",
+    "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
+    "channelshuffle": "resample", "fold": "resample",
 }
 
 
