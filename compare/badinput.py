@@ -131,8 +131,11 @@ TABLE: dict[str, Entry] = {
     "RNN": Entry(Spec("RNN", 4, 3), (5, 2, 4)),
     "LSTM": Entry(Spec("LSTM", 4, 3), (5, 2, 4)),
     "GRU": Entry(Spec("GRU", 4, 3), (5, 2, 4)),
-    **_pointwise("Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "ReLU6", "CELU", "ELU",
-                 "SELU", "Mish", "SiLU", "Softplus"),
+    **_pointwise("Hardsigmoid", "Hardtanh", "LeakyReLU", "ReLU6", "Mish", "SiLU", "Softplus"),
+    # 32 elements: torch's ELU and Hardswish backward give a NaN input a NaN gradient in their
+    # SIMD loop but dy in the scalar tail (fewer than 16 doubles); npimpl gives NaN, so the
+    # NaN variant must sit entirely in the SIMD loop to compare
+    **{n: Entry(Spec(n), (4, 8)) for n in ("CELU", "ELU", "SELU", "Hardswish")},
     "Softmin": Entry(Spec("Softmin", dim=1), (2, 4)),
     "HuberLoss": Entry(Spec("HuberLoss"), (3, 4), _same),
     "L1Loss": Entry(Spec("L1Loss"), (3, 4), _same),
@@ -188,6 +191,9 @@ NOT_LAYERS = {
     "utils": "a package of helpers (gradient clipping, ...), not a layer",
     "LinearCrossEntropyOptions": "a frozen dataclass of LinearCrossEntropyLoss's chunking "
                                  "options, not a layer",
+    **{name: "a container without a forward (its owner calls what it holds); the "
+             "catalogue runs it inside small models (compare/catalogue/container.py)"
+       for name in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")},
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
 }

@@ -22,7 +22,8 @@ INIT = "init-ks"          # the tolerance name of the default-initialisation row
 
 #: report sections, in order
 FAMILY_TITLES = {
-    "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
+    "article": "The article's experiment", "core": "Core layers",
+    "distance": "Distances and bilinear maps", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
     "padding": "Padding", "resample": "Resampling and rearranging",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
@@ -39,6 +40,9 @@ FILE_FAMILY = {
     "max_unpool": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "shrink": "activation", "sigmoidal": "activation", "prelu": "activation",
+    "container": "core", "bilinear": "distance", "distance": "distance",
+    "lrn": "norm", "alpha_dropout": "norm",
     "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
     "channelshuffle": "resample", "fold": "resample",
     "margin_loss": "loss", "multi_margin": "loss", "triplet": "loss", "ctc": "loss",

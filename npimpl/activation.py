@@ -63,7 +63,11 @@ class Pointwise(Activation):
     def backward(self, grad_output):
         x, y = self._saved()
         g = self._g(grad_output, y)
-        return np.asarray(g * self._df(x, y), dtype=x.dtype)
+        return np.asarray(self._grad(g, x, y), dtype=x.dtype)
+
+    def _grad(self, g, x, y):
+        """``dx`` from ``dy = g``: ``g * f'(x)`` unless torch composes it otherwise."""
+        return g * self._df(x, y)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -236,12 +240,15 @@ class Hardswish(Pointwise):
         any shape; output has the input's shape.
 
     Backward:
-        dx = dy * (0 if x <= -3; x/3 + 1/2 if -3 < x < 3; 1 if x >= 3)
+        dx = dy * (0 if x <= -3; x/3 + 1/2 if -3 < x < 3; 1 if x >= 3)   (NaN: NaN)
 
     What torch hides:
         the derivative jumps at both kinks (from 0 to -1/2 at -3, from 3/2 to 1 at
         3) and torch 2.x takes the *outer* value at both: 0 at x = -3 and 1 at
         x = 3. Older releases (``x < -3`` / ``x <= 3``) returned -1/2 and 3/2 there.
+        A NaN input gets a NaN gradient from torch's SIMD loop (both tests are false,
+        so the middle formula runs) but dy from its scalar loop for the last few
+        elements; npimpl gives NaN everywhere.
     """
 
     def __init__(self, inplace: bool = False, dtype=None):
@@ -252,7 +259,8 @@ class Hardswish(Pointwise):
         return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
-        return np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
+        # the SIMD loop's tests: a NaN fails both and takes the middle formula (NaN)
+        return np.where(x <= -3, 0, np.where(x >= 3, 1, x / 3 + 0.5)).astype(x.dtype)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -58,6 +58,10 @@ class GELU(Activation):
     # cache instead of recomputing it in backward as the generic Pointwise would
     def forward(self, input):
         x = self._x(input)
+        with np.errstate(invalid="ignore", over="ignore"):   # -inf * Phi(-inf): NaN, as torch
+            return self._forward(x)
+
+    def _forward(self, x):
         if self.approximate == "tanh":
             s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
             y = 0.5 * x * (1 + s)
@@ -70,6 +74,10 @@ class GELU(Activation):
     def backward(self, grad_output):
         x, s = self._saved()
         g = self._g(grad_output, x)
+        with np.errstate(invalid="ignore", over="ignore"):   # ±inf inputs: NaN, as torch
+            return self._backward(g, x, s)
+
+    def _backward(self, g, x, s):
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
@@ -92,13 +100,16 @@ class ELU(Pointwise):
         any shape; output has the input's shape.
 
     Backward:
-        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha)
+        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha; NaN: NaN)
 
     What torch hides:
         ELU, SELU and CELU are one kernel, ``elu(x, alpha, scale, input_scale)`` =
         ``scale * x`` for x > 0, ``scale * alpha * (exp(input_scale * x) - 1)`` else;
         its backward tests ``x <= 0``, so at x = 0 the slope is ``alpha``, not 1
-        (the two agree only for alpha = 1).
+        (the two agree only for alpha = 1). A NaN input gets a NaN gradient from the
+        SIMD loop (its test is ``x > 0``, false, so ``exp(NaN)`` runs) but dy * scale
+        from the scalar loop for the last few elements (``x <= 0`` is false too);
+        npimpl gives NaN everywhere.
     """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
@@ -116,7 +127,7 @@ class ELU(Pointwise):
     def _df(self, x, y):
         s = self._input_scale_bwd
         neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
-        return np.where(x <= 0, neg, self._scale).astype(x.dtype)
+        return np.where(x > 0, self._scale, neg).astype(x.dtype)   # NaN: exp(NaN), as SIMD
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -234,10 +245,12 @@ class Mish(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return x * np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):                  # NaN in, NaN out, no warning
+            return x * np.tanh(np.logaddexp(0, x))
 
     def _df(self, x, y):
-        t = np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):
+            t = np.tanh(np.logaddexp(0, x))
         return t + x * sigmoid(x) * (1 - t * t)
 
 

@@ -146,3 +146,35 @@ class Softmin(_SoftmaxBase):
 
     def _backward(self, y, g, axis):
         return -(y * (g - np.sum(g * y, axis=axis, keepdims=True)))
+
+
+class Softmax2d(Softmax):
+    """``y = softmax(x)`` over the channels, at every spatial location: ``Softmax(dim=-3)``.
+
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
+
+    Shape:
+        ``(N, C, H, W)`` or ``(C, H, W)`` → same shape; every ``y[..., :, h, w]`` sums to 1.
+
+    Backward:
+        dx = y * (dy - sum_c(dy * y)) along the channel dim, as :class:`Softmax`.
+
+    What torch hides:
+        "2d" is the *spatial* part: the softmax runs over the channel dim -3, which is
+        what a per-pixel classifier (semantic segmentation) wants; any rank other than 3
+        or 4 is refused, though ``Softmax(dim=-3)`` would compute the same thing there.
+    """
+
+    def __init__(self, dtype=None):
+        super().__init__(-3, dtype)
+
+    def forward(self, input):
+        x = self._x(input)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D "
+                             f"instead (shape {x.shape})")
+        return super().forward(x)
+
+    def extra_repr(self) -> str:
+        return ""
