@@ -63,7 +63,8 @@ def _report(args) -> int:
     rows = run.rows
     print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
           f"{len(run.failures)} failed; mutants flagged "
-          f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; wrote {len(paths)} files "
+          f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; claims held "
+          f"{sum(v.passed for v in run.claims)}/{len(run.claims)}; wrote {len(paths)} files "
           f"to {args.out}/")
     for f in run.failures[:20]:
         print(f"  FAIL {f['case']} [{f['dtype']}] {f['quantity']}: max_abs={f['max_abs']:.3g} "
@@ -72,6 +73,8 @@ def _report(args) -> int:
         print(f"  SURVIVOR mutant {m.name}: {m.bug}")
     for b in run.badinput_failures[:20]:
         print(f"  BAD-INPUT {b['cls']} [{b['variant']}]: {b['outcome']} {b.get('detail', '')}")
+    for v in run.claim_failures:
+        print(f"  CLAIM {v.claim.layer}: {v.claim.text} -- measured: {v.value}")
     return EXIT_OK if run.ok else EXIT_DEVIATION
 
 

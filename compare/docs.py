@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import npimpl
 
-SECTIONS = ("Args", "Shape", "Attributes", "Backward", "What torch hides", "Returns", "Note")
+SECTIONS = ("Args", "Shape", "Attributes", "Maths", "Derivation", "Backward", "What torch hides",
+            "Returns", "Note")
 _HEADER = re.compile(r"^\s*(%s):\s*$" % "|".join(re.escape(s) for s in SECTIONS))
 
 
