@@ -4,6 +4,8 @@
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
+    lockstep book   [--reports DIR] [--screenshots]   the HTML book (``lockstep report`` writes
+                                     it too; see ``lockstep book --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
 input neither matched torch nor raised a clear error);
@@ -36,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("train", help="train a model in lockstep (see lockstep train --help)",
                    add_help=False)
+    sub.add_parser("book", help="write the HTML book from a report folder (see lockstep book "
+                   "--help)", add_help=False)
     return p
 
 
@@ -89,7 +93,7 @@ def _list(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("bench", "train"):
+    if argv and argv[0] in ("bench", "train", "book"):
         import importlib
 
         mod = importlib.import_module(f"compare.{argv[0]}")

@@ -140,7 +140,7 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class AvgPool2d(_Pool):
-    """``y[n, c, o] = sum_{k in window(o)} x[n, c, k] / divisor(o)``.
+    r"""``y[n, c, o] = sum_{k in window(o)} x[n, c, k] / divisor(o)``.
 
     Args:
         kernel_size, stride (default kernel_size), padding: int or (h, w); zero padding of at
@@ -151,6 +151,16 @@ class AvgPool2d(_Pool):
 
     Shape:
         ``(N, C, H, W)`` or ``(C, H, W)`` → ``(N, C, H_out, W_out)`` (MaxPool2d's formula, dilation 1).
+
+    Maths:
+        y_{n,c,o} = \frac{1}{|w(o)|}\sum_{k \in w(o)} x_{n,c,k}
+
+    Derivation:
+        1. $\partial y_{n,c,o} / \partial x_{n,c,i} = [i \in w(o)] / |w(o)|$, with $|w(o)|$ the
+           window's divisor.
+        2. Each input collects from every window that contains it (an overlap-add,
+           ``window_sum_grad()``):
+           $$\bar x_{n,c,i} = \sum_{o:\, i \in w(o)} \frac{\bar y_{n,c,o}}{|w(o)|}$$
 
     Backward:
         dx[n, c, i] = sum over the windows o containing i of dy[n, c, o] / divisor(o): the

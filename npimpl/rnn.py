@@ -36,7 +36,7 @@ def _shared_doc(cls):
 
 @_shared_doc
 class RNN(RNNBase):
-    """``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
+    r"""``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
 
     Args:
         {common_args}
@@ -44,6 +44,23 @@ class RNN(RNNBase):
 
     Shape:
         {common_shape}
+
+    Maths:
+        h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+
+    Derivation:
+        1. Unroll the recurrence: step $t$ is one cell (RNNCell; ``rnn_step_backward()``) whose state $h_{t-1}$ is the
+           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
+           $t - 1$ and step $t$.
+        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
+           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
+           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
+        3. The weights are shared by every step, so their gradients are sums over $t$; the input
+           projections are collected for all steps and done in one matmul each:
+           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
+           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
+        4. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
+           dropout mask between them); a reverse direction runs the same steps with time flipped.
 
     Backward:
         through time, last step first: dh_t = dout_t + dpre_{t+1} W_hh;  dpre_t = dh_t act'(pre_t);
@@ -67,7 +84,7 @@ class RNN(RNNBase):
 
 @_shared_doc
 class GRU(RNNBase):
-    """``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
+    r"""``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
     ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
     ``r_t, z_t = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``.
 
@@ -76,6 +93,23 @@ class GRU(RNNBase):
 
     Shape:
         {common_shape}
+
+    Maths:
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad \text{(GRUCell at every step)}
+
+    Derivation:
+        1. Unroll the recurrence: step $t$ is one cell (GRUCell; ``gru_step_backward()``) whose state $h_{t-1}$ is the
+           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
+           $t - 1$ and step $t$.
+        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
+           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
+           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
+        3. The weights are shared by every step, so their gradients are sums over $t$; the input
+           projections are collected for all steps and done in one matmul each:
+           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
+           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
+        4. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
+           dropout mask between them); a reverse direction runs the same steps with time flipped.
 
     Backward:
         per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z),
@@ -97,21 +131,44 @@ class GRU(RNNBase):
 
 @_shared_doc
 class LSTM(RNNBase):
-    """``c_t = σ(f) c_{t-1} + σ(i) tanh(g)``, ``h_t = σ(o) tanh(c_t)`` [``W_hr`` with proj_size],
-    ``[i f g o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``.
+    r"""``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)`` [``W_hr`` with proj_size]: gates
+    ``i, f, o = σ(a_i, a_f, a_o)``, candidate ``g = tanh(a_g)``,
+    ``[a_i a_f a_g a_o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``.
 
     Args:
         {common_args}
-        proj_size: if > 0, h_t = (σ(o) tanh(c_t)) W_hr^T with W_hr (proj_size, H); h has
+        proj_size: if > 0, h_t = (o tanh(c_t)) W_hr^T with W_hr (proj_size, H); h has
             proj_size features, c keeps H.
 
     Shape:
         {common_shape}
         hx = (h_0, c_0) and (h_n, c_n): c has H features, (D*num_layers, N, H).
 
+    Maths:
+        [a_i\; a_f\; a_g\; a_o] = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}
+        c_t = \sigma(a_f) \odot c_{t-1} + \sigma(a_i) \odot \tanh(a_g), \qquad h_t = \sigma(a_o) \odot \tanh(c_t) \;[\,W_{hr}^\top]
+
+    Derivation:
+        1. Unroll the recurrence: step $t$ is one cell (LSTMCell; ``lstm_step_backward()``) whose state $h_{t-1}$ is the
+           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
+           $t - 1$ and step $t$.
+        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
+           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
+           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
+        3. The weights are shared by every step, so their gradients are sums over $t$; the input
+           projections are collected for all steps and done in one matmul each:
+           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
+           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
+        4. The cell state carries its own gradient back the same way:
+           $\bar c_{t-1} = \bar c_t \odot f_t$; with ``proj_size`` the output is $m W_{hr}^\top$
+           and $\bar W_{hr} \mathrel{+}= \bar h^\top m$, $\bar m = \bar h W_{hr}$.
+        5. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
+           dropout mask between them); a reverse direction runs the same steps with time flipped.
+
     Backward:
-        per step (see LSTMCell): dm = dh W_hr (or dh); dc += dm σ(o)(1 - tanh²c);
-        di, df, dg, do from dc and dm; dc_{t-1} = dc σ(f); dh_{t-1} = dgates W_hh;
+        per step (see LSTMCell; i, f, g, o the activated gates): dm = dh W_hr (or dh);
+        dc += dm o (1 - tanh²c); di, df, dg, do from dc and dm; dc_{t-1} = dc f;
+        dh_{t-1} = da W_hh (da: the pre-activation gradients);
         dW_hr += dh^T m.  ``backward(g_output, (g_h_n, g_c_n)=None)`` returns
         ``(g_input, (g_h0, g_c0))``.
 

@@ -68,15 +68,33 @@ def _computes(d: docs.LayerDoc) -> str:
     return "".join(out)
 
 
-def _plain(section: str) -> str:
-    """A plain-text section: each line kept (the docstrings align formulas by line)."""
-    lines = [ln.strip() for ln in section.splitlines()]
-    return "<p>" + "<br>".join(text.inline(ln) for ln in lines if ln) + "</p>"
+def _ascii_maths(section: str) -> str:
+    """A section of ASCII formulas (``Backward:``), as the docstring writes them, line by
+    line, in a fixed-width block (its ``code`` marks dropped)."""
+    body = html.escape(section.replace("``", "").strip(), quote=False)
+    return f'<pre class="text">{body}</pre>'
 
 
-def _backward(d: docs.LayerDoc) -> str:
+def derivation(cls, d: docs.LayerDoc) -> str:
+    """The class's ``Derivation:`` section; when its first step is numbered above 1, the
+    steps before it come from the nearest base class whose docstring has them (the
+    element-wise activations share ``Pointwise``'s first two steps)."""
+    own = d.sections.get("Derivation", "")
+    steps = text.steps(own)
+    first = int(steps[0][0]) if steps and steps[0][0].isdigit() else 1
+    if first == 1:
+        return own
+    for base in getattr(cls, "__mro__", ())[1:]:
+        inherited = docs.parse_docstring(base.__doc__)[1].get("Derivation", "")
+        before = [(n, t) for n, t in text.steps(inherited) if n.isdigit() and int(n) < first]
+        if before:
+            return "\n".join(f"{n}. {t}" for n, t in before) + "\n" + own
+    return own
+
+
+def _backward(cls, d: docs.LayerDoc) -> str:
     out = ["<h2 id=\"backward\">The backward, step by step</h2>"]
-    steps = text.steps(d.sections.get("Derivation", ""))
+    steps = text.steps(derivation(cls, d))
     if steps:
         items = "".join(f"<li value=\"{esc(n)}\">{text.inline(t)}</li>" if n else
                         f"<p>{text.inline(t)}</p>" for n, t in steps)
@@ -87,14 +105,14 @@ def _backward(d: docs.LayerDoc) -> str:
         out.append("<p class=\"note\">No step-by-step derivation in this class's docstring "
                    "yet; its gradient formulas:</p>")
     if d.backward:
-        out.append(_plain(d.backward))
+        out.append(_ascii_maths(d.backward))
     if len(out) == 1:
         return ""
     return "".join(out)
 
 
 def _source(cls, d: docs.LayerDoc, ctx) -> str:
-    extra = tuple(n for n in text.code_names(d.sections.get("Derivation", "")))
+    extra = tuple(text.code_names(derivation(cls, d)))
     snips = snippets(cls, extra)
     if not snips:
         return ""
@@ -254,7 +272,7 @@ def class_page(cls, ctx, d: docs.LayerDoc | None = None) -> str:
     d = d or docs.layer_doc(cls)
     fam, title = ctx.family_of(cls)
     parts = [f"<p class=\"family\"><a href=\"index.html#{esc(fam)}\">{esc(title)}</a></p>",
-             f"<h1>{esc(cls.__name__)}</h1>", _computes(d), _backward(d), _source(cls, d, ctx),
+             f"<h1>{esc(cls.__name__)}</h1>", _computes(d), _backward(cls, d), _source(cls, d, ctx),
              _hides(d, ctx.verdicts_for(cls.__name__), ctx), _worked(ctx.worked_for(cls.__name__)),
              _deviations(cls.__name__, ctx), _coverage(cls.__name__, ctx),
              _exercises(ctx.exercises_for(cls.__name__), ctx)]

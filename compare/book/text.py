@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from functools import lru_cache
 
 from latex2mathml.converter import convert
@@ -57,9 +58,15 @@ def _em(escaped: str) -> str:
 
 
 def paragraphs(text: str) -> str:
-    """Blank-line separated paragraphs, each joined into one ``<p>``."""
-    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return "".join(f"<p>{inline(p)}</p>" for p in paras)
+    """Blank-line separated paragraphs, each joined into one ``<p>``; a paragraph ending in
+    ``::`` introduces a literal block (the rest of the text, kept line by line, as RST)."""
+    head, sep, literal = text.partition("::\n")
+    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", head.strip()) if p.strip()]
+    out = "".join(f"<p>{inline(p)}</p>" for p in paras)
+    if sep:
+        out = out[:-4] + ":</p>" if out.endswith("</p>") else out
+        out += f'<pre class="text">{html.escape(textwrap.dedent(literal).strip())}</pre>'
+    return out
 
 
 def display_block(text: str) -> str:

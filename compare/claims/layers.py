@@ -169,3 +169,26 @@ def adaptive_windows():
     sizes = [round(1 / out[:, j].max().item()) for j in range(3)]
     rows = [[i for i in range(5) if out[i, j] > 0] for j in range(3)]
     return Measured(f"window rows {rows}, sizes {sizes}", sizes == [2, 3, 2])
+
+
+@claim("Linear", "the weight is stored (out, in), transposed from the x @ w a textbook writes")
+def linear_layout():
+    t = tuple(torch.nn.Linear(3, 5).weight.shape)
+    n = npimpl.Linear(3, 5).weight.shape
+    return Measured(f"Linear(3, 5).weight: torch {t}, npimpl {n}", t == (5, 3) == n)
+
+
+@claim("Linear", "gradients accumulate across backward calls until zero_grad()")
+def linear_accumulates():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    t = torch.nn.Linear(3, 2, dtype=torch.float64)
+    n = npimpl.Linear(3, 2, dtype=np.float64)
+    n.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    for _ in range(2):
+        t(torch.from_numpy(x)).sum().backward()
+        n.backward(np.ones_like(n(x)))
+    once = np.ones((4, 2)).T @ x
+    return Measured(f"after two backward passes: |grad - 2 * one pass| = "
+                    f"{np.abs(t.weight.grad.numpy() - 2 * once).max():.1e} (npimpl "
+                    f"{np.abs(n.weight.grad - 2 * once).max():.1e})",
+                    same(t.weight.grad.numpy(), 2 * once) and same(n.weight.grad, 2 * once))
