@@ -14,6 +14,7 @@ input neither matched torch nor raised a clear error);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -64,6 +65,12 @@ def _report(args) -> int:
         warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
         run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
     paths = write_reports(run, args.out)
+    from . import book
+    if book.browser_path():       # the README's pictures of the book; needs Chromium
+        paths += book.take_screenshots(os.path.join(args.out, "book"))
+    else:
+        print("lockstep report: Chromium not found, book screenshots not taken "
+              "(apt-get install chromium; then `lockstep book --screenshots`)", file=sys.stderr)
     rows = run.rows
     print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
           f"{len(run.failures)} failed; mutants flagged "

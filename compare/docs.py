@@ -103,6 +103,9 @@ def find_class(name: str):
     return public_classes().get(name)
 
 
-def one_line(text: str) -> str:
-    """Collapse white space so a paragraph fits in a markdown table cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+def one_line(text: str, table: bool = False) -> str:
+    """Collapse white space into one markdown line; RST ````code```` becomes markdown's
+    ```code```. In a table cell (``table``) every ``|`` is escaped, code spans included (GFM
+    splits cells before it reads code spans); elsewhere ``|`` stays as it is."""
+    out = " ".join(text.split()).replace("``", "`")
+    return out.replace("|", "\\|") if table else out

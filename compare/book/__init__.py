@@ -12,7 +12,8 @@ builds the book from an existing report folder (its ``deviations.csv``, ``trajec
 and plots); the worked examples, the claims and the mutant exercises are computed on the
 spot. ``--screenshots`` (and ``lockstep report``, whenever Chromium is installed) also saves
 ``book/screenshots/Linear.png`` and ``LSTM.png`` through headless Chromium
-(:mod:`compare.book.browser`).
+(:mod:`compare.book.browser`): the committed pictures of the book, which the README shows.
+The test suite takes its own screenshots into a temporary folder.
 """
 from __future__ import annotations
 
@@ -128,17 +129,14 @@ def _stamp(seed: int) -> str:
             f"{torch.__version__}, python {platform.python_version()}.")
 
 
-def write(run, out_dir: str, screenshots: bool | None = None) -> list[str]:
-    """The book for a :class:`compare.report.Run` (``lockstep report``'s writer call).
-    ``screenshots``: None takes them when Chromium is installed."""
+def write(run, out_dir: str) -> list[str]:
+    """The book for a :class:`compare.report.Run` (``lockstep report``'s writer call; the
+    command line adds the screenshots when Chromium is installed)."""
     from ..catalogue import all_cases
 
     ctx = Context(out_dir, run.rows, run.steps, list(run.claims),
                   list(run.mutants), all_cases(), run.seed, _stamp(run.seed))
-    written = build(ctx)
-    if screenshots or (screenshots is None and browser_path()):
-        written += take_screenshots(ctx.book_dir)
-    return written
+    return build(ctx)
 
 
 def browser_path() -> str | None:
