@@ -52,6 +52,7 @@ class Context:
     seed: int = 0
     stamp: str = ""
     root: str = field(default_factory=root)
+    _uses: dict | None = field(default=None, repr=False)
 
     @property
     def book_dir(self) -> str:
@@ -74,6 +75,18 @@ class Context:
 
     def verdicts_for(self, layer: str) -> list:
         return [v for v in self.verdicts if v.claim.layer == layer]
+
+    def case_names(self, layer: str) -> list[str]:
+        """The catalogue cases that exercise ``layer`` (for a scheduler: the trajectories
+        whose factories name it)."""
+        if self._uses is None:
+            from .coverage import names_used
+
+            self._uses = {}
+            for c in self.cases:
+                for name in names_used(c):
+                    self._uses.setdefault(name, []).append(c.name)
+        return self._uses.get(layer, [])
 
     def worked_for(self, layer: str):
         case = worked.pick([c for c in self.cases if c.layer == layer])

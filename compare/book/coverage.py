@@ -24,7 +24,8 @@ class TestRef:
 
 @lru_cache(maxsize=1)
 def _tests() -> tuple:
-    """``(path, name, line, source)`` of every test function in ``tests/``."""
+    """``(path, name, line, words)`` of every test function in ``tests/`` (``words``: the
+    identifiers its source, decorators included, contains)."""
     out = []
     for path in sorted(glob.glob(os.path.join(root(), "tests", "test_*.py"))):
         text = open(path, encoding="utf-8").read()
@@ -39,14 +40,13 @@ def _tests() -> tuple:
                     node.name.startswith("test"):
                 first = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 src = "\n".join(lines[first - 1:node.end_lineno])   # decorators included
-                out.append((rel, node.name, node.lineno, src))
+                out.append((rel, node.name, node.lineno, frozenset(re.findall(r"\w+", src))))
     return tuple(out)
 
 
 def tests_naming(cls_name: str) -> list[TestRef]:
     """Test functions whose code (decorators included) names the class as a word."""
-    word = re.compile(rf"\b{re.escape(cls_name)}\b")
-    return [TestRef(p, n, ln) for p, n, ln, src in _tests() if word.search(src)]
+    return [TestRef(p, n, ln) for p, n, ln, words in _tests() if cls_name in words]
 
 
 @dataclass
@@ -60,6 +60,36 @@ class Exercise:
     overrides: list           # [(qualified name, path, line)] of the npimpl methods it replaces
     caught: bool | None = None
     first: str = ""           # the first failing quantity and its tol_ratio
+
+
+def _closure_values(obj, depth: int = 0):
+    """Everything a factory's closures hold (strings, classes, nested factories)."""
+    if depth > 4:
+        return
+    for cell in getattr(obj, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:       # an empty cell
+            continue
+        yield value
+        if callable(value) and not inspect.isclass(value):
+            yield from _closure_values(value, depth + 1)
+        elif isinstance(value, dict):
+            yield from value.values()
+
+
+def names_used(case) -> set:
+    """The class names a catalogue case exercises: its layer, and (for the schedulers, which
+    ride on an optimizer's trajectory) the names its optimizer/scheduler factories hold."""
+    out = {case.layer}
+    for attr in ("scheduler", "optimizer"):
+        fn = getattr(case, attr, None)
+        if fn is not None:
+            for v in _closure_values(fn):
+                name = v if isinstance(v, str) else getattr(v, "__name__", None)
+                if isinstance(name, str):
+                    out.add(name)
+    return out
 
 
 def _mutant_class(obj, depth: int = 0):

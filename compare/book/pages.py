@@ -202,8 +202,29 @@ def deviation_table(rows: pd.DataFrame) -> str:
             "</tr>" + "".join(body) + "</table>")
 
 
+def _worked_steps(layer: str, ctx) -> str:
+    """For a class only trajectories exercise (optimizers, schedulers): the first steps of
+    its first float64 trajectory, NumPy's loss beside torch's."""
+    names = ctx.case_names(layer)
+    steps = ctx.steps[ctx.steps["case"].isin(names) & (ctx.steps["dtype"] == "float64")]
+    if steps.empty:
+        return ""
+    case = steps["case"].iloc[0]
+    d = steps[steps["case"] == case].sort_values("step").head(SHOW)
+    body = "".join(
+        f"<tr><td class=\"num\">{int(r['step'])}</td><td class=\"num\">{r['loss_numpy']:.12g}"
+        f"</td><td class=\"num\">{r['loss_torch']:.12g}</td><td class=\"num\">"
+        f"{_fmt(r['loss_abs_dev'])}</td><td class=\"num\">{_fmt(r['max_param_abs_dev'])}</td></tr>"
+        for _, r in d.iterrows())
+    return ("<h2 id=\"worked\">Worked example</h2>"
+            f"<p>The first steps of the trajectory <code>{esc(case)}</code> in float64, both "
+            "sides training from the same weights on the same batches:</p>"
+            "<table><tr><th>step</th><th>loss NumPy</th><th>loss torch</th>"
+            "<th>|Δ loss|</th><th>max |Δ param|</th></tr>" + body + "</table>")
+
+
 def _deviations(layer: str, ctx) -> str:
-    rows = ctx.rows[ctx.rows["layer"] == layer]
+    rows = ctx.rows[ctx.rows["case"].isin(ctx.case_names(layer)) | (ctx.rows["layer"] == layer)]
     fd = rows[rows["tolerance"] == FD]
     rows = rows[rows["tolerance"] != FD]
     out = ["<h2 id=\"deviations\">Deviations from torch</h2>",
@@ -231,12 +252,13 @@ def _deviations(layer: str, ctx) -> str:
 def _coverage(layer: str, ctx) -> str:
     from .coverage import tests_naming
 
-    cases = [c.name for c in ctx.cases if c.layer == layer]
+    cases = ctx.case_names(layer)
     tests = tests_naming(layer)
     out = ["<h2 id=\"coverage\">Cases and tests</h2>"]
     if cases:
+        glob = layer if any(c.layer == layer for c in ctx.cases) else ",".join(cases)
         out.append(f"<p>{len(cases)} catalogue case(s), run with <code>lockstep report --cases "
-                   f"{esc(layer)}</code>: " + ", ".join(f"<code>{esc(c)}</code>" for c in cases)
+                   f"{esc(glob)}</code>: " + ", ".join(f"<code>{esc(c)}</code>" for c in cases)
                    + ".</p>")
     if tests:
         out.append("<p>Tests that name it:</p><ul>" + "".join(
@@ -273,7 +295,8 @@ def class_page(cls, ctx, d: docs.LayerDoc | None = None) -> str:
     fam, title = ctx.family_of(cls)
     parts = [f"<p class=\"family\"><a href=\"index.html#{esc(fam)}\">{esc(title)}</a></p>",
              f"<h1>{esc(cls.__name__)}</h1>", _computes(d), _backward(cls, d), _source(cls, d, ctx),
-             _hides(d, ctx.verdicts_for(cls.__name__), ctx), _worked(ctx.worked_for(cls.__name__)),
+             _hides(d, ctx.verdicts_for(cls.__name__), ctx),
+             _worked(ctx.worked_for(cls.__name__)) or _worked_steps(cls.__name__, ctx),
              _deviations(cls.__name__, ctx), _coverage(cls.__name__, ctx),
              _exercises(ctx.exercises_for(cls.__name__), ctx)]
     return layout(cls.__name__, "".join(p for p in parts if p),
