@@ -4,6 +4,7 @@
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
+    lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
     lockstep book   [--reports DIR] [--screenshots]   the HTML book (``lockstep report`` writes
                                      it too; see ``lockstep book --help``)
 
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("train", help="train a model in lockstep (see lockstep train --help)",
                    add_help=False)
+    sub.add_parser("export", help="write torch's reference data of cases to .npz/.npy (see "
+                   "lockstep export --help)", add_help=False)
     sub.add_parser("book", help="write the HTML book from a report folder (see lockstep book "
                    "--help)", add_help=False)
     return p
@@ -100,7 +103,7 @@ def _list(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("bench", "train", "book"):
+    if argv and argv[0] in ("bench", "train", "export", "book"):
         import importlib
 
         mod = importlib.import_module(f"compare.{argv[0]}")
