@@ -1,6 +1,7 @@
 """The ``lockstep`` command line (also ``python -m compare``).
 
     lockstep report [--cases GLOB] [--dtypes float32,float64] [--seed N] [--out DIR]
+                    [--screenshots]
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument("--screenshots", action="store_true", help="also save screenshots of the "
+                   "book's Linear and LSTM pages under <out>/book/screenshots (needs Chromium)")
     ls = sub.add_parser("list", help="list the cases of the catalogue")
     ls.add_argument("--cases", default=None)
     sub.add_parser("bench", help="time numpy against torch (see lockstep bench --help)",
@@ -57,6 +60,12 @@ def _report(args) -> int:
         print(f"lockstep report: unknown dtype(s) {unknown}; choose from {list(DTYPES)}",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.screenshots:
+        from .book import browser_path
+        if not browser_path():
+            print("lockstep report: --screenshots needs Chromium (apt-get install chromium)",
+                  file=sys.stderr)
+            return EXIT_USAGE
     cases = select(args.cases)
     if not cases:
         print(f"lockstep report: --cases {args.cases!r} matches no case (see `lockstep list`)",
@@ -68,12 +77,9 @@ def _report(args) -> int:
         warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
         run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
     paths = write_reports(run, args.out)
-    from . import book
-    if book.browser_path():       # the README's pictures of the book; needs Chromium
+    if args.screenshots:          # the README's pictures of the book (headless Chromium)
+        from . import book
         paths += book.take_screenshots(os.path.join(args.out, "book"))
-    else:
-        print("lockstep report: Chromium not found, book screenshots not taken "
-              "(apt-get install chromium; then `lockstep book --screenshots`)", file=sys.stderr)
     rows = run.rows
     print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
           f"{len(run.failures)} failed; mutants flagged "

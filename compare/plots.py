@@ -21,7 +21,8 @@ from .io import save_figure  # noqa: E402
 from .metrics import TOLERANCES  # noqa: E402
 
 #: one colour per dtype in every plot (and the oracle's rows in the histogram)
-DTYPE_COLOUR = {"float32": "#1f77b4", "float64": "#d62728", "finite-difference": "#2ca02c"}
+DTYPE_COLOUR = {"float32": "#1f77b4", "float64": "#d62728", "finite-difference": "#2ca02c",
+                "init-ks": "#9467bd"}
 
 
 def positive(values) -> np.ndarray:
@@ -133,7 +134,8 @@ def growth_plot(path: str, steps: pd.DataFrame) -> None:
 
 def tol_ratio_histogram(path: str, rows: pd.DataFrame) -> None:
     """How close every compared quantity came to its tolerance: a histogram of log10 tol_ratio
-    per dtype (and for the finite-difference oracle's rows), the pass limit at 1; exact
+    per dtype (and for the finite-difference oracle's and the initialisation test's rows),
+    the pass limit at 1; exact
     agreements (tol_ratio 0) are counted in the legend, since a log axis cannot place them."""
     fig, ax = plt.subplots(figsize=(9, 3.8))
     tr = pd.to_numeric(rows["tol_ratio"], errors="coerce") if not rows.empty else pd.Series([])
@@ -141,9 +143,11 @@ def tol_ratio_histogram(path: str, rows: pd.DataFrame) -> None:
     lo = np.floor(np.log10(finite.min())) if len(finite) else -6
     hi = max(1.0, np.ceil(np.log10(finite.max()))) if len(finite) else 1
     bins = np.linspace(lo, hi, int((hi - lo) * 4) + 1)
-    groups = rows["tolerance"].where(rows["tolerance"] == "finite-difference", rows["dtype"]) \
-        if not rows.empty else pd.Series([], dtype=str)
-    for name in ("float32", "float64", "finite-difference"):
+    special = rows["tolerance"].isin(["finite-difference", "init-ks"]) if not rows.empty \
+        else pd.Series([], dtype=bool)
+    groups = rows["tolerance"].where(special, rows["dtype"]) if not rows.empty \
+        else pd.Series([], dtype=str)
+    for name in ("float32", "float64", "finite-difference", "init-ks"):
         v = tr[groups == name]
         if v.empty:
             continue

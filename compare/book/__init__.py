@@ -10,10 +10,11 @@ static files that open from the file system: maths is MathML produced at build t
 
 builds the book from an existing report folder (its ``deviations.csv``, ``trajectories.csv``
 and plots); the worked examples, the claims and the mutant exercises are computed on the
-spot. ``--screenshots`` (and ``lockstep report``, whenever Chromium is installed) also saves
+spot. ``--screenshots`` (``lockstep book`` or ``lockstep report``) also saves
 ``book/screenshots/Linear.png`` and ``LSTM.png`` through headless Chromium
-(:mod:`compare.book.browser`): the committed pictures of the book, which the README shows.
-The test suite takes its own screenshots into a temporary folder.
+(:mod:`compare.book.browser`): the committed pictures of the book, which the README shows
+(opt-in: Chromium costs a few seconds and is not everywhere). The test suite takes its own
+screenshots into a temporary folder.
 """
 from __future__ import annotations
 
@@ -143,8 +144,8 @@ def _stamp(seed: int) -> str:
 
 
 def write(run, out_dir: str) -> list[str]:
-    """The book for a :class:`compare.report.Run` (``lockstep report``'s writer call; the
-    command line adds the screenshots when Chromium is installed)."""
+    """The book for a :class:`compare.report.Run` (``lockstep report``'s writer call;
+    ``lockstep report --screenshots`` adds the screenshots)."""
     from ..catalogue import all_cases
 
     ctx = Context(out_dir, run.rows, run.steps, list(run.claims),

@@ -15,6 +15,7 @@ from . import text
 from .source import python_html, snippets
 
 FD = "finite-difference"
+INIT = "init-ks"              # compare.markdown.INIT: the default-initialisation rows
 #: elements of one array shown in a worked example (the rest are summarised by max |diff|)
 SHOW = 8
 
@@ -226,7 +227,8 @@ def _worked_steps(layer: str, ctx) -> str:
 def _deviations(layer: str, ctx) -> str:
     rows = ctx.rows[ctx.rows["case"].isin(ctx.case_names(layer)) | (ctx.rows["layer"] == layer)]
     fd = rows[rows["tolerance"] == FD]
-    rows = rows[rows["tolerance"] != FD]
+    init = rows[rows["tolerance"] == INIT]
+    rows = rows[~rows["tolerance"].isin([FD, INIT])]
     out = ["<h2 id=\"deviations\">Deviations from torch</h2>",
            "<p><code>tol_ratio</code> = max |numpy − torch| / (atol + rtol |torch|): a row "
            "passes when it is at most 1. <code>max_rel</code> = max |numpy − torch| / max "
@@ -237,6 +239,13 @@ def _deviations(layer: str, ctx) -> str:
         out.append(f"<p>Finite-difference oracle (float64, no torch): {len(fd)} gradients of "
                    f"{fd['case'].nunique()} cases, worst tol_ratio "
                    f"{fd['tol_ratio'].astype(float).max():.3g} — "
+                   f"<span class=\"{'pass' if ok else 'fail'}\">{'pass' if ok else 'FAIL'}"
+                   "</span>.</p>")
+    if not init.empty:
+        ok = bool(init["passed"].astype(bool).all())
+        out.append(f"<p>Default initialisation against torch's (bounds and a Kolmogorov–Smirnov "
+                   f"test per parameter): {len(init)} parameters and buffers, worst tol_ratio "
+                   f"{init['tol_ratio'].astype(float).max():.3g} — "
                    f"<span class=\"{'pass' if ok else 'fail'}\">{'pass' if ok else 'FAIL'}"
                    "</span>.</p>")
     plots = [c for c in dict.fromkeys(ctx.steps.loc[ctx.steps["case"].isin(rows["case"]),

@@ -57,9 +57,18 @@ def pick(cases: list) -> Case | None:
     return min(big or single, key=lambda s: s[:2])[2]
 
 
+#: (id(case), seed) -> (case, Worked): a case's example is deterministic, and a process that
+#: builds the book twice (the tests) computes it once; the case is kept so its id stays its own
+_DONE: dict = {}
+
+
 def run(case: Case, seed: int = 0) -> Worked:
     """Forward and backward once on both sides in float64, keeping every value."""
+    key = (id(case), seed)
+    if key in _DONE and _DONE[key][0] is case:
+        return _DONE[key][1]
     out = Worked(case.name)
+    _DONE[key] = (case, out)
     try:
         _run(case, seed, out)
     except Exception as exc:  # noqa: BLE001 - the page says so instead of failing the book
