@@ -55,13 +55,13 @@ class MultiheadAttention(Module):
         \text{head}_h = \mathrm{softmax}\left(Q_h K_h^\top / \sqrt{d} + M\right) V_h, \qquad y = [\text{head}_1 \dots \text{head}_H]\, W_o^\top + b_o
 
     Derivation:
-        1. The output projection is a Linear: $\bar W_o \mathrel{+}= \bar y^\top [\text{heads}]$,
-           $\bar b_o \mathrel{+}= \sum \bar y$, $\overline{[\text{heads}]} = \bar y W_o$.
+        1. The output projection is a Linear: $\bar W_o \mathrel{\text{+=}} \bar y^\top [\text{heads}]$,
+           $\bar b_o \mathrel{\text{+=}} \sum \bar y$, $\overline{[\text{heads}]} = \bar y W_o$.
         2. Split that gradient into the $H$ heads; each head runs the attention core's backward
            (ScaledDotProductAttention, ``sdpa_backward()``): $\bar Q_h, \bar K_h, \bar V_h$.
         3. A gradient for the returned weights adds to $\bar P$ (divided by $H$ when averaged).
         4. Merge the heads and undo each input projection as a Linear:
-           $$\bar x_q = \bar Q W_q, \quad \bar W_q \mathrel{+}= \bar Q^\top x_q, \quad \text{likewise } k, v$$
+           $$\bar x_q = \bar Q W_q, \quad \bar W_q \mathrel{\text{+=}} \bar Q^\top x_q, \quad \text{likewise } k, v$$
 
     Backward:
         out_proj as Linear; per head the sdpa backward (dV = W^T dO, dS = P(dW - ΣP dW),

@@ -79,7 +79,7 @@ class Embedding(Module):
         1. $y$ at position $k$ copies row $i_k$ of $W$: $\partial y_{k,d} / \partial W_{j,d} = [i_k = j]$.
         2. Sum over positions: $\bar W_j = \sum_{k:\, i_k = j} \bar y_k$ (repeated indices add up;
            ``scale_grad_by_freq`` divides by their count), and the padding row gets none:
-           $$\bar W_j \mathrel{+}= \textstyle\sum_{k:\, i_k = j} \bar y_k, \qquad \bar W_{\text{padding\_idx}} = 0$$
+           $$\bar W_j \mathrel{\text{+=}} \textstyle\sum_{k:\, i_k = j} \bar y_k, \qquad \bar W_{\text{padding\_idx}} = 0$$
         3. The indices are integers: no gradient.
 
     Backward:

@@ -45,17 +45,11 @@ class GroupNorm(Module):
         \hat x = \frac{x - \mu_{n,g}}{\sqrt{\sigma^2_{n,g} + \epsilon}} \text{ over the } C/G \cdot \textstyle\prod(\ast) \text{ values of group } g, \quad y = \gamma_c \hat x + \beta_c
 
     Derivation:
-        Over the $n$ values $x_1 \dots x_n$ of one (sample, group), with $\hat x = (x - \mu)\,r$,
-        $r = 1/\sqrt{\sigma^2 + \epsilon}$ and $g = \gamma_c \bar y$ (per channel) (the gradient reaching
-        $\hat x$):
-        1. $\bar\gamma = \sum \bar y \odot \hat x$ and $\bar\beta = \sum \bar y$, summed over
-           everything $\gamma$ and $\beta$ are broadcast over.
-        2. $\hat x_i$ depends on $x_i$ directly and, through $\mu$ and $\sigma^2$, on every $x_j$:
-           $\frac{\partial \hat x_i}{\partial x_j} = r\left(\delta_{ij} - \frac{1}{n} -
-           \frac{\hat x_i \hat x_j}{n}\right)$, using $\partial\mu/\partial x_j = 1/n$ and
-           $\partial\sigma^2/\partial x_j = 2(x_j - \mu)/n$.
-        3. Contract with $g$: $\bar x_j = \sum_i g_i \frac{\partial \hat x_i}{\partial x_j}$, i.e.
+        1. LayerNorm's derivation (see its page) with one statistic per (sample, group) over
+           its $n = C/G \cdot \prod(\ast)$ values and $g = \gamma_c \bar y$ per channel:
            $$\bar x = r\left(g - \mathrm{mean}(g) - \hat x \odot \mathrm{mean}(g \odot \hat x)\right)$$
+        2. The affine parameters are per channel: $\bar\gamma_c = \sum \bar y \odot \hat x$ and
+           $\bar\beta_c = \sum \bar y$ over every dim but 1.
 
     Backward:
         with g = dy * weight[c], over each group's C/G * prod(*) values:

@@ -73,7 +73,7 @@ class Linear(Module):
         3. $\partial y_{mj} / \partial b_j = 1$: $\bar b = \sum_m \bar y_m$.
         4. ``linear_backward()`` returns these; the module adds the parameter gradients to
            ``.grad`` (they accumulate until ``zero_grad()``):
-           $$\bar x = \bar y W, \qquad \bar W \mathrel{+}= \bar y^\top x, \qquad \bar b \mathrel{+}= \textstyle\sum_m \bar y_m$$
+           $$\bar x = \bar y W, \qquad \bar W \mathrel{\text{+=}} \bar y^\top x, \qquad \bar b \mathrel{\text{+=}} \textstyle\sum_m \bar y_m$$
 
     Backward:
         dx = dy W;   dW += dy^T x (summed over every leading dim);   db += sum(dy)

@@ -49,18 +49,8 @@ class RNN(RNNBase):
         h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
 
     Derivation:
-        1. Unroll the recurrence: step $t$ is one cell (RNNCell; ``rnn_step_backward()``) whose state $h_{t-1}$ is the
-           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
-           $t - 1$ and step $t$.
-        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
-           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
-           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
-        3. The weights are shared by every step, so their gradients are sums over $t$; the input
-           projections are collected for all steps and done in one matmul each:
-           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
-           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
-        4. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
-           dropout mask between them); a reverse direction runs the same steps with time flipped.
+        4. One step is an RNNCell: $\bar a_t = \bar h_t \odot \phi'(a_t)$ from the saved output
+           (``rnn_step_backward()``), and $\bar h_{t-1} \mathrel{\text{+=}} \bar a_t W_{hh}$.
 
     Backward:
         through time, last step first: dh_t = dout_t + dpre_{t+1} W_hh;  dpre_t = dh_t act'(pre_t);
@@ -98,18 +88,9 @@ class GRU(RNNBase):
         h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad \text{(GRUCell at every step)}
 
     Derivation:
-        1. Unroll the recurrence: step $t$ is one cell (GRUCell; ``gru_step_backward()``) whose state $h_{t-1}$ is the
-           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
-           $t - 1$ and step $t$.
-        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
-           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
-           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
-        3. The weights are shared by every step, so their gradients are sums over $t$; the input
-           projections are collected for all steps and done in one matmul each:
-           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
-           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
-        4. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
-           dropout mask between them); a reverse direction runs the same steps with time flipped.
+        4. One step is a GRUCell (``gru_step_backward()``): its input rows get $[\bar a_r,
+           \bar a_z, \bar a_n]$, its hidden rows $[\bar a_r, \bar a_z, \bar a_n \odot r]$, and
+           $\bar h_{t-1} = \bar h_t \odot z + \bar a^{(h)}_t W_{hh}$.
 
     Backward:
         per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z),
@@ -149,21 +130,10 @@ class LSTM(RNNBase):
         c_t = \sigma(a_f) \odot c_{t-1} + \sigma(a_i) \odot \tanh(a_g), \qquad h_t = \sigma(a_o) \odot \tanh(c_t) \;[\,W_{hr}^\top]
 
     Derivation:
-        1. Unroll the recurrence: step $t$ is one cell (LSTMCell; ``lstm_step_backward()``) whose state $h_{t-1}$ is the
-           previous step's output, so $h_{t-1}$ receives gradient from two places: the output at
-           $t - 1$ and step $t$.
-        2. Backpropagation through time runs the steps last to first (``RNNBase._backward()``):
-           $\bar h_{t-1} = \bar{\text{out}}_{t-1} + (\text{gradient of } h_{t-1} \text{ from step } t)$,
-           starting from $\bar h_{L-1} = \bar{\text{out}}_{L-1} + \bar h_n$.
-        3. The weights are shared by every step, so their gradients are sums over $t$; the input
-           projections are collected for all steps and done in one matmul each:
-           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{+}= \textstyle\sum_t \bar a_t^\top x_t,
-           \quad \bar W_{hh} \mathrel{+}= \textstyle\sum_t \bar a_t^\top h_{t-1}$$
-        4. The cell state carries its own gradient back the same way:
-           $\bar c_{t-1} = \bar c_t \odot f_t$; with ``proj_size`` the output is $m W_{hr}^\top$
-           and $\bar W_{hr} \mathrel{+}= \bar h^\top m$, $\bar m = \bar h W_{hr}$.
-        5. Stacked layers: layer $k$'s $\bar x$ is layer $k - 1$'s output gradient (times the
-           dropout mask between them); a reverse direction runs the same steps with time flipped.
+        4. One step is an LSTMCell (``lstm_step_backward()``); the cell state carries its own
+           gradient back: $\bar c_{t-1} = \bar c_t \odot f_t$, after $\bar c_t \mathrel{\text{+=}}
+           \bar h_t \odot o_t \odot (1 - \tanh^2 c_t)$. With ``proj_size`` the output is
+           $m W_{hr}^\top$: $\bar W_{hr} \mathrel{\text{+=}} \bar h^\top m$ and $\bar m = \bar h W_{hr}$.
 
     Backward:
         per step (see LSTMCell; i, f, g, o the activated gates): dm = dh W_hr (or dh);

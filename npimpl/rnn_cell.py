@@ -228,8 +228,8 @@ class RNNCell(_CellBase):
         1. $\bar a = \bar h' \odot \phi'(a)$: $1 - h'^2$ for tanh, $[h' > 0]$ for relu, both read
            from the saved output $h'$ (``rnn_step_backward()``).
         2. $a$ is affine in $x$ and $h$, so as for Linear:
-           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{+}= \bar a^\top x,
-           \quad \bar W_{hh} \mathrel{+}= \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{+}= \textstyle\sum_n \bar a_n$$
+           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{\text{+=}} \bar a^\top x,
+           \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{\text{+=}} \textstyle\sum_n \bar a_n$$
 
     Backward:
         dpre = dh' * act'(pre);  dx = dpre W_ih;  dh = dpre W_hh;  dW_ih += dpre^T x;
@@ -284,15 +284,15 @@ class LSTMCell(_CellBase):
         Write $\bar v = \partial L / \partial v$ for every quantity $v$; $\bar h'$ and $\bar c'$
         arrive from above (``lstm_step_backward()`` follows these steps line by line).
         1. $h' = o \odot \tanh(c')$ gives $\bar o = \bar h' \odot \tanh(c')$, and $c'$ feeds $h'$
-           as well as the next step: $\bar c' \mathrel{+}= \bar h' \odot o \odot (1 - \tanh^2 c')$.
+           as well as the next step: $\bar c' \mathrel{\text{+=}} \bar h' \odot o \odot (1 - \tanh^2 c')$.
         2. $c' = f \odot c + i \odot g$ gives $\bar i = \bar c' \odot g$, $\bar f = \bar c' \odot c$,
            $\bar g = \bar c' \odot i$, and the state gradient $\bar c = \bar c' \odot f$.
         3. Through the activations ($\sigma' = \sigma(1 - \sigma)$, $\tanh' = 1 - \tanh^2$):
            $\bar a_i = \bar i\, i(1 - i)$, $\bar a_f = \bar f\, f(1 - f)$, $\bar a_g = \bar g\,(1 - g^2)$,
            $\bar a_o = \bar o\, o(1 - o)$, concatenated in torch's row order into $\bar a$, $(N, 4H)$.
         4. $a$ is affine in $x$ and $h$ (as Linear):
-           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{+}= \bar a^\top x,
-           \quad \bar W_{hh} \mathrel{+}= \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{+}= \textstyle\sum_n \bar a_n$$
+           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{\text{+=}} \bar a^\top x,
+           \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{\text{+=}} \textstyle\sum_n \bar a_n$$
 
     Backward:
         (i, f, g, o are the activated gates, a_* their pre-activations, d* = dL/d*)
@@ -346,14 +346,14 @@ class GRUCell(_CellBase):
         Write $u = h W_{hn}^\top + b_{hn}$, the term the reset gate scales, and $\bar v = \partial L/\partial v$
         (``gru_step_backward()``).
         1. $h' = (1 - z) n + z h$: $\bar n = \bar h' (1 - z)$, $\bar z = \bar h' (h - n)$, and a
-           direct path $\bar h \mathrel{+}= \bar h' z$.
+           direct path $\bar h \mathrel{\text{+=}} \bar h' z$.
         2. Through the activations: $\bar a_n = \bar n (1 - n^2)$, $\bar a_z = \bar z\, z (1 - z)$.
         3. $a_n = (\dots) + r \odot u$: $\bar r = \bar a_n \odot u$, so $\bar a_r = \bar r\, r(1 - r)$,
            and $\bar u = \bar a_n \odot r$.
         4. The input rows get $[\bar a_r, \bar a_z, \bar a_n]$, the hidden rows $[\bar a_r, \bar a_z,
            \bar a_n \odot r]$ (only the candidate differs), then both matmuls as for Linear:
-           $$\bar x = \bar a^{(i)} W_{ih}, \quad \bar h \mathrel{+}= \bar a^{(h)} W_{hh}, \quad
-           \bar W_{ih} \mathrel{+}= \bar a^{(i)\top} x, \quad \bar W_{hh} \mathrel{+}= \bar a^{(h)\top} h$$
+           $$\bar x = \bar a^{(i)} W_{ih}, \quad \bar h \mathrel{\text{+=}} \bar a^{(h)} W_{hh}, \quad
+           \bar W_{ih} \mathrel{\text{+=}} \bar a^{(i)\top} x, \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^{(h)\top} h$$
 
     Backward:
         dn = dh'(1 - z)(1 - n²);  dz = dh'(h - n) z(1 - z);  dr = dn (W_hn h + b_hn) r(1 - r);

@@ -224,6 +224,16 @@ def _worked_steps(layer: str, ctx) -> str:
             "<th>|Δ loss|</th><th>max |Δ param|</th></tr>" + body + "</table>")
 
 
+def _check_line(what: str, unit: str, rows: pd.DataFrame) -> str:
+    """One line for a self-check's rows of this class (empty when it has none)."""
+    if rows.empty:
+        return ""
+    ok = bool(rows["passed"].astype(bool).all())
+    return (f"<p>{what}: {len(rows)} {unit} of {rows['case'].nunique()} case(s), worst "
+            f"tol_ratio {rows['tol_ratio'].astype(float).max():.3g} — <span class=\""
+            f"{'pass' if ok else 'fail'}\">{'pass' if ok else 'FAIL'}</span>.</p>")
+
+
 def _deviations(layer: str, ctx) -> str:
     rows = ctx.rows[ctx.rows["case"].isin(ctx.case_names(layer)) | (ctx.rows["layer"] == layer)]
     fd = rows[rows["tolerance"] == FD]
@@ -234,20 +244,10 @@ def _deviations(layer: str, ctx) -> str:
            "passes when it is at most 1. <code>max_rel</code> = max |numpy − torch| / max "
            "|torch| over the tensor (see <a href=\"../deviations.md\">deviations.md</a>).</p>",
            deviation_table(rows)]
-    if not fd.empty:
-        ok = bool(fd["passed"].astype(bool).all())
-        out.append(f"<p>Finite-difference oracle (float64, no torch): {len(fd)} gradients of "
-                   f"{fd['case'].nunique()} cases, worst tol_ratio "
-                   f"{fd['tol_ratio'].astype(float).max():.3g} — "
-                   f"<span class=\"{'pass' if ok else 'fail'}\">{'pass' if ok else 'FAIL'}"
-                   "</span>.</p>")
-    if not init.empty:
-        ok = bool(init["passed"].astype(bool).all())
-        out.append(f"<p>Default initialisation against torch's (bounds and a Kolmogorov–Smirnov "
-                   f"test per parameter): {len(init)} parameters and buffers, worst tol_ratio "
-                   f"{init['tol_ratio'].astype(float).max():.3g} — "
-                   f"<span class=\"{'pass' if ok else 'fail'}\">{'pass' if ok else 'FAIL'}"
-                   "</span>.</p>")
+    out.append(_check_line("Finite-difference oracle (float64, no torch)", "gradients", fd))
+    out.append(_check_line("Default initialisation against torch's (bounds and a "
+                           "Kolmogorov–Smirnov test per parameter)", "parameters and buffers",
+                           init))
     plots = [c for c in dict.fromkeys(ctx.steps.loc[ctx.steps["case"].isin(rows["case"]),
                                                     "case"])
              if os.path.exists(os.path.join(ctx.out_dir, "plots", f"{c}.png"))]

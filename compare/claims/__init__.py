@@ -85,7 +85,8 @@ def for_layer(layer: str) -> list[Claim]:
 
 
 def check(claims: list[Claim] | None = None) -> list[Verdict]:
-    """Run each claim's check (one torch thread, default dtype restored after each)."""
+    """Run each claim's check (one torch thread; torch's random state and default dtype are
+    restored after each)."""
     out = []
     threads, default = torch.get_num_threads(), torch.get_default_dtype()
     torch.set_num_threads(1)
@@ -93,7 +94,8 @@ def check(claims: list[Claim] | None = None) -> list[Verdict]:
         for c in all_claims() if claims is None else claims:
             t0 = time.perf_counter()
             try:
-                with np.errstate(all="ignore"):
+                # a check may seed or draw from torch's global generator: not the caller's
+                with np.errstate(all="ignore"), torch.random.fork_rng(devices=[]):
                     m = c.check()
                 value, ok = m.value, bool(m.ok)
             except Exception as exc:  # noqa: BLE001 - a crashing check is a failed claim

@@ -150,3 +150,16 @@ def logsoftmax_underflow():
     n = npimpl.LogSoftmax(0)(x.numpy())[0]
     return Measured(f"logits (0, 800): log(softmax)[0] = {naive}, log_softmax[0] = {fused:g} "
                     f"(npimpl {n:g})", np.isinf(naive) and fused == -800 and n == fused)
+
+
+@claim("Softplus", "the switch to the identity is strict: beta x == threshold still takes "
+                   "the log1p branch")
+def softplus_threshold():
+    x = torch.tensor([20.0, 20.5], dtype=torch.float64)
+    y = F.softplus(x)
+    n = npimpl.Softplus()(x.numpy())
+    at, above = (y - x).tolist()
+    return Measured(f"softplus(20) - 20 = {at:.3g} (log1p(exp(-20)) = {np.log1p(np.exp(-20)):.3g}"
+                    f"); softplus(20.5) - 20.5 = {above:g} (npimpl {n[0] - 20:.3g}, "
+                    f"{n[1] - 20.5:g})", abs(at - np.log1p(np.exp(-20))) < 1e-15 and above == 0
+                    and same(n, y.numpy()))

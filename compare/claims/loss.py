@@ -119,3 +119,22 @@ def cosine_embedding_eps():
     return Measured(f"loss = 1 - cos = {loss:.4f}, so cos = {1 - loss:.4f}; "
                     f"F.cosine_similarity = {cos:g} (npimpl loss {n:.4f})",
                     abs((1 - loss) - 0.0099) < 5e-5 and cos == 1 and same(n, loss))
+
+
+@claim("SmoothL1Loss", "beta = 0 is routed to l1_loss: the gradient at d = 0 is 0, not 0/0")
+def smooth_l1_beta_zero():
+    x = t64(1.0, 3.0)
+    F.smooth_l1_loss(x, torch.tensor([1.0, 1.0], dtype=torch.float64), beta=0.0,
+                     reduction="sum").backward()
+    return Measured(f"gradient at d = 0 and d = 2: {x.grad.tolist()}", x.grad.tolist() == [0, 1])
+
+
+@claim("GaussianNLLLoss", "where var < eps the loss uses eps, yet var still gets the gradient "
+                          "evaluated at eps (not 0, as a clamp in the graph would give)")
+def gaussian_nll_clamp():
+    var = t64(1e-9)
+    F.gaussian_nll_loss(torch.tensor([0.5], dtype=torch.float64),
+                        torch.tensor([0.0], dtype=torch.float64), var, eps=1e-6).backward()
+    at_eps = 0.5 * (1 / 1e-6 - 0.25 / 1e-12)        # d/dv (log v + d^2 / v) / 2 at v = eps
+    return Measured(f"dL/dvar at var = 1e-9 (eps 1e-6): {var.grad.item():.6g}; the formula at "
+                    f"eps: {at_eps:.6g}", abs(var.grad.item() / at_eps - 1) < 1e-12)

@@ -36,12 +36,17 @@ def sgd_first_buffer():
                     buf == 2 and q.data[0] == p.item())
 
 
+def _state_after_one_step(torch_cls, key: str, grad=None, **kw):
+    """``opt.state[p][key]`` after one step of ``torch_cls`` on a one-element float64 p."""
+    p = _param(1.0, grad)
+    opt = torch_cls([p], **kw)
+    opt.step()
+    return opt.state[p][key]
+
+
 @claim("Adam", "step is a float32 tensor, not an int")
 def adam_step_dtype():
-    p = _param()
-    opt = torch.optim.Adam([p])
-    opt.step()
-    s = opt.state[p]["step"]
+    s = _state_after_one_step(torch.optim.Adam, "step")
     return Measured(f"state['step'] = {s!r}", isinstance(s, torch.Tensor)
                     and s.dtype == torch.float32)
 
@@ -81,19 +86,13 @@ def adagrad_eager_state():
 
 @claim("Adamax", "eps is added to |g| before the max, so u >= eps even for a zero gradient")
 def adamax_eps():
-    p = _param(1.0, 0.0)
-    opt = torch.optim.Adamax([p], eps=1e-3)
-    opt.step()
-    u = opt.state[p]["exp_inf"].item()
+    u = _state_after_one_step(torch.optim.Adamax, "exp_inf", grad=0.0, eps=1e-3).item()
     return Measured(f"zero gradient, eps 1e-3: u = {u:g}", u == 1e-3)
 
 
 @claim("NAdam", "mu_product is a float32 tensor even for float64 parameters")
 def nadam_mu_product():
-    p = _param()
-    opt = torch.optim.NAdam([p])
-    opt.step()
-    mp = opt.state[p]["mu_product"]
+    mp = _state_after_one_step(torch.optim.NAdam, "mu_product")
     return Measured(f"mu_product {mp!r}", mp.dtype == torch.float32)
 
 
@@ -143,3 +142,14 @@ def optimizer_state_dict_positions():
     return Measured(f"param_groups params: {[g['params'] for g in sd['param_groups']]}, state "
                     f"keys {sorted(sd['state'])}",
                     [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]])
+
+
+@claim("RMSprop", "eps sits outside the square root: p -= lr g / (sqrt(v) + eps)")
+def rmsprop_eps_outside():
+    p = _param(1.0, 2.0)
+    torch.optim.RMSprop([p], lr=0.1, alpha=0.5, eps=0.5).step()
+    v = 0.5 * 4.0
+    outside, inside = 0.1 * 2 / (v ** 0.5 + 0.5), 0.1 * 2 / (v + 0.5) ** 0.5
+    step = 1.0 - p.item()
+    return Measured(f"step {step:.12f}; lr g / (sqrt(v) + eps) = {outside:.12f}, "
+                    f"lr g / sqrt(v + eps) = {inside:.12f}", abs(step - outside) < 1e-15)
