@@ -149,18 +149,6 @@ def conv_transpose_layout():
                     and c == (6, 2, 3, 3))
 
 
-@claim("MaxPool2d", "a tie routes the gradient to the first maximum in row-major order")
-def maxpool_first_tie():
-    x = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
-    F.max_pool2d(x, 2).sum().backward()
-    m = npimpl.MaxPool2d(2)
-    m(np.ones((1, 1, 2, 2)))
-    n = m.backward(np.ones((1, 1, 1, 1)))
-    g = x.grad.numpy()[0, 0]
-    return Measured(f"gradient of a 2x2 window of ones: {g.tolist()} (npimpl "
-                    f"{n[0, 0].tolist()})", g[0, 0] == 1 and g.sum() == 1 and same(n[0, 0], g))
-
-
 @claim("AdaptiveAvgPool2d", "windows differ in size and may overlap: H = 5 into 3 rows gives "
                             "windows of 2, 3 and 2 rows")
 def adaptive_windows():

@@ -24,16 +24,25 @@ def avgpool_divisor():
                     abs(incl - 4 / 9) < 1e-15 and excl == 1 and same(n, incl))
 
 
-@claim("AdaptiveMaxPool2d", "ties go to the first maximum in row-major order")
-def adaptive_max_first_tie():
+def _first_tie(torch_pool, np_module) -> Measured:
+    """Where the gradient of a 2x2 window of equal values goes, on both sides."""
     x = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
-    F.adaptive_max_pool2d(x, 1).sum().backward()
-    m = npimpl.AdaptiveMaxPool2d(1)
-    m(np.ones((1, 1, 2, 2)))
-    n = m.backward(np.ones((1, 1, 1, 1)))
+    torch_pool(x).sum().backward()
+    np_module(np.ones((1, 1, 2, 2)))
+    n = np_module.backward(np.ones((1, 1, 1, 1)))
     g = x.grad.numpy()[0, 0]
     return Measured(f"gradient of a 2x2 window of ones: {g.tolist()} (npimpl {n[0, 0].tolist()})",
                     g[0, 0] == 1 and g.sum() == 1 and same(n[0, 0], g))
+
+
+@claim("MaxPool2d", "a tie routes the gradient to the first maximum in row-major order")
+def maxpool_first_tie():
+    return _first_tie(lambda x: F.max_pool2d(x, 2), npimpl.MaxPool2d(2))
+
+
+@claim("AdaptiveMaxPool2d", "ties go to the first maximum in row-major order")
+def adaptive_max_first_tie():
+    return _first_tie(lambda x: F.adaptive_max_pool2d(x, 1), npimpl.AdaptiveMaxPool2d(1))
 
 
 @claim("Flatten", "Flatten defaults to start_dim=1, torch.flatten to 0")
