@@ -72,7 +72,8 @@ class Context:
             key = "models"
         else:
             key = FILE_FAMILY.get(mod[-1], mod[-1])
-        return key, BOOK_TITLES.get(key) or FAMILY_TITLES.get(key) or key.capitalize()
+        title = BOOK_TITLES.get(key) or FAMILY_TITLES.get(key)
+        return key, title or key.replace("_", " ").strip().capitalize()
 
     def verdicts_for(self, layer: str) -> list:
         return [v for v in self.verdicts if v.claim.layer == layer]
