@@ -24,6 +24,7 @@ INIT = "init-ks"          # the tolerance name of the default-initialisation row
 FAMILY_TITLES = {
     "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
+    "padding": "Padding", "resample": "Resampling and rearranging",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
     "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
     "training": "Training runs", "models": "Models",
@@ -37,6 +38,8 @@ FILE_FAMILY = {
     "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
+    "channelshuffle": "resample", "fold": "resample",
 }
 
 
