@@ -34,7 +34,8 @@ FAMILY_TITLES = {
 FILE_FAMILY = {
     "module": "core", "linear": "core", "shape": "core", "activation": "activation",
     "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
-    "bce": "loss", "distribution": "loss", "cosine_loss": "loss", "conv": "conv", "conv_transpose": "conv",
+    "bce": "loss", "distribution": "loss", "cosine_loss": "loss", "conv": "conv",
+    "conv_transpose": "conv",
     "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",

@@ -4,7 +4,6 @@ browser with no raw LaTeX left, no link or image is broken, nothing is fetched f
 network; screenshots of the Linear and LSTM pages are saved."""
 import os
 import re
-import shutil
 from urllib.parse import unquote, urlparse
 
 import numpy as np

@@ -54,7 +54,8 @@ def _fmt(x) -> str:
 
 # --- the sections of a class page ------------------------------------------------------------
 def _computes(d: docs.LayerDoc) -> str:
-    out = ["<h2 id=\"computes\">What it computes</h2>", f"<p class=\"lead\">{text.inline(d.summary)}</p>"]
+    out = ["<h2 id=\"computes\">What it computes</h2>",
+           f"<p class=\"lead\">{text.inline(d.summary)}</p>"]
     if d.sections.get("Maths"):
         out.append(text.display_block(d.sections["Maths"]))
     if d.body:
@@ -62,7 +63,8 @@ def _computes(d: docs.LayerDoc) -> str:
     for title, key in (("Arguments", "Args"), ("Attributes", "Attributes")):
         if d.sections.get(key):
             items = "".join(f"<dt>{esc(k)}</dt><dd>{text.inline(v)}</dd>" if k else
-                            f"<dd>{text.inline(v)}</dd>" for k, v in text.definitions(d.sections[key]))
+                            f"<dd>{text.inline(v)}</dd>"
+                            for k, v in text.definitions(d.sections[key]))
             out.append(f"<h3>{title}</h3><dl class=\"args\">{items}</dl>")
     if d.sections.get("Shape"):
         out.append(f"<h2 id=\"shapes\">Shapes</h2>{text.paragraphs(d.sections['Shape'])}")
@@ -121,8 +123,8 @@ def _source(cls, d: docs.LayerDoc, ctx) -> str:
     if d.source:
         out.append(f"<p>Class defined at {link(ctx, d.source, d.line)}.</p>")
     for s in snips:
-        out.append(f"<p class=\"src\"><strong>{esc(s.name)}</strong> — {link(ctx, s.path, s.line)}"
-                   f"</p>{s.html()}")
+        out.append(f"<p class=\"src\"><strong>{esc(s.name)}</strong> — "
+                   f"{link(ctx, s.path, s.line)}</p>{s.html()}")
     return "".join(out)
 
 
@@ -137,8 +139,9 @@ def _hides(d: docs.LayerDoc, verdicts: list, ctx) -> str:
                    "this book was built:</p><ul class=\"claims\">")
         for v in verdicts:
             mark = "✓" if v.passed else "✗"
-            out.append(f"<li class=\"{'pass' if v.passed else 'fail'}\"><span class=\""
-                       f"{'pass' if v.passed else 'fail'}\">{mark}</span> {text.inline(v.claim.text)}"
+            cls = "pass" if v.passed else "fail"
+            out.append(f"<li class=\"{cls}\"><span class=\"{cls}\">{mark}</span> "
+                       f"{text.inline(v.claim.text)}"
                        f"<span class=\"measured\">measured: {esc(v.value)}</span>"
                        f"<span class=\"note\">check: "
                        f"{link(ctx, v.claim.source, v.claim.line, v.claim.name)}</span></li>")
@@ -316,7 +319,8 @@ def index_page(entries: list, ctx) -> str:
     """``entries``: ``[(family key, family title, [(class name, summary)])]``."""
     fams = []
     for key, title, classes in entries:
-        items = "".join(f"<li><a href=\"{esc(page_name(n))}\">{esc(n)}</a></li>" for n, _ in classes)
+        items = "".join(f"<li><a href=\"{esc(page_name(n))}\">{esc(n)}</a></li>"
+                        for n, _ in classes)
         fams.append(f"<section id=\"{esc(key)}\"><h3>{esc(title)}</h3><ul>{items}</ul></section>")
     body = ("<h1>The lockstep book</h1><p class=\"lead\">Every NumPy layer, loss, optimizer and "
             "scheduler of <code>npimpl</code>: its maths, its backward derived step by step, its "

@@ -37,7 +37,9 @@ def _size(case: Case) -> int:
         inp = case.inputs(np.random.default_rng(0), np.dtype("float64"))
     except Exception:  # noqa: BLE001 - a case whose inputs cannot be drawn is not chosen
         return 1 << 60
-    args = inp.args if isinstance(inp, Inputs) else inp if isinstance(inp, (tuple, list)) else (inp,)
+    if not isinstance(inp, Inputs):
+        inp = Inputs(tuple(inp) if isinstance(inp, (tuple, list)) else (inp,))
+    args = inp.args
     return sum(np.size(x) for _, x in leaves(tuple(args)))
 
 
