@@ -257,8 +257,9 @@ def _check_tensor(evaluate, arr, analytic, f0, rng, max_per_tensor, atol, frozen
     allowed = np.flatnonzero(~frozen) if frozen is not None else np.arange(arr.size)
     n = allowed.size
     picks = allowed[rng.choice(n, size=min(n, max_per_tensor), replace=False)] if n else []
-    worst = (0.0, 0.0, 0.0, ())
+    worst = (0.0, 0.0, ())
     checked = kinks = 0
+    scale = 0.0                   # max |d| over the checked elements: max_rel's denominator
     for flat_k in picks:
         idx = np.unravel_index(int(flat_k), arr.shape)
         diffs = _numeric(evaluate, arr, idx, f0)
@@ -273,10 +274,13 @@ def _check_tensor(evaluate, arr, analytic, f0, rng, max_per_tensor, atol, frozen
         diff = abs(a - d) if np.isfinite(a) else np.inf
         ratio = diff / (atol + RTOL * abs(d))
         checked += 1
-        if ratio >= worst[2]:
-            worst = (diff, diff / max(abs(d), np.finfo(np.float64).tiny), ratio,
-                     tuple(int(i) for i in idx))
-    return (*worst, checked, kinks)
+        scale = max(scale, abs(d))
+        if ratio >= worst[1]:
+            worst = (diff, ratio, tuple(int(i) for i in idx))
+    diff, ratio, idx = worst
+    # normwise, as compare.metrics: the worst difference over the largest |d| checked
+    max_rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
+    return (diff, max_rel, ratio, idx, checked, kinks)
 
 
 def _row(case, quantity, kind, shape, stats, atol, note="") -> Row:

@@ -102,13 +102,21 @@ class DiffCache(NamedTuple):
 
 
 class MSELoss(_Loss):
-    """``l_i = (x_i - y_i)^2``, then the reduction.
+    r"""``l_i = (x_i - y_i)^2``, then the reduction.
 
     Args:
         reduction: 'none' | 'mean' | 'sum' (size_average / reduce: torch's deprecated flags).
 
     Shape:
         input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Maths:
+        \ell_i = (x_i - y_i)^2, \qquad L = \frac{1}{M}\sum_i \ell_i \;(\text{mean}) \text{ or } \sum_i \ell_i \;(\text{sum})
+
+    Derivation:
+        1. $\partial \ell_i / \partial x_i = 2(x_i - y_i)$ and $\ell_i$ depends on no other $x_j$.
+        2. The reduction multiplies the upstream $\bar L$ by $1/M$ ('mean', $M$ elements) or 1:
+           $$\bar x = \frac{2 (x - y)}{M} \bar L$$
 
     Backward:
         dx = 2 (x - y) * dl   (divided by the number of elements for 'mean')
@@ -132,13 +140,20 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """``l_i = |x_i - y_i|``, then the reduction.
+    r"""``l_i = |x_i - y_i|``, then the reduction.
 
     Args:
         reduction: 'none' | 'mean' | 'sum'.
 
     Shape:
         input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Maths:
+        \ell_i = |x_i - y_i|
+
+    Derivation:
+        1. $\partial \ell_i / \partial x_i = \mathrm{sgn}(x_i - y_i)$, taken as 0 at $x_i = y_i$.
+        2. With the reduction's factor: $$\bar x = \frac{\mathrm{sgn}(x - y)}{M} \bar L$$
 
     Backward:
         dx = sign(x - y) * dl   (0 where x == y; ÷ the number of elements for 'mean')

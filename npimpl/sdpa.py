@@ -176,7 +176,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 class ScaledDotProductAttention(Module):
-    """``out = softmax(Q K^T * scale + mask) V``, scale = 1/sqrt(E) unless given.
+    r"""``out = softmax(Q K^T * scale + mask) V``, scale = 1/sqrt(E) unless given.
 
     Args:
         dropout_p: probability of zeroing an attention weight (applied whenever > 0, as the
@@ -192,6 +192,17 @@ class ScaledDotProductAttention(Module):
         batch dims ``...`` of the three (and of attn_mask) broadcast against each other,
         as torch's matmuls do (a 3-D query with a 4-D key and value is fine);
         attn_mask broadcastable to (..., L, S).
+
+    Maths:
+        S = s\, Q K^\top + M, \quad P = \mathrm{softmax}_{\text{rows}}(S), \quad O = P V, \quad s = 1/\sqrt{E}
+
+    Derivation:
+        1. $O = PV$ is a matrix product: $\bar V = P^\top \bar O$ and $\bar P = \bar O V^\top$.
+        2. Each row of $P$ is a softmax of the row of $S$ (see Softmax):
+           $\bar S = P \odot \left(\bar P - \textstyle\sum_j P \odot \bar P\right)$ per row.
+        3. $S = s\,Q K^\top$: $\bar Q = s\,\bar S K$ and $\bar K = s\,\bar S^\top Q$ (the mask is a
+           constant) (``sdpa_backward()``):
+           $$\bar V = P^\top \bar O, \quad \bar S = P \odot (\bar P - \mathrm{rowsum}(P \odot \bar P)), \quad \bar Q = s \bar S K, \quad \bar K = s \bar S^\top Q$$
 
     Backward:
         dV = W^T dO;  dW = dO V^T;  dS = P (dW - Σ_j P dW);  dQ = dS K scale;  dK = dS^T Q scale,

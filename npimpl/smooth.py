@@ -23,7 +23,7 @@ class GeluCache(NamedTuple):
 
 
 class GELU(Activation):
-    """``y = x * Phi(x)``, ``Phi`` the standard normal CDF (or its tanh approximation).
+    r"""``y = x * Phi(x)``, ``Phi`` the standard normal CDF (or its tanh approximation).
 
     Args:
         approximate: 'none': ``Phi(x) = (1 + erf(x / sqrt(2))) / 2``;
@@ -31,6 +31,17 @@ class GELU(Activation):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x\,\Phi(x), \quad \Phi(x) = \tfrac{1}{2}\left(1 + \mathrm{erf}(x/\sqrt{2})\right)
+        \text{tanh: } y = \tfrac{x}{2}\left(1 + \tanh u\right), \quad u = \sqrt{2/\pi}\,(x + 0.044715\, x^3)
+
+    Derivation:
+        1. Element-wise, so $\bar x = \bar y \odot f'(x)$ (as for every pointwise activation).
+        2. Product rule: $f'(x) = \Phi(x) + x\,\varphi(x)$ with $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
+        3. 'tanh': $f'(x) = \tfrac12(1 + T) + \tfrac{x}{2}(1 - T^2)\, u'(x)$, $T = \tanh u$,
+           $u'(x) = \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, x^2)$:
+           $$\bar x = \bar y \odot \left(\Phi(x) + x\,\varphi(x)\right)$$
 
     Backward:
         'none': ``dx = dy * (Phi(x) + x * exp(-x^2/2) / sqrt(2 pi))``;
@@ -90,7 +101,7 @@ class GELU(Activation):
 
 
 class ELU(Pointwise):
-    """``y = x if x > 0 else alpha * (exp(x) - 1)``.
+    r"""``y = x if x > 0 else alpha * (exp(x) - 1)``.
 
     Args:
         alpha: the negative saturation value -alpha (default 1).
@@ -98,6 +109,13 @@ class ELU(Pointwise):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}
+
+    Derivation:
+        3. $f'(x) = 1$ for $x > 0$ and $\alpha e^{x}$ for $x \le 0$ (torch takes $\alpha$ at 0):
+           $$\bar x = \bar y \odot (1 \text{ if } x > 0 \text{ else } \alpha e^{x})$$
 
     Backward:
         dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha; NaN: NaN)
@@ -194,13 +212,20 @@ class CELU(ELU):
 
 
 class SiLU(Pointwise):
-    """``y = x * sigmoid(x)`` (also called swish).
+    r"""``y = x * sigmoid(x)`` (also called swish).
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x\,\sigma(x)
+
+    Derivation:
+        3. Product rule with $\sigma' = \sigma(1 - \sigma)$: $f'(x) = \sigma(x) + x\,\sigma(x)(1 - \sigma(x))$:
+           $$\bar x = \bar y \odot s\,(1 + x(1 - s)), \quad s = \sigma(x)$$
 
     Backward:
         dx = dy * s * (1 + x * (1 - s)),   s = sigmoid(x)
@@ -223,13 +248,21 @@ class SiLU(Pointwise):
 
 
 class Mish(Pointwise):
-    """``y = x * tanh(softplus(x))``, ``softplus(x) = log(1 + exp(x))``.
+    r"""``y = x * tanh(softplus(x))``, ``softplus(x) = log(1 + exp(x))``.
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x \tanh(\mathrm{softplus}(x))
+
+    Derivation:
+        3. With $T = \tanh(\mathrm{softplus}(x))$ and $\mathrm{softplus}' = \sigma$:
+           $f'(x) = T + x\,(1 - T^2)\,\sigma(x)$:
+           $$\bar x = \bar y \odot \left(T + x\,\sigma(x)(1 - T^2)\right)$$
 
     Backward:
         dx = dy * (T + x * sigmoid(x) * (1 - T^2)),   T = tanh(softplus(x))
@@ -255,7 +288,7 @@ class Mish(Pointwise):
 
 
 class Softplus(Pointwise):
-    """``y = log(1 + exp(beta * x)) / beta``, and ``y = x`` where ``beta * x > threshold``.
+    r"""``y = log(1 + exp(beta * x)) / beta``, and ``y = x`` where ``beta * x > threshold``.
 
     Args:
         beta: the sharpness (default 1).
@@ -263,6 +296,14 @@ class Softplus(Pointwise):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \frac{1}{\beta}\log\left(1 + e^{\beta x}\right)
+
+    Derivation:
+        3. $f'(x) = \frac{e^{\beta x}}{1 + e^{\beta x}} = \sigma(\beta x)$; above the threshold
+           torch switches to $y = x$, slope 1:
+           $$\bar x = \bar y \odot \frac{z}{z + 1}, \quad z = e^{\beta x}$$
 
     Backward:
         dx = dy * z / (z + 1),   z = exp(beta * x);   dx = dy where beta * x > threshold
