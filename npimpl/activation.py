@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._pointwise import select
 from .module import Module
 
 
@@ -147,10 +148,11 @@ class LeakyReLU(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return np.where(x > 0, x, x * self.negative_slope)
+        ax = x * self.negative_slope                  # = where(x > 0, x, a x), branch-free:
+        return np.maximum(x, ax) if self.negative_slope <= 1 else np.minimum(x, ax)
 
     def _df(self, x, y):
-        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+        return select(x > 0, 1, self.negative_slope, x.dtype)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -266,10 +268,10 @@ class Hardsigmoid(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return np.minimum(np.maximum(x + 3, 0), 6) / 6
+        return np.clip(x + 3, 0, 6) / 6                       # = min(max(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
-        return np.where((x > -3) & (x < 3), self._SLOPE, 0).astype(x.dtype)
+        return select((x > -3) & (x < 3), self._SLOPE, 0, x.dtype)
 
 
 class Hardswish(Pointwise):
@@ -307,17 +309,21 @@ class Hardswish(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+        return x * np.clip(x + 3, 0, 6) / 6                   # = x min(max(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
         # the SIMD loop's tests: a NaN fails both and takes the middle formula (NaN)
-        return np.where(x <= -3, 0, np.where(x >= 3, 1, x / 3 + 0.5)).astype(x.dtype)
+        return select(x <= -3, 0, select(x >= 3, 1, x / 3 + 0.5))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` without overflow: ``exp(x) / (1 + exp(x))`` for x < 0."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """``1 / (1 + exp(-x))``, torch's formula: for x < -88 (float32) exp overflows to inf and
+    the result is its limit 0, so no branch is needed (only the warning is silenced)."""
+    e = np.negative(x, out=np.empty_like(x))                    # one array, 0-d ones too
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 class Sigmoid(Pointwise):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._pointwise import select, tanh_softplus
 from .activation import Activation, Pointwise, sigmoid
 
 # erf for GELU('none'): NumPy has none and npimpl may not use SciPy; npimpl.special has fdlibm's,
@@ -140,12 +141,12 @@ class ELU(Pointwise):
 
     def _f(self, x):
         neg = np.expm1(np.minimum(x, 0) * self._input_scale) * (self.alpha * self._scale)
-        return np.where(x <= 0, neg, x * self._scale)
+        return select(x <= 0, neg, x * self._scale)                # np.where, branch-free
 
     def _df(self, x, y):
         s = self._input_scale_bwd
         neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
-        return np.where(x > 0, self._scale, neg).astype(x.dtype)   # NaN: exp(NaN), as SIMD
+        return select(x > 0, self._scale, neg)                     # NaN: exp(NaN), as SIMD
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -270,7 +271,8 @@ class Mish(Pointwise):
     What torch hides:
         torch's Mish always uses the plain softplus (beta 1, no threshold); exp(x)
         overflows to inf for large x, and tanh(inf) = 1 makes that harmless. Here
-        ``logaddexp(0, x)`` computes the same softplus without the overflow.
+        ``tanh(softplus(x))`` is the rational ``(e^2 + 2e) / (e^2 + 2e + 2)``, ``e = exp(x)``
+        (``npimpl._pointwise.tanh_softplus``: no log, no overflow).
     """
 
     def __init__(self, inplace: bool = False, dtype=None):
@@ -278,12 +280,10 @@ class Mish(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        with np.errstate(invalid="ignore"):                  # NaN in, NaN out, no warning
-            return x * np.tanh(np.logaddexp(0, x))
+        return x * tanh_softplus(x)                          # x * tanh(log(1 + exp(x)))
 
     def _df(self, x, y):
-        with np.errstate(invalid="ignore"):
-            t = np.tanh(np.logaddexp(0, x))
+        t = tanh_softplus(x)
         return t + x * sigmoid(x) * (1 - t * t)
 
 
@@ -324,13 +324,13 @@ class Softplus(Pointwise):
     def _f(self, x):
         xb = x * self.beta
         with np.errstate(over="ignore"):
-            return np.where(xb > self.threshold, x, np.log1p(np.exp(xb)) / self.beta)
+            return select(xb > self.threshold, x, np.log1p(np.exp(xb)) / self.beta)
 
     def _df(self, x, y):
         xb = x * self.beta
         with np.errstate(over="ignore", invalid="ignore"):
             z = np.exp(xb)
-            return np.where(xb > self.threshold, 1, z / (z + 1)).astype(x.dtype)
+            return select(xb > self.threshold, 1, z / (z + 1))
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"

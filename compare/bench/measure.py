@@ -2,6 +2,12 @@
 
 Time: after warm-up the NumPy and torch steps run *interleaved* (numpy, torch, torch, numpy,
 ...) so that a load spike from another process hits both alike; the medians are reported.
+The clock is the CPU time of the running thread (``time.thread_time``; both libraries run
+on this one thread, see ``run_bench(threads=1)``): on a shared machine the wall clock
+mostly measures the waits for a core. On 2 cores at load average 7, ``np.exp`` of 4M
+float32 took 6.0 ms of wall time and 1.9 ms of CPU time, torch's 7.6 and 3.6 ms; idle, the
+two clocks agree. The wall-clock medians are kept in bench.csv (``*_wall_ms``). With more
+than one thread (``--threads 0``) the clock is the wall clock.
 
 Memory, the peak *extra* bytes one forward+backward allocates above what was held before it
 (the module's cached activations of the previous step are dropped first, so the step's own
@@ -33,33 +39,39 @@ import tracemalloc
 import numpy as np
 
 
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
+#: the clock of the timings: CPU time of this thread (``use_wall_clock`` switches)
+CLOCK = time.thread_time
+
+
+def use_wall_clock(wall: bool) -> None:
+    global CLOCK
+    CLOCK = time.perf_counter if wall else time.thread_time
+
+
+def _timed(fn) -> tuple[float, float]:
+    """``(seconds on CLOCK, wall seconds)`` of one call."""
+    w0, t0 = time.perf_counter(), CLOCK()
     fn()
-    return time.perf_counter() - t0
+    t1, w1 = CLOCK(), time.perf_counter()
+    return t1 - t0, w1 - w0
 
 
-def time_pair(np_step, torch_step, repeat: int, warmup: int = 2):
-    """Interleaved timings: lists of seconds per NumPy step and per torch step."""
+def time_pair(np_step, torch_step, repeat: int, warmup: int = 2, wall: dict | None = None):
+    """Interleaved timings: lists of seconds per NumPy step and per torch step (``wall``, a
+    dict, receives the wall-clock lists under "numpy" and "torch")."""
     for _ in range(warmup):
         np_step()
         torch_step()
-    t_np, t_t = [], []
+    t_np, t_t, w_np, w_t = [], [], [], []
     for r in range(repeat):
-        if r % 2:   # alternate who goes first, so neither always runs on a warm cache
-            t_t.append(_timed(torch_step))
-            t_np.append(_timed(np_step))
-        else:
-            t_np.append(_timed(np_step))
-            t_t.append(_timed(torch_step))
+        # alternate who goes first, so neither always runs on a warm cache
+        for step, ts, ws in ((torch_step, t_t, w_t), (np_step, t_np, w_np))[::(-1) ** r]:
+            t, w = _timed(step)
+            ts.append(t)
+            ws.append(w)
+    if wall is not None:
+        wall.update(numpy=w_np, torch=w_t)
     return t_np, t_t
-
-
-def time_one(step, repeat: int, warmup: int = 2) -> list[float]:
-    """Seconds per call of one step (the scaling sweeps time each side in turn)."""
-    for _ in range(warmup):
-        step()
-    return [_timed(step) for _ in range(repeat)]
 
 
 def gemm_gflops(m: int, k: int, n: int, repeat: int, seed: int = 0) -> float:
@@ -69,7 +81,7 @@ def gemm_gflops(m: int, k: int, n: int, repeat: int, seed: int = 0) -> float:
     b = rng.standard_normal((k, n)).astype(np.float32)
     out = np.empty((m, n), np.float32)
     np.matmul(a, b, out=out)
-    ts = [_timed(lambda: np.matmul(a, b, out=out)) for _ in range(repeat)]
+    ts = [_timed(lambda: np.matmul(a, b, out=out))[0] for _ in range(repeat)]
     return 2.0 * m * k * n / float(np.median(ts)) / 1e9
 
 

@@ -13,7 +13,7 @@ import torch
 
 from ..io import write_text
 from .item import BenchItem
-from .measure import blas_info, gemm_gflops, memory_table, time_pair
+from .measure import blas_info, gemm_gflops, memory_table, time_pair, use_wall_clock
 
 #: the issue's overall target: the median ratio over every row
 MEDIAN_TARGET = 1.2
@@ -38,7 +38,8 @@ def time_items(items: list[BenchItem], repeat: int, warmup: int, budget: float,
             progress(item.name)
         np_step, t_step = item.setup()
         n = _repeats(np_step, t_step, repeat, budget)
-        t_np, t_t = time_pair(np_step, t_step, n, warmup)
+        wall = {}
+        t_np, t_t = time_pair(np_step, t_step, n, warmup, wall)
         np_s, t_s = float(np.median(t_np)), float(np.median(t_t))
         gemm = gemm_gflops(*item.gemm, max(5, min(n, 11))) if item.gemm else np.nan
         np_gf, t_gf = item.flops / np_s / 1e9, item.flops / t_s / 1e9
@@ -51,6 +52,8 @@ def time_items(items: list[BenchItem], repeat: int, warmup: int, budget: float,
                          target=item.target if item.target is not None else np.nan,
                          meets_target=(ratio <= item.target) if item.target else None,
                          numpy_ms_min=min(t_np) * 1e3, torch_ms_min=min(t_t) * 1e3,
+                         numpy_wall_ms=float(np.median(wall["numpy"])) * 1e3,
+                         torch_wall_ms=float(np.median(wall["torch"])) * 1e3,
                          repeats=n, note=item.note))
         del np_step, t_step
     return rows
@@ -82,9 +85,11 @@ def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
         from threadpoolctl import threadpool_limits
         torch.set_num_threads(threads)
         limits = threadpool_limits(threads)
+    use_wall_clock(threads != 1)
     try:
         rows = time_items(items, repeat, warmup, budget, progress)
     finally:
+        use_wall_clock(False)
         if threads:
             limits.restore_original_limits()
             torch.set_num_threads(before)
@@ -137,8 +142,10 @@ def render_md(df: pd.DataFrame, quick: bool = False, load=None, threads=1) -> st
         "",
         *environment_lines(threads, load),
         "- each step: zero grads, forward, backward with a fixed upstream gradient on the first",
-        "  output, float32; timings interleaved NumPy/torch after warm-up; medians (min in",
-        "  bench.csv). ratio = NumPy time / torch time (lower is better for NumPy).",
+        "  output, float32; timings interleaved NumPy/torch after warm-up; medians (min and",
+        "  wall-clock medians in bench.csv) of the CPU time of the one thread both run on (on a",
+        "  shared machine the wall clock mostly measures waits for a core; idle, they agree).",
+        "  ratio = NumPy time / torch time (lower is better for NumPy).",
         "- memory: peak extra MiB of one step above what was held before it (the module's",
         "  previous cache dropped): NumPy by tracemalloc, torch by the process's peak RSS",
         "  (VmHWM, reset per step, large blocks mmapped; see compare/bench/measure.py), in a",

@@ -18,7 +18,7 @@ from reference import Spec
 
 from ..io import write_text
 from .item import Bench, BenchItem
-from .measure import memory_table, time_pair
+from .measure import memory_table, time_pair, use_wall_clock
 
 #: sweep name -> (size label, sizes, size -> Bench)
 SWEEPS = {
@@ -66,6 +66,7 @@ def run_scaling(out_dir="reports", repeat: int = 7, threads: int | None = 1,
         from threadpoolctl import threadpool_limits
         torch.set_num_threads(threads)
         limits = threadpool_limits(threads)
+    use_wall_clock(threads != 1)
     rows = []
     load = [os.getloadavg()[0]]
     try:
@@ -78,6 +79,7 @@ def run_scaling(out_dir="reports", repeat: int = 7, threads: int | None = 1,
                              torch_ms=float(np.median(t_t)) * 1e3))
             del np_step, t_step
     finally:
+        use_wall_clock(False)
         if threads:
             limits.restore_original_limits()
             torch.set_num_threads(before)
