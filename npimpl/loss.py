@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from ._pointwise import select
 from .activation import Activation
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -209,7 +210,7 @@ class SmoothL1Loss(_Loss):
         z = np.abs(d)
         if self.beta == 0:
             return self._reduce(z)
-        return self._reduce(np.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta))
+        return self._reduce(select(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta))
 
     def backward(self, grad_output=None):
         d = self._saved().d
@@ -217,7 +218,8 @@ class SmoothL1Loss(_Loss):
         if self.beta == 0:
             return np.asarray(sgn(d) * g, dtype=d.dtype)
         b = self.beta
-        return np.asarray(np.where(d < -b, -g, np.where(d > b, g, d * g / b)), dtype=d.dtype)
+        # = where(d < -b, -g, where(d > b, g, d g / b)), branch-free (±g exact when b is 1)
+        return np.asarray(np.clip(d, -b, b) * g / b, dtype=d.dtype)
 
 
 class HuberLoss(_Loss):
@@ -251,12 +253,13 @@ class HuberLoss(_Loss):
         d = x - self._target(target, x)
         self._cache = DiffCache(d)
         z, k = np.abs(d), self.delta
-        return self._reduce(np.where(z < k, 0.5 * z * z, k * (z - 0.5 * k)))
+        return self._reduce(select(z < k, 0.5 * z * z, k * (z - 0.5 * k)))
 
     def backward(self, grad_output=None):
         d = self._saved().d
         g, k = self._dloss(grad_output, d.shape, d.dtype), self.delta
-        return np.asarray(np.where(d <= -k, -g * k, np.where(d >= k, g * k, d * g)), dtype=d.dtype)
+        # = where(d <= -k, -g k, where(d >= k, g k, d g)), branch-free and exact
+        return np.asarray(np.clip(d, -k, k) * g, dtype=d.dtype)
 
 
 class RankCache(NamedTuple):
