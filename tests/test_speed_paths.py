@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import npimpl
-from npimpl import _pool as P
+from npimpl import _interp_fast, _pool as P
+from npimpl import interpolate as interp
 from npimpl import padding
 from npimpl._adaptive_max import adaptive_max
 from npimpl._fractional_fast import fractional_max
@@ -125,3 +126,22 @@ def test_max_unpool_keeps_the_last_of_repeated_indices():
     assert y.tolist() == [[[3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]
     y = m(x, np.array([[[1, 3, 5, 7]]]))                   # no repeats: the plain scatter
     assert y.tolist() == [[[0.0, 1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 4.0]]]
+
+
+@pytest.mark.parametrize("mode,sizes,outs", [
+    ("bilinear", (5, 7), (10, 3)), ("bicubic", (6, 4), (13, 9)), ("nearest", (5, 8), (11, 4)),
+    ("nearest-exact", (7,), (3,)), ("linear", (9,), (20,)), ("area", (10, 9), (4, 5)),
+    ("trilinear", (3, 4, 5), (6, 7, 2))], ids=str)
+def test_interpolation_as_matrix_products_is_the_tap_sum(mode, sizes, outs):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3) + sizes)
+    taps = tuple(interp.axis_taps(mode, s, o, None, False, np.float64, len(sizes))
+                 for s, o in zip(sizes, outs))
+    assert _interp_fast.applies(x, taps, sizes)
+    y = _interp_fast.forward(x, taps)
+    np.testing.assert_allclose(y, interp.interp_forward(x, taps), rtol=1e-13, atol=1e-15)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(_interp_fast.backward(dy, taps, sizes),
+                               interp.interp_backward(dy, taps, sizes), rtol=1e-13, atol=1e-15)
+    x[0, 0, 0] = np.inf                       # 0 * inf would reach every output: not applied
+    assert not _interp_fast.applies(x, taps, sizes)
