@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._gelu import gelu_f32
 from ._pointwise import select, tanh_softplus
 from .activation import Activation, Pointwise, sigmoid
 
@@ -21,6 +22,7 @@ from .special import erf  # noqa: E402
 class GeluCache(NamedTuple):
     x: np.ndarray        # the input
     s: np.ndarray        # Phi(x) ('none') or tanh(u) ('tanh'), computed once in forward
+    d: np.ndarray | None = None     # float32 'none': the derivative itself (npimpl._gelu)
 
 
 class GELU(Activation):
@@ -53,7 +55,9 @@ class GELU(Activation):
         'tanh' is not a cheaper GELU but a different function (max gap 4.7e-4 near
         |x| = 2.7): GPT-2's checkpoints were trained with it, so loading them into
         ``approximate='none'`` silently shifts every activation. The
-        exact form needs erf, which plain NumPy lacks (here: fdlibm's, vectorised).
+        exact form needs erf, which plain NumPy lacks (here: fdlibm's, vectorised, for
+        float64; for float32 a float32 approximation, ``npimpl._gelu``, as torch's own
+        float32 kernel is one).
     """
 
     _K = 0.044715                      # the cubic coefficient of the tanh approximation
@@ -74,6 +78,10 @@ class GELU(Activation):
             return self._forward(x)
 
     def _forward(self, x):
+        if self.approximate == "none" and x.dtype == np.float32:   # float32 throughout
+            y, d = gelu_f32(x)                                       # (npimpl._gelu)
+            self._cache = GeluCache(x, None, d)
+            return y
         if self.approximate == "tanh":
             s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
             y = 0.5 * x * (1 + s)
@@ -84,12 +92,14 @@ class GELU(Activation):
         return np.asarray(y, dtype=x.dtype)
 
     def backward(self, grad_output):
-        x, s = self._saved()
+        x, s, d = self._saved()
         g = self._g(grad_output, x)
         with np.errstate(invalid="ignore", over="ignore"):   # ±inf inputs: NaN, as torch
-            return self._backward(g, x, s)
+            return self._backward(g, x, s, d)
 
-    def _backward(self, g, x, s):
+    def _backward(self, g, x, s, d=None):
+        if d is not None:                                                # made in forward
+            return g * d
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d

@@ -145,3 +145,19 @@ def test_interpolation_as_matrix_products_is_the_tap_sum(mode, sizes, outs):
                                interp.interp_backward(dy, taps, sizes), rtol=1e-13, atol=1e-15)
     x[0, 0, 0] = np.inf                       # 0 * inf would reach every output: not applied
     assert not _interp_fast.applies(x, taps, sizes)
+
+
+def test_float32_gelu_is_within_3e7_of_the_exact_one_and_stays_float32():
+    from npimpl._gelu import BLOCK, gelu_f32
+    x64 = np.concatenate([np.linspace(-9, 9, 2 * BLOCK + 7), [0.0, -0.0, 1e-30, -1e-30]])
+    x = x64.astype(np.float32)
+    y, d = gelu_f32(x)
+    assert y.dtype == d.dtype == np.float32
+    ex = x.astype(np.float64)
+    m = npimpl.GELU(dtype=np.float64)
+    want_y = m(ex)
+    want_d = m.backward(np.ones_like(ex))
+    bound = 3e-7 * (1 + np.abs(ex))
+    assert (np.abs(y - want_y) <= bound).all() and (np.abs(d - want_d) <= bound).all()
+    yi, di = gelu_f32(np.array([np.inf, -np.inf, np.nan], np.float32))
+    assert yi[0] == np.inf and np.isnan(yi[1:]).all() and np.isnan(di).all()   # torch's too
