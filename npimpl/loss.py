@@ -14,7 +14,6 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
-from ._pointwise import select
 from .activation import Activation
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -96,6 +95,20 @@ class _Loss(Activation):
 def sgn(d: np.ndarray) -> np.ndarray:
     """torch's sign: ``(d > 0) - (d < 0)``, so sgn(NaN) = 0 where ``np.sign`` gives NaN."""
     return (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
+
+
+def huber(z: np.ndarray, k: float) -> np.ndarray:
+    """``0.5 z^2 if z < k else k (z - 0.5 k)`` for ``z = |d| >= 0``, without a branch, as
+    ``(0.5 c) (2z - c)`` with ``c = min(z, k)``: below k that is ``(0.5 z) z``, above it
+    ``(0.5 k) (2z - k) = k (z - 0.5 k)`` with the same roundings (the factors 2 and 0.5 are
+    exact), so it equals torch's element for element; NaN and inf pass through as there.
+    In place on ``z`` (np.where's branch per element costs ~10x an add on random data)."""
+    c = np.minimum(z, k)
+    z += z
+    z -= c                                                       # 2z - c
+    c *= 0.5
+    z *= c
+    return z
 
 
 class DiffCache(NamedTuple):
@@ -210,7 +223,7 @@ class SmoothL1Loss(_Loss):
         z = np.abs(d)
         if self.beta == 0:
             return self._reduce(z)
-        return self._reduce(select(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta))
+        return self._reduce(huber(z, self.beta) / self.beta if self.beta != 1 else huber(z, 1))
 
     def backward(self, grad_output=None):
         d = self._saved().d
@@ -252,8 +265,7 @@ class HuberLoss(_Loss):
         x = self._x(input)
         d = x - self._target(target, x)
         self._cache = DiffCache(d)
-        z, k = np.abs(d), self.delta
-        return self._reduce(select(z < k, 0.5 * z * z, k * (z - 0.5 * k)))
+        return self._reduce(huber(np.abs(d), self.delta))
 
     def backward(self, grad_output=None):
         d = self._saved().d
