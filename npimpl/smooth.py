@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _activation_fast as fast
 from ._gelu import gelu_f32
 from ._pointwise import select, tanh_softplus
 from .activation import Activation, Pointwise, sigmoid
@@ -99,7 +100,7 @@ class GELU(Activation):
 
     def _backward(self, g, x, s, d=None):
         if d is not None:                                                # made in forward
-            return g * d
+            return np.asarray(g * d)
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
@@ -141,6 +142,8 @@ class ELU(Pointwise):
         npimpl gives NaN everywhere.
     """
 
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
         super().__init__(dtype)
         self.alpha, self.inplace = alpha, inplace
@@ -180,6 +183,8 @@ class SELU(ELU):
         the left slope, here ``scale * alpha``.
     """
 
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     _alpha = 1.6732632423543772848170429916717
     _selu_scale = 1.0507009873554804934193349852946
 
@@ -214,6 +219,8 @@ class CELU(ELU):
         both choices.
     """
 
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
         if alpha == 0:
             raise ValueError("CELU: alpha must not be 0 (it divides the input), got 0")
@@ -245,6 +252,8 @@ class SiLU(Pointwise):
         torch's kernel computes ``x / (1 + exp(-x))``, which gives ``x / inf = -0`` for
         very negative x; the stable sigmoid used here gives the same values.
     """
+
+    _fast = fast.silu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
@@ -284,6 +293,8 @@ class Mish(Pointwise):
         ``tanh(softplus(x))`` is the rational ``(e^2 + 2e) / (e^2 + 2e + 2)``, ``e = exp(x)``
         (``npimpl._pointwise.tanh_softplus``: no log, no overflow).
     """
+
+    _fast = fast.mish      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
@@ -326,6 +337,8 @@ class Softplus(Pointwise):
         above about 709 (float64) torch's value overflows to inf and its gradient to
         inf/inf = NaN, and so does this one.
     """
+
+    _fast = fast.softplus      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0, dtype=None):
         super().__init__(dtype)
