@@ -106,8 +106,8 @@ def _first(out):
 
 def _grad_struct(out, g):
     """``out``'s structure with ``g`` at the first leaf and None elsewhere."""
-    if isinstance(out, (tuple, list)):
-        return type(out)(_grad_struct(o, g if i == 0 else None) for i, o in enumerate(out))
+    if isinstance(out, (tuple, list)):           # a plain tuple (ASMoutput is a NamedTuple)
+        return tuple(_grad_struct(o, g if i == 0 else None) for i, o in enumerate(out))
     return g
 
 

@@ -170,6 +170,58 @@ def _indices(n):
     return lambda rng, shape: rng.integers(0, n, shape).astype(np.int64)
 
 
+def _normal_like(rng, x):
+    return [rng.standard_normal(x.shape)]
+
+
+def _label_sets(rng, x):
+    """MultiLabelMarginLoss targets: per row a few distinct classes, then -1."""
+    n, c = x.shape
+    t = rng.integers(0, c, (n, c))
+    k = rng.integers(1, 8, n)                               # 1..7 listed classes per row
+    for row, kk in zip(t, k):
+        row[:kk] = rng.permutation(c)[:kk]
+        row[kk] = -1
+    return t.astype(np.int64)
+
+
+def _log_softmax_rows(rng, shape):
+    x = rng.standard_normal(shape)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def _more_losses():
+    ctc_t, ctc_n, ctc_c, ctc_s = 128, 32, 32, 40
+    return {
+        "PoissonNLLLoss": Bench(Spec("PoissonNLLLoss"), POINTWISE,
+                                lambda rng, x: rng.poisson(2.0, x.shape).astype(float)),
+        "HingeEmbeddingLoss": Bench(Spec("HingeEmbeddingLoss"), POINTWISE, _signs),
+        "SoftMarginLoss": Bench(Spec("SoftMarginLoss"), POINTWISE, _signs),
+        "MultiLabelSoftMarginLoss": Bench(Spec("MultiLabelSoftMarginLoss"), (4096, 1000),
+                                          lambda rng, x: rng.integers(0, 2, x.shape).astype(float)),
+        "MultiMarginLoss": Bench(Spec("MultiMarginLoss"), (8192, 1000), _classes(1000)),
+        "MultiLabelMarginLoss": Bench(Spec("MultiLabelMarginLoss"), (2048, 100), _label_sets),
+        "TripletMarginLoss": Bench(Spec("TripletMarginLoss"), (4096, 512),
+                                   extra=lambda rng, x: _normal_like(rng, x) * 2),
+        "TripletMarginWithDistanceLoss": Bench(Spec("TripletMarginWithDistanceLoss"), (4096, 512),
+                                               extra=lambda rng, x: _normal_like(rng, x) * 2),
+        "CTCLoss": Bench(Spec("CTCLoss"), (ctc_t, ctc_n, ctc_c), valid=_log_softmax_rows,
+                         target=lambda rng, x: rng.integers(1, ctc_c, (ctc_n, ctc_s)).astype(np.int64),
+                         extra=lambda rng, x: [np.full(ctc_n, ctc_t, np.int64),
+                                               rng.integers(ctc_s // 2, ctc_s + 1, ctc_n)]),
+        "AdaptiveLogSoftmaxWithLoss": Bench(
+            Spec("AdaptiveLogSoftmaxWithLoss", 256, 8192, [1024, 4096], 4.0), (1024, 256),
+            _classes(8192)),
+        "LinearCrossEntropyLoss": Bench(Spec("LinearCrossEntropyLoss", 256, 4096), (1024, 256),
+                                        _classes(4096), flops=gemm_flops(1024, 256, 4096),
+                                        gemm=(1024, 256, 4096)),
+        "NLLLoss2d": Bench(Spec("NLLLoss2d"), (32, 21, 64, 64),
+                           lambda rng, x: rng.integers(0, 21, (32, 64, 64)).astype(np.int64),
+                           valid=lambda rng, shape: np.log(rng.dirichlet(np.ones(21), (32, 64, 64))
+                                                           ).transpose(0, 3, 1, 2).copy()),
+    }
+
+
 #: one entry (or a list) per public npimpl class
 TABLE: dict = {
     "Sequential": Bench(seq(Spec("Linear", 512, 512), Spec("ReLU"), Spec("Linear", 512, 512)),
@@ -228,6 +280,21 @@ TABLE: dict = {
     "Fold": Bench(Spec("Fold", (32, 32), 3, padding=1), (32, 144, 1024)),
     "Unfold": Bench(Spec("Unfold", 3, padding=1), (32, 16, 32, 32)),
     **_attention(),
+    **_more_losses(),
+    **_pointwise("Hardshrink", "Softshrink", "Tanhshrink", "LogSigmoid", "Softsign"),
+    "Threshold": Bench(Spec("Threshold", 0.1, 20.0), POINTWISE),
+    "GLU": Bench(Spec("GLU"), (4096, 2048)),
+    "PReLU": Bench(Spec("PReLU", 64), IMAGE),
+    "RReLU": Bench(Spec("RReLU"), POINTWISE, plain_torch=True),
+    "Softmax2d": Bench(Spec("Softmax2d"), IMAGE),
+    "LocalResponseNorm": Bench(Spec("LocalResponseNorm", 5), IMAGE),
+    "CrossMapLRN2d": Bench(Spec("CrossMapLRN2d", 5), IMAGE),
+    "AlphaDropout": Bench(Spec("AlphaDropout", 0.5), POINTWISE, plain_torch=True),
+    "FeatureAlphaDropout": Bench(Spec("FeatureAlphaDropout", 0.5), IMAGE, plain_torch=True),
+    "Bilinear": Bench(Spec("Bilinear", 64, 64, 64), (1024, 64), extra=_normal_like,
+                      flops=3 * 2.0 * 1024 * 64 * 64 * 64),
+    "CosineSimilarity": Bench(Spec("CosineSimilarity"), (4096, 1024), extra=_normal_like),
+    "PairwiseDistance": Bench(Spec("PairwiseDistance"), (4096, 1024), extra=_normal_like),
 }
 
 #: tiny rows for ``--quick`` (and the tests): the bench's machinery, not its numbers
