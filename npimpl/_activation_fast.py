@@ -72,3 +72,13 @@ def mish(m, x):
         t = tanh_softplus(v)
         return v * t, t + v * _sigmoid(v) * (1 - t * t)
     return blockwise(block, x, 2)
+
+
+def logsigmoid(m, x):
+    """LogSigmoid's ``_f`` and ``_grad``, sharing ``z = exp(-|x|)`` (torch's saved buffer)."""
+    def block(v):
+        z = np.exp(-np.abs(v))
+        neg = v < 0
+        d = neg.astype(v.dtype) - select(neg, 1, -1, v.dtype) * (z / (1 + z))
+        return np.minimum(v, 0) - np.log1p(z), d
+    return blockwise(block, x, 2)
