@@ -3,8 +3,8 @@
 For each class (``npimpl.__all__``, built from :data:`TABLE`) and each variant
 of its valid input (wrong rank, wrong size, int/bool/complex/object arrays,
 NaN and ±inf, an empty batch, a non-contiguous view, a read-only array,
-Fortran order, a Python list, the wrong float dtype; for losses also bad
-targets) the NumPy module must either
+Fortran order, a Python list, the wrong float dtype, float16, ``np.matrix``, a
+masked array; for losses also bad targets) the NumPy module must either
 
 * **match torch**: torch accepts the input and the NumPy forward output and
   input gradient agree with torch's within the float64 tolerance (NaN where
@@ -225,6 +225,15 @@ def _signed_zeros(x):
     return np.where(k == 0, 0.0, np.where(k == 1, -0.0, x))
 
 
+def _masked(x):
+    """A masked array hiding every third element (torch.as_tensor reads the data underneath;
+    NumPy's masked reductions would skip them)."""
+    if x.ndim == 0:
+        return None
+    k = np.arange(x.size).reshape(x.shape) % 3 == 0
+    return np.ma.masked_array(x, mask=k)
+
+
 def _object(x):
     y = np.empty(x.shape, dtype=object)
     y[...] = x
@@ -253,6 +262,9 @@ VARIANTS: dict[str, Callable] = {
     "complex array": lambda x: x.astype(np.complex128),
     "object array": _object,
     "float32 input": lambda x: x.astype(np.float32),
+    "float16 input": lambda x: x.astype(np.float16),
+    "np.matrix": lambda x: np.asmatrix(x) if x.ndim == 2 else None,
+    "masked array": _masked,
     "NaN input": _with(np.nan),
     "+inf input": _with(np.inf),
     "-inf input": _with(-np.inf),
@@ -272,6 +284,7 @@ TARGET_VARIANTS: dict[str, Callable] = {
     "target float": lambda t: t.astype(np.float64) if t.dtype.kind != "f" else t.astype(np.float32),
     "target out of range": lambda t: t + 100 if t.dtype.kind == "i" else None,
     "target Python list": lambda t: t.tolist(),
+    "target masked array": _masked,
 }
 
 
