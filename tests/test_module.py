@@ -32,9 +32,9 @@ def test_load_state_dict_keeps_the_module_dtype_and_copies_in_place():
 def test_load_state_dict_rejects_missing_unexpected_and_misshapen():
     m = mlp()
     sd = dict(m.state_dict())
-    with pytest.raises(KeyError, match=r"Sequential.*missing keys \['2.weight'\]"):
+    with pytest.raises(ValueError, match=r"Sequential.*missing keys \['2.weight'\]"):
         m.load_state_dict({k: v for k, v in sd.items() if k != "2.weight"})
-    with pytest.raises(KeyError, match="unexpected keys.*'extra'"):
+    with pytest.raises(ValueError, match="unexpected keys.*'extra'"):
         m.load_state_dict({**sd, "extra": np.zeros(1)})
     bad = {**sd, "0.weight": np.zeros((3, 4))}
     with pytest.raises(ValueError, match=r"0.weight: expected shape \(4, 3\), got \(3, 4\)"):
