@@ -70,6 +70,10 @@ class Case:
         inputs: ``(rng, dtype) -> tuple | Inputs``, seeded by the engine.
         grad: ``(rng, output) -> upstream gradient`` (default: standard normal per output).
         after_backward: optional ``(np_module, torch_module) -> None`` for extra checks.
+        reference64: also run torch in float64 on the float32 run's inputs and judge both
+            sides against it, so that a row can say "torch is off" (:mod:`compare.torchoff`).
+        isolate: run in a child process, so that a crash inside torch (a segfault) becomes a
+            failing row instead of the end of the report run (:mod:`compare.isolate`).
     """
 
     name: str
@@ -80,6 +84,8 @@ class Case:
     dtypes: tuple = ("float32", "float64")
     grad: Callable | None = None
     note: str = ""
+    reference64: bool = False
+    isolate: bool = False
 
 
 @dataclass
@@ -187,6 +193,8 @@ class _Recorder:
     def __init__(self, case, dtype: str, tol: Tolerance):
         self.case, self.dtype, self.tol = case, dtype, tol
         self.rows: list[Row] = []
+        #: ``{quantity: (numpy, torch)}``, kept only where compare.torchoff needs them
+        self.values = {} if getattr(case, "reference64", False) and dtype == "float32" else None
 
     def add(self, quantity: str, kind: str, a, b, metric: Metric | None = None,
             step: int | None = None) -> Metric:
@@ -199,6 +207,8 @@ class _Recorder:
         if not m.passed:
             row.detail = failure_detail(a, b, m, self.tol)   # not a column: for messages
         self.rows.append(row)
+        if self.values is not None and metric is None:
+            self.values[quantity] = (a, b)
         return m
 
 
@@ -325,6 +335,12 @@ def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
         for name, p in t_mod.named_parameters():
             if p.grad is not None:
                 capture[f"grad.{name}"] = to_numpy(p.grad)
+
+    # 4b. is torch the one that is off? torch in float64 judges both sides (opt-in)
+    if rec.values is not None:
+        from . import torchoff
+        torchoff.judge(rec, rec.values, torchoff.reference_values(
+            t_mod, inp, g_struct, diff, leaves, _input_grads))
 
     # 5. accumulation: a second forward+backward without zero_grad must leave every .grad
     #    equal to the sum of both passes (torch's rule), and the buffers updated twice
@@ -547,8 +563,16 @@ def run(case, dtype: str, seed: int = 0) -> Result:
     """Run a :class:`Case`, a :class:`Trajectory`, or any case object with its own
     ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run).
 
-    torch runs on one thread meanwhile (:func:`one_thread`).
+    torch runs on one thread meanwhile (:func:`one_thread`). A case with ``isolate=True``
+    runs in a child process (:mod:`compare.isolate`).
     """
+    if getattr(case, "isolate", False):
+        from .isolate import run_isolated
+        return run_isolated(case, dtype, seed, _run_here)
+    return _run_here(case, dtype, seed)
+
+
+def _run_here(case, dtype: str, seed: int) -> Result:
     with one_thread():
         if hasattr(case, "run"):
             return case.run(dtype, seed)
