@@ -91,6 +91,28 @@ CASES += [
     single("groupnorm-nobias-eps0.1", Spec("GroupNorm", 3, 6, eps=0.1, bias=False),
            args(normal(2, 6, 2, 2, scale=0.5))),
 ]
+# Degenerate input where torch's float32 kernel is the one that is off (compare/torchoff.py):
+# both sides are also judged against torch in float64 on the same float32 inputs
+CASES += [
+    Case("layernorm-float32-constant-1e5", "LayerNorm", "norm",
+         randomized(Spec("LayerNorm", 16)), args(fixed(np.full((4, 16), 100000.3))),
+         dtypes=("float32",), reference64=True,
+         note="a constant row: the exact output is the bias and dx = rstd (g - mean(g)); "
+              "torch's float32 Welford leaves a mean off by one rounding, which rstd = 316 "
+              "amplifies (float32 only: in float64 torch's rounding residue is 1e-9, no "
+              "reference is finer)"),
+    Case("groupnorm-float32-constant", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 8)),
+         args(fixed(np.full((2, 8, 16), 1234.5))), dtypes=("float32",), reference64=True,
+         note="as layernorm-float32-constant-1e5, with torch's GroupNorm kernel"),
+    Case("layernorm-huge-1e20", "LayerNorm", "norm", randomized(Spec("LayerNorm", 6)),
+         args(normal(3, 6, scale=1e20)), reference64=True,
+         note="squares past float32's 3.4e38: torch's float32 output is 0 or NaN; npimpl "
+              "rescales the row (LayerNorm's docstring)"),
+    Case("groupnorm-huge-1e30", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 4)),
+         args(normal(2, 4, 3, scale=1e30)), reference64=True,
+         note="as layernorm-huge-1e20, with GroupNorm at 1e30"),
+]
+
 # InstanceNorm2d: defaults have no parameters and no buffers; every option and mode
 IN_OPTIONS = [
     ("default", {}),
