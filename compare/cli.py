@@ -1,38 +1,66 @@
 """The ``lockstep`` command line (also ``python -m compare``).
 
-    lockstep report [--cases GLOB] [--dtypes float32,float64] [--seed N] [--out DIR]
+    lockstep report [--cases GLOB] [--dtypes float32,float64] [--seed N | --seeds 0-19]
+                    [--jobs N] [--out DIR] [--force] [--quiet] [--no-progress]
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
     lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
-input neither matched torch nor raised a clear error);
-2 bad usage (unknown option, a glob that matches no case, an unknown dtype).
+input neither matched torch nor raised a clear error); 2 bad usage (an unknown option or
+value, a glob that matches no case, an output folder that is a file, read-only or being
+written by another run, a subset that would replace a fuller report); 130/143 interrupted.
+Every usage error is one line on stderr, checked before anything runs.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 
-EXIT_OK, EXIT_DEVIATION, EXIT_USAGE = 0, 1, 2
-DTYPES = ("float32", "float64")
+from . import options
+from .options import EXIT_DEVIATION, EXIT_OK, EXIT_USAGE, fail
+
+DTYPES = options.DTYPES
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lockstep", description="NumPy layers in lockstep with "
-                                "torch.nn: compare, report, benchmark, train.")
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("report", help="run the catalogue and write reports/")
-    r.add_argument("--cases", default=None, help="comma-separated globs over case, layer or "
-                   "family names (default: all)")
-    r.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--out", default="reports", help="output folder (default: reports)")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    ls = sub.add_parser("list", help="list the cases of the catalogue")
-    ls.add_argument("--cases", default=None)
+def _parser() -> options.Parser:
+    p = options.Parser(prog="lockstep", description="NumPy layers in lockstep with torch.nn: "
+                       "compare, report, benchmark, train, export.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=options.Parser)
+    r = sub.add_parser("report", help="run the catalogue and write the report folder",
+                       description="Run every selected case in lockstep with torch, then the "
+                       "checker's self-tests, and write deviations.csv, deviations.md, "
+                       "trajectories.csv and plots/ into --out as one unit.")
+    r.add_argument("--cases", type=options.glob, default=None,
+                   help="comma-separated globs over case, layer or family names; the "
+                        "self-tests (mutants, bad-input matrix, oracle, init) are limited "
+                        "to the selected classes (default: every case)")
+    r.add_argument("--dtypes", type=options.dtypes, default=",".join(DTYPES), metavar="LIST",
+                   help="comma-separated dtypes, float32 and/or float64")
+    seeds = r.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=options.seed, default=0,
+                       help="seed of every case's inputs and weights, in [0, 2**32)")
+    seeds.add_argument("--seeds", type=options.seeds, default=None, metavar="LIST",
+                       help="several seeds, e.g. 0-19 or 0,3,7: every case runs once per seed "
+                            "and the worst row of each quantity is kept (with its seed)")
+    r.add_argument("--jobs", type=options.positive, default=1,
+                   help="processes to run the cases on (a standard-library process pool; "
+                        "the rows are the same as a serial run's)")
+    r.add_argument("--out", default="reports",
+                   help="output folder, written as a unit (other files in it are kept)")
+    r.add_argument("--force", action="store_true",
+                   help="let a --cases/--dtypes subset replace a report of more cases")
+    r.add_argument("--quiet", action="store_true",
+                   help="print nothing but failures (and no progress bar)")
+    r.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (there is none anyway when stderr is not a terminal)")
+    ls = sub.add_parser("list", help="list the cases of the catalogue",
+                        description="One line per case: name, layer, family, kind.")
+    ls.add_argument("--cases", type=options.glob, default=None,
+                    help="comma-separated globs over case, layer or family names (default: "
+                         "every case)")
     sub.add_parser("bench", help="time numpy against torch (see lockstep bench --help)",
                    add_help=False)
     sub.add_parser("train", help="train a model in lockstep (see lockstep train --help)",
@@ -44,30 +72,39 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report(args) -> int:
     from .catalogue import select
-    from .report import run_all, write_reports
+    from .io import FolderBusy, folder_lock, unusable_folder
+    from .report import run_all, would_shrink, write_reports
 
-    dtypes = tuple(d.strip() for d in args.dtypes.split(",") if d.strip())
-    unknown = [d for d in dtypes if d not in DTYPES]
-    if unknown or not dtypes:
-        print(f"lockstep report: unknown dtype(s) {unknown}; choose from {list(DTYPES)}",
-              file=sys.stderr)
-        return EXIT_USAGE
+    prog = "lockstep report"
     cases = select(args.cases)
     if not cases:
-        print(f"lockstep report: --cases {args.cases!r} matches no case (see `lockstep list`)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    with warnings.catch_warnings():
-        # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
-        # are expected by the cases that provoke them; they would bury the summary
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
-        run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
-    paths = write_reports(run, args.out)
+        return fail(prog, f"--cases {args.cases!r} matches no case (see `lockstep list`)")
+    why = unusable_folder(args.out, unit=True)
+    if why:
+        return fail(prog, f"--out: {why}")
+    try:
+        with folder_lock(args.out):
+            if not args.force:
+                why = would_shrink(args.out, cases, args.dtypes)
+                if why:
+                    return fail(prog, why)
+            with warnings.catch_warnings():
+                # torch's own UserWarnings (deprecated implicit dims, projections without
+                # oneDNN ...) are expected by the cases that provoke them; they would bury
+                # the summary
+                warnings.filterwarnings("ignore", category=UserWarning,
+                                        module=r"(torch|npimpl)\.")
+                run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
+                              jobs=args.jobs, seeds=args.seeds)
+            paths = write_reports(run, args.out)
+    except FolderBusy as exc:
+        return fail(prog, str(exc))
     rows = run.rows
-    print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
-          f"{len(run.failures)} failed; mutants flagged "
-          f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; wrote {len(paths)} files "
-          f"to {args.out}/")
+    if not args.quiet:
+        print(f"lockstep: {len(run.results)} runs (seed {run.seed_label}), {len(rows)} "
+              f"quantities compared, {len(run.failures)} failed; mutants flagged "
+              f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; wrote {len(paths)} "
+              f"files to {args.out}/")
     for f in run.failures[:20]:
         print(f"  FAIL {f['case']} [{f['dtype']}] {f['quantity']}: max_abs={f['max_abs']:.3g} "
               f"max_rel={f['max_rel']:.3g} {f['note']}")
@@ -81,14 +118,16 @@ def _report(args) -> int:
 def _list(args) -> int:
     from .catalogue import select
 
-    for c in select(args.cases):
+    cases = select(args.cases)
+    if not cases:
+        return fail("lockstep list", f"--cases {args.cases!r} matches no case")
+    for c in cases:
         kind = "trajectory" if hasattr(c, "steps") or hasattr(c, "run") else "single-step"
         print(f"{c.name:40s} {c.layer:24s} {c.family:12s} {kind}")
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in ("bench", "train", "export"):
         import importlib
 
@@ -99,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     return {"report": _report, "list": _list}[args.command](args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return options.run_command(_dispatch, argv)
 
 
 if __name__ == "__main__":

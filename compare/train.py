@@ -9,7 +9,6 @@ Writes ``<out>/train-<model>.csv`` (one row per dtype and step) and
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from dataclasses import dataclass, field
@@ -177,30 +176,49 @@ def summary(run: TrainRun) -> str:
     return s + ("" if run.passed else f" -- FAILED: {run.failures[0]}")
 
 
+def _parser():
+    from . import options
+    p = options.Parser(prog="lockstep train", description="Train an npimpl model and its "
+                       "torch twin side by side, comparing every step; writes "
+                       "train-MODEL.csv and train-MODEL.png into --out.")
+    p.add_argument("model", choices=MODELS, help="the model and its recipe")
+    p.add_argument("--dtypes", type=options.dtypes, default="float32,float64", metavar="LIST",
+                   help="comma-separated dtypes, float32 and/or float64")
+    p.add_argument("--seed", type=options.seed, default=0,
+                   help="initial weights, batch order and GPT windows, in [0, 2**32)")
+    p.add_argument("--out", default="reports", help="output folder")
+    p.add_argument("--max-steps", type=options.positive, default=None,
+                   help="stop after this many steps, at least 1 (default: the recipe's whole "
+                        "run)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing but failures (and no progress bar)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (there is none anyway when stderr is not a terminal)")
+    return p
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep train",
-                                description="Train an npimpl model and its torch twin side by "
-                                            "side, comparing every step.")
-    p.add_argument("model", choices=MODELS)
-    p.add_argument("--dtypes", default="float32,float64",
-                   help="comma-separated dtypes (default float32,float64)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="initial weights, batch order and GPT windows (default 0)")
-    p.add_argument("--out", default="reports", help="output folder (default reports)")
-    p.add_argument("--max-steps", type=int, default=None,
-                   help="stop after this many steps (a quick look; the full run is the default)")
-    a = p.parse_args(argv)
-    dtypes = [d.strip() for d in a.dtypes.split(",") if d.strip()]
-    for d in dtypes:
-        if d not in ("float32", "float64"):
-            p.error(f"--dtypes: {d!r} is not float32 or float64")
+    from . import options
+    from .io import unusable_folder
+
+    try:
+        a = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return options.EXIT_USAGE if exc.code else options.EXIT_OK
+    why = unusable_folder(a.out)
+    if why:
+        return options.fail("lockstep train", f"--out: {why}")
     # one torch thread: the models are tiny, and a thread pool costs more than it gains here
     torch.set_num_threads(1)
-    runs = [train(a.model, d, seed=a.seed, progress=True, max_steps=a.max_steps) for d in dtypes]
+    progress = options.show_progress(a)
+    runs = [train(a.model, d, seed=a.seed, progress=progress, max_steps=a.max_steps)
+            for d in a.dtypes]
     csv, png = write(runs, a.out)
     for run in runs:
-        print(summary(run))
-    print(f"wrote {csv} and {png}")
+        if not a.quiet or not run.passed:
+            print(summary(run))
+    if not a.quiet:
+        print(f"wrote {csv} and {png}")
     return 0 if all(r.passed for r in runs) else 1
 
 
