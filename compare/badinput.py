@@ -442,13 +442,15 @@ def public_classes() -> list[str]:
     return [n for n in npimpl.__all__ if n not in NOT_LAYERS]
 
 
-def matrix(seed: int = 0) -> list[dict]:
+def matrix(seed: int = 0, classes: set | None = None) -> list[dict]:
     """The whole matrix: one dict per (class, variant), the layers then the optimizers
     (``optim.SGD`` ...); a layer with no :data:`TABLE` entry gets one ``FAIL: not covered``
-    row."""
+    row. ``classes`` limits it to those class names (a subset run's layers)."""
     rows = []
     entries = table()
     for name in public_classes():
+        if classes is not None and name not in classes:
+            continue
         entry = entries.get(name)
         if entry is None:
             rows.append(dict(cls=name, variant="-", outcome="FAIL: not covered",
@@ -457,7 +459,7 @@ def matrix(seed: int = 0) -> list[dict]:
             continue
         rows += cells(name, entry, seed)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers
-    return rows + optimizer_matrix(seed)
+    return rows + optimizer_matrix(seed, classes)
 
 
 def counts(rows: list[dict]) -> Counter:

@@ -135,7 +135,8 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
                                                   if pd.notna(r.get("target")) else "")
             for _, r in shown.iterrows()) + " — [bench.md](bench.md)"))
     lines.append(("environment", f"numpy {np.__version__}, torch {torch.__version__}, "
-                  f"python {platform.python_version()}, seed {run.seed}"))
+                  f"python {platform.python_version()}, "
+                  f"seed {getattr(run, 'seed_label', run.seed)}"))
     text = "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
     if any(r.steps for r in run.results):
         text += ("\n\nEvery trajectory at a glance — the largest parameter deviation per step "
