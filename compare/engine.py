@@ -26,7 +26,8 @@ import torch
 
 from reference import to_numpy, to_torch
 
-from .metrics import Metric, Tolerance, deviation, tolerance_for
+from . import allowance
+from .metrics import FromEvent, Metric, Tolerance, deviation, tolerance_for
 
 
 @contextmanager
@@ -102,8 +103,9 @@ class Trajectory:
             and before the optimizer steps (gradient clipping).
         probe: optional ``dtype -> input``: after training, both models are put in eval mode
             and run on it; the outputs are compared and kept for the report.
-        f32: the float32 allowance (a named :class:`Tolerance` with its reason); None keeps the
-            single-step float32 tolerance.
+        f32: the float32 allowance (a named :class:`Tolerance` with its reason, or a
+            :class:`~compare.metrics.FromEvent` that holds only from the step where its event
+            is detected); None keeps the single-step float32 tolerance.
     """
 
     name: str
@@ -118,7 +120,7 @@ class Trajectory:
     scheduler: Callable | None = None
     after_backward: Callable | None = None
     probe: Callable | None = None
-    f32: Tolerance | None = None
+    f32: Tolerance | FromEvent | None = None
     note: str = ""
 
 
@@ -195,6 +197,8 @@ class _Recorder:
         self.rows: list[Row] = []
         #: ``{quantity: (numpy, torch)}``, kept only where compare.torchoff needs them
         self.values = {} if getattr(case, "reference64", False) and dtype == "float32" else None
+        #: a FromEvent allowance's ``(step, what)`` once switched on, and the rows' note
+        self.event, self.note_suffix = None, ""
 
     def add(self, quantity: str, kind: str, a, b, metric: Metric | None = None,
             step: int | None = None) -> Metric:
@@ -203,7 +207,7 @@ class _Recorder:
         row = Row(self.case.name, self.case.family, self.case.layer, self.dtype,
                   quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
                   str(m.worst_index), step, self.tol.rtol, self.tol.atol,
-                  self.tol.name, m.passed, m.note)
+                  self.tol.name, m.passed, "; ".join(n for n in (m.note, self.note_suffix) if n))
         if not m.passed:
             row.detail = failure_detail(a, b, m, self.tol)   # not a column: for messages
         self.rows.append(row)
@@ -505,8 +509,11 @@ def _capture_inputs(capture: dict, inp: Inputs, t_mod) -> None:
 
 
 def trajectory_tolerance(case, dtype: str) -> Tolerance:
-    """The contract's tolerance, or the case's named float32 allowance."""
-    return case.f32 if dtype == "float32" and case.f32 is not None else tolerance_for(dtype)
+    """The contract's tolerance, or the case's named float32 allowance (a FromEvent one starts
+    at the contract's: see :mod:`compare.allowance`)."""
+    if dtype == "float32" and isinstance(case.f32, Tolerance):
+        return case.f32
+    return tolerance_for(dtype)
 
 
 def run_trajectory(case: Trajectory, dtype: str, seed: int = 0) -> Result:
@@ -593,6 +600,7 @@ def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res
     npx, tx = build_sides(case, dt)
     for step in range(case.steps):
         x, y = case.batches(rng, dt, step)
+        allowance.before_step(case, rec, npx.model, tx.model, x, step)
         np_loss, t_loss = train_step(case, npx, tx, x, y)
         record_step(rec, res, step, npx.model, tx.model, np_loss, t_loss)
     if case.probe is not None:
