@@ -47,7 +47,8 @@ class MultiheadAttention(Module):
 
     Shape:
         query (L, N, E) / (N, L, E) / unbatched (L, E); key (S, N, kdim); value (S, N, vdim);
-        key_padding_mask (N, S) or (S); attn_mask (L, S) or (N*H, L, S);
+        key_padding_mask (N, S) or (S); attn_mask (L, S) or (N*H, L, S) (bool, or float of the
+        query's dtype: torch refuses a float32 mask on float64 too);
         output (attn_output like query, weights (N, L, S') averaged or (N, H, L, S') or None).
 
     Backward:
