@@ -292,15 +292,10 @@ def _parser():
 
 def main(argv=None) -> int:
     from . import options
-    from .io import unusable_folder
 
-    try:
-        a = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return options.EXIT_USAGE if exc.code else options.EXIT_OK
-    why = unusable_folder(a.out)
-    if why:
-        return options.fail("lockstep bench", f"--out: {why}")
+    a = options.parse(_parser(), argv)
+    if isinstance(a, int):
+        return a
     items = None
     if a.only is not None:
         items = [i for i in BENCH_ITEMS if a.only in i.name]

@@ -19,7 +19,7 @@ import sys
 import warnings
 
 from . import options
-from .options import EXIT_DEVIATION, EXIT_OK, EXIT_USAGE, fail
+from .options import EXIT_DEVIATION, EXIT_OK, fail
 
 DTYPES = options.DTYPES
 
@@ -52,10 +52,7 @@ def _parser() -> options.Parser:
                    help="output folder, written as a unit (other files in it are kept)")
     r.add_argument("--force", action="store_true",
                    help="let a --cases/--dtypes subset replace a report of more cases")
-    r.add_argument("--quiet", action="store_true",
-                   help="print nothing but failures (and no progress bar)")
-    r.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (there is none anyway when stderr is not a terminal)")
+    options.add_quiet(r)
     ls = sub.add_parser("list", help="list the cases of the catalogue",
                         description="One line per case: name, layer, family, kind.")
     ls.add_argument("--cases", type=options.glob, default=None,
@@ -72,16 +69,13 @@ def _parser() -> options.Parser:
 
 def _report(args) -> int:
     from .catalogue import select
-    from .io import FolderBusy, folder_lock, unusable_folder
+    from .io import FolderBusy, folder_lock
     from .report import run_all, would_shrink, write_reports
 
     prog = "lockstep report"
     cases = select(args.cases)
     if not cases:
         return fail(prog, f"--cases {args.cases!r} matches no case (see `lockstep list`)")
-    why = unusable_folder(args.out, unit=True)
-    if why:
-        return fail(prog, f"--out: {why}")
     try:
         with folder_lock(args.out):
             if not args.force:
@@ -133,10 +127,9 @@ def _dispatch(argv: list[str]) -> int:
 
         mod = importlib.import_module(f"compare.{argv[0]}")
         return mod.main(argv[1:])
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else EXIT_OK
+    args = options.parse(_parser(), argv, unit=True)
+    if isinstance(args, int):
+        return args
     return {"report": _report, "list": _list}[args.command](args)
 
 

@@ -55,6 +55,30 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet`` and ``--no-progress``, as every long-running command has them."""
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing but failures (and no progress bar)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (there is none anyway when stderr is not a "
+                             "terminal)")
+
+
+def parse(parser: argparse.ArgumentParser, argv, unit: bool = False):
+    """``parser.parse_args(argv)``, and its ``--out`` checked (:func:`compare.io.
+    unusable_folder`); the arguments, or exit status 2 after the one-line error."""
+    from .io import unusable_folder
+
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    why = unusable_folder(args.out, unit=unit) if hasattr(args, "out") else None
+    if why:
+        return fail(parser.prog, f"--out: {why}")
+    return args
+
+
 def fail(prog: str, message: str) -> int:
     """Print the one-line usage error and return exit status 2."""
     print(f"{prog}: {message}", file=sys.stderr)

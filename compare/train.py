@@ -192,24 +192,16 @@ def _parser():
     p.add_argument("--max-steps", type=options.positive, default=None,
                    help="stop after this many steps, at least 1 (default: the recipe's whole "
                         "run)")
-    p.add_argument("--quiet", action="store_true",
-                   help="print nothing but failures (and no progress bar)")
-    p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (there is none anyway when stderr is not a terminal)")
+    options.add_quiet(p)
     return p
 
 
 def main(argv=None) -> int:
     from . import options
-    from .io import unusable_folder
 
-    try:
-        a = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return options.EXIT_USAGE if exc.code else options.EXIT_OK
-    why = unusable_folder(a.out)
-    if why:
-        return options.fail("lockstep train", f"--out: {why}")
+    a = options.parse(_parser(), argv)
+    if isinstance(a, int):
+        return a
     # one torch thread: the models are tiny, and a thread pool costs more than it gains here
     torch.set_num_threads(1)
     progress = options.show_progress(a)
