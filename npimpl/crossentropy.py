@@ -219,7 +219,11 @@ class CrossEntropyLoss(NLLLoss):
             loss, T, r, loss_shape = self._probabilities(x, target, logp, w, eps)
             t = None
         else:
-            loss, T, r, loss_shape, t = self._indices(x, target, logp, w, eps)
+            loss, T, r, loss_shape = self._indices(x, target, logp, w, eps)
+            t = None
+            if eps == 0:                     # G lives only at [n, t_n] (see ClassCache.t)
+                t, valid, _ = self._index_rows(x, target)
+                t = np.where(valid, t, -1)
         self._cache = ClassCache(T, r, logp, x.shape, loss_shape, t)
         return loss
 
@@ -259,8 +263,7 @@ class CrossEntropyLoss(NLLLoss):
             sm = self._reduce_rows(smooth, denom, loss_shape, x.dtype)
             loss = np.asarray((1 - eps) * loss + sm * (eps / C), dtype=x.dtype)
             T = ((1 - eps) * T + (eps / C) * (valid[:, None] * w[None, :])).astype(x.dtype)
-        on_target = None if eps > 0 else np.where(valid, t, -1)        # where G can be non-0
-        return loss, T, self._row_factor(valid, denom, x.dtype), loss_shape, on_target
+        return loss, T, self._row_factor(valid, denom, x.dtype), loss_shape
 
     def backward(self, grad_output=None):
         G, c = self._G(grad_output)                                      # dL/dlogp, (M, C)
