@@ -34,7 +34,10 @@ def batch_norm_forward(x, weight, bias, eps: float, mean=None, var=None):
     """
     axes = (0,) + tuple(range(2, x.ndim))
     training = mean is None
-    if training:
+    if training and x.size == 0:    # an empty batch: NaN statistics as torch's, no warning
+        mu = var = np.full((1, x.shape[1]) + (1,) * (x.ndim - 2), np.nan, x.dtype)
+        xc = x - mu
+    elif training:
         mu = x.mean(axis=axes, keepdims=True)                   # 1. mu = mean(x)      (1, C, 1..)
         xc = x - mu                                             # 2. xc = x - mu       (N, C, *)
         var = (xc * xc).mean(axis=axes, keepdims=True)          # 3. var = mean(xc^2)  biased
