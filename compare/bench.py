@@ -27,6 +27,7 @@ import torch
 
 from reference import Spec, build, to_torch
 
+from . import options
 from .io import write_text
 
 
@@ -274,7 +275,6 @@ def render_md(df: pd.DataFrame, quick: bool = False) -> str:
 
 
 def _parser():
-    from . import options
     p = options.Parser(prog="lockstep bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", default="reports", help="folder for bench.csv and bench.md")
     p.add_argument("--quick", action="store_true", help="only the tiny items, 3 repeats")
@@ -291,8 +291,6 @@ def _parser():
 
 
 def main(argv=None) -> int:
-    from . import options
-
     a = options.parse(_parser(), argv)
     if isinstance(a, int):
         return a
@@ -305,6 +303,10 @@ def main(argv=None) -> int:
             return options.fail("lockstep bench", f"--only {a.only!r} matches no item; items: "
                                 + "; ".join(i.name for i in BENCH_ITEMS) + " and the model "
                                 "train steps")
+    return options.locked("lockstep bench", a.out, _main, a, items)
+
+
+def _main(a, items) -> int:
     df = run_bench(a.out, quick=a.quick, repeat=a.repeat, items=items,
                    threads=a.threads or None)
     if not a.quiet:

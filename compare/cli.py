@@ -69,30 +69,28 @@ def _parser() -> options.Parser:
 
 def _report(args) -> int:
     from .catalogue import select
-    from .io import FolderBusy, folder_lock
-    from .report import run_all, would_shrink, write_reports
 
     prog = "lockstep report"
     cases = select(args.cases)
     if not cases:
         return fail(prog, f"--cases {args.cases!r} matches no case (see `lockstep list`)")
-    try:
-        with folder_lock(args.out):
-            if not args.force:
-                why = would_shrink(args.out, cases, args.dtypes)
-                if why:
-                    return fail(prog, why)
-            with warnings.catch_warnings():
-                # torch's own UserWarnings (deprecated implicit dims, projections without
-                # oneDNN ...) are expected by the cases that provoke them; they would bury
-                # the summary
-                warnings.filterwarnings("ignore", category=UserWarning,
-                                        module=r"(torch|npimpl)\.")
-                run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
-                              jobs=args.jobs, seeds=args.seeds)
-            paths = write_reports(run, args.out)
-    except FolderBusy as exc:
-        return fail(prog, str(exc))
+    return options.locked(prog, args.out, _report_locked, args, cases)
+
+
+def _report_locked(args, cases) -> int:
+    from .report import run_all, would_shrink, write_reports
+
+    if not args.force:
+        why = would_shrink(args.out, cases, args.dtypes)
+        if why:
+            return fail("lockstep report", why)
+    with warnings.catch_warnings():
+        # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
+        # are expected by the cases that provoke them; they would bury the summary
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
+        run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
+                      jobs=args.jobs, seeds=args.seeds)
+    paths = write_reports(run, args.out)
     rows = run.rows
     if not args.quiet:
         print(f"lockstep: {len(run.results)} runs (seed {run.seed_label}), {len(rows)} "

@@ -79,6 +79,19 @@ def parse(parser: argparse.ArgumentParser, argv, unit: bool = False):
     return args
 
 
+def locked(prog: str, out: str, fn, *args) -> int:
+    """``fn(*args)`` holding the lock of the output folder ``out`` for the whole command (a
+    report, a training run and a benchmark all write into ``reports/``: never two at once);
+    exit status 2 with one line when another run holds it."""
+    from .io import FolderBusy, folder_lock
+
+    try:
+        with folder_lock(out):
+            return fn(*args)
+    except FolderBusy as exc:
+        return fail(prog, str(exc))
+
+
 def fail(prog: str, message: str) -> int:
     """Print the one-line usage error and return exit status 2."""
     print(f"{prog}: {message}", file=sys.stderr)

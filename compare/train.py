@@ -19,7 +19,7 @@ import torch
 
 from reference import to_numpy, to_torch
 
-from . import allowance, recipes
+from . import allowance, options, recipes
 from .engine import (Result, _Recorder, build_sides, record_step, train_step,
                      trajectory_tolerance)
 from .io import save_figure, write_csv
@@ -179,7 +179,6 @@ def summary(run: TrainRun) -> str:
 
 
 def _parser():
-    from . import options
     p = options.Parser(prog="lockstep train", description="Train an npimpl model and its "
                        "torch twin side by side, comparing every step; writes "
                        "train-MODEL.csv and train-MODEL.png into --out.")
@@ -197,11 +196,13 @@ def _parser():
 
 
 def main(argv=None) -> int:
-    from . import options
-
     a = options.parse(_parser(), argv)
     if isinstance(a, int):
         return a
+    return options.locked("lockstep train", a.out, _main, a)
+
+
+def _main(a) -> int:
     # one torch thread: the models are tiny, and a thread pool costs more than it gains here
     torch.set_num_threads(1)
     progress = options.show_progress(a)

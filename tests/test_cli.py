@@ -188,17 +188,23 @@ def test_a_kill_between_two_renames_is_undone_by_the_next_run(tmp_path, monkeypa
 
 
 def test_a_second_run_on_the_same_folder_is_refused(tmp_path, capsys):
+    """report, train and bench all write into one folder: never two at once."""
     import fcntl
     out = _seeded_report(tmp_path)
     fd = os.open(tmp_path / ".lockstep-rep.lock", os.O_RDWR | os.O_CREAT)
     os.write(fd, b"4242")
     fcntl.flock(fd, fcntl.LOCK_EX)                 # another run holds the folder
     try:
-        rc = cli.main(["report", "--cases", "flatten-default", "--dtypes", "float64", "--out",
-                       str(out), "--force"])
+        rcs = [cli.main(["report", "--cases", "flatten-default", "--dtypes", "float64", "--out",
+                         str(out), "--force"]),
+               cli.main(["train", "article-toy", "--max-steps", "1", "--out", str(out)]),
+               cli.main(["bench", "--only", "MaxPool2d(2) 2x3x8x8", "--out", str(out)])]
     finally:
         os.close(fd)
-    assert rc == 2 and "being written by another lockstep run (pid 4242)" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert rcs == [2, 2, 2] and len(err) == 3
+    assert all("being written by another lockstep run (pid 4242)" in e for e in err)
+    assert not (out / "bench.md").exists() and not (out / "train-article-toy.csv").exists()
 
 
 def test_files_follow_the_umask_and_other_files_are_kept(tmp_path):
