@@ -69,11 +69,16 @@ def _parser() -> options.Parser:
 
 def _report(args) -> int:
     from .catalogue import select
+    from .io import not_a_unit
+    from .report import REPORT_FILES
 
     prog = "lockstep report"
     cases = select(args.cases)
     if not cases:
         return fail(prog, f"--cases {args.cases!r} matches no case (see `lockstep list`)")
+    why = not_a_unit(args.out, REPORT_FILES)
+    if why:
+        return fail(prog, f"--out: {why}")
     return options.locked(prog, args.out, _report_locked, args, cases)
 
 
@@ -83,7 +88,7 @@ def _report_locked(args, cases) -> int:
     if not args.force:
         why = would_shrink(args.out, cases, args.dtypes)
         if why:
-            return fail("lockstep report", why)
+            return fail("lockstep report", f"--out: {why}")
     with warnings.catch_warnings():
         # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
         # are expected by the cases that provoke them; they would bury the summary

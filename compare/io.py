@@ -6,10 +6,11 @@
 * :func:`replace_folder`: a whole report folder. Everything is written into a sibling
   folder ``.lockstep-<name>.new-<hex>`` and then swapped in with one atomic
   ``renameat2(RENAME_EXCHANGE)``, so at any moment ``<name>`` holds the whole previous
-  report or the whole new one. Where the exchange is not available (another OS, a file
+  report or the whole new one (so ``--out`` must be a folder of its own: not the current
+  folder, nothing with sub-folders the report does not own). Where the exchange is not available (another OS, a file
   system without it) the swap is two renames; for that instant the previous report waits
   whole beside it as ``.lockstep-<name>.old-<hex>``, and the next run puts it back if it
-  was killed right there. Entries of the old folder that the report does not own
+  was killed right there. Files of the old folder that the report does not own
   (``bench.md``, ``train-*.csv`` …) are carried into the new one (hard links).
 * :func:`folder_lock`: one writer per folder. An exclusive ``flock`` on
   ``.lockstep-<name>.lock`` beside the folder, removed when the run ends; the kernel
@@ -175,24 +176,38 @@ def _exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
+def not_a_unit(path: str, owned: set) -> str | None:
+    """Why ``path`` must not be replaced as a unit (a sentence), or None: it holds the
+    current folder, a git checkout, or sub-folders the report does not own (their files
+    would have to be copied over; a report folder holds files and the report's own
+    sub-folders only)."""
+    full = os.path.abspath(path)
+    if not os.path.isdir(full):
+        return None
+    cwd = os.path.abspath(os.getcwd())
+    if cwd == full or cwd.startswith(full.rstrip(os.sep) + os.sep):
+        return (f"{path} contains the current folder; the report replaces its folder as a "
+                "unit: give it a folder of its own (default: reports)")
+    foreign = sorted(n for n in os.listdir(full) if n not in owned and not n.startswith(
+        (".tmp-", PREFIX)) and os.path.isdir(os.path.join(full, n)))
+    if foreign:
+        return (f"{path} holds folders the report does not own ({', '.join(foreign[:3])}); "
+                "the report replaces its folder as a unit: give it a folder of its own")
+    return None
+
+
 def _carry(old: str, new: str, owned: set) -> None:
-    """Hard-link (or copy) into ``new`` every entry of ``old`` that the report does not own
-    and did not write."""
+    """Hard-link (or copy) into ``new`` every file of ``old`` that the report does not own
+    and did not write (``bench.md``, ``train-*.csv`` ...)."""
     for name in sorted(os.listdir(old)):
         src, dst = os.path.join(old, name), os.path.join(new, name)
-        if name in owned or os.path.lexists(dst) or name.startswith((".tmp-", PREFIX)):
+        if name in owned or os.path.lexists(dst) or name.startswith((".tmp-", PREFIX)) \
+                or (os.path.isdir(src) and not os.path.islink(src)):
             continue
-        if os.path.isdir(src) and not os.path.islink(src):
-            shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(src, dst)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(src, dst, follow_symlinks=False)
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def recover(path: str) -> None:
@@ -215,6 +230,9 @@ def replace_folder(path: str, owned: set):
     the old folder that are not in ``owned``. On any exception ``path`` is untouched and the
     sibling removed. Takes :func:`folder_lock`."""
     full = os.path.abspath(path)
+    why = not_a_unit(full, owned)
+    if why:
+        raise ValueError(why)
     with folder_lock(full):
         recover(full)
         os.makedirs(os.path.dirname(full), exist_ok=True)

@@ -82,6 +82,8 @@ BAD = {
     "report-out-file": ["report", "--out", "{file}"],
     "report-out-under-file": ["report", "--out", "{file}/sub"],
     "report-out-readonly": ["report", "--out", "{readonly}/sub"],
+    "report-out-is-cwd": ["report", "--cases", "flatten-default", "--out", "."],
+    "report-out-holds-a-tree": ["report", "--cases", "flatten-default", "--out", "{root}"],
     "report-option": ["report", "--bogus"],
     "unknown-command": ["frobnicate"],
     "list-unmatched": ["list", "--cases", "zzz*"],
@@ -100,7 +102,7 @@ def test_every_bad_argument_exits_2_with_one_line(argv, tmp_path, capsys):
     (tmp_path / "ro").mkdir()
     undo = _readonly(tmp_path / "ro")
     subst = {"{file}": str(tmp_path / "a-file"), "{readonly}": str(tmp_path / "ro"),
-             "{tmp}": str(tmp_path / "bench")}
+             "{tmp}": str(tmp_path / "bench"), "{root}": str(tmp_path)}
     argv = [subst.get(a, a.replace("{file}", subst["{file}"]).replace(
         "{readonly}", subst["{readonly}"])) for a in argv]
     try:
