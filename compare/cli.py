@@ -1,11 +1,13 @@
 """The ``lockstep`` command line (also ``python -m compare``).
 
     lockstep report [--cases GLOB] [--dtypes float32,float64] [--seed N | --seeds 0-19]
-                    [--jobs N] [--out DIR] [--force] [--quiet] [--no-progress]
+                    [--jobs N] [--out DIR] [--force] [--quiet] [--no-progress] [--screenshots]
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
     lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
+    lockstep book   [--reports DIR] [--screenshots]   the HTML book (``lockstep report`` writes
+                                     it too; see ``lockstep book --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
 input neither matched torch nor raised a clear error); 2 bad usage (an unknown option or
@@ -15,6 +17,7 @@ Every usage error is one line on stderr, checked before anything runs.
 """
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -53,6 +56,8 @@ def _parser() -> options.Parser:
     r.add_argument("--force", action="store_true",
                    help="let a --cases/--dtypes subset replace a report of more cases")
     options.add_quiet(r)
+    r.add_argument("--screenshots", action="store_true", help="also save screenshots of the "
+                   "book's Linear and LSTM pages under <out>/book/screenshots (needs Chromium)")
     ls = sub.add_parser("list", help="list the cases of the catalogue",
                         description="One line per case: name, layer, family, kind.")
     ls.add_argument("--cases", type=options.glob, default=None,
@@ -64,6 +69,8 @@ def _parser() -> options.Parser:
                    add_help=False)
     sub.add_parser("export", help="write torch's reference data of cases to .npz/.npy (see "
                    "lockstep export --help)", add_help=False)
+    sub.add_parser("book", help="write the HTML book from a report folder (see lockstep book "
+                   "--help)", add_help=False)
     return p
 
 
@@ -73,6 +80,10 @@ def _report(args) -> int:
     from .report import REPORT_FILES
 
     prog = "lockstep report"
+    if args.screenshots:
+        from .book import browser_path
+        if not browser_path():
+            return fail(prog, "--screenshots needs Chromium (apt-get install chromium)")
     cases = select(args.cases)
     if not cases:
         return fail(prog, f"--cases {args.cases!r} matches no case (see `lockstep list`)")
@@ -96,11 +107,15 @@ def _report_locked(args, cases) -> int:
         run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
                       jobs=args.jobs, seeds=args.seeds)
     paths = write_reports(run, args.out)
+    if args.screenshots:          # the README's pictures of the book (headless Chromium)
+        from . import book
+        paths += book.take_screenshots(os.path.join(args.out, "book"))
     rows = run.rows
     if not args.quiet:
         print(f"lockstep: {len(run.results)} runs (seed {run.seed_label}), {len(rows)} "
               f"quantities compared, {len(run.failures)} failed; mutants flagged "
-              f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; wrote {len(paths)} "
+              f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; claims held "
+              f"{sum(v.passed for v in run.claims)}/{len(run.claims)}; wrote {len(paths)} "
               f"files to {args.out}/")
     for f in run.failures[:20]:
         print(f"  FAIL {f['case']} [{f['dtype']}] {f['quantity']}: max_abs={f['max_abs']:.3g} "
@@ -109,6 +124,8 @@ def _report_locked(args, cases) -> int:
         print(f"  SURVIVOR mutant {m.name}: {m.bug}")
     for b in run.badinput_failures[:20]:
         print(f"  BAD-INPUT {b['cls']} [{b['variant']}]: {b['outcome']} {b.get('detail', '')}")
+    for v in run.claim_failures:
+        print(f"  CLAIM {v.claim.layer}: {v.claim.text} -- measured: {v.value}")
     return EXIT_OK if run.ok else EXIT_DEVIATION
 
 
@@ -125,7 +142,7 @@ def _list(args) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    if argv and argv[0] in ("bench", "train", "export"):
+    if argv and argv[0] in ("bench", "train", "export", "book"):
         import importlib
 
         mod = importlib.import_module(f"compare.{argv[0]}")

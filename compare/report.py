@@ -5,7 +5,9 @@ Files written (the same seed gives byte-identical CSVs):
 * ``deviations.csv`` — one row per case × dtype × quantity,
 * ``trajectories.csv`` — one row per trajectory case × dtype × step,
 * ``deviations.md`` — the readable report (see :mod:`compare.markdown`),
-* ``plots/<case>.png`` — one plot per trajectory case, and ``plots/float32-growth.png``.
+* ``plots/<case>.png`` — one plot per trajectory case, ``plots/float32-growth.png`` and
+  ``plots/tol-ratio.png``,
+* ``book/`` — the HTML textbook (see :mod:`compare.book`).
 
 The folder is written as a unit (:func:`compare.io.replace_folder`): everything goes into a
 sibling folder that is swapped in at the end, so a kill at any moment leaves the whole
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from tqdm import tqdm
 
-from . import plots
+from . import claims, plots
 from .engine import Result, Row, one_thread, run
 from .io import replace_folder, write_csv, write_text
 from .badinput import matrix
@@ -42,7 +44,7 @@ from .oracle import fd_rows
 
 #: the entries of an output folder the report owns: replaced by every run; anything else in
 #: the folder (bench.md, train-*.csv ...) is carried over untouched
-REPORT_FILES = {"deviations.csv", "deviations.md", "trajectories.csv", "plots"}
+REPORT_FILES = {"deviations.csv", "deviations.md", "trajectories.csv", "plots", "book"}
 ROW_COLUMNS = [f.name for f in dataclasses.fields(Row)]
 STEP_COLUMNS = ["case", "dtype", "step", "loss_numpy", "loss_torch", "loss_abs_dev",
                 "max_param_abs_dev", "max_param_rel_dev", "max_tol_ratio", "passed"]
@@ -58,6 +60,7 @@ class Run:
     extra_rows: list = field(default_factory=list)       # [Row] from the finite-difference oracle
     mutants: list = field(default_factory=list)          # [(Mutant, caught, Result)]
     badinput: list = field(default_factory=list)         # [dict]
+    claims: list = field(default_factory=list)           # [compare.claims.Verdict]
     seeds: tuple = ()                                    # several seeds: every one run
     worst_seed: dict = field(default_factory=dict)       # id(row) -> the seed that gave it
 
@@ -94,8 +97,13 @@ class Run:
         return [b for b in self.badinput if b["outcome"].startswith("FAIL")]
 
     @property
+    def claim_failures(self) -> list:
+        return [v for v in self.claims if not v.passed]
+
+    @property
     def ok(self) -> bool:
-        return not self.failures and not self.survivors and not self.badinput_failures
+        return not (self.failures or self.survivors or self.badinput_failures
+                    or self.claim_failures)
 
 
 def _ranges(seeds) -> str:
@@ -125,7 +133,7 @@ def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
     ``jobs`` processes); then (``checks``) the checker's self-tests, limited to the selected
     cases' classes when they are not the whole catalogue: the mutant gallery, the bad-input
     matrix, the default-initialisation comparison and, with float64, the finite-difference
-    oracle."""
+    oracle; and the claims of the docstrings (:mod:`compare.claims`, all of them)."""
     seeds = tuple(seeds) if seeds else (seed,)
     out = Run(seeds[0], tuple(dtypes), seeds=seeds if len(seeds) > 1 else ())
     pairs = [(i, dt) for i, c in enumerate(cases) for dt in c.dtypes if dt in dtypes]
@@ -147,6 +155,7 @@ def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
             if "float64" in dtypes:
                 out.extra_rows = fd_rows(cases, seeds[0])
             out.extra_rows += catalogue_init_rows(seeds[0], names=layers)
+        out.claims = claims.check()
     return out
 
 
@@ -260,6 +269,7 @@ def write_reports(result: Run, out_dir: str) -> list[str]:
 def _write_files(result: Run, dest: str, out_dir: str) -> list[str]:
     """Every report file into the fresh folder ``dest``; ``out_dir`` is where it will live
     (the markdown's relative links and its bench.csv are read from there)."""
+    from . import book            # local: the book imports the catalogue and the gallery
     from .markdown import render  # local: markdown imports this module's Run
 
     os.makedirs(os.path.join(dest, "plots"), exist_ok=True)
@@ -271,15 +281,20 @@ def _write_files(result: Run, dest: str, out_dir: str) -> list[str]:
     path = os.path.join(dest, "trajectories.csv")
     write_csv(path, steps)
     written.append(path)
+    cases = {r.case.name: r.case for r in result.results}
     for name, d in steps.groupby("case", sort=False):
         path = os.path.join(dest, "plots", f"{name}.png")
-        plots.trajectory_plot(path, name, d)
+        plots.trajectory_plot(path, name, d, getattr(cases.get(name), "resume_at", None))
         written.append(path)
     if not steps.empty:
         path = os.path.join(dest, "plots", "float32-growth.png")
         plots.growth_plot(path, steps)
         written.append(path)
+    path = os.path.join(dest, "plots", "tol-ratio.png")
+    plots.tol_ratio_histogram(path, result.rows)
+    written.append(path)
     path = os.path.join(dest, "deviations.md")
     write_text(path, render(result, out_dir))
     written.append(path)
+    written += book.write(result, dest)
     return written
