@@ -34,11 +34,14 @@ def test_float16_is_refused_with_a_clear_error(name, spec):
 
 
 def _first_case_per_layer():
-    """One single-step float64 case per layer (the catalogue's first)."""
+    """One single-step float64 case per layer (the catalogue's first) whose NumPy module is an
+    npimpl class (not a user module written in the catalogue around one, as the containers'
+    cases are)."""
     seen = {}
     for c in all_cases():
         if isinstance(c, Case) and not hasattr(c, "run") and "float64" in c.dtypes \
-                and c.layer not in seen and c.family not in ("article", "mutant"):
+                and c.layer not in seen and c.family not in ("article", "mutant") \
+                and type(c.model(np.dtype("float64"))[0]).__module__.startswith("npimpl"):
             seen[c.layer] = c
     return list(seen.values())
 
@@ -73,19 +76,14 @@ def test_every_backward_refuses_a_gradient_of_another_shape(case):
     it too), never a broadcast or a reshape."""
     for what, make in WRONG.items():
         np_mod, out = _forward(case)
-        owners = {type(m).__name__ for m in np_mod.modules()}
         with pytest.raises(CLEAR_ERRORS) as info:
             _backward(np_mod, out, make)
-        assert any(o in str(info.value) for o in owners), f"{what}: {info.value}"
+        # the module, a child, or the class it delegates to (LinearCrossEntropyLoss's
+        # CrossEntropyLoss) names itself: never NumPy's own broadcasting message
+        assert any(f"{n}:" in str(info.value) for n in npimpl.__all__), f"{what}: {info.value}"
 
 
-#: D6b for the pooling layers is helper convpool's part of issue 21
-POOLING_D6B = {"MaxPool1d", "MaxPool2d", "AdaptiveMaxPool2d"}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    strict=True, reason="issue 21 D6b for pooling: helper convpool")) if c.layer in POOLING_D6B
-    else c for c in CASES], ids=[c.layer for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.layer for c in CASES])
 def test_a_float32_gradient_on_a_float64_module_never_gives_float32(case):
     """issue 21 D6b: torch's autograd casts the upstream gradient to the output's dtype; a
     class either does the same or refuses it clearly."""
