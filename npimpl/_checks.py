@@ -92,6 +92,7 @@ def labels(t, owner: str, name: str = "target", dtype=None) -> np.ndarray:
     """A label array (±1, 0/1 …) as floats of ``dtype``: a float array of that dtype, or an
     integer array, cast (torch promotes an int64 target against float inputs; a bool target
     it refuses, since ``-target`` is not defined for bool)."""
+    t = plain(t)
     if isinstance(t, np.ndarray) and t.dtype.kind in "iu":
         return t.astype(dtype if dtype is not None else np.float64)
     return array(t, owner, name, dtype)
