@@ -263,11 +263,12 @@ def test_a_killed_report_run_leaves_the_old_report_and_no_debris(tmp_path, sig):
     import signal
     out = _seeded_report(tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    owned = {p.name for p in out.iterdir() if p.is_dir()} | {"deviations.csv"}  # md is kept
     script = (
         "import os, sys, time\n"
         "from compare import io, options\n"
         "def write():\n"
-        f"    with io.replace_folder({str(out)!r}, set(os.listdir({str(out)!r}))) as dest:\n"
+        f"    with io.replace_folder({str(out)!r}, {owned!r}) as dest:\n"
         "        open(os.path.join(dest, 'deviations.csv'), 'w').write('half')\n"
         "        print('writing', flush=True)\n"
         "        time.sleep(60)\n"
@@ -286,7 +287,7 @@ def test_a_killed_report_run_leaves_the_old_report_and_no_debris(tmp_path, sig):
         assert p.returncode == -signal.SIGKILL
         assert left and all(n.startswith(".lockstep-rep.") for n in left)
         from compare import io
-        with io.replace_folder(str(out), set(os.listdir(out))) as dest:
+        with io.replace_folder(str(out), owned) as dest:
             open(os.path.join(dest, "deviations.csv"), "w").write("new")
         assert sorted(os.listdir(tmp_path)) == ["rep"]
         assert (out / "deviations.csv").read_text() == "new" and (out / "deviations.md").exists()
