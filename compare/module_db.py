@@ -51,10 +51,7 @@ CALLABLES = {F.relu: "relu", F.gelu: "gelu"}
 
 #: classes whose samples fail today, with the finding (a failure stays a failure: it is counted
 #: as failed, and tests/test_module_db.py requires it to keep failing until it is fixed here)
-KNOWN_FAILURES = {
-    "MarginRankingLoss": "npimpl refuses the int64 target (-1/1) that torch's samples pass and "
-                         "torch promotes to the input's dtype (losses family, found by issue 15)",
-}
+KNOWN_FAILURES: dict = {}
 
 
 class Skip(Exception):

@@ -158,6 +158,10 @@ class LinearCrossEntropyLoss(_Loss):
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"LinearCrossEntropyLoss: expected label_smoothing to be in range "
                              f"[0, 1], got {label_smoothing}")
+        fields = [f.name for f in dataclasses.fields(LinearCrossEntropyOptions)]
+        if (options is not None and not isinstance(options, LinearCrossEntropyOptions)
+                and all(hasattr(options, f) for f in fields)):   # torch's own options object
+            options = LinearCrossEntropyOptions(**{f: getattr(options, f) for f in fields})
         if options is not None and not isinstance(options, LinearCrossEntropyOptions):
             raise TypeError(f"LinearCrossEntropyLoss: options must be None or a "
                             f"LinearCrossEntropyOptions, got {type(options).__name__}")

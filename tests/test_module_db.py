@@ -66,7 +66,10 @@ def test_a_skip_is_a_reason_from_the_table_and_a_crash_is_a_failure():
 
 
 def test_counts_and_the_readme_sentence_add_up():
-    outcomes = [o for name in ("ReLU", "MarginRankingLoss") for o in run_class(name)]
+    from torch.testing._internal.common_modules import FunctionInput, ModuleInput
+    wrong = ModuleInput(FunctionInput(3, 4), FunctionInput(torch.zeros(4, 7, dtype=torch.float64)))
+    failing = run_sample(Sample("Linear", 0, True, "wrong-features", wrong))
+    outcomes = run_class("ReLU") + [failing]          # one class passes, one fails
     c = counts(outcomes)
     assert c["samples"] == c["passed"] + c["skipped"] + c["failed"] == len(outcomes)
     assert c["classes"] == 2 and c["classes_passing"] == 1 and c["failed"] > 0
