@@ -68,7 +68,7 @@ def batch_norm_backward(dy, weight, cache: BatchNormCache):
     dxhat = dy * _per_channel(weight, dy.ndim) if weight is not None else dy
     # 6. forward was: xhat = xc * rstd
     dxc = dxhat * rstd                                          # the direct path
-    if not training:                                            # eval: mu and var are constants
+    if not training or n == 0:      # eval: mu and var are constants; empty: nothing to spread
         return dxc, dgamma, dbeta
     drstd = (dxhat * xc).sum(axis=axes, keepdims=True)          # (1, C, 1..)
     # 5. forward was: rstd = 1 / std
