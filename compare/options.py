@@ -1,14 +1,16 @@
 """What every ``lockstep`` command shares on its command line.
 
 * :class:`Parser`: argparse with defaults shown in ``--help``, the exit codes in its epilog,
-  and errors as one line on stderr (``lockstep report: --seed: -1 is negative ...``) with
-  exit status 2, never a usage dump or a traceback.
+  and errors as one line on stderr (``lockstep report: argument --seed: -1 is outside
+  [0, 2**32) (see lockstep report --help)``) with exit status 2, never a usage dump or a
+  traceback; :func:`parse` also checks ``--out`` before anything runs.
 * argument types that refuse bad values before anything runs: :func:`seed`,
   :func:`seeds`, :func:`positive`, :func:`non_negative`, :func:`dtypes`, :func:`glob`.
 * :func:`show_progress`: a progress bar only on a terminal, never with ``--quiet``.
-* :func:`handle_signals`: SIGTERM becomes an exception like Ctrl-C, so a killed command
-  still removes its temporary files; a closed stdout (``lockstep list | head``) ends the
-  command quietly.
+* :func:`locked`: one command at a time per output folder.
+* :func:`run_command`: SIGTERM becomes an exception like Ctrl-C, so a killed command still
+  removes its temporary files; a closed stdout (``lockstep list | head``) ends the command
+  quietly.
 """
 from __future__ import annotations
 
