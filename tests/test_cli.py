@@ -13,6 +13,17 @@ from compare.mutants import ArticleLinear
 from reference import Spec, build
 
 
+@pytest.fixture(autouse=True)
+def _fast_writers(monkeypatch):
+    """The HTML book and the markdown's list of every other class cost ~5 s per report and
+    have their own tests (test_book.py, test_report.py); here a report's folder, its exit
+    code and its arguments are under test, so both write almost nothing."""
+    import compare.book
+    import compare.markdown
+    monkeypatch.setattr(compare.book, "write", lambda run, out_dir: [])
+    monkeypatch.setattr(compare.markdown, "undocumented", lambda rows: "")
+
+
 def test_report_exit_0_and_files(tmp_path):
     rc = cli.main(["report", "--cases", "linear-2d", "--dtypes", "float64", "--out",
                    str(tmp_path), "--no-progress"])
