@@ -114,7 +114,12 @@ def test_errors():
     with pytest.raises(ValueError, match=r"expected label_smoothing to be in range \[0, 1\]"):
         LinearCrossEntropyLoss(3, 5, label_smoothing=1.5)
     with pytest.raises(TypeError, match="options must be None or a LinearCrossEntropyOptions"):
-        LinearCrossEntropyLoss(3, 5, options=torch.nn.LinearCrossEntropyOptions())
+        LinearCrossEntropyLoss(3, 5, options={"batch_chunk_size": 4})
+    # torch's own options object (what torch's module_db samples pass) is read field by field
+    converted = LinearCrossEntropyLoss(
+        3, 5, options=torch.nn.LinearCrossEntropyOptions(batch_chunk_size=4)).options
+    assert isinstance(converted, npimpl.LinearCrossEntropyOptions)
+    assert converted.batch_chunk_size == 4 and converted.chunking_method == "auto"
     m = LinearCrossEntropyLoss(3, 5, out_features=(2,), dtype=np.float64)
     with pytest.raises(ValueError, match="requires batched input"):
         m(np.zeros(3), np.zeros(2, np.int64))

@@ -20,7 +20,7 @@ from .item import BENCH_ITEMS, Bench, BenchItem, layer_steps, register
 from .layers import TABLE, all_items, table
 from .measure import gemm_gflops, time_pair
 from .models import model_bench_items as model_items
-from .run import main, render_md, run_bench
+from .run import _parser, main, render_md, run_bench
 
 __all__ = ["BENCH_ITEMS", "Bench", "BenchItem", "TABLE", "all_items", "gemm_gflops",
            "layer_steps", "main", "model_items", "register", "render_md", "run_bench", "table", "time_pair"]

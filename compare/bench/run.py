@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import options
 from ..io import write_text
 from .item import BenchItem
 from .measure import blas_info, gemm_gflops, memory_table, time_pair, use_wall_clock
@@ -175,41 +176,66 @@ def render_md(df: pd.DataFrame, quick: bool = False, load=None, threads=1) -> st
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep bench",
-                                description="forward+backward time and memory of every layer, "
-                                            "NumPy against torch (CPU)")
+def _parser():
+    p = options.Parser(prog="lockstep bench",
+                       description="forward+backward time and memory of every layer, NumPy "
+                                   "against torch (CPU)")
     p.add_argument("--out", default="reports", help="folder for bench.csv and bench.md")
     p.add_argument("--quick", action="store_true", help="only the tiny items, 3 repeats")
-    p.add_argument("--repeat", type=int, default=None, help="timed repetitions per item")
+    p.add_argument("--repeat", type=options.positive, default=None,
+                   help="timed repetitions per item (default: 21, or 3 with --quick)")
     p.add_argument("--budget", type=float, default=4.0,
                    help="seconds of timing per row at most (fewer repeats, at least 5, for slow "
                         "rows)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads for both NumPy's BLAS and torch (default 1: on a shared machine "
-                        "two libraries spinning on oversubscribed cores measure the load, not "
-                        "the code; 0 = each library's own default)")
+    p.add_argument("--threads", type=options.non_negative, default=1,
+                   help="threads for both NumPy's BLAS and torch (on a shared machine two "
+                        "libraries spinning on oversubscribed cores measure the load, not the "
+                        "code; 0 = each library's own default)")
     p.add_argument("--only", default=None,
-                   help="only the rows whose name contains one of these comma-separated strings")
+                   help="only the items whose name contains one of these comma-separated "
+                        "texts (default: every item)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory pass")
     p.add_argument("--scaling", action="store_true",
                    help="instead: the scaling sweeps (bench_scaling.md/.csv/.png)")
-    a = p.parse_args(argv)
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def main(argv=None) -> int:
+    from .layers import QUICK, all_items
+
+    a = options.parse(_parser(), argv)
+    if isinstance(a, int):
+        return a
     if a.scaling:
-        from .scaling import run_scaling
-        run_scaling(a.out, repeat=a.repeat or 7, threads=a.threads or None,
-                    memory=not a.no_memory, only=a.only)
-        print(f"wrote {os.path.join(a.out, 'bench_scaling.md')} (.csv, .png)")
-        return 0
-    from .layers import all_items
+        return options.locked("lockstep bench", a.out, _scaling, a)
     items = all_items(a.quick)
-    if a.only:
+    if a.only is not None:
         keys = [k.strip() for k in a.only.split(",") if k.strip()]
-        items = [i for i in items if any(k in i.name for k in keys)]
+        pool = items if a.quick else items + [b.item(quick=True) for b in QUICK]
+        items = [i for i in pool if any(k in i.name for k in keys)]
+        if not items:
+            return options.fail("lockstep bench", f"--only {a.only!r} matches no item (see "
+                                "compare/bench/layers.py for the rows)")
+    return options.locked("lockstep bench", a.out, _main, a, items)
+
+
+def _scaling(a) -> int:
+    from .scaling import run_scaling
+    run_scaling(a.out, repeat=a.repeat or 7, threads=a.threads or None,
+                memory=not a.no_memory, only=a.only)
+    if not a.quiet:
+        print(f"wrote {os.path.join(a.out, 'bench_scaling.md')} (.csv, .png)")
+    return 0
+
+
+def _main(a, items) -> int:
+    progress = None if a.quiet else (lambda name: print(f"  {name}", flush=True))
     df = run_bench(a.out, quick=a.quick, repeat=a.repeat, items=items,
                    threads=a.threads or None, memory=not a.no_memory, budget=a.budget,
-                   progress=lambda name: print(f"  {name}", flush=True))
-    print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_mb", "torch_mb"]]
-          .to_string(index=False))
-    print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")
+                   progress=progress)
+    if not a.quiet:
+        print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_mb", "torch_mb"]]
+              .to_string(index=False))
+        print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")
     return 0
