@@ -75,7 +75,8 @@ class Bench:
     kwargs: dict = field(default_factory=dict)
 
     def name(self) -> str:
-        return self.label or f"{self.spec!r} {'x'.join(map(str, self.shape))}"
+        return self.label or (f"{self.spec!r} {'x'.join(map(str, self.shape))}"
+                              + (" eval" if self.mode == "eval" else ""))
 
     def item(self, quick: bool = False) -> BenchItem:
         return BenchItem(self.name(), lambda: layer_steps(self), self.flops, self.gemm,
