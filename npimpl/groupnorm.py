@@ -13,6 +13,7 @@ import numpy as np
 
 from .batchnorm import _NormBase
 from .module import Module
+from . import _norm_fast as fast
 from .norm import (LayerNormCache, affine_parameters, layer_norm_backward, layer_norm_forward,
                    reset_affine)
 
@@ -84,6 +85,13 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: expected input of shape (N, {self.num_channels}, *), "
                              f"got {x.shape}")
         N, G = x.shape[0], self.num_groups
+        w = self.weight.data if self.weight is not None else None
+        b = self.bias.data if self.bias is not None else None
+        done = fast.group_norm_forward(x, G, w, b, self.eps) if x.size else None
+        if done is not None:             # the same maths, the affine map inside (_norm_fast)
+            y, xhat, rstd = done
+            self._cache = GroupNormCache(LayerNormCache(xhat, rstd, (-1,)), x.shape)
+            return y
         xg = x.reshape(N, G, x[0].size // G if N else 0)          # (N, G, C/G * spatial)
         xhat, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)
         y = xhat.reshape(x.shape)                                  # (N, C, *)
@@ -97,6 +105,14 @@ class GroupNorm(Module):
     def backward(self, grad_output):
         ln, shape = self._saved()
         dy = self._upstream(grad_output, shape, self.dtype)
+        if dy.size:                    # with g = dy * weight[c], per (sample, group) rows
+            w = self.weight.data if self.weight is not None else None
+            dx, dw, db = fast.group_norm_backward(dy, self.num_groups, w, ln.xhat, ln.rstd)
+            if self.weight is not None:
+                self.weight.accumulate(dw)
+            if self.bias is not None:
+                self.bias.accumulate(db)
+            return dx
         axes = (0,) + tuple(range(2, dy.ndim))
         if self.weight is not None:
             self.weight.accumulate((dy * ln.xhat.reshape(shape)).sum(axis=axes))
@@ -177,7 +193,7 @@ class _InstanceNorm(_NormBase):
             if np.prod(x.shape[2:]) == 1:
                 raise ValueError(f"{name}: Expected more than 1 spatial element when "
                                  f"training, got input size {tuple(x.shape)}")
-            xhat, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
+            xhat, ln = fast.layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
                                           self.eps)                 # (N, C, *S)
             rstd = None
             if self.training and self.track_running_stats:
@@ -214,7 +230,7 @@ class _InstanceNorm(_NormBase):
         if self.weight is not None:
             self.weight.accumulate((dy * xhat).sum(axis=axes))
             dy = dy * _channel(self.weight.data, dy.ndim)          # d loss / d xhat
-        dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
+        dx = dy * rstd if ln is None else fast.layer_norm_backward(dy, None, ln)[0]
         return dx[0] if unbatched else dx
 
 
