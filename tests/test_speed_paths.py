@@ -161,3 +161,75 @@ def test_float32_gelu_is_within_3e7_of_the_exact_one_and_stays_float32():
     assert (np.abs(y - want_y) <= bound).all() and (np.abs(d - want_d) <= bound).all()
     yi, di = gelu_f32(np.array([np.inf, -np.inf, np.nan], np.float32))
     assert yi[0] == np.inf and np.isnan(yi[1:]).all() and np.isnan(di).all()   # torch's too
+
+
+@pytest.mark.parametrize("shape,axes", [((7, 5), (-1,)), ((3, 4, 6), (-2, -1)),
+                                        ((2, 3, 2000), (-1,)), ((0, 5), (-1,))], ids=str)
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
+def test_blocked_layer_norm_is_the_textbook(shape, axes, affine, monkeypatch):
+    from npimpl import _norm_fast, norm
+    monkeypatch.setattr(_norm_fast, "BLOCK", 64)            # several blocks even here
+    rng = np.random.default_rng(7)
+    x, dy = rng.standard_normal(shape) * 3 + 1, rng.standard_normal(shape)
+    w = rng.standard_normal(shape[len(shape) - len(axes):]) if affine else None
+    b = rng.standard_normal(w.shape) if affine else None
+    y0, c0 = norm.layer_norm_forward(x, w, b, axes, 1e-5)
+    y1, c1 = _norm_fast.layer_norm_forward(x, w, b, axes, 1e-5)
+    np.testing.assert_allclose(y1, y0, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(c1.rstd, c0.rstd, rtol=1e-12)
+    for got, want in zip(_norm_fast.layer_norm_backward(dy, w, c1),
+                         norm.layer_norm_backward(dy, w, c0)):
+        if got is not None:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_blocked_layer_norm_hands_overflowing_rows_to_the_textbook():
+    from npimpl import _norm_fast, norm
+    x = np.array([[1e20, -1e20, 3e19, 0.0], [1.0, 2.0, 3.0, 4.0]], np.float32)
+    y0, _ = norm.layer_norm_forward(x, None, None, (-1,), 1e-5)
+    y1, _ = _norm_fast.layer_norm_forward(x, None, None, (-1,), 1e-5)
+    assert np.isfinite(y1).all() and same_bits(y1, y0)
+
+
+@pytest.mark.parametrize("shape,groups", [((4, 6, 5, 3), 3), ((2, 4, 7), 1), ((3, 4), 4)],
+                         ids=str)
+def test_group_norm_in_blocks_is_the_textbook(shape, groups, monkeypatch):
+    from npimpl import _norm_fast
+    monkeypatch.setattr(_norm_fast, "BLOCK", 16)
+    rng = np.random.default_rng(8)
+    x, dy = rng.standard_normal(shape), rng.standard_normal(shape)
+    fast, slow = npimpl.GroupNorm(groups, shape[1], dtype=np.float64), \
+        npimpl.GroupNorm(groups, shape[1], dtype=np.float64)
+    for m in (fast, slow):
+        m.weight.data[...] = rng.standard_normal(shape[1])
+        m.bias.data[...] = rng.standard_normal(shape[1])
+    slow.weight.data[...], slow.bias.data[...] = fast.weight.data, fast.bias.data
+    monkeypatch.setattr(_norm_fast, "group_norm_forward", lambda *a: None)   # textbook
+    y0, dx0 = slow(x), slow.backward(dy)
+    monkeypatch.undo()
+    monkeypatch.setattr(_norm_fast, "BLOCK", 16)
+    y1, dx1 = fast(x), fast.backward(dy)
+    np.testing.assert_allclose(y1, y0, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx1, dx0, rtol=1e-11, atol=1e-12)
+    for p0, p1 in ((slow.weight, fast.weight), (slow.bias, fast.bias)):
+        np.testing.assert_allclose(p1.grad, p0.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (5, 3, 7), (2, 3, 4, 5)], ids=str)
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_batch_norm_closed_form_is_the_staged_textbook(shape, training):
+    from npimpl import _batchnorm_fast
+    from npimpl.batchnorm import batch_norm_backward, batch_norm_forward
+    rng = np.random.default_rng(9)
+    x, dy = rng.standard_normal(shape) * 2 + 0.5, rng.standard_normal(shape)
+    c = shape[1]
+    w, b = rng.standard_normal(c), rng.standard_normal(c)
+    stats = () if training else (rng.standard_normal(c), rng.random(c) + 0.5)
+    y0, c0, m0, v0 = batch_norm_forward(x, w, b, 1e-5, *stats)
+    y1, c1, m1, v1 = _batchnorm_fast.forward(x, w, b, 1e-5, *stats)
+    np.testing.assert_allclose(y1, y0, rtol=1e-12, atol=1e-12)
+    if training:
+        np.testing.assert_allclose(m1, m0, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(v1, v0, rtol=1e-12)
+    for got, want in zip(_batchnorm_fast.backward(dy, w, c1), batch_norm_backward(dy, w, c0)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
