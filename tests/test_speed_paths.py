@@ -233,3 +233,25 @@ def test_batch_norm_closed_form_is_the_staged_textbook(shape, training):
         np.testing.assert_allclose(v1, v0, rtol=1e-12)
     for got, want in zip(_batchnorm_fast.backward(dy, w, c1), batch_norm_backward(dy, w, c0)):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["random", "bags", "no-repeats", "empty"])
+def test_grouped_row_additions_are_np_add_at(case):
+    from npimpl._scatter import accumulate_rows, add_rows
+    rng = np.random.default_rng(10)
+    idx = {"random": rng.integers(0, 50, 400), "bags": np.repeat(np.arange(4), 100),
+           "no-repeats": rng.permutation(50)[:30], "empty": np.zeros(0, np.int64)}[case]
+    rows = rng.standard_normal((idx.size, 6))
+    want, got = rng.standard_normal((50, 6)), None
+    got = want.copy()
+    np.add.at(want, idx, rows)
+    add_rows(got, idx, rows)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+    class P:
+        data, grad = np.zeros((50, 6)), None
+    accumulate_rows(P, idx, rows, skip=3)
+    ref = np.zeros((50, 6))
+    np.add.at(ref, idx[idx != 3], rows[idx != 3])
+    np.testing.assert_allclose(P.grad, ref, rtol=1e-13, atol=1e-13)
+    assert not P.grad[3].any()
