@@ -154,6 +154,7 @@ def layer_steps(entry: Bench | Spec, shape=None, dtype=np.float32, seed: int = 0
             a.grad = None
         _first(t_mod(*t_args, **entry.kwargs)).backward(tg)
 
+    torch_step.module, torch_step.leaves = t_mod, leaves    # the memory pass clears their grads
     return np_step, torch_step
 
 

@@ -9,9 +9,11 @@ float32 took 6.0 ms of wall time and 1.9 ms of CPU time, torch's 7.6 and 3.6 ms;
 two clocks agree. The wall-clock medians are kept in bench.csv (``*_wall_ms``). With more
 than one thread (``--threads 0``) the clock is the wall clock.
 
-Memory, the peak *extra* bytes one forward+backward allocates above what was held before it
-(the module's cached activations of the previous step are dropped first, so the step's own
-cache is counted):
+Memory, the peak *extra* bytes one forward+backward allocates above what was held before it,
+from a clean start on both sides: the NumPy module's cached activations and every gradient
+(parameters, and torch's input leaves) of the previous step are dropped first, so that the
+step's own cache, outputs and gradients all count, and a gradient freed and allocated again
+inside the step does not cancel out:
 
 * NumPy: ``tracemalloc`` (NumPy reports every array buffer to it), peak minus start.
 * torch: the process's resident set, ``VmHWM - VmRSS`` from ``/proc/self/status`` after
@@ -109,9 +111,12 @@ def rss_supported() -> bool:
         return False
 
 
-def peak_rss_mb(step) -> float:
+def peak_rss_mb(step, before=None) -> float:
     """Peak resident memory above the start while ``step()`` runs, in MiB (see the module
-    docstring for why this needs ``mmap`` for large blocks)."""
+    docstring for why this needs ``mmap`` for large blocks); ``before()`` runs first,
+    outside the measurement."""
+    if before is not None:
+        before()
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")                        # reset VmHWM to the current VmRSS
@@ -120,8 +125,11 @@ def peak_rss_mb(step) -> float:
     return (_status_kb("VmHWM") - before) / 1024
 
 
-def peak_traced_mb(step) -> float:
-    """Peak bytes NumPy (and Python) allocated above the start while ``step()`` runs, MiB."""
+def peak_traced_mb(step, before=None) -> float:
+    """Peak bytes NumPy (and Python) allocated above the start while ``step()`` runs, MiB;
+    ``before()`` runs first, outside the measurement."""
+    if before is not None:
+        before()
     gc.collect()
     tracemalloc.start()
     try:
@@ -134,9 +142,21 @@ def peak_traced_mb(step) -> float:
 
 
 def drop_caches(np_mod) -> None:
-    """Forget every module's cached forward (the step about to be measured allocates its own)."""
+    """Forget every module's cached forward and every gradient (the step about to be measured
+    allocates its own)."""
     for m in np_mod.modules():
         m._cache = None
+    np_mod.zero_grad(set_to_none=True)
+
+
+def drop_grads(t_step) -> None:
+    """Set the torch module's and input leaves' gradients to None (a step built by
+    ``layer_steps`` exposes them; a model step its module)."""
+    mod = getattr(t_step, "module", None)
+    if mod is not None:
+        mod.zero_grad(set_to_none=True)
+    for leaf in getattr(t_step, "leaves", ()):
+        leaf.grad = None
 
 
 def mmap_large_blocks() -> None:
@@ -147,23 +167,22 @@ def mmap_large_blocks() -> None:
 
 
 def measure_memory(setup) -> dict:
-    """``{numpy_mb, numpy_rss_mb, torch_mb}`` of one item, each after one warm-up step.
-    ``setup`` returns ``(numpy_step, torch_step)``; a step built by ``layer_steps`` exposes
-    its module as ``np_step.module`` so that its cache can be dropped first."""
+    """``{numpy_mb, numpy_rss_mb, torch_mb}`` of one item, each after one warm-up step and
+    from a clean start (:func:`drop_caches`, :func:`drop_grads`). ``setup`` returns
+    ``(numpy_step, torch_step)``; a step built by ``layer_steps`` exposes its modules (and
+    torch's input leaves) as attributes, so that their caches and gradients can be dropped."""
     np_step, t_step = setup()
     mod = getattr(np_step, "module", None)
 
-    def fresh_np():
+    def clean_np():
         if mod is not None:
             drop_caches(mod)
-        np_step()
 
     np_step()
     t_step()
-    out = {"numpy_mb": peak_traced_mb(fresh_np)}
-    out["numpy_rss_mb"] = peak_rss_mb(fresh_np)
-    out["torch_mb"] = peak_rss_mb(t_step)
-    return out
+    return {"numpy_mb": peak_traced_mb(np_step, before=clean_np),
+            "numpy_rss_mb": peak_rss_mb(np_step, before=clean_np),
+            "torch_mb": peak_rss_mb(t_step, before=lambda: drop_grads(t_step))}
 
 
 def memory_table(names: list[str], env: dict | None = None, timeout: float = 3600) -> dict:

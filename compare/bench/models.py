@@ -32,8 +32,11 @@ def model_steps(name: str, dtype=np.float32):
     def np_step():
         return recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip)
 
-    np_step.module = np_model           # the memory pass drops its cached activations first
-    return np_step, lambda: recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip)
+    def torch_step():
+        return recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip)
+
+    np_step.module, torch_step.module = np_model, t_model     # the memory pass clears them
+    return np_step, torch_step
 
 
 def model_bench_items(names=tuple(TARGETS)) -> list:
