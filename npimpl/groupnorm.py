@@ -193,11 +193,21 @@ class _InstanceNorm(_NormBase):
             if np.prod(x.shape[2:]) == 1:
                 raise ValueError(f"{name}: Expected more than 1 spatial element when "
                                  f"training, got input size {tuple(x.shape)}")
-            xhat, ln = fast.layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
-                                          self.eps)                 # (N, C, *S)
-            rstd = None
+            w = self.weight.data if self.weight is not None else None
+            b = self.bias.data if self.bias is not None else None
+            done = fast.group_norm_forward(x, C, w, b, self.eps) if x.size else None
             if self.training and self.track_running_stats:
                 self._update_running(x, space)
+            if done is not None:          # GroupNorm with one channel a group (_norm_fast)
+                y, xh3, rs = done
+                xhat = xh3.reshape(x.shape)
+                ln = LayerNormCache(xhat, rs.reshape(x.shape[:2] + (1,) * nd),
+                                    tuple(range(-nd, 0)))
+                self._cache = InstanceNormCache(xhat, ln, None, unbatched)
+                return y[0] if unbatched else y
+            xhat, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
+                                          self.eps)                 # (N, C, *S)
+            rstd = None
         else:
             rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), x.ndim)
             xhat, ln = (x - _channel(self.running_mean, x.ndim)) * rstd, None
@@ -224,13 +234,23 @@ class _InstanceNorm(_NormBase):
         dy = self._upstream(grad_output, xhat.shape[1:] if unbatched else xhat.shape, self.dtype)
         if unbatched:
             dy = dy[None]
+        if ln is not None and dy.size:       # instance statistics: GroupNorm's (_norm_fast)
+            n, c = dy.shape[:2]
+            w = self.weight.data if self.weight is not None else None
+            dx, dw, db = fast.group_norm_backward(dy, c, w, xhat.reshape(n, c, -1),
+                                                  ln.rstd.reshape(n, c, 1))
+            if self.weight is not None:
+                self.weight.accumulate(dw)
+            if self.bias is not None:
+                self.bias.accumulate(db)
+            return dx[0] if unbatched else dx
         axes = (0,) + tuple(range(2, dy.ndim))
         if self.bias is not None:
             self.bias.accumulate(dy.sum(axis=axes))
         if self.weight is not None:
             self.weight.accumulate((dy * xhat).sum(axis=axes))
             dy = dy * _channel(self.weight.data, dy.ndim)          # d loss / d xhat
-        dx = dy * rstd if ln is None else fast.layer_norm_backward(dy, None, ln)[0]
+        dx = dy * rstd if ln is None else layer_norm_backward(dy, None, ln)[0]
         return dx[0] if unbatched else dx
 
 

@@ -19,9 +19,10 @@ inside the step does not cancel out:
 * torch: the process's resident set, ``VmHWM - VmRSS`` from ``/proc/self/status`` after
   resetting the high-water mark (``/proc/self/clear_refs`` = 5). torch's CPU allocator has
   no statistics API and its profiler folds allocations into the ops; the RSS is exact for
-  the large buffers here once glibc's malloc is told to serve every block above 64 KiB by
-  ``mmap`` (``mallopt(M_MMAP_THRESHOLD)``; by default it raises that threshold as blocks are
-  freed and then reuses resident heap pages, which the RSS cannot see). That setting would
+  every block of a page or more once glibc's malloc is told to serve those by ``mmap``
+  (``mallopt(M_MMAP_THRESHOLD, 4096)``; by default it raises that threshold as blocks are
+  freed and then reuses resident heap pages, which the RSS cannot see: at 64 KiB the 32 KiB
+  per-step tensors of an RNN were invisible, torch's RNN measured 0.0 MiB). That setting would
   also slow the timings (every large block faulted in anew), so memory is measured in a
   separate process (:func:`memory_table`), where the NumPy side is also measured by RSS
   (``numpy_rss_mb``): the two NumPy figures agree within a few percent on every row large
@@ -160,10 +161,10 @@ def drop_grads(t_step) -> None:
 
 
 def mmap_large_blocks() -> None:
-    """glibc: serve every block above 64 KiB by mmap and return it on free (this process only)."""
+    """glibc: serve every block of a page or more by mmap, return it on free (this process)."""
     libc = ctypes.CDLL("libc.so.6")
-    libc.mallopt(-3, 64 * 1024)             # M_MMAP_THRESHOLD (fixed: no dynamic raising)
-    libc.mallopt(-1, 64 * 1024)             # M_TRIM_THRESHOLD
+    libc.mallopt(-3, 4096)                  # M_MMAP_THRESHOLD (fixed: no dynamic raising)
+    libc.mallopt(-1, 4096)                  # M_TRIM_THRESHOLD
 
 
 def measure_memory(setup) -> dict:
