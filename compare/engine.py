@@ -143,8 +143,17 @@ def case_rng(seed: int, name: str, dtype: str) -> np.random.Generator:
 
 
 # --- structure helpers ----------------------------------------------------------------
+def is_packed(obj) -> bool:
+    """An npimpl or torch PackedSequence (a namedtuple whose one differentiable leaf is
+    ``data``: the engine compares it, and the input gradient on it)."""
+    return isinstance(obj, tuple) and hasattr(obj, "batch_sizes") and hasattr(obj, "data")
+
+
 def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
-    """Flatten nested tuples/lists into ``[(path, leaf)]``: ``''``, ``'[0]'``, ``'[1][0]'`` …"""
+    """Flatten nested tuples/lists into ``[(path, leaf)]``: ``''``, ``'[0]'``, ``'[1][0]'`` …
+    (a PackedSequence is one leaf, its ``data``: ``'[0].data'``)."""
+    if is_packed(obj):
+        return [(f"{path}.data", obj.data)]
     if isinstance(obj, (tuple, list)):
         out = []
         for i, o in enumerate(obj):
@@ -154,7 +163,10 @@ def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
 
 
 def like(obj, fn):
-    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure."""
+    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure (a
+    PackedSequence maps to ``fn(data)``: its gradient is the gradient of its data)."""
+    if is_packed(obj):
+        return fn(obj.data)
     if isinstance(obj, (tuple, list)):
         return type(obj)(like(o, fn) for o in obj)
     return fn(obj)

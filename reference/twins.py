@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 import npimpl
+from npimpl.utils.rnn import PackedSequence
 
 _TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
                  np.dtype(np.float64): torch.float64}
@@ -20,7 +21,13 @@ def torch_dtype(dtype) -> torch.dtype:
 
 
 def to_torch(obj, requires_grad: bool = False):
-    """Convert ndarrays (nested in tuples/lists/dicts) to tensors; float ones may require grad."""
+    """Convert ndarrays (nested in tuples/lists/dicts) to tensors; float ones may require grad.
+    An npimpl PackedSequence becomes torch's (its ``data`` the leaf that may require grad)."""
+    if isinstance(obj, PackedSequence):
+        return torch.nn.utils.rnn.PackedSequence(
+            to_torch(obj.data, requires_grad), torch.from_numpy(obj.batch_sizes.copy()),
+            *(None if i is None else torch.from_numpy(i.copy())
+              for i in (obj.sorted_indices, obj.unsorted_indices)))
     if isinstance(obj, np.ndarray):
         t = torch.from_numpy(np.array(obj, copy=True))
         if requires_grad and t.is_floating_point():
@@ -36,9 +43,12 @@ def to_torch(obj, requires_grad: bool = False):
 
 
 def to_numpy(obj):
-    """Convert tensors (nested in tuples/lists) back to ndarrays."""
+    """Convert tensors (nested in tuples/lists) back to ndarrays; a torch PackedSequence
+    becomes npimpl's."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().cpu().numpy()
+    if isinstance(obj, torch.nn.utils.rnn.PackedSequence):
+        return PackedSequence(*(None if t is None else to_numpy(t) for t in obj))
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_numpy(o) for o in obj)
     return obj
