@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from npimpl.utils.rnn import pack_padded_sequence
 from reference import Spec
 
 from ..engine import Case
@@ -118,3 +119,50 @@ for _name, _extra in (("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
         cell_case(_name, _p + "unbatched-hx", N=None, hx=True, **_extra),
         cell_case(_name, _p + "batch3-nobias-hx", N=3, hx=True, bias=False, **_extra),
     ]
+
+
+# --- packed sequences ------------------------------------------------------------------------
+def packed_inputs(name, lengths, enforce_sorted, h0, **kw):
+    """A padded batch of the given lengths packed (``npimpl.utils.rnn``), and the states."""
+    D = 2 if kw.get("bidirectional") else 1
+    k, B = D * kw.get("num_layers", 1), len(lengths)
+
+    def gen(rng, dt):
+        x = rng.standard_normal((max(lengths), B, H_IN)).astype(dt)
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+        if not h0:
+            return (packed,)
+        h = rng.standard_normal((k, B, kw.get("proj_size") or H)).astype(dt)
+        if name == "LSTM":
+            return packed, (h, rng.standard_normal((k, B, H)).astype(dt))
+        return packed, h
+    return gen
+
+
+def packed_case(tag, name, lengths=(5, 3, 3, 1), enforce_sorted=False, h0=False,
+                eval_mode=False, **kw):
+    words = _opt_words(13, 1, h0, eval_mode, kw)
+    words.insert(0, "sorted" if enforce_sorted else "unsorted")
+    lens = list(lengths)
+    return Case(f"{tag}-packed-" + "-".join(words), name, "recurrent",
+                pair(Spec(name, H_IN, H, **kw), eval_mode),
+                packed_inputs(name, lens, enforce_sorted, h0, **kw))
+
+
+_UNSORTED = (2, 5, 1, 5, 3)                  # ties, and the longest not first
+CASES += [
+    packed_case("rnn-tanh", "RNN", lengths=(4, 3, 1), enforce_sorted=True),
+    packed_case("rnn-relu", "RNN", lengths=_UNSORTED, nonlinearity="relu", bidirectional=True,
+                h0=True),
+    packed_case("gru", "GRU", lengths=_UNSORTED),
+    packed_case("gru", "GRU", lengths=_UNSORTED, bidirectional=True, num_layers=2, h0=True),
+    packed_case("lstm", "LSTM", lengths=(1,)),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, h0=True),
+    packed_case("lstm", "LSTM", lengths=(3, 3, 3), enforce_sorted=True, bidirectional=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, bidirectional=True, num_layers=2,
+                proj_size=3, h0=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, num_layers=2, dropout=0.4, bidirectional=True,
+                h0=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, num_layers=2, dropout=0.4, eval_mode=True),
+    packed_case("gru", "GRU", lengths=_UNSORTED, num_layers=2, dropout=0.4, bias=False),
+]
