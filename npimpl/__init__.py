@@ -29,6 +29,9 @@ from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
+from .transformer_decoder import TransformerDecoderLayer
+from .transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import optim
 from . import utils
 
@@ -53,5 +56,7 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "optim", "utils",
 ]
