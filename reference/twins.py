@@ -65,7 +65,9 @@ class Spec:
 
     ``name`` is looked up in ``npimpl`` and in ``torch.nn``; ndarray arguments
     (class weights) become tensors on the torch side; ``dtype`` is added by
-    :func:`build`. ``Spec("Sequential", Spec(...), Spec(...))`` nests.
+    :func:`build`. ``Spec("Sequential", Spec(...), Spec(...))`` nests; so does any Spec
+    argument (``Spec("TransformerEncoder", Spec("TransformerEncoderLayer", 8, 2), 2)``):
+    it is built as a pair and each side gets its own half.
     """
 
     name: str
@@ -115,17 +117,31 @@ def register_twin(name: str):
     return deco
 
 
+def _split(value, dtype):
+    """``(numpy value, torch value)``: a nested Spec builds a pair, anything else is shared."""
+    if isinstance(value, Spec):
+        return _build_pair(value, dtype)
+    return value, value
+
+
 def _build_pair(spec: Spec, dtype):
     if spec.name == "Sequential":
         pairs = [_build_pair(s, dtype) for s in spec.args]
         return (npimpl.Sequential(*[p[0] for p in pairs]),
                 torch.nn.Sequential(*[p[1] for p in pairs]))
+    # a Spec argument (TransformerEncoder's layer, its norm) is built as a pair first
+    args = [_split(a, dtype) for a in spec.args]
+    kwargs = {k: _split(v, dtype) for k, v in spec.kwargs.items()}
+    np_args, t_args = tuple(a for a, _ in args), tuple(b for _, b in args)
+    np_kw, t_kw = {k: a for k, (a, _) in kwargs.items()}, {k: b for k, (_, b) in kwargs.items()}
     np_cls = getattr(npimpl, spec.name)
-    np_mod = np_cls(*spec.args, **spec.kwargs, dtype=np.dtype(dtype).type)
+    if _accepts_dtype(np_cls):
+        np_kw["dtype"] = np.dtype(dtype).type
+    np_mod = np_cls(*np_args, **np_kw)
     if spec.name in TWINS:
-        t_mod = TWINS[spec.name](np_mod, spec.args, spec.kwargs, dtype)
+        t_mod = TWINS[spec.name](np_mod, t_args, t_kw, dtype)
     else:
-        t_mod = _default_torch(spec.name, spec.args, spec.kwargs, dtype)
+        t_mod = _default_torch(spec.name, t_args, t_kw, dtype)
     return np_mod, t_mod
 
 
