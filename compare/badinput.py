@@ -186,6 +186,8 @@ NOT_LAYERS = {
     "utils": "a package of helpers (gradient clipping, ...), not a layer",
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
+    **{name: "the grad-mode switch (a context manager / query), not a layer"
+       for name in ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")},
 }
 
 
