@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from npimpl.utils.rnn import pack_padded_sequence
-from reference import Spec
+import numpy as np
 
-from ..engine import Case
+from npimpl.utils.rnn import pack_padded_sequence
+from reference import Spec, build, optimizer_pair
+from reference.seq_models import packed_classifier_pair
+
+from ..engine import Case, Trajectory
 from ..gen import args, normal
 from . import core
 
@@ -166,3 +169,25 @@ CASES += [
     packed_case("lstm", "LSTM", lengths=_UNSORTED, num_layers=2, dropout=0.4, eval_mode=True),
     packed_case("gru", "GRU", lengths=_UNSORTED, num_layers=2, dropout=0.4, bias=False),
 ]
+
+
+# --- a classifier trained on packed variable-length sequences ---------------------------------
+def packed_batches(rng, dt, step, batch=6, max_len=6):
+    """Sequences of 1..max_len steps of 3 features, packed unsorted; the class is the feature
+    with the largest sum over the sequence (so every step matters, padding must not)."""
+    lengths = rng.integers(1, max_len + 1, batch)
+    x = rng.standard_normal((max_len, batch, H_IN)).astype(dt)
+    mask = np.arange(max_len)[:, None] < lengths[None, :]                 # (T, B) valid steps
+    y = (x * mask[..., None]).sum(0).argmax(-1).astype(np.int64)
+    return pack_padded_sequence(x, lengths, enforce_sorted=False), y
+
+
+CASES.append(Trajectory(
+    "packed-lstm-classifier-adam", "PackedLSTMClassifier", "recurrent",
+    model=lambda dt: packed_classifier_pair(dt, H_IN, H, 3, num_layers=2, bidirectional=True),
+    loss=lambda dt: build(Spec("CrossEntropyLoss"), dt),
+    batches=packed_batches,
+    optimizer=lambda m, t: optimizer_pair("Adam", m, t, lr=0.02),
+    steps=8,
+    note="2-layer bidirectional LSTM over unsorted packed sequences of 1-6 steps, h_n of the "
+         "last layer (each sequence's own last step) -> Linear -> 3 classes; Adam lr 0.02"))
