@@ -37,6 +37,9 @@ FILE_FAMILY = {
     "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "transformer_decoder": "attention", "transformer_stack": "attention",
+    "transformer_model": "attention",
+    "recurrence": "recurrent", "grad_mode": "core",
 }
 
 

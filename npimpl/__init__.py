@@ -30,7 +30,8 @@ from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
 from .transformer_decoder import TransformerDecoderLayer
-from .transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
+from .transformer_stack import TransformerDecoder, TransformerEncoder
+from .transformer_model import Transformer
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import optim
 from . import utils

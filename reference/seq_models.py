@@ -20,6 +20,7 @@ class TorchSeq2SeqTransformer(nn.Module):
 
     def __init__(self, vocab_size=VOCAB, d_model=32, nhead=4, num_encoder_layers=2,
                  num_decoder_layers=2, dim_feedforward=64, max_len=16, norm_first=False,
+                 activation="relu",
                  dtype=torch.float32):
         super().__init__()
         self.src_tok = nn.Embedding(vocab_size, d_model, dtype=dtype)
@@ -28,7 +29,7 @@ class TorchSeq2SeqTransformer(nn.Module):
         self.tgt_pos = nn.Embedding(max_len, d_model, dtype=dtype)
         self.transformer = nn.Transformer(d_model, nhead, num_encoder_layers, num_decoder_layers,
                                           dim_feedforward, dropout=0.0, batch_first=True,
-                                       norm_first=norm_first,
+                                       norm_first=norm_first, activation=activation,
                                           dtype=dtype)
         self.generator = nn.Linear(d_model, vocab_size, dtype=dtype)
         self.d_model = d_model

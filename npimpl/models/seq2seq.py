@@ -15,7 +15,7 @@ from ..embedding import Embedding
 from ..grad_mode import no_grad
 from ..linear import Linear
 from ..module import Module
-from ..transformer_stack import Transformer
+from ..transformer_model import Transformer
 
 PAD, BOS, EOS = 0, 1, 2
 VOCAB = 13                                   # PAD, BOS, EOS and ten digits
@@ -50,6 +50,7 @@ class Seq2SeqTransformer(Module):
 
     def __init__(self, vocab_size=VOCAB, d_model=32, nhead=4, num_encoder_layers=2,
                  num_decoder_layers=2, dim_feedforward=64, max_len=16, norm_first=False,
+                 activation="relu",
                  dtype=np.float32,
                  rng=None):
         super().__init__()
@@ -59,7 +60,7 @@ class Seq2SeqTransformer(Module):
         self.tgt_pos = Embedding(max_len, d_model, dtype=dtype)
         self.transformer = Transformer(d_model, nhead, num_encoder_layers, num_decoder_layers,
                                        dim_feedforward, dropout=0.0, batch_first=True,
-                                       norm_first=norm_first,
+                                       norm_first=norm_first, activation=activation,
                                        dtype=dtype, rng=rng)
         self.generator = Linear(d_model, vocab_size, dtype=dtype)
         self.d_model = d_model
