@@ -179,12 +179,14 @@ def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
 
 
 def like(obj, fn):
-    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure (a
-    PackedSequence maps to ``fn(data)``: its gradient is the gradient of its data)."""
+    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure (a namedtuple,
+    such as AdaptiveLogSoftmaxWithLoss's ``(output, loss)``, stays one; a PackedSequence maps
+    to ``fn(data)``: its gradient is the gradient of its data)."""
     if is_packed(obj):
         return fn(obj.data)
     if isinstance(obj, (tuple, list)):
-        return type(obj)(like(o, fn) for o in obj)
+        mapped = [like(o, fn) for o in obj]
+        return type(obj)(*mapped) if hasattr(obj, "_fields") else type(obj)(mapped)
     return fn(obj)
 
 
@@ -236,11 +238,18 @@ def failure_detail(a, b, m: Metric, tol: Tolerance) -> dict | None:
                 torch=None if idx is None else b[idx].item())
 
 
-def _np_grads_of_inputs(ret, n_inputs: int) -> tuple:
+def _np_grads_of_inputs(ret, n_inputs: int, args: tuple | None = None) -> tuple:
     """The contract: backward returns one array for a one-input forward (or a loss's input
-    gradient), else a tuple in input order."""
+    gradient), else a tuple in input order. A recurrent layer called without its optional
+    state returns ``(grad_input, grad_h0)`` all the same: with ``args`` given, a tuple whose
+    first entry is an array of the one input's shape is read that way (the rest are the
+    gradients of optional inputs left out)."""
     if isinstance(ret, tuple) and n_inputs > 1:
         return tuple(ret) + (None,) * (n_inputs - len(ret))
+    if (isinstance(ret, tuple) and args is not None and len(args) == 1 and ret
+            and isinstance(args[0], np.ndarray) and isinstance(ret[0], np.ndarray)
+            and ret[0].shape == args[0].shape):
+        return (ret[0],)
     return (ret,) + (None,) * (n_inputs - 1)
 
 
@@ -323,7 +332,8 @@ def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
     np_gin, g_struct = _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs,
                                          capture=capture)
 
-    # 3. input gradients
+    # 3. input gradients (and the structure backward returned them in)
+    _record_structure(rec, inp, np_gin)
     for name, x, g, t in _input_grads(inp, np_gin, t_args, diff):
         tg = t.grad if isinstance(t, torch.Tensor) else None
         tg = np.zeros_like(x) if tg is None else to_numpy(tg)
@@ -374,7 +384,45 @@ def _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, pref
     if t_outs:
         torch.autograd.backward(t_outs, t_grads)
     ret = np_mod.backward(*g_struct) if isinstance(np_out, tuple) else np_mod.backward(g_struct)
-    return _np_grads_of_inputs(ret, len(inp.args)), g_struct
+    return _np_grads_of_inputs(ret, len(inp.args), inp.args), g_struct
+
+
+def grad_structure_errors(inp: Inputs, np_gin: tuple) -> list[str]:
+    """What is wrong with the structure of backward's return, input by input: the gradient
+    of an input has that input's structure (one array for an array, a tuple for a tuple),
+    and a non-float leaf (indices, masks, ``None``) gets ``None`` — never a list where an
+    array belongs, or ``(None, None)`` for one integer input."""
+    errors = []
+    for i, (a_arg, g) in enumerate(zip(inp.args, np_gin)):
+        if g is None:
+            continue
+        a_leaves, g_leaves = leaves(a_arg), leaves(g)
+        if [p for p, _ in a_leaves] != [p for p, _ in g_leaves]:
+            errors.append(f"input {i} is {_shape_of(a_arg)} but its gradient is "
+                          f"{_shape_of(g)}")
+            continue
+        for (path, x), (_, gx) in zip(a_leaves, g_leaves):
+            if not _is_float_array(x) and gx is not None:
+                errors.append(f"input {i}{path} is not differentiable ({type(x).__name__}"
+                              f"{'' if not isinstance(x, np.ndarray) else ' of ' + str(x.dtype)})"
+                              f" but its gradient is {type(gx).__name__}, not None")
+            elif _is_float_array(x) and gx is not None and not isinstance(gx, np.ndarray):
+                errors.append(f"input {i}{path} is an array but its gradient is a "
+                              f"{type(gx).__name__}")
+    return errors
+
+
+def _shape_of(obj) -> str:
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)}"
+    return "None" if obj is None else f"a {type(obj).__name__}"
+
+
+def _record_structure(rec, inp: Inputs, np_gin: tuple, prefix: str = "") -> None:
+    errors = grad_structure_errors(inp, np_gin)
+    if errors:
+        rec.add(f"{prefix}grad_in structure", "structure", None, None,
+                Metric(np.inf, np.inf, np.inf, (), False, "; ".join(errors)))
 
 
 def _input_grads(inp: Inputs, np_gin: tuple, t_args: tuple, diff):
@@ -410,6 +458,7 @@ def _accumulation_pass(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, dif
     np_gin2, _ = _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs,
                                    prefix="accum.")
     # input gradients: torch's leaves accumulate; the NumPy side returns each pass's own
+    _record_structure(rec, inp, np_gin2, prefix="accum.")
     g1 = {n: g for n, _, g, _ in _input_grads(inp, np_gin1, t_args, diff)}
     for name, x, g2, t in _input_grads(inp, np_gin2, t_args, diff):
         tg = t.grad if isinstance(t, torch.Tensor) else None

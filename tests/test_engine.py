@@ -116,3 +116,28 @@ def test_importing_compare_leaves_torch_threads_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "2"
+
+
+@pytest.mark.parametrize("ret,words", [
+    (lambda dx: [dx], "gradient is a list of 1"),
+    (lambda dx: (None, None), "gradient is a tuple of 2"),
+], ids=["list-for-an-array", "pair-of-None-for-indices"])
+def test_backward_return_structure_is_checked(ret, words):
+    """backward must return an input's gradient in that input's structure: an array for an
+    array (a list passes no value comparison's notice otherwise), None for indices."""
+    import npimpl
+    from compare.engine import grad_structure_errors
+
+    class Wrapped(npimpl.Linear):
+        def backward(self, g):
+            return ret(super().backward(g))
+    res = run(Case("wrapped", "Linear", "core", lambda dt: (lambda n, t: (
+        Wrapped(5, 3, dtype=dt.type), t))(*build(Spec("Linear", 5, 3), dt)), args(normal(2, 5)),
+        dtypes=("float64",)), "float64")
+    from compare.engine import Inputs
+    errors = grad_structure_errors(Inputs((np.zeros((2, 5)),)), (ret(np.zeros((2, 5))),))
+    assert errors and words in errors[0]
+    assert not res.passed
+    assert any(r.quantity == "grad_in structure" and words in r.note for r in res.rows)
+    ok = grad_structure_errors(Inputs((np.zeros(3, dtype=np.int64),)), (None,))
+    assert ok == []
