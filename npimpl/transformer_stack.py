@@ -11,27 +11,10 @@ import warnings
 import numpy as np
 
 from . import _checks
+from .container import ModuleList
 from ._nested import canonical_mask, nested_fast_path, why_not_nested
 from .grad_mode import is_grad_enabled
 from .module import Module
-
-
-class _LayerList(Module):
-    """The stacked layers, children ``'0'``, ``'1'``, … (the role of torch's ModuleList)."""
-
-    def __init__(self, modules):
-        super().__init__()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
 
 
 def _clones(layer, n, owner):
@@ -44,7 +27,7 @@ def _clones(layer, n, owner):
     if hasattr(layer, "rng"):                 # one stream of dropout draws, as torch's one RNG
         for c in clones:
             c.rng = layer.rng
-    return _LayerList(clones)
+    return ModuleList(clones)
 
 
 def _detect_is_causal_mask(mask, is_causal, size):
