@@ -7,11 +7,13 @@ below say what they measured.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from npimpl.models.seq2seq import BOS, EOS, PAD
-from npimpl.optim.lr_scheduler import LinearLR
+from npimpl.optim.lr_scheduler import LambdaLR
 from reference import optimizer_pair
 from reference.seq_models import seq2seq_pair
 
@@ -53,9 +55,12 @@ def reverse_held_out(dt):
 
 
 # --- training choices ------------------------------------------------------------------------
+STEPS, WARMUP = 300, 30
+
+
 def warmup_adamw(np_model, t_model):
-    """AdamW lr 3e-3, weight decay 0.01 (torch's default) on every parameter."""
-    return optimizer_pair("AdamW", np_model, t_model, lr=3e-3)
+    """AdamW peak lr 6e-3, weight decay 0.01 (torch's default) on every parameter."""
+    return optimizer_pair("AdamW", np_model, t_model, lr=6e-3)
 
 
 def zero_key_bias_grads(np_model, t_model):
@@ -75,16 +80,28 @@ def zero_key_bias_grads(np_model, t_model):
             q.grad[E:2 * E] = 0
 
 
+def warmup_cosine(step: int) -> float:
+    """The lr factor: linear warmup over the first 30 steps, then a cosine decay to 0 at 300.
+
+    Why the decay, measured (seeds 0 and 3): with a constant lr 3e-3 after the warmup,
+    Adam's gain lr / sqrt(v) grows as the gradients shrink late in training, and float32
+    runs drift from 1e-6 to 5.7e-5 over the last 70 steps (9.5 times assert_close's
+    tolerance, seed 0); decaying to 0 keeps them within 0.15 of it for all 300 steps, and
+    with the peak at 6e-3 the held-out accuracy is higher (0.966 vs 0.940, seed 0)."""
+    return min(1.0, (step + 1) / WARMUP) * 0.5 * (1 + math.cos(math.pi * min(step, STEPS)
+                                                               / STEPS))
+
+
 def warmup(np_opt, t_opt):
-    """Linear warmup from lr/10 over the first 30 steps, then constant."""
-    return (LinearLR(np_opt, start_factor=0.1, total_iters=30),
-            torch.optim.lr_scheduler.LinearLR(t_opt, start_factor=0.1, total_iters=30))
+    """``LambdaLR(warmup_cosine)`` on both sides (one Python function, one schedule)."""
+    return (LambdaLR(np_opt, warmup_cosine),
+            torch.optim.lr_scheduler.LambdaLR(t_opt, warmup_cosine))
 
 
 def seq2seq_model(dt):
     """Pre-norm and GELU, both measured. Post-norm: with AdamW at lr 3e-3 the float64 runs
     separate exponentially from step ~60 (x1.25 per step; 1e-1 apart by step 300) while
-    pre-norm stays within 0.02 of the float64 tolerance. ReLU: a float32 pre-activation within
+    pre-norm stays within 0.02 of the float64 tolerance (seeds 0-3). ReLU: a float32 pre-activation within
     rounding of 0 opens on one side only (steps 227-262 for seeds 0-3), after which the float32
     runs drift to 1e-2 and 1-3 of the 200 decoded strings differ; with GELU's smooth kink
     float32 stays within assert_close's defaults for all 300 steps."""

@@ -5,17 +5,19 @@ import torch
 
 import npimpl
 from compare import recipes, train
-from compare.seq2seq_task import MAX_LEN, MIN_LEN, reverse_held_out, reverse_strings
+from compare.seq2seq_task import (MAX_LEN, MIN_LEN, reverse_held_out, reverse_strings,
+                                  warmup_cosine)
 from npimpl.models.seq2seq import BOS, EOS, PAD, decode
 from reference import to_numpy, to_torch
 from reference.seq_models import seq2seq_pair
 
 
-def test_few_steps_agree_in_both_dtypes_and_decode_identically():
-    for dtype in ("float64", "float32"):
-        run = train.train("seq2seq", dtype, max_steps=3)
-        assert run.passed, run.failures
-        assert run.same_predictions and run.test_acc_numpy == run.test_acc_torch
+def test_few_float32_steps_agree_and_decode_identically():
+    """float64's first steps are the catalogue's seq2seq-train case; here float32, whose
+    decoded strings must also be identical."""
+    run = train.train("seq2seq", "float32", max_steps=3)
+    assert run.passed, run.failures
+    assert run.same_predictions and run.test_acc_numpy == run.test_acc_torch
     assert recipes.get("seq2seq").same_predictions == ("float32", "float64")
 
 
@@ -88,3 +90,9 @@ def test_key_bias_gradient_is_rounding_noise_that_the_recipe_zeroes():
     recipes.zero_key_bias_grads(np_m, t_m)
     for p, q in biases:
         assert not p.grad[E:2 * E].any() and not q.grad[E:2 * E].any()
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    f = [warmup_cosine(k) for k in range(301)]
+    assert f[0] == 1 / 30 and max(f) == f[29] and f[29] > 0.97
+    assert all(a >= b for a, b in zip(f[29:], f[30:])) and f[300] == 0

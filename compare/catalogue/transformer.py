@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 import npimpl
-from reference import Spec, build, share_weights
+from reference import Spec, share_weights
 
 from ..badinput import Entry
 from ..engine import Case, Inputs
+from . import core
 from .attention import bool_mask
 
 ORDER = 71
@@ -23,19 +24,17 @@ E, HEADS, FF = 8, 2, 12
 
 
 def perturbed(spec: Spec, eval_mode=False, seed=0):
-    """``dtype -> (npimpl, torch)``: the pair with torch's parameters moved by N(0, 0.2²),
-    shared again; the NumPy side's dropout rng seeded."""
+    """``core.pair`` with torch's parameters moved by N(0, 0.2²) and shared again (the NumPy
+    side's dropout rng seeded)."""
+    base = core.pair(spec, eval_mode, seed)
+
     def make(dt):
-        np_mod, t_mod = build(spec, dt)
+        np_mod, t_mod = base(dt)
         gen = torch.Generator().manual_seed(1234)
         with torch.no_grad():
             for p in t_mod.parameters():
                 p.add_(0.2 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
         share_weights(np_mod, t_mod)
-        np_mod.rng = np.random.default_rng(seed)
-        if eval_mode:
-            np_mod.eval()
-            t_mod.eval()
         return np_mod, t_mod
     return make
 
