@@ -64,6 +64,16 @@ class Transformer(Module):
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         self._reset_parameters(rng)
 
+    @property
+    def rng(self):
+        return getattr(self.encoder, "rng", None)
+
+    @rng.setter
+    def rng(self, rng):
+        for stack in (self.encoder, self.decoder):
+            if hasattr(stack, "rng"):
+                stack.rng = rng
+
     def _reset_parameters(self, rng=None):
         """xavier_uniform_ on every parameter with more than one dimension (torch's)."""
         rng = rng if rng is not None else np.random.default_rng()

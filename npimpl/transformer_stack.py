@@ -30,6 +30,24 @@ def _clones(layer, n, owner):
     return ModuleList(clones)
 
 
+class _Stack(Module):
+    """What both stacks share: the layer copies' one ``rng`` (setting it reaches every
+    dropout of every layer, as TransformerEncoderLayer's does)."""
+
+    @property
+    def rng(self):
+        return getattr(self.layers[0], "rng", None)
+
+    @rng.setter
+    def rng(self, rng):
+        for layer in self.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = rng
+
+    def extra_repr(self):
+        return f"num_layers={self.num_layers}"
+
+
 def _detect_is_causal_mask(mask, is_causal, size):
     """torch's rule: an explicit hint wins; with None, a mask equal to the causal mask
     (-inf above the diagonal, or True there for a bool mask) of the sequence's size is causal."""
@@ -45,7 +63,7 @@ def _seq_len(x, batch_first):
     return x.shape[0] if x.ndim == 2 else x.shape[1 if batch_first else 0]
 
 
-class TransformerEncoder(Module):
+class TransformerEncoder(_Stack):
     """``x = layer_{n-1}(... layer_0(src)); out = norm(x)`` (norm optional).
 
     Args:
@@ -141,9 +159,6 @@ class TransformerEncoder(Module):
             g = layer.backward(g)
         return g
 
-    def extra_repr(self):
-        return f"num_layers={self.num_layers}"
-
 
 def _left_aligned(kpm):
     """True when every row's valid keys (mask == 0) come before its padded ones."""
@@ -151,7 +166,7 @@ def _left_aligned(kpm):
     return bool(np.all(valid[..., :-1] | ~valid[..., 1:]))
 
 
-class TransformerDecoder(Module):
+class TransformerDecoder(_Stack):
     """``x = layer_{n-1}(... layer_0(tgt, memory), memory); out = norm(x)`` (norm optional).
 
     Args:
@@ -203,6 +218,3 @@ class TransformerDecoder(Module):
             g, gm = layer.backward(g)
             g_mem = g_mem + gm
         return g, g_mem
-
-    def extra_repr(self):
-        return f"num_layers={self.num_layers}"

@@ -66,6 +66,12 @@ def test_copies_start_equal_share_one_rng_and_are_independent():
     x = R.standard_normal((4, 2, E)).astype(np.float32)
     dec(x, x)
     assert not np.array_equal(a.dropout.mask, b.dropout.mask)  # one stream, not two copies of it
+    other = np.random.default_rng(4)
+    dec.rng = other                                          # the stack's setter reaches all
+    assert dec.rng is other and all(m.rng is other for m in (a.dropout, b.multihead_attn))
+    t = npimpl.Transformer(E, 2, 1, 1, 12)
+    t.rng = rng
+    assert t.decoder.layers[0].dropout3.rng is rng and t.encoder.layers[0].self_attn.rng is rng
 
 
 def test_xavier_after_building_so_layers_differ():
