@@ -213,11 +213,11 @@ def transformer(name, which=(), src_which=(), N=2, **kw):
 
 
 CASES += [
-    transformer("base", which=("causal-float",)),
+    transformer("base-1+1", which=("causal-float",), num_encoder_layers=1, num_decoder_layers=1),
     transformer("all-masks", which=("causal", "kpm", "mkpm", "mmask"),
                 src_which=("src-kpm", "src-causal")),
     transformer("batch-first-padding", which=("causal-float", "kpm", "mkpm"),
-                src_which=("src-kpm",), batch_first=True),
+                src_which=("src-kpm",), batch_first=True, num_encoder_layers=1),
     transformer("unbatched", N=None, which=("causal",), num_encoder_layers=1,
                 num_decoder_layers=1),
     transformer("norm-first-gelu-nobias", which=("causal",), norm_first=True, activation="gelu",
