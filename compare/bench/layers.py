@@ -135,8 +135,22 @@ def _attention():
                 flops=proj + scores + ffn, gemm=(tokens, e, 2048))
     sdpa = Bench(Spec("ScaledDotProductAttention"), (batch, heads, length, e // heads),
                  extra=_key_value, flops=scores, gemm=(length, e // heads, length))
+    def memory(rng, x):                                       # the decoder's memory: (L, B, E)
+        return [rng.standard_normal(x.shape)]
+
+    tdl = Bench(Spec("TransformerDecoderLayer", e, heads, dropout=0.0), (length, batch, e),
+                extra=memory, flops=2 * (proj + scores) + ffn, gemm=(tokens, e, 2048))
+    enc = Bench(Spec("TransformerEncoder", Spec("TransformerEncoderLayer", e, heads, dropout=0.0),
+                     2, norm=Spec("LayerNorm", e)), (length, batch, e),
+                flops=2 * (proj + scores + ffn), gemm=(tokens, e, 2048))
+    dec = Bench(Spec("TransformerDecoder", Spec("TransformerDecoderLayer", e, heads, dropout=0.0),
+                     2, norm=Spec("LayerNorm", e)), (length, batch, e), extra=memory,
+                flops=2 * (2 * (proj + scores) + ffn), gemm=(tokens, e, 2048))
+    tr = Bench(Spec("Transformer", e, heads, 1, 1, dropout=0.0), (length, batch, e), extra=memory,
+               flops=3 * (proj + scores) + 2 * ffn, gemm=(tokens, e, 2048))
     return {"MultiheadAttention": mha, "TransformerEncoderLayer": tel,
-            "ScaledDotProductAttention": sdpa}
+            "ScaledDotProductAttention": sdpa, "TransformerDecoderLayer": tdl,
+            "TransformerEncoder": enc, "TransformerDecoder": dec, "Transformer": tr}
 
 
 def _losses():
