@@ -83,8 +83,8 @@ def backward(dy, weight, cache):
     k = rstd.reshape(c) * weight if weight is not None else rstd.reshape(c)
     if not training:
         return (dy3 * k[:, None]).reshape(dy.shape), dweight, dbias
-    dx = dy3 - (dbias / n)[:, None]                                      # dy - mean(dy)
-    t = xh3 * (dweight / n)[:, None]                                     # xhat mean(dy xhat)
-    dx -= t
-    dx *= k[:, None]
+    dx = xh3 * (-dweight / n)[:, None]                                   # -xhat mean(dy xhat)
+    dx += dy3
+    dx -= (dbias / n)[:, None]                                           # - mean(dy)
+    dx *= k[:, None]                                   # one array: no second temporary
     return dx.reshape(dy.shape), dweight, dbias

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from ._pointwise import BLOCK, blockwise
 from .activation import Activation
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -80,6 +81,18 @@ class _Loss(Activation):
             return np.asarray(per_element)          # 0-d stays an array (numpy gives scalars)
         total = per_element.sum() if self.reduction == "sum" else per_element.mean()
         return np.asarray(total, dtype=per_element.dtype)
+
+    def _reduce_by_blocks(self, fn, d: np.ndarray) -> np.ndarray:
+        """``self._reduce(fn(d))`` with the per-element losses made block by block
+        (``npimpl._pointwise``): for 'mean' and 'sum' only each block's sum is kept, so the
+        step holds no full-size temporary beyond the cached ``d``."""
+        if self.reduction == "none" or d.size <= BLOCK:
+            return self._reduce(blockwise(fn, d))
+        flat = np.ascontiguousarray(d).reshape(-1)
+        total = d.dtype.type(0)
+        for k in range(0, flat.size, BLOCK):
+            total += fn(flat[k:k + BLOCK]).sum()
+        return np.asarray(total / d.size if self.reduction == "mean" else total, dtype=d.dtype)
 
     def _dloss(self, grad_output, shape: tuple, dtype) -> np.ndarray:
         """d loss / d l_i for every element: dl_i ('none'), dl ('sum') or dl / n ('mean')."""
@@ -220,10 +233,11 @@ class SmoothL1Loss(_Loss):
         x = self._x(input)
         d = x - self._target(target, x)
         self._cache = DiffCache(d)
-        z = np.abs(d)
         if self.beta == 0:
-            return self._reduce(z)
-        return self._reduce(huber(z, self.beta) / self.beta if self.beta != 1 else huber(z, 1))
+            return self._reduce(np.abs(d))
+        b = self.beta
+        return self._reduce_by_blocks(lambda v: huber(np.abs(v), b) / b if b != 1
+                                      else huber(np.abs(v), 1), d)
 
     def backward(self, grad_output=None):
         d = self._saved().d
@@ -265,7 +279,7 @@ class HuberLoss(_Loss):
         x = self._x(input)
         d = x - self._target(target, x)
         self._cache = DiffCache(d)
-        return self._reduce(huber(np.abs(d), self.delta))
+        return self._reduce_by_blocks(lambda v: huber(np.abs(v), self.delta), d)
 
     def backward(self, grad_output=None):
         d = self._saved().d
