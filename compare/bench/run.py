@@ -153,6 +153,8 @@ def render_md(df: pd.DataFrame, quick: bool = False, load=None, threads=1) -> st
         "  separate process; `numpy_rss_mb` in bench.csv measures NumPy the torch way.",
         "- GEMM: one float32 NumPy matmul of the shape given, the throughput this BLAS reaches",
         "  there; NumPy / GEMM is the layer's achieved GFLOP/s as a fraction of it.",
+        "- growth with size (Softmax over C, attention over length, LSTM over T, conv over",
+        "  batch): `lockstep bench --scaling` writes [bench_scaling.md](bench_scaling.md).",
         "",
         f"**{len(df)} rows; median ratio {np.median(ratios):.2f}x (target ≤ {MEDIAN_TARGET}x); "
         f"{len(df) - len(misses)} of {int(df['meets_target'].notna().sum())} rows within their "

@@ -38,14 +38,14 @@ def _mha(length: int) -> Bench:
 
 
 def scaling_items(only: str | None = None) -> list[BenchItem]:
-    """Every (sweep, size) as a bench item, named ``<sweep> | <label>=<size>``."""
+    """Every (sweep, size) as a bench item, named ``<sweep>: <label>=<size>``."""
     out = []
     for sweep, (label, sizes, make) in SWEEPS.items():
         if only and only not in sweep:
             continue
         for s in sizes:
             b = make(s)
-            b.label = f"{sweep} | {label}={s}"
+            b.label = f"{sweep}: {label}={s}"
             out.append(b.item())
     return out
 
@@ -73,7 +73,7 @@ def run_scaling(out_dir="reports", repeat: int = 7, threads: int | None = 1,
         for item in items:
             np_step, t_step = item.setup()
             t_np, t_t = time_pair(np_step, t_step, repeat, warmup=2)
-            sweep, size = item.name.split(" | ")
+            sweep, size = item.name.rsplit(": ", 1)
             rows.append(dict(sweep=sweep, item=item.name, size=int(size.split("=")[1]),
                              numpy_ms=float(np.median(t_np)) * 1e3,
                              torch_ms=float(np.median(t_t)) * 1e3))
@@ -122,7 +122,7 @@ def scaling_plot(path: str, df: pd.DataFrame) -> None:
                 if y.notna().any() and (y > 0).all():
                     ax.loglog(d["size"], y, style, label=f"{side} "
                               f"(exp {exponent(d['size'], y):.2f})", base=2)
-            ax.set(title=f"{sweep}" if i == 0 else "", xlabel=d["item"].iloc[0].split(" | ")[1]
+            ax.set(title=f"{sweep}" if i == 0 else "", xlabel=d["item"].iloc[0].rsplit(": ", 1)[1]
                    .split("=")[0], ylabel=title)
             ax.legend(fontsize=7)
     fig.tight_layout()
