@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _activation_fast as fast
-from ._gelu import gelu_f32
+from ._gelu import gelu_f32, gelu_tanh
 from ._pointwise import select, tanh_softplus
 from .activation import Activation, Pointwise, sigmoid
 
@@ -81,6 +81,10 @@ class GELU(Activation):
     def _forward(self, x):
         if self.approximate == "none" and x.dtype == np.float32:   # float32 throughout
             y, d = gelu_f32(x)                                       # (npimpl._gelu)
+            self._cache = GeluCache(x, None, d)
+            return y
+        if self.approximate == "tanh" and x.size:      # the same formulas, in blocks (_gelu)
+            y, d = gelu_tanh(x, self._K, self._B)
             self._cache = GeluCache(x, None, d)
             return y
         if self.approximate == "tanh":
