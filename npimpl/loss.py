@@ -245,8 +245,12 @@ class SmoothL1Loss(_Loss):
         if self.beta == 0:
             return np.asarray(sgn(d) * g, dtype=d.dtype)
         b = self.beta
-        # = where(d < -b, -g, where(d > b, g, d g / b)), branch-free (±g exact when b is 1)
-        return np.asarray(np.clip(d, -b, b) * g / b, dtype=d.dtype)
+        # = where(d < -b, -g, where(d > b, g, d g / b)), branch-free (±g exact when b is 1),
+        # in one array
+        dx = np.clip(d, -b, b)
+        dx *= g
+        dx /= b
+        return np.asarray(dx, dtype=d.dtype)
 
 
 class HuberLoss(_Loss):

@@ -107,10 +107,14 @@ def sdpa_backward(dout, cache: SDPACache, dweights=None):
     if dweights is not None:
         dw = dw + dweights
     dp = dw if drop is None else dw * drop
+    # softmax backward p (dp - sum_j p_j dp_j), in dp's own (fresh) array: the (..., L, S)
+    # temporaries are what attention's memory is made of (34 -> 26 MB at 16x8x128x128)
     if flash and dweights is None:                        # Σ_j p_j dp_j = <dout, out>, as
-        ds = p * (dp - (dout * out).sum(-1, keepdims=True))   # torch's flash backward has it
+        dp -= (dout * out).sum(-1, keepdims=True)         # torch's flash backward has it
     else:
-        ds = p * (dp - (dp * p).sum(-1, keepdims=True))       # softmax backward
+        dp -= np.einsum("...j,...j->...", dp, p)[..., None]
+    dp *= p
+    ds = dp
     dq = (ds @ k) * scale
     dk = (np.swapaxes(ds, -1, -2) @ q) * scale
     # a batch dim an input was broadcast along gets the sum of its copies' gradients
