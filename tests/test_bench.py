@@ -102,3 +102,9 @@ def test_scaling_sweeps_have_four_growing_sizes():
                                    "LSTM over T", "Conv2d over batch"}
     for label, sizes, make in scaling.SWEEPS.values():
         assert len(sizes) == 4 and list(sizes) == sorted(sizes)
+
+
+def test_every_note_names_a_public_class():
+    from compare.bench.notes import NOTES
+    assert set(NOTES) <= set(public_classes())
+    assert all(len(n) > 30 for n in NOTES.values())

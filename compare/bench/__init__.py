@@ -10,6 +10,7 @@ asserts nothing about time: the numbers are the report.
 
     item.py      BenchItem (a row), Bench (a layer's entry), layer_steps, register
     layers.py    the registry: TABLE, table(), all_items()
+    notes.py     why a row misses a target: the mechanism and the measurement
     models.py    the lockstep-train model steps
     measure.py   interleaved timing, tracemalloc / RSS memory, the GEMM reference
     memory.py    the memory pass's child process

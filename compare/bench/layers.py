@@ -317,8 +317,11 @@ QUICK = [Bench(Spec("Conv2d", 3, 8, 3, padding=1), (2, 3, 8, 8), target_ratio=No
 
 
 def table() -> dict[str, list[Bench]]:
-    """:data:`TABLE` plus every catalogue family's ``BENCH`` dict, each value a list."""
+    """:data:`TABLE` plus every catalogue family's ``BENCH`` dict, each value a list; a
+    class's measured note (``notes.NOTES``) is given to its rows that have none."""
     from compare.catalogue import family_attr
+
+    from .notes import NOTES
 
     out = {k: (v if isinstance(v, list) else [v]) for k, v in TABLE.items()}
     for mod_name, extra in family_attr("BENCH"):
@@ -327,6 +330,10 @@ def table() -> dict[str, list[Bench]]:
             raise ValueError(f"bench entries for {clash} are defined twice "
                              f"(compare.bench.layers.TABLE and {mod_name})")
         out.update({k: (v if isinstance(v, list) else [v]) for k, v in extra.items()})
+    for name, entries in out.items():
+        for b in entries:
+            if not b.note and name in NOTES:
+                b.note = NOTES[name]
     return out
 
 
