@@ -34,8 +34,8 @@ def picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     (for a K-dim input, class_axis_last copies the whole input)."""
     if x.ndim == 1:
         return x[t]
-    x3 = x.reshape(x.shape[0], x.shape[1], -1)                            # (N, C, S)
-    return np.take_along_axis(x3, t.reshape(x.shape[0], 1, -1), axis=1).reshape(-1)
+    n, c, s = x.shape[0], x.shape[1], int(np.prod(x.shape[2:]))   # not -1: N may be 0
+    return np.take_along_axis(x.reshape(n, c, s), t.reshape(n, 1, s), axis=1).reshape(-1)
 
 
 def class_axis_restore(dxm: np.ndarray, shape: tuple) -> np.ndarray:
