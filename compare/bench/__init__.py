@@ -24,4 +24,5 @@ from .models import model_bench_items as model_items
 from .run import _parser, main, render_md, run_bench
 
 __all__ = ["BENCH_ITEMS", "Bench", "BenchItem", "TABLE", "all_items", "gemm_gflops",
-           "layer_steps", "main", "model_items", "register", "render_md", "run_bench", "table", "time_pair"]
+           "layer_steps", "main", "model_items", "register", "render_md", "run_bench", "table",
+           "time_pair"]

@@ -220,7 +220,8 @@ def _more_losses():
         "TripletMarginWithDistanceLoss": Bench(Spec("TripletMarginWithDistanceLoss"), (4096, 512),
                                                extra=lambda rng, x: _normal_like(rng, x) * 2),
         "CTCLoss": Bench(Spec("CTCLoss"), (ctc_t, ctc_n, ctc_c), valid=_log_softmax_rows,
-                         target=lambda rng, x: rng.integers(1, ctc_c, (ctc_n, ctc_s)).astype(np.int64),
+                         target=lambda rng, x: rng.integers(1, ctc_c, (ctc_n, ctc_s))
+                         .astype(np.int64),
                          extra=lambda rng, x: [np.full(ctc_n, ctc_t, np.int64),
                                                rng.integers(ctc_s // 2, ctc_s + 1, ctc_n)]),
         "AdaptiveLogSoftmaxWithLoss": Bench(

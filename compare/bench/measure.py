@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -57,6 +58,28 @@ def _timed(fn) -> tuple[float, float]:
     fn()
     t1, w1 = CLOCK(), time.perf_counter()
     return t1 - t0, w1 - w0
+
+
+@contextmanager
+def threads_each_side(threads: int | None):
+    """Both libraries on ``threads`` threads meanwhile (NumPy's BLAS by threadpoolctl, torch by
+    ``set_num_threads``; None: each its own default), timed on the thread's CPU clock when
+    that is one thread (else the wall clock); restored after."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    limits = threadpool_limits(threads) if threads else None
+    if threads:
+        torch.set_num_threads(threads)
+    use_wall_clock(threads != 1)
+    try:
+        yield
+    finally:
+        use_wall_clock(False)
+        if limits is not None:
+            limits.restore_original_limits()
+            torch.set_num_threads(before)
 
 
 def time_pair(np_step, torch_step, repeat: int, warmup: int = 2, wall: dict | None = None):

@@ -1,7 +1,6 @@
 """Running the bench: time every row, measure its memory, write ``bench.csv`` and ``bench.md``."""
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import platform
@@ -14,7 +13,7 @@ import torch
 from .. import options
 from ..io import write_text
 from .item import BenchItem
-from .measure import blas_info, gemm_gflops, memory_table, time_pair, use_wall_clock
+from .measure import blas_info, gemm_gflops, memory_table, threads_each_side, time_pair
 
 #: the issue's overall target: the median ratio over every row
 MEDIAN_TARGET = 1.2
@@ -81,19 +80,8 @@ def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
     repeat = repeat or (3 if quick else 21)
     warmup = 1 if quick else 3
     load = [os.getloadavg()[0]]
-    before = torch.get_num_threads()
-    if threads:
-        from threadpoolctl import threadpool_limits
-        torch.set_num_threads(threads)
-        limits = threadpool_limits(threads)
-    use_wall_clock(threads != 1)
-    try:
+    with threads_each_side(threads):
         rows = time_items(items, repeat, warmup, budget, progress)
-    finally:
-        use_wall_clock(False)
-        if threads:
-            limits.restore_original_limits()
-            torch.set_num_threads(before)
     load.append(os.getloadavg()[0])
     df = pd.DataFrame(rows)
     mem = memory_table([i.name for i in items]) if memory else {}
@@ -118,7 +106,8 @@ def environment_lines(threads, load=None) -> list[str]:
         + (f"; load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load
            else ""),
         f"- NumPy {np.__version__}, BLAS: {blas_s}",
-        f"- torch {torch.__version__}, oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}"
+        f"- torch {torch.__version__}, oneDNN "
+        f"{'on' if torch.backends.mkldnn.is_available() else 'off'}"
         f"; {threads or 'default'} thread(s) each side (BLAS via threadpoolctl, "
         "torch.set_num_threads)",
     ]

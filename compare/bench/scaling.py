@@ -12,13 +12,12 @@ import os
 
 import numpy as np
 import pandas as pd
-import torch
 
 from reference import Spec
 
 from ..io import write_text
 from .item import Bench, BenchItem
-from .measure import memory_table, time_pair, use_wall_clock
+from .measure import memory_table, threads_each_side, time_pair
 
 #: sweep name -> (size label, sizes, size -> Bench)
 SWEEPS = {
@@ -61,15 +60,9 @@ def exponent(sizes, values) -> float:
 def run_scaling(out_dir="reports", repeat: int = 7, threads: int | None = 1,
                 memory: bool = True, only: str | None = None) -> pd.DataFrame:
     items = scaling_items(only)
-    before = torch.get_num_threads()
-    if threads:
-        from threadpoolctl import threadpool_limits
-        torch.set_num_threads(threads)
-        limits = threadpool_limits(threads)
-    use_wall_clock(threads != 1)
     rows = []
     load = [os.getloadavg()[0]]
-    try:
+    with threads_each_side(threads):
         for item in items:
             np_step, t_step = item.setup()
             t_np, t_t = time_pair(np_step, t_step, repeat, warmup=2)
@@ -78,11 +71,6 @@ def run_scaling(out_dir="reports", repeat: int = 7, threads: int | None = 1,
                              numpy_ms=float(np.median(t_np)) * 1e3,
                              torch_ms=float(np.median(t_t)) * 1e3))
             del np_step, t_step
-    finally:
-        use_wall_clock(False)
-        if threads:
-            limits.restore_original_limits()
-            torch.set_num_threads(before)
     load.append(os.getloadavg()[0])
     df = pd.DataFrame(rows)
     mem = memory_table([i.name for i in items]) if memory else {}
