@@ -19,7 +19,7 @@ Measured (forward+backward, float32, one thread, CPU time, load ~4 on 2 cores; t
 alongside): LayerNorm(768) on 8192x768: textbook 41.5 ms, GEMV row sums on whole arrays
 36.7, in blocks of 64 rows 26.0, of 256 rows 23.6, of 1024 rows 23.4 (torch 6.7).
 GroupNorm(8, 64) on 32x64x32x32: textbook 10.1 ms, the blocked LayerNorm then a separate
-affine map 8.3, the affine map inside (torch 2.6): see the module's bench row. What is left
+affine map 8.3, the affine map inside 6.1-6.5 (torch 2.5-2.8). What is left
 is NumPy's one pass per operation: ~15 passes at ~0.2 ns per element each (a broadcast
 multiply costs 2x a plain one), against torch's ~5 fused ones.
 """
