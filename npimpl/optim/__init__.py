@@ -7,7 +7,13 @@ from .rmsprop import RMSprop
 from .adagrad import Adagrad
 from .adamax import Adamax
 from .nadam import NAdam
+from .adadelta import Adadelta
+from .asgd import ASGD
+from .radam import RAdam
+from .rprop import Rprop
+from .adafactor import Adafactor
+from .muon import Muon
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "lr_scheduler"]
+           "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "lr_scheduler"]

@@ -23,6 +23,33 @@ def step_counter() -> np.ndarray:
     return np.zeros((), dtype=STEP_DTYPE)
 
 
+def scalar(value, name: str = "hyperparameter") -> float:
+    """A hyperparameter as a Python float: a number, or any one-element array (torch accepts a
+    1-element tensor for ``lr``, ``betas`` …)."""
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
+    return float(arr.reshape(-1)[0])
+
+
+def check_nonneg(owner: str, **values) -> None:
+    """ValueError naming the option unless every value is >= 0 (torch's checks)."""
+    for name, v in values.items():
+        if not scalar(v, name) >= 0.0:
+            raise ValueError(f"{owner}: invalid {name.replace('_', ' ')} {v} (expected >= 0)")
+
+
+def lazy_state(optimizer, p, *buffers: str) -> dict:
+    """``p``'s state, created at its first step: ``step`` (0-d float32) and the named
+    buffers, zero arrays like ``p``."""
+    state = optimizer.state.setdefault(p, {})
+    if not state:
+        state["step"] = step_counter()
+        for name in buffers:
+            state[name] = np.zeros_like(p.data)
+    return state
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     """In place ``start += weight * (end - start)``, with torch's two-sided formula.
 
