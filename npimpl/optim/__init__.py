@@ -13,7 +13,8 @@ from .radam import RAdam
 from .rprop import Rprop
 from .adafactor import Adafactor
 from .muon import Muon
+from .lbfgs import LBFGS
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "lr_scheduler"]
+           "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "LBFGS", "lr_scheduler"]
