@@ -38,6 +38,8 @@ def to_torch(obj, requires_grad: bool = False):
 def to_numpy(obj):
     """Convert tensors (nested in tuples/lists) back to ndarrays."""
     if isinstance(obj, torch.Tensor):
+        if obj.is_sparse:                   # a sparse gradient: compared as its dense table
+            obj = obj.to_dense()
         return obj.detach().cpu().numpy()
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_numpy(o) for o in obj)

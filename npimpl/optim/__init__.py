@@ -14,7 +14,9 @@ from .rprop import Rprop
 from .adafactor import Adafactor
 from .muon import Muon
 from .lbfgs import LBFGS
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "LBFGS", "lr_scheduler"]
+           "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "LBFGS", "SparseAdam",
+           "lr_scheduler"]

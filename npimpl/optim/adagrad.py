@@ -37,6 +37,8 @@ class Adagrad(Optimizer):
         step counter is a float, and lr_decay uses t - 1, so step 1 runs at lr.
     """
 
+    sparse_grads = "dense"      # torch accepts them; the update equals the dense one
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, fused=None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sparse import dense
 from .optimizer import Optimizer, check_nonneg, scalar
 
 
@@ -182,7 +183,8 @@ class LBFGS(Optimizer):
     # -- flat views ----------------------------------------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
         return np.concatenate([np.zeros(p.data.size, p.data.dtype) if p.grad is None
-                               else np.asarray(p.grad).reshape(-1) for p in self._params])
+                               else np.asarray(dense(p.grad)).reshape(-1)
+                               for p in self._params])
 
     def _add_grad(self, step_size, update) -> None:
         offset = 0

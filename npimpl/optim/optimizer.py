@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from ..module import Parameter
+from ..sparse import SparseGrad
 
 #: torch keeps ``step`` as a 0-d float tensor of the default dtype (float32), not an int.
 STEP_DTYPE = np.float32
@@ -141,12 +142,32 @@ class Optimizer:
                 else:
                     p.grad[...] = 0
 
+    #: what a sparse gradient (``Embedding(sparse=True)``) gets, as in torch: "refuse" (most
+    #: optimizers raise), "dense" (the update equals the dense one: SGD, Adagrad, except with
+    #: weight_decay, which torch cannot add to a sparse gradient), "sparse" (SparseAdam)
+    sparse_grads = "refuse"
+
+    def _sparse_grad(self, grad: SparseGrad, group: dict):
+        """What :meth:`step` hands to ``_update`` for a sparse gradient, or TypeError."""
+        name = self._name()
+        if self.sparse_grads == "sparse":
+            return grad
+        if self.sparse_grads == "dense":
+            if group.get("weight_decay", 0):
+                raise TypeError(f"{name}: weight_decay is not compatible with sparse gradients "
+                                "(torch refuses it too); expected weight_decay=0")
+            return grad.to_dense()
+        raise TypeError(f"{name} does not support sparse gradients, please consider SparseAdam "
+                        "instead (expected a dense gradient)")
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if isinstance(p.grad, SparseGrad):
+                    self._update(p, self._sparse_grad(p.grad, group), group)
+                elif p.grad is not None:
                     if np.shape(p.grad) != p.data.shape:     # would broadcast silently
                         raise ValueError(f"{type(self).__name__}: gradient of shape "
                                          f"{np.shape(p.grad)} for a parameter of shape "

@@ -41,6 +41,8 @@ class SGD(Optimizer):
         which couples the layer to one optimizer and cannot express momentum.
     """
 
+    sparse_grads = "dense"      # torch accepts them; the update equals the dense one
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None):
