@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_, step_counter
+from .optimizer import Optimizer, lerp_, rdiv, scalar, step_counter
 
 
 def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
+    lr, eps, weight_decay = scalar(lr, "lr"), scalar(eps, "eps"), scalar(weight_decay)
+    if len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    betas = tuple(scalar(b, "betas") for b in betas)
     if not 0.0 <= lr:
         raise ValueError(f"{name}: invalid learning rate {lr} (expected >= 0)")
     if not 0.0 <= eps:
@@ -21,8 +25,8 @@ def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
 
 def _hyperparameters(group) -> tuple:
     """``(lr, eps, weight_decay, beta1, beta2)`` of a param group, as Python floats."""
-    beta1, beta2 = (float(b) for b in group["betas"])
-    return float(group["lr"]), float(group["eps"]), float(group["weight_decay"]), beta1, beta2
+    beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
+    return scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"]), beta1, beta2
 
 
 def _lazy_state(optimizer: Optimizer, p, *moments: str) -> dict:
@@ -81,7 +85,8 @@ class Adam(Optimizer):
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None, decoupled_weight_decay: bool = False):
         _check_adam_args(type(self).__name__, lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        betas = tuple(scalar(b, "betas") for b in betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
@@ -106,7 +111,7 @@ class Adam(Optimizer):
         step = float(state["step"])                                    # 5.
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
+        step_size = rdiv(lr, bias_correction1)     # torch: reciprocal(bc1) * lr for a tensor beta
         bias_correction2_sqrt = bias_correction2 ** 0.5
         if group["amsgrad"]:
             v_max = state["max_exp_avg_sq"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adam import _check_adam_args, _hyperparameters, _lazy_state
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, lerp_, rdiv, scalar
 
 
 class Adamax(Optimizer):
@@ -39,7 +39,8 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b, "betas") for b in betas),
+                                      eps=eps,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
@@ -55,5 +56,5 @@ class Adamax(Optimizer):
         lerp_(m, g, 1 - beta1)                                        # 3.
         u *= beta2                                                    # 4.
         np.maximum(u, np.abs(g) + eps, out=u)
-        clr = lr / (1 - beta1 ** float(state["step"]))                # 5.
+        clr = rdiv(lr, 1 - beta1 ** float(state["step"]))             # 5.
         p.data += (-clr) * m / u

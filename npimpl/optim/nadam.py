@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer, STEP_DTYPE, lerp_, step_counter
+from .optimizer import Optimizer, STEP_DTYPE, lerp_, step_counter, scalar
 
 
 class NAdam(Optimizer):
@@ -54,16 +54,17 @@ class NAdam(Optimizer):
         if not 0.0 <= momentum_decay:
             raise ValueError(f"NAdam: invalid momentum_decay value {momentum_decay} "
                              "(expected >= 0)")
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b, "betas") for b in betas),
+                                      eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable))
 
     def _update(self, p, grad, group) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        psi = float(group["momentum_decay"])
+        lr, eps, wd = scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"])
+        beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
+        psi = scalar(group["momentum_decay"])
         state = self.state.setdefault(p, {})
         if not state:
             state["step"] = step_counter()

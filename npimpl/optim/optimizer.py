@@ -24,13 +24,30 @@ def step_counter() -> np.ndarray:
     return np.zeros((), dtype=STEP_DTYPE)
 
 
-def scalar(value, name: str = "hyperparameter") -> float:
-    """A hyperparameter as a Python float: a number, or any one-element array (torch accepts a
-    1-element tensor for ``lr``, ``betas`` …)."""
-    arr = np.asarray(value)
-    if arr.size != 1 or arr.dtype.kind not in "biuf":
+def scalar(value, name: str = "hyperparameter"):
+    """A hyperparameter as torch uses it: a Python number stays a Python float; any
+    one-element array (torch accepts a 1-element tensor for ``lr``, ``betas`` …) becomes a
+    NumPy scalar *of its dtype*, so that what torch computes from a float32 tensor
+    (``lr / bias_correction1``, ``1 - lr * weight_decay``) is computed in float32 here too."""
+    if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
-    return float(arr.reshape(-1)[0])
+    if isinstance(value, (int, float)):
+        return float(value)
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
+    v = arr.reshape(-1)[0]
+    return v if arr.dtype.kind == "f" else float(v)
+
+
+def rdiv(number, x):
+    """``number / x`` as torch computes a Python number over a 0-d tensor: when ``x`` is a
+    NumPy float32 (or float16) scalar, as ``reciprocal(x) * number`` in that dtype (torch's
+    ``Tensor.__rtruediv__``); otherwise a plain division."""
+    if isinstance(x, (np.float32, np.float16)) and not isinstance(number, np.generic):
+        one = x.dtype.type(1)
+        return (one / x) * x.dtype.type(number)
+    return number / x
 
 
 def check_nonneg(owner: str, **values) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scalar
 
 
 class SGD(Optimizer):
@@ -58,8 +58,8 @@ class SGD(Optimizer):
                                       differentiable=differentiable, fused=fused))
 
     def _update(self, p, grad, group) -> None:
-        lr, mu, damp = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
-        wd = float(group["weight_decay"])
+        lr, mu, damp = scalar(group["lr"]), scalar(group["momentum"]), scalar(group["dampening"])
+        wd = scalar(group["weight_decay"])
         g = -grad if group["maximize"] else grad                        # 1.
         if wd != 0:
             g = g + wd * p.data                                         # 2.
