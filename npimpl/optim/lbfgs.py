@@ -182,6 +182,11 @@ class LBFGS(Optimizer):
 
     # -- flat views ----------------------------------------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
+        for p in self._params:
+            if p.grad is not None and np.shape(dense(p.grad)) != p.data.shape:
+                raise ValueError(f"{type(self).__name__}: gradient of shape "
+                                 f"{np.shape(dense(p.grad))} for a parameter of shape "
+                                 f"{p.data.shape} (expected the same shape)")
         return np.concatenate([np.zeros(p.data.size, p.data.dtype) if p.grad is None
                                else np.asarray(dense(p.grad)).reshape(-1)
                                for p in self._params])

@@ -6,6 +6,11 @@ import numpy as np
 from .optimizer import Optimizer, check_nonneg, scalar, step_counter
 
 
+def _sign(x: np.ndarray) -> np.ndarray:
+    """torch's ``sign``: (x > 0) - (x < 0), so sign(NaN) = 0 where NumPy's is NaN."""
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
 class Rprop(Optimizer):
     """p <- p - sign(g) * step_size, each element's step size grown by etaplus while the
     gradient keeps its sign and shrunk by etaminus when it flips (Riedmiller & Braun 1993).
@@ -65,11 +70,11 @@ class Rprop(Optimizer):
             state["step_size"] = np.full_like(grad, scalar(group["lr"]), dtype=p.data.dtype)
         g = -grad if group["maximize"] else grad                       # 1.
         state["step"] += 1
-        s = np.sign(g * state["prev"])                                 # 2.
+        s = _sign(g * state["prev"])                                   # 2.
         factor = np.where(s > 0, etaplus, np.where(s < 0, etaminus, 1.0)).astype(p.data.dtype)
         step_size = state["step_size"]
         step_size *= factor                                            # 3.
         np.clip(step_size, lo, hi, out=step_size)
         g = np.where(s < 0, 0, g).astype(p.data.dtype)                 # 4.
-        p.data += -(np.sign(g) * step_size)                            # 5.
+        p.data += -(_sign(g) * step_size)                              # 5.
         state["prev"][...] = g                                         # 6.

@@ -1,11 +1,11 @@
-"""OneCycleLR (Smith's 1cycle policy), split from ``lr_scheduler`` for length; import it from
+"""OneCycleLR (Smith's 1cycle policy); import it from
 ``npimpl.optim.lr_scheduler`` as in torch."""
 from __future__ import annotations
 
 import math
 
-from .lr_scheduler import LRScheduler
-from .optimizer import Optimizer
+from ..optimizer import Optimizer
+from .base import LRScheduler
 
 
 def _format_param(name: str, optimizer: Optimizer, param) -> list:
