@@ -15,8 +15,8 @@ from .adafactor import Adafactor
 from .muon import Muon
 from .lbfgs import LBFGS
 from .sparse_adam import SparseAdam
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
            "Adadelta", "ASGD", "RAdam", "Rprop", "Adafactor", "Muon", "LBFGS", "SparseAdam",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
