@@ -83,6 +83,18 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     return start
 
 
+def from_tensors(obj):
+    """``obj`` with every tensor-like leaf (``detach()`` and ``numpy()``) turned into a NumPy
+    array of its dtype; dicts, lists and tuples walked; anything else kept."""
+    if hasattr(obj, "detach") and hasattr(obj, "numpy"):
+        return np.array(obj.detach().cpu().numpy(), copy=True)
+    if isinstance(obj, dict):
+        return {k: from_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(from_tensors(v) for v in obj)
+    return obj
+
+
 class Optimizer:
     """Holds ``param_groups`` (a list of dicts: ``params`` plus that group's options)
     and ``state`` (a dict keyed by Parameter with the per-parameter buffers).
@@ -219,7 +231,14 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Load a state_dict from :meth:`state_dict` (or torch's, tensors turned into arrays)."""
+        """Load a state_dict from :meth:`state_dict`, or torch's optimizer's ``state_dict()``
+        as it is: its tensors (anything with ``detach()`` and ``numpy()``, so npimpl needs no
+        torch) become arrays of their own dtype, a 0-d float32 ``step`` included."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{self._name()}: a state_dict is a dict with 'state' and "
+                             f"'param_groups', got {type(state_dict).__name__} with keys "
+                             f"{sorted(state_dict) if isinstance(state_dict, dict) else '-'}")
+        state_dict = from_tensors(state_dict)
         saved = copy.deepcopy(state_dict["param_groups"])
         if len(saved) != len(self.param_groups):
             raise ValueError(f"{self._name()}: loaded state dict has {len(saved)} parameter "
@@ -246,16 +265,24 @@ class Optimizer:
         self.state = state
 
     def _cast_state(self, p: Parameter, name: str, val):
-        if not isinstance(val, (np.ndarray, np.generic, float, int)) or isinstance(val, bool):
-            return copy.deepcopy(val)
-        if name == "step":  # torch keeps the counter's own dtype; a number becomes float32
-            return (np.array(val, copy=True) if isinstance(val, np.ndarray)
-                    else np.array(float(val), dtype=STEP_DTYPE))
-        arr = np.array(val, dtype=p.data.dtype, copy=True)
-        if arr.ndim and arr.shape != p.data.shape:
-            raise ValueError(f"{self._name()}: state {name!r} has shape {arr.shape}, its "
-                             f"parameter has shape {p.data.shape}")
-        return arr
+        """torch's ``_process_value_according_to_param_policy``: every array in the state (in
+        lists too: LBFGS's history) takes its parameter's dtype, except ``step``, which keeps
+        its own (a plain number becomes a 0-d float32, as torch's ``tensor(step)``)."""
+        if name == "step":
+            if isinstance(val, np.ndarray):
+                return np.array(val, copy=True)
+            if isinstance(val, (float, np.floating)):
+                return np.array(float(val), dtype=STEP_DTYPE)
+            return copy.deepcopy(val)                   # SparseAdam's int step stays an int
+        return self._cast_leaf(p, val)
+
+    def _cast_leaf(self, p: Parameter, val):
+        if isinstance(val, np.ndarray):
+            return (val.astype(p.data.dtype, copy=True) if val.dtype.kind == "f"
+                    else np.array(val, copy=True))
+        if isinstance(val, (list, tuple)):
+            return type(val)(self._cast_leaf(p, v) for v in val)
+        return copy.deepcopy(val)
 
     def __repr__(self) -> str:
         lines = [f"{self._name()} ("]
