@@ -115,6 +115,10 @@ class Trajectory:
     probe: Callable | None = None
     f32: Tolerance | None = None
     note: str = ""
+    #: the optimizer re-evaluates the loss (LBFGS): ``step(closure)`` on both sides
+    closure: bool = False
+    #: the scheduler steps on a metric (ReduceLROnPlateau): ``sched.step(loss)``
+    scheduler_metric: bool = False
 
 
 # --- results --------------------------------------------------------------------------
@@ -554,21 +558,43 @@ def build_sides(case: Trajectory, dt: np.dtype) -> tuple[Side, Side]:
 
 
 def train_step(case: Trajectory, npx: Side, tx: Side, x, y):
-    """One optimizer step on both sides (NumPy first); returns ``(np_loss, torch_loss)``."""
-    npx.opt.zero_grad()
-    np_loss = npx.crit(npx.model(x), y)
-    npx.model.backward(npx.crit.backward())
-    tx.opt.zero_grad()
-    t_loss = tx.crit(tx.model(to_torch(x)), to_torch(y))
-    t_loss.backward()
-    if case.after_backward is not None:
-        case.after_backward(npx.model, tx.model)
-    npx.opt.step()
-    tx.opt.step()
+    """One optimizer step on both sides (NumPy first); returns ``(np_loss, torch_loss)``.
+
+    With ``case.closure`` the optimizers call the forward+backward themselves as often as
+    they need (LBFGS), and the loss returned is the one at the step's start (torch's)."""
+    def np_closure():
+        npx.opt.zero_grad()
+        loss = npx.crit(npx.model(x), y)
+        npx.model.backward(npx.crit.backward())
+        return loss
+
+    def t_closure():
+        tx.opt.zero_grad()
+        loss = tx.crit(tx.model(to_torch(x)), to_torch(y))
+        loss.backward()
+        return loss
+
+    if getattr(case, "closure", False):
+        if case.after_backward is not None:
+            raise ValueError(f"{case.name}: after_backward cannot run inside an optimizer's "
+                             "closure; give the closure case none")
+        np_loss = npx.opt.step(np_closure)
+        t_loss = tx.opt.step(t_closure)
+    else:
+        np_loss = np_closure()
+        t_loss = t_closure()
+        if case.after_backward is not None:
+            case.after_backward(npx.model, tx.model)
+        npx.opt.step()
+        tx.opt.step()
     if npx.sched is not None:
-        npx.sched.step()
-        tx.sched.step()
-    return np.asarray(np_loss), t_loss
+        if getattr(case, "scheduler_metric", False):
+            npx.sched.step(float(np.asarray(np_loss)))
+            tx.sched.step(float(t_loss.item()))
+        else:
+            npx.sched.step()
+            tx.sched.step()
+    return np.asarray(np_loss), t_loss.detach() if isinstance(t_loss, torch.Tensor) else t_loss
 
 
 def record_step(rec: _Recorder, res: Result, step: int, np_model, t_model, np_loss, t_loss,
