@@ -24,6 +24,7 @@ INIT = "init-ks"          # the tolerance name of the default-initialisation row
 FAMILY_TITLES = {
     "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
+    "padding": "Padding", "resample": "Resampling and rearranging",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
     "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
     "training": "Training runs", "models": "Models",
@@ -34,9 +35,12 @@ FILE_FAMILY = {
     "module": "core", "linear": "core", "shape": "core", "activation": "activation",
     "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
     "bce": "loss", "distribution": "loss", "conv": "conv", "conv_transpose": "conv",
-    "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
+    "pooling": "pooling", "lp_pool": "pooling", "fractional_max_pool": "pooling",
+    "max_unpool": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
+    "channelshuffle": "resample", "fold": "resample",
 }
 
 

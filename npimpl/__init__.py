@@ -22,10 +22,25 @@ from .groupnorm import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .embedding import Embedding, EmbeddingBag
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
+from .conv import Conv3d
+from .conv_transpose import ConvTranspose1d, ConvTranspose3d
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .rnn import GRU, LSTM, RNN
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
+                      ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                      ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+                      ZeroPad3d)
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
+from .channelshuffle import ChannelShuffle
+from .fold import Fold, Unfold
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
+                      AdaptiveMaxPool3d, AvgPool1d, AvgPool3d, MaxPool3d)
+from .lp_pool import LPPool1d, LPPool2d, LPPool3d
+from .fractional_max_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
@@ -49,8 +64,19 @@ __all__ = [
     "InstanceNorm3d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Conv3d", "ConvTranspose1d", "ConvTranspose3d",
     "GRUCell", "LSTMCell", "RNNCell", "GRU", "LSTM", "RNN",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+    "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+    "AvgPool1d", "AvgPool3d", "MaxPool3d",
+    "LPPool1d", "LPPool2d", "LPPool3d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "optim", "utils",
