@@ -7,10 +7,11 @@ from .optimizer import Optimizer, lerp_, rdiv, scalar, step_counter
 
 
 def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
-    lr, eps, weight_decay = scalar(lr, "lr"), scalar(eps, "eps"), scalar(weight_decay)
+    lr, eps = scalar(lr, f"{name}: lr"), scalar(eps, f"{name}: eps")
+    weight_decay = scalar(weight_decay, f"{name}: weight_decay")
     if len(betas) != 2:
         raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-    betas = tuple(scalar(b, "betas") for b in betas)
+    betas = tuple(scalar(b, f"{name}: betas") for b in betas)
     if not 0.0 <= lr:
         raise ValueError(f"{name}: invalid learning rate {lr} (expected >= 0)")
     if not 0.0 <= eps:
@@ -85,7 +86,7 @@ class Adam(Optimizer):
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None, decoupled_weight_decay: bool = False):
         _check_adam_args(type(self).__name__, lr, betas, eps, weight_decay)
-        betas = tuple(scalar(b, "betas") for b in betas)
+        betas = tuple(scalar(b, f"{type(self).__name__}: betas") for b in betas)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,

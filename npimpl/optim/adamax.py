@@ -39,7 +39,7 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b, "betas") for b in betas),
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b) for b in betas),
                                       eps=eps,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,

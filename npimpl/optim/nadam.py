@@ -54,7 +54,7 @@ class NAdam(Optimizer):
         if not 0.0 <= momentum_decay:
             raise ValueError(f"NAdam: invalid momentum_decay value {momentum_decay} "
                              "(expected >= 0)")
-        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b, "betas") for b in betas),
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b) for b in betas),
                                       eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,

@@ -26,12 +26,14 @@ def step_counter() -> np.ndarray:
 
 def scalar(value, name: str = "hyperparameter"):
     """A hyperparameter as torch uses it: a Python number stays a Python float; any
-    one-element array (torch accepts a 1-element tensor for ``lr``, ``betas`` …) becomes a
-    NumPy scalar *of its dtype*, so that what torch computes from a float32 tensor
-    (``lr / bias_correction1``, ``1 - lr * weight_decay``) is computed in float32 here too."""
+    one-element array or NumPy scalar (torch accepts a 1-element tensor for ``lr``,
+    ``betas`` …) becomes a NumPy scalar *of its dtype*, so that what torch computes from a
+    tensor (``lr / bias_correction1``, ``1 - lr * weight_decay``, NAdam's ``mu_product *=
+    mu`` in float64) is computed in that dtype here too. (np.float64 is a Python float
+    subclass: it is tested first, or a float64 tensor's arithmetic would be lost.)"""
     if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, np.generic):
         return float(value)
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "iuf":
@@ -42,9 +44,9 @@ def scalar(value, name: str = "hyperparameter"):
 
 def rdiv(number, x):
     """``number / x`` as torch computes a Python number over a 0-d tensor: when ``x`` is a
-    NumPy float32 (or float16) scalar, as ``reciprocal(x) * number`` in that dtype (torch's
-    ``Tensor.__rtruediv__``); otherwise a plain division."""
-    if isinstance(x, (np.float32, np.float16)) and not isinstance(number, np.generic):
+    NumPy float scalar (a tensor hyperparameter's arithmetic), as ``reciprocal(x) * number``
+    in its dtype (torch's ``Tensor.__rtruediv__``); otherwise a plain division."""
+    if isinstance(x, np.floating) and not isinstance(number, np.generic):
         one = x.dtype.type(1)
         return (one / x) * x.dtype.type(number)
     return number / x
@@ -53,7 +55,7 @@ def rdiv(number, x):
 def check_nonneg(owner: str, **values) -> None:
     """ValueError naming the option unless every value is >= 0 (torch's checks)."""
     for name, v in values.items():
-        if not scalar(v, name) >= 0.0:
+        if not scalar(v, f"{owner}: {name}") >= 0.0:
             raise ValueError(f"{owner}: invalid {name.replace('_', ' ')} {v} (expected >= 0)")
 
 

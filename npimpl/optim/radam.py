@@ -53,7 +53,7 @@ class RAdam(Optimizer):
                  differentiable: bool = False):
         name = type(self).__name__
         check_nonneg(name, lr=lr, eps=eps, weight_decay=weight_decay)
-        betas = tuple(scalar(b, "betas") for b in betas)
+        betas = tuple(scalar(b, f"{name}: betas") for b in betas)
         for i, b in enumerate(betas):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {i}: {b} "

@@ -50,12 +50,12 @@ class Rprop(Optimizer):
                  maximize: bool = False, differentiable: bool = False):
         name = type(self).__name__
         check_nonneg(name, lr=lr)
-        etaminus, etaplus = (scalar(e, "etas") for e in etas)
+        etaminus, etaplus = (scalar(e, f"{name}: etas") for e in etas)
         if not 0.0 < etaminus < 1.0 < etaplus:
             raise ValueError(f"{name}: invalid eta values {etaminus}, {etaplus} (expected "
                              "0 < etaminus < 1 < etaplus)")
         super().__init__(params, dict(lr=lr, etas=(etaminus, etaplus),
-                                      step_sizes=tuple(scalar(s, "step_sizes")
+                                      step_sizes=tuple(scalar(s, f"{name}: step_sizes")
                                                        for s in step_sizes),
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))

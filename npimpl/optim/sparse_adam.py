@@ -50,7 +50,7 @@ class SparseAdam(Optimizer):
         check_nonneg(name, lr=lr)
         if not 0.0 < scalar(eps):
             raise ValueError(f"{name}: invalid epsilon value {eps} (expected > 0)")
-        betas = tuple(scalar(b, "betas") for b in betas)
+        betas = tuple(scalar(b, f"{name}: betas") for b in betas)
         for i, b in enumerate(betas):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {i}: {b} "
