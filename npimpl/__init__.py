@@ -3,7 +3,9 @@
 Every class here computes its forward *and* its backward by hand; ``compare/``
 runs each one in lockstep with its torch twin. This package never imports torch.
 """
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter
+from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
+                        Sequential)
 from .linear import Identity, Linear
 from .activation import (Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, Sigmoid,
                          Tanh)
@@ -11,6 +13,14 @@ from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus
 from .softmax import LogSoftmax, Softmax, Softmin
 from .loss import HuberLoss, L1Loss, MarginRankingLoss, MSELoss, SmoothL1Loss
 from .distribution import GaussianNLLLoss, KLDivLoss
+from .distribution import PoissonNLLLoss
+from .margin_loss import HingeEmbeddingLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
+from .multi_margin import MultiLabelMarginLoss, MultiMarginLoss
+from .triplet import TripletMarginLoss, TripletMarginWithDistanceLoss
+from .ctc import CTCLoss
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .linear_ce import LinearCrossEntropyLoss, LinearCrossEntropyOptions
+from .deprecated import NLLLoss2d
 from .crossentropy import CrossEntropyLoss, NLLLoss
 from .bce import BCELoss, BCEWithLogitsLoss
 from .cosine_loss import CosineEmbeddingLoss
@@ -44,6 +54,14 @@ from .max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
+from .shrink import Hardshrink, Softshrink, Tanhshrink, Threshold
+from .sigmoidal import GLU, LogSigmoid, Softsign
+from .prelu import PReLU, RReLU
+from .softmax import Softmax2d
+from .lrn import CrossMapLRN2d, LocalResponseNorm
+from .alpha_dropout import AlphaDropout, FeatureAlphaDropout
+from .bilinear import Bilinear
+from .distance import CosineSimilarity, PairwiseDistance
 from . import optim
 from . import utils
 
@@ -57,6 +75,12 @@ __all__ = [
     "GaussianNLLLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
+    "PoissonNLLLoss",
+    "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
+    "MultiLabelMarginLoss", "MultiMarginLoss",
+    "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+    "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d",
     "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "LayerNorm", "RMSNorm",
@@ -79,5 +103,10 @@ __all__ = [
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
+    "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
+    "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
+    "PReLU", "RReLU", "Softmax2d",
+    "CrossMapLRN2d", "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout",
+    "Bilinear", "CosineSimilarity", "PairwiseDistance",
     "optim", "utils",
 ]

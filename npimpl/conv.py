@@ -61,6 +61,25 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
     dW is ``dy`` times the forward's columns, and db, the sum of ``dy`` over batch and
     space, comes out of the same matmul (the columns' row of ones). A depthwise cache
     (``cache.rows``) goes to ``_depthwise.depthwise_backward``.
+
+    In detail: dx = conv_transpose(dy, W), the adjoint of the forward, is itself a
+    convolution: ``dy`` dilated by the stride, padded by ``dilation*(k-1)``, convolved
+    (stride 1) with the kernel flipped in space and transposed ``(C_out, C_in) -> (C_in,
+    C_out)`` per group (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid``
+    reused; the tests check it). With stride 1, one group and no dilation along the last axis
+    it is computed in exactly that gather form, channels-last and without copying windows
+    (``_im2col.input_grad_rows``: one batched matmul reads the rows of ``dy`` in place);
+    otherwise in its scatter form ``col2im`` (per kernel offset one matmul ``W[:, :, k]^T dy``
+    added at its offset, the same kernel as ConvTranspose2d's forward, which never multiplies
+    the zeros a stride inserts); then the padding's gradient (reflect / replicate / circular
+    send a padded position's gradient back to its source). dW is computed as ``dW^T = cols @
+    dy^T``: the orientation OpenBLAS runs fastest here; db comes out of the same matmul, the
+    columns carrying a row of ones for the bias. Depthwise (``groups == C_in > 1``, see
+    :func:`is_depthwise`): at stride 1 the same formulas without the columns
+    (``_depthwise``): dx is the gather form above, each channel's ``dy`` correlated with its
+    own flipped kernels and the multiplier summed; dW = the forward's input rows^T dy, per
+    channel; db = the sum of dy. At a larger stride dx alone takes that gather, on ``dy``
+    dilated by the stride.
     """
     if cache.rows is not None:
         return dwc.depthwise_backward(dy, w, cache.rows, cache.in_shape, cache.pads, dilation,
@@ -239,7 +258,7 @@ class _Conv(_ConvNd):
         return dx[0] if unbatched else dx
 
 
-_DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + sum_c W[o,c] ⋆ x[n,c]``.
+_DOC = r"""Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + sum_c W[o,c] ⋆ x[n,c]``.
 
     Args:
         in_channels, out_channels: channels of input and output (both divisible by ``groups``).
@@ -262,28 +281,38 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         weight: ``(C_out, C_in/groups, {K})``; bias: ``(C_out,)``; both ``U(-1/sqrt(fan_in),
         1/sqrt(fan_in))`` with ``fan_in = C_in/groups * prod(kernel_size)``.
 
+    Maths:
+        y_{{n,o,p}} = b_o + \sum_{{c}} \sum_{{k}} W_{{o,c,k}}\, \tilde x_{{n,c,\,p s + k d}}
+
+    Derivation:
+        $\tilde x$ is the padded input, $s$ the stride, $d$ the dilation, $p$ and $k$ run over
+        output positions and kernel offsets ({nd}-D), $c$ over the input channels of output
+        channel $o$'s group; $\bar v = \partial L / \partial v$.
+        1. $y$ is linear in $W$: $\partial y_{{n,o,p}} / \partial W_{{o,c,k}} = \tilde x_{{n,c,ps+kd}}$,
+           so $\bar W_{{o,c,k}} = \sum_{{n,p}} \bar y_{{n,o,p}}\, \tilde x_{{n,c,ps+kd}}$: the
+           forward's columns (im2col) times $\bar y$, one matmul (``conv_weight_grad()``); and
+           $\bar b_o = \sum_{{n,p}} \bar y_{{n,o,p}}$.
+        2. $y$ is linear in $\tilde x$: the input position $q$ collects every (output, offset)
+           pair that read it, $\bar{{\tilde x}}_{{n,c,q}} = \sum_o \sum_{{p,k:\; ps + kd = q}}
+           \bar y_{{n,o,p}} W_{{o,c,k}}$.
+        3. For $s = d = 1$ the pairs are $k = q - p$: $\bar{{\tilde x}}_{{n,c,q}} = \sum_o \sum_p
+           \bar y_{{n,o,p}} W_{{o,c,q-p}}$, the *full* correlation of $\bar y$ with the kernel
+           flipped in space and its channel axes swapped; a stride $s$ puts $s - 1$ zeros
+           between the entries of $\bar y$ first. This is the transposed convolution
+           (ConvTranspose's forward).
+        4. The padding's positions are cut off (zeros) or sent back to the positions they
+           copied (reflect, replicate, circular), ``conv_backward()``:
+           $$\bar x = \mathrm{{unpad}}\left(\bar y^{{\uparrow s}} \star \mathrm{{flip}}(W)^\top\right),
+           \quad \bar W = \bar y\, \mathrm{{cols}}(\tilde x)^\top, \quad
+           \bar b = \textstyle\sum_{{n,p}} \bar y$$
+
     Backward:
-        dx = conv_transpose(dy, W), the adjoint of the forward: itself a convolution — ``dy``
-        dilated by the stride, padded by ``dilation*(k-1)``, convolved (stride 1) with the
-        kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
-        (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
-        check it). With stride 1, one group and no dilation along the last axis it is
-        computed in exactly that gather form, channels-last and without copying windows
-        (``_im2col.input_grad_rows``: one batched matmul reads the rows of ``dy`` in
-        place); otherwise in its scatter form ``col2im`` (per kernel offset one matmul
-        ``W[:, :, k]^T dy`` added at its offset, the same kernel as ConvTranspose2d's
-        forward, which never multiplies the zeros a stride inserts); then the padding's
-        gradient (reflect / replicate / circular send a padded position's gradient back to
-        its source);
-        dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
-        columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
-        runs fastest here);  db = sum of dy over batch and space, which the same matmul
-        yields: the columns carry a row of ones for the bias.
-        Depthwise (``groups == C_in > 1``, see ``conv.is_depthwise``): at stride 1 the same
-        formulas without the columns (``_depthwise``): dx is the gather form above, each
-        channel's ``dy`` correlated with its own flipped kernels and the multiplier summed;
-        dW = the forward's input rows^T dy, per channel; db = the sum of dy. At a larger
-        stride dx alone takes that gather, on ``dy`` dilated by the stride.
+        dx = the full correlation of dy (zeros inserted for the stride) with the kernel
+        flipped in space and transposed (C_out, C_in) -> (C_in, C_out) per group: the
+        transposed convolution, then the padding's gradient sent back (or cut off);
+        dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation];
+        db = sum of dy over batch and space. How the code computes each (gather and scatter
+        forms, depthwise bands, the matmul's orientation): ``conv_backward``'s docstring.
 
     What torch hides:
         torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel
@@ -296,7 +325,7 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         multiplier of at most ``prod(K)/3``) skips the columns, which would be ``prod(K)`` copies of the
         input for one multiply-add per copied element: each channel's batch is one tall
         image whose rows a banded (Toeplitz) matrix of the kernel multiplies, in blocks of
-        16 output columns (``_depthwise``; about 3x faster here). A non-zero
+        16 output columns (``_depthwise``; its speed-up is measured in ``reports/bench.md``). A non-zero
         ``padding_mode`` is an explicit ``F.pad`` before a zero-padding convolution, and
         ``'same'`` with an even kernel pads one more on the high side.
     """

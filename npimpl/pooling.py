@@ -167,7 +167,7 @@ class MaxPool3d(_MaxPoolNd):
     __doc__ = _MAX_DOC.format(nd=3, S="D, H, W", O="D_out, H_out, W_out", flat="(d*H + h)*W + w")
 
 
-_AVG_DOC = """``y[n, c, o] = sum_{{k in window(o)}} x[n, c, k] / divisor(o)`` over each {nd}-D window.
+_AVG_DOC = r"""``y[n, c, o] = sum_{{k in window(o)}} x[n, c, k] / divisor(o)`` over each {nd}-D window.
 
     Args:
         kernel_size, stride (default kernel_size), padding: int or tuple of {nd} (or of one,
@@ -177,6 +177,16 @@ _AVG_DOC = """``y[n, c, o] = sum_{{k in window(o)}} x[n, c, k] / divisor(o)`` ov
 
     Shape:
         ``(N, C, {S})`` or ``(C, {S})`` → ``(N, C, {O})`` (MaxPool{nd}d's formula, dilation 1).
+
+    Maths:
+        y_{{n,c,o}} = \frac{{1}}{{|w(o)|}}\sum_{{k \in w(o)}} x_{{n,c,k}}
+
+    Derivation:
+        1. $\partial y_{{n,c,o}} / \partial x_{{n,c,i}} = [i \in w(o)] / |w(o)|$, with $|w(o)|$ the
+           window's divisor.
+        2. Each input collects from every window that contains it (an overlap-add,
+           ``window_sum_grad()``):
+           $$\bar x_{{n,c,i}} = \sum_{{o:\, i \in w(o)}} \frac{{\bar y_{{n,c,o}}}}{{|w(o)|}}$$
 
     Backward:
         dx[n, c, i] = sum over the windows o containing i of dy[n, c, o] / divisor(o): the
