@@ -4,7 +4,8 @@ put in ``weight.grad`` instead of a dense table of mostly zeros.
 torch returns a sparse COO tensor there: the looked-up row indices (one per lookup, in input
 order, duplicates kept: *uncoalesced*) and one gradient row per index. :class:`SparseGrad` is
 that, in NumPy: ``indices`` (nnz,), ``values`` (nnz, *row_shape), the dense ``shape``.
-Adding two of them concatenates (as torch's accumulation of sparse gradients does);
+Adding two of them concatenates (as torch's accumulation of sparse gradients usually does;
+torch sometimes adds an equal index list's values in place instead — the same gradient);
 :meth:`SparseGrad.coalesce` sorts the indices and sums duplicate rows, as torch's
 ``coalesce()``; :meth:`SparseGrad.to_dense` scatters into a zero table.
 
