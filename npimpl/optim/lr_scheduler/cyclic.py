@@ -9,12 +9,12 @@ from ..optimizer import Optimizer
 from .base import LRScheduler
 
 
-def _per_group(name: str, optimizer: Optimizer, value) -> list:
+def _per_group(name: str, optimizer: Optimizer, value, owner: str = "CyclicLR") -> list:
     """One value per param group (torch's ``_format_param``)."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"expected {len(optimizer.param_groups)} values for {name}, got "
-                             f"{len(value)}")
+            raise ValueError(f"{owner}: expected {len(optimizer.param_groups)} values for "
+                             f"{name}, got {len(value)}")
         return list(value)
     return [value] * len(optimizer.param_groups)
 
@@ -67,6 +67,9 @@ class CyclicLR(LRScheduler):
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
         self.total_size = step_size_up + step_size_down
+        if not self.total_size > 0:                   # torch: ZeroDivisionError here
+            raise ValueError(f"CyclicLR: step_size_up + step_size_down must be > 0, got "
+                             f"{step_size_up:g} + {step_size_down:g}")
         self.step_ratio = step_size_up / self.total_size
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
