@@ -20,8 +20,16 @@ def _check_decay(decay: float) -> None:
         raise ValueError(f"invalid decay value {decay}: expected a value in [0, 1]")
 
 
+def _f32(a: np.ndarray) -> np.ndarray:
+    """torch's promotion of an integer tensor in arithmetic with a Python float or a true
+    division: float32 (the default dtype), whatever the other operand's precision."""
+    return a.astype(np.float32) if a.dtype.kind in "iub" else a
+
+
 def get_ema_multi_avg_fn(decay: float = 0.999):
-    """``ema = lerp(ema, current, 1 - decay)`` for every array (torch's ``_foreach_lerp_``)."""
+    """``ema = lerp(ema, current, 1 - decay)`` for every float array (torch's
+    ``_foreach_lerp_``); an integer buffer gets ``ema * decay + current * (1 - decay)`` in
+    float32, truncated back."""
     _check_decay(decay)
 
     def ema_update(ema_list, current_list, _num_averaged) -> None:
@@ -29,34 +37,39 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
             if e.dtype.kind == "f":
                 lerp_(e, c, 1 - decay)
             else:
-                e[...] = e * decay + c * (1 - decay)
+                e[...] = _f32(e) * np.float32(decay) + _f32(c) * np.float32(1 - decay)
     return ema_update
 
 
 def get_swa_multi_avg_fn():
-    """``avg = lerp(avg, current, 1 / (n + 1))``: the running mean, for every array."""
+    """``avg = lerp(avg, current, 1 / (n + 1))``: the running mean, for every array; the
+    weight is torch's ``1 / (n_averaged + 1)`` of an int64 tensor, a float32."""
     def swa_update(avg_list, current_list, num_averaged) -> None:
         for a, c in zip(avg_list, current_list):
             if a.dtype.kind == "f":
-                lerp_(a, c, 1 / (int(num_averaged) + 1))
-            else:
-                a += (c - a) // (int(num_averaged) + 1)
+                lerp_(a, c, float(np.float32(1) / np.float32(int(num_averaged) + 1)))
+            else:     # torch crashes here (integer addcdiv); its historic rule: truncate
+                a += np.trunc((c - a) / (int(num_averaged) + 1)).astype(a.dtype)
     return swa_update
 
 
 def get_ema_avg_fn(decay: float = 0.999):
-    """``decay * ema + (1 - decay) * current`` (a new array)."""
+    """``decay * ema + (1 - decay) * current`` (a new array; float32 for an integer one)."""
     _check_decay(decay)
 
     def ema_update(ema, current, _num_averaged):
+        if ema.dtype.kind != "f":
+            return np.float32(decay) * _f32(ema) + np.float32(1 - decay) * _f32(current)
         return decay * ema + (1 - decay) * current
     return ema_update
 
 
 def get_swa_avg_fn():
-    """``avg + (current - avg) / (n + 1)`` (a new array): what AveragedModel uses by default
-    on the CPU."""
+    """``avg + (current - avg) / (n + 1)`` (a new array; float32 for an integer one): what
+    AveragedModel uses by default on the CPU."""
     def swa_update(avg, current, num_averaged):
+        if avg.dtype.kind != "f":
+            return _f32(avg) + _f32(current - avg) / np.float32(int(num_averaged) + 1)
         return avg + (current - avg) / (int(num_averaged) + 1)
     return swa_update
 
@@ -83,9 +96,13 @@ class AveragedModel(Module):
     What torch hides:
         on the CPU the default is *not* the foreach lerp the docs describe but
         ``avg + (current - avg) / (n + 1)`` (torch's foreach kernels are for accelerators
-        only), which rounds differently; the averaged model's BatchNorm statistics are the
-        last model's, not an average, so ``update_bn`` must recompute them for the averaged
-        weights before evaluation.
+        only), which rounds differently; ``get_swa_multi_avg_fn``'s weight ``1 / (n + 1)``
+        is computed from the int64 ``n_averaged`` tensor, so it is a float32 even for
+        float64 weights; with ``use_buffers`` an integer buffer (BatchNorm's
+        ``num_batches_tracked``) is averaged in float32 and truncated — and crashes
+        ``get_swa_multi_avg_fn`` (an integer ``addcdiv``; npimpl truncates instead). The
+        averaged model's BatchNorm statistics are the last model's, not an average, so
+        ``update_bn`` must recompute them for the averaged weights before evaluation.
     """
 
     def __init__(self, model: Module, device=None, avg_fn=None, multi_avg_fn=None,
