@@ -87,7 +87,9 @@ def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
 
 def optimizer_names() -> list[str]:
     """Every public optimizer class (the base class and the schedulers take no gradients)."""
-    return [n for n in npimpl.optim.__all__ if n not in ("Optimizer", "lr_scheduler")]
+    return [n for n in npimpl.optim.__all__ if isinstance(getattr(npimpl.optim, n), type)
+            and issubclass(getattr(npimpl.optim, n), npimpl.optim.Optimizer)
+            and n != "Optimizer"]
 
 
 def optimizer_matrix(seed: int = 0) -> list[dict]:
