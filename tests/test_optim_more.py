@@ -1,6 +1,7 @@
 """The optimizers of issue 18 (Adadelta, ASGD, RAdam, Rprop, Adafactor, Muon, LBFGS,
 SparseAdam) against torch: signatures, constructor errors, float32 runs, state dicts both
-ways, tensor-valued hyperparameters, and what each one's docstring claims.
+ways, tensor-valued hyperparameters, and docstring claims that need more than a number
+(the measurable "What torch hides" sentences are checks in compare/claims/optim_more.py).
 
 float64 agreement over every flag is ``tests/test_optim_db.py`` (torch's own inputs) and the
 catalogue's 200-step trajectories; sparse gradients are ``tests/test_sparse.py``; Muon's
@@ -136,18 +137,6 @@ def test_float32_run_matches_torch(name, kw):
             assert np.asarray(np_opt.state[n][key]).dtype == tv.numpy().dtype, key
 
 
-def test_asgd_steps_with_a_float32_eta_even_in_float64():
-    """ASGD's docstring: eta and mu are float32 tensors read back with .item(), so a float64
-    model steps with lr = 0.1 rounded to float32."""
-    nps, ts, np_opt, t_opt = make("ASGD", dict(lr=0.1, lambd=0.0))
-    run(np_opt, t_opt, nps, ts, 1)
-    assert np_opt.state[nps[0]]["eta"].dtype == np.float32
-    p0 = twins()[0][0].data
-    g = (nps[0].data - p0) / -float(np.float32(0.1))                  # the gradient it used
-    np.testing.assert_allclose(p0 - float(np.float32(0.1)) * g, nps[0].data, rtol=0, atol=0)
-    assert float(np.float32(0.1)) == 0.10000000149011612
-
-
 def test_rprop_sign_of_nan_is_zero_as_torchs():
     """A NaN in the gradient product: torch's sign gives 0 (no step, step size kept), NumPy's
     sign would give NaN everywhere it touches."""
@@ -163,21 +152,6 @@ def test_rprop_sign_of_nan_is_zero_as_torchs():
         np.testing.assert_array_equal(p.data, t.detach().numpy())
         np.testing.assert_array_equal(np_opt.state[p]["step_size"],
                                       t_opt.state[t]["step_size"].numpy())
-
-
-def test_radam_is_momentum_sgd_for_its_first_five_steps():
-    """RAdam's docstring: with beta2 = 0.999 the rectified step starts at t = 6; before, the
-    step is lr * m_hat (no division by sqrt(v))."""
-    p = Parameter(np.zeros(1))
-    opt = npimpl.optim.RAdam([p], lr=0.1, betas=(0.0, 0.999))     # beta1 0: m_hat = g
-    moved = []
-    for t in range(1, 8):
-        before = p.data.copy()
-        p.grad = np.array([0.5])
-        opt.step()
-        moved.append((before - p.data).item())
-    np.testing.assert_allclose(moved[:5], 0.1 * 0.5, rtol=1e-15)
-    assert abs(moved[5] - 0.05) > 1e-3                         # t = 6: rectified Adam step
 
 
 def test_adafactor_keeps_factored_state_for_matrices_only():

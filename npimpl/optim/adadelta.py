@@ -32,9 +32,10 @@ class Adadelta(Optimizer):
     State (per parameter): ``step`` (0-d float32), ``square_avg`` (v), ``acc_delta`` (u).
 
     What torch hides:
-        the first update is ``sqrt(eps) / sqrt((1 - rho) g² + eps) · g`` ≈ sqrt(eps / (1 - rho))
-        · sign(g) ≈ 3e-3 in size whatever the gradient's scale: Adadelta's "unit correction"
-        starts from eps, so ``eps`` acts as the initial learning rate.
+        the first update is ``sqrt(eps) / sqrt((1 - rho) g² + eps) · g``: for |g| well above
+        sqrt(eps / (1 - rho)) ≈ 3e-3 that is ≈ 3e-3 · sign(g) whatever the gradient's scale,
+        below it ≈ g. Adadelta's "unit correction" starts from eps, so ``eps`` acts as the
+        initial learning rate.
     """
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
