@@ -7,7 +7,7 @@ from .optimizer import Optimizer, check_nonneg, lazy_state, scalar
 
 
 class Adadelta(Optimizer):
-    """p <- p - lr * sqrt(u + eps) / sqrt(v + eps) * g, with running averages v of g² and u of
+    r"""p <- p - lr * sqrt(u + eps) / sqrt(v + eps) * g, with running averages v of g² and u of
     the squared updates (Zeiler, 2012).
 
     For each parameter p with gradient g::
@@ -30,6 +30,10 @@ class Adadelta(Optimizer):
             how torch runs the maths, not the maths.
 
     State (per parameter): ``step`` (0-d float32), ``square_avg`` (v), ``acc_delta`` (u).
+
+    Maths:
+        v_t = \rho v_{t-1} + (1-\rho) g_t^2, \qquad \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t, \qquad u_t = \rho u_{t-1} + (1-\rho) \Delta_t^2
+        p \leftarrow p - \eta\, \Delta_t
 
     What torch hides:
         the first update is ``sqrt(eps) / sqrt((1 - rho) g² + eps) · g``: for |g| well above

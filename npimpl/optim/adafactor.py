@@ -7,7 +7,7 @@ from .optimizer import Optimizer, check_nonneg, lerp_, scalar, step_counter
 
 
 class Adafactor(Optimizer):
-    """Adam-like steps whose second moment of an (…, R, C) gradient is kept as a row vector
+    r"""Adam-like steps whose second moment of an (…, R, C) gradient is kept as a row vector
     (…, R, 1) and a column vector (…, 1, C) instead of R·C numbers (Shazeer & Stern 2018).
 
     For each parameter p with gradient g, at step t (t counts from 1)::
@@ -39,6 +39,11 @@ class Adafactor(Optimizer):
 
     State (per parameter): ``step`` (0-d float32); ``row_var`` and ``col_var`` for a
     parameter of 2 or more dims, ``variance`` for a vector.
+
+    Maths:
+        R_t = \hat\beta_t R_{t-1} + (1 - \hat\beta_t) \operatorname{mean}_{\text{cols}} g_t^2, \quad C_t = \hat\beta_t C_{t-1} + (1 - \hat\beta_t) \operatorname{mean}_{\text{rows}} g_t^2, \quad \hat\beta_t = 1 - t^{-0.8}
+        \hat v_t = \frac{R_t C_t}{\operatorname{mean}(R_t)}, \qquad u_t = \frac{g_t}{\sqrt{\hat v_t}}
+        p \leftarrow p - \frac{\max(\epsilon_2, \operatorname{RMS}(p))\, \min(\eta, 1/\sqrt t)}{\max(1, \operatorname{RMS}(u_t)/d)}\, u_t
 
     What torch hides:
         torch's Adafactor is not the paper's nor Hugging Face's: it has no first moment at

@@ -7,7 +7,7 @@ from .optimizer import STEP_DTYPE, Optimizer, check_nonneg, scalar, step_counter
 
 
 class ASGD(Optimizer):
-    """SGD with a decaying step ``eta`` and a running average ``ax`` of the iterates
+    r"""SGD with a decaying step ``eta`` and a running average ``ax`` of the iterates
     (Polyak & Juditsky 1992; Bottou 2012).
 
     For each parameter p with gradient g, at step t (t counts from 1)::
@@ -35,6 +35,10 @@ class ASGD(Optimizer):
             the maths.
 
     State (per parameter): ``step``, ``eta``, ``mu`` (0-d float32 each) and ``ax``.
+
+    Maths:
+        p \leftarrow p\,(1 - \lambda \eta_t) - \eta_t g_t, \qquad \bar p \leftarrow \bar p + \mu_t (p - \bar p)
+        \eta_{t+1} = \frac{\eta_0}{(1 + \lambda \eta_0 t)^{\alpha}}, \qquad \mu_{t+1} = \frac{1}{\max(1,\, t - t_0)}
 
     What torch hides:
         ``eta`` and ``mu`` are stored as float32 tensors (torch's default scalar dtype) and

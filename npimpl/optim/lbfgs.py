@@ -114,7 +114,7 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
 
 
 class LBFGS(Optimizer):
-    """Limited-memory BFGS: each iteration steps along ``d = -H g``, where H, the inverse
+    r"""Limited-memory BFGS: each iteration steps along ``d = -H g``, where H, the inverse
     Hessian estimate, is built from the last ``history_size`` pairs (s = Δp, y = Δg) by the
     two-loop recursion; ``step(closure)`` runs up to ``max_iter`` iterations.
 
@@ -146,6 +146,10 @@ class LBFGS(Optimizer):
     State (kept under the first parameter, as torch): ``func_evals``, ``n_iter``, ``d``,
     ``t``, ``old_dirs`` (y), ``old_stps`` (s), ``ro``, ``H_diag``, ``prev_flat_grad``,
     ``prev_loss``, ``al``.
+
+    Maths:
+        d_k = -H_k g_k \ \text{(two-loop recursion over the last } m \text{ pairs } s_i = p_{i+1} - p_i,\ y_i = g_{i+1} - g_i), \qquad H_k^{0} = \frac{s^\top y}{y^\top y}\, I
+        p_{k+1} = p_k + t_k d_k \qquad (t_k = \eta, \text{ or from a strong-Wolfe line search})
 
     What torch hides:
         one ``step()`` is up to 20 iterations and 25 closure calls, not one update; the very

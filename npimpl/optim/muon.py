@@ -28,7 +28,7 @@ def adjust_lr(lr: float, adjust_lr_fn, shape: tuple) -> float:
 
 
 class Muon(Optimizer):
-    """p <- p (1 - lr λ) - lr' · NS(momentum-averaged g): the update's singular values are
+    r"""p <- p (1 - lr λ) - lr' · NS(momentum-averaged g): the update's singular values are
     pushed towards 1 by a Newton–Schulz iteration (Jordan et al. 2024), for 2-D parameters.
 
     For each (A, B) parameter p with gradient g::
@@ -54,6 +54,10 @@ class Muon(Optimizer):
             (``0.2 sqrt(max(A, B))``, so the update's RMS matches AdamW's).
 
     State (per parameter): ``momentum_buffer`` (no ``step``).
+
+    Maths:
+        b_t = \mu b_{t-1} + (1-\mu) g_t, \qquad u_t = \mu b_t + (1 - \mu) g_t \ (\text{nesterov}) \text{ or } b_t, \qquad X \leftarrow a X + \left(b\, XX^\top + c\, (XX^\top)^2\right) X \ (5\times)
+        p \leftarrow p\,(1 - \eta\lambda) - \eta \sqrt{\max(1, A/B)}\; \operatorname{NS}(u_t)
 
     What torch hides:
         the orthogonalisation runs in **bfloat16** even for float64 parameters (an 8-bit

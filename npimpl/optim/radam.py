@@ -8,7 +8,7 @@ from .optimizer import Optimizer, check_nonneg, lazy_state, lerp_, scalar
 
 
 class RAdam(Optimizer):
-    """Adam whose adaptive step is switched on only once the variance of its second moment
+    r"""Adam whose adaptive step is switched on only once the variance of its second moment
     is tractable, and then scaled by a rectification term r_t (Liu et al. 2020).
 
     For each parameter p with gradient g, at step t (t counts from 1)::
@@ -38,6 +38,10 @@ class RAdam(Optimizer):
             the maths.
 
     State (per parameter): ``step`` (0-d float32), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    Maths:
+        \rho_\infty = \frac{2}{1-\beta_2} - 1, \qquad \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t}, \qquad r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}}
+        p \leftarrow p - \eta\, \hat m_t \cdot \begin{cases} r_t \sqrt{1-\beta_2^t} / (\sqrt{v_t} + \epsilon) & \rho_t > 5 \\ 1 & \text{otherwise} \end{cases}
 
     What torch hides:
         with the default beta2 = 0.999, rho_t first exceeds 5 at t = 6: the first five

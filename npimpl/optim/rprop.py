@@ -12,7 +12,7 @@ def _sign(x: np.ndarray) -> np.ndarray:
 
 
 class Rprop(Optimizer):
-    """p <- p - sign(g) * step_size, each element's step size grown by etaplus while the
+    r"""p <- p - sign(g) * step_size, each element's step size grown by etaplus while the
     gradient keeps its sign and shrunk by etaminus when it flips (Riedmiller & Braun 1993).
 
     For each parameter p with gradient g::
@@ -37,6 +37,10 @@ class Rprop(Optimizer):
 
     State (per parameter): ``step`` (0-d float32), ``prev`` (the last gradient used),
     ``step_size`` (one per element, starting at lr).
+
+    Maths:
+        s_t = \begin{cases} \min(\eta^+ s_{t-1},\, s_{\max}) & g_t g_{t-1} > 0 \\ \max(\eta^- s_{t-1},\, s_{\min}) & g_t g_{t-1} < 0 \\ s_{t-1} & \text{otherwise} \end{cases}
+        p \leftarrow p - \operatorname{sign}(g_t)\, s_t \qquad (g_t := 0 \text{ after a sign flip})
 
     What torch hides:
         only the gradient's sign is used, so Rprop is blind to the gradient's scale (it was

@@ -11,7 +11,7 @@ from .optimizer import Optimizer, check_nonneg, scalar
 
 
 class SparseAdam(Optimizer):
-    """Adam where only the rows present in a sparse gradient (``Embedding(sparse=True)``)
+    r"""Adam where only the rows present in a sparse gradient (``Embedding(sparse=True)``)
     have their moments and values updated; every other row is left exactly as it is.
 
     For each parameter p with sparse gradient g, at step t (t counts from 1)::
@@ -33,6 +33,10 @@ class SparseAdam(Optimizer):
 
     State (per parameter): ``step`` (a Python int, not a tensor), ``exp_avg``,
     ``exp_avg_sq`` (dense, like p).
+
+    Maths:
+        m_R \leftarrow \beta_1 m_R + (1-\beta_1) g_R, \qquad v_R \leftarrow \beta_2 v_R + (1-\beta_2) g_R^2 \qquad (R: \text{the rows present})
+        p_R \leftarrow p_R - \frac{\eta \sqrt{1-\beta_2^t}}{1-\beta_1^t} \cdot \frac{m_R}{\sqrt{v_R} + \epsilon}
 
     What torch hides:
         this is not Adam on the dense gradient with zeros elsewhere: a row absent from the

@@ -75,7 +75,7 @@ def get_swa_avg_fn():
 
 
 class AveragedModel(Module):
-    """A copy of ``model`` whose parameters are the average of the model's parameters over
+    r"""A copy of ``model`` whose parameters are the average of the model's parameters over
     the calls to :meth:`update_parameters` (SWA, Izmailov et al. 2018) or an exponential
     moving average of them (EMA: ``multi_avg_fn=get_ema_multi_avg_fn(decay)``).
 
@@ -92,6 +92,9 @@ class AveragedModel(Module):
         use_buffers: average the buffers too instead of copying them.
 
     Buffers: ``n_averaged`` (an int64 0-d array), in ``state_dict()`` beside ``module.*``.
+
+    Maths:
+        \bar\theta_n = \bar\theta_{n-1} + \frac{\theta_n - \bar\theta_{n-1}}{n + 1} \ \text{(SWA)}, \qquad \bar\theta_n = \beta\, \bar\theta_{n-1} + (1 - \beta)\, \theta_n \ \text{(EMA)}
 
     What torch hides:
         on the CPU the default is *not* the foreach lerp the docs describe but
@@ -177,7 +180,7 @@ def update_bn(loader, model: Module, device=None) -> None:
 
 
 class SWALR(LRScheduler):
-    """Anneal each group's lr to ``swa_lr`` over ``anneal_epochs`` steps (cosine or linear),
+    r"""Anneal each group's lr to ``swa_lr`` over ``anneal_epochs`` steps (cosine or linear),
     then hold it there.
 
     Args:
@@ -186,6 +189,9 @@ class SWALR(LRScheduler):
         anneal_epochs: steps of annealing (default 10; 0 jumps to swa_lr).
         anneal_strategy: 'cos' (default) or 'linear'.
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \alpha_t\, \eta_{\text{swa}} + (1 - \alpha_t)\, \eta_0, \qquad \alpha_t = \frac{1 - \cos(\pi \min(1, t / T))}{2} \ \text{(cos)}, \ \min(1, t/T) \ \text{(linear)}
 
     What torch hides:
         each step first reconstructs the lr the annealing started from out of the current

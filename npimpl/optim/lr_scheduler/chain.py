@@ -39,7 +39,7 @@ def _load_with_children(self, state_dict: dict) -> None:
 
 
 class SequentialLR(LRScheduler):
-    """Scheduler i runs from milestone i-1 to milestone i; at each milestone the next one
+    r"""Scheduler i runs from milestone i-1 to milestone i; at each milestone the next one
     starts from its own step 0 (its lr computed afresh from the groups' ``initial_lr``).
 
     Args:
@@ -47,6 +47,9 @@ class SequentialLR(LRScheduler):
         schedulers: the schedulers, in order (each already constructed, which stepped them).
         milestones: ``len(schedulers) - 1`` step numbers where the next one takes over.
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = S_i(t - M_{i-1}) \quad \text{for } M_{i-1} \le t < M_i \qquad (M_0 = 0)
 
     What torch hides:
         constructing the children already moved the lr (each constructor takes a step);
@@ -95,11 +98,14 @@ class SequentialLR(LRScheduler):
 
 
 class ChainedScheduler(LRScheduler):
-    """Every step, step all the schedulers in order: their (recursive) factors multiply.
+    r"""Every step, step all the schedulers in order: their (recursive) factors multiply.
 
     Args:
         schedulers: the schedulers to chain (all on one optimizer).
         optimizer: that optimizer (default: the first scheduler's).
+
+    Maths:
+        \eta_t = S_K(\cdots S_2(S_1(\eta_{t-1}))) \qquad \text{(each child's step in turn, on the same lr)}
 
     What torch hides:
         it takes no step at construction (its children already did) and the order matters

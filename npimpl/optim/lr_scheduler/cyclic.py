@@ -20,7 +20,7 @@ def _per_group(name: str, optimizer: Optimizer, value, owner: str = "CyclicLR") 
 
 
 class CyclicLR(LRScheduler):
-    """The lr runs between base_lr and max_lr in triangles of step_size_up + step_size_down
+    r"""The lr runs between base_lr and max_lr in triangles of step_size_up + step_size_down
     steps, each triangle's height scaled by ``scale_fn``; momentum runs the other way.
 
     At step t (``last_epoch``)::
@@ -43,6 +43,10 @@ class CyclicLR(LRScheduler):
         cycle_momentum: also cycle ``momentum`` (SGD, RMSprop) or ``betas[0]`` (Adam family),
             between base_momentum and max_momentum (defaults 0.8, 0.9).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        c = \left\lfloor 1 + \frac{t}{T} \right\rfloor, \quad x = 1 + \frac{t}{T} - c, \quad h = \begin{cases} x / r & x \le r \\ (x - 1)/(r - 1) & x > r \end{cases}
+        \eta_t = \eta_{\text{base}} + (\eta_{\max} - \eta_{\text{base}})\, h\, \sigma, \qquad m_t = m_{\max} - (m_{\max} - m_{\text{base}})\, h\, \sigma
 
     What torch hides:
         the constructor overwrites every group's lr with base_lr and its momentum (or beta1)
@@ -148,7 +152,7 @@ class CyclicLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2, restarting (T_cur = 0)
+    r"""lr = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2, restarting (T_cur = 0)
     after T_i steps, each period T_mult times the last.
 
     Args:
@@ -157,6 +161,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         T_mult: growth of the period, an int >= 1 (default 1).
         eta_min: the lowest lr (default 0).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_{\min} + \frac{\eta_0 - \eta_{\min}}{2}\left(1 + \cos\frac{\pi\, T_{\text{cur}}}{T_i}\right), \qquad T_i = T_0\, T_{\text{mult}}^{\,i}
 
     What torch hides:
         ``step(epoch)`` accepts a *fractional* epoch (per-batch updates, ``epoch + i / n``)

@@ -19,12 +19,15 @@ def _format_param(name: str, optimizer: Optimizer, param) -> list:
 
 
 class OneCycleLR(LRScheduler):
-    """1cycle: lr anneals initial_lr -> max_lr over pct_start of total_steps, then
+    r"""1cycle: lr anneals initial_lr -> max_lr over pct_start of total_steps, then
     max_lr -> min_lr (closed form per step); momentum (or beta1) cycles the other way.
 
     initial_lr = max_lr / div_factor, min_lr = initial_lr / final_div_factor; phase
     ends at step ``pct_start * total_steps - 1`` and ``total_steps - 1`` (three_phase adds
     a symmetric descent to initial_lr before the final annealing).
+
+    Maths:
+        \eta = \eta_{\text{end}} + \frac{\eta_{\text{start}} - \eta_{\text{end}}}{2}\left(1 + \cos \frac{\pi\, (t - t_0)}{t_1 - t_0}\right) \quad \text{per phase: } \frac{\eta_{\max}}{\text{div}} \to \eta_{\max} \to \frac{\eta_{\max}}{\text{div} \cdot \text{final\_div}}
 
     What torch hides:
         the constructor overwrites the optimizer's lr (with max_lr/div_factor)

@@ -9,7 +9,7 @@ from .base import LRScheduler
 
 
 class ReduceLROnPlateau(LRScheduler):
-    """After more than ``patience`` steps without improvement of the metric, every group's lr
+    r"""After more than ``patience`` steps without improvement of the metric, every group's lr
     becomes ``max(lr * factor, min_lr)``; then ``cooldown`` steps pass before counting again.
 
     ``step(metric)`` each epoch::
@@ -32,6 +32,9 @@ class ReduceLROnPlateau(LRScheduler):
         cooldown: epochs to wait after a cut (default 0).
         min_lr: a floor, one for all groups or a list per group (default 0).
         eps: a cut smaller than this is not applied (default 1e-8).
+
+    Maths:
+        \eta \leftarrow \max(\eta \cdot \text{factor},\ \eta_{\min}) \quad \text{after more than } \textit{patience} \text{ steps with } m_t \ge \text{best}\,(1 - \text{threshold}) \ (\text{mode min, rel})
 
     What torch hides:
         the constructor takes no step and stores no ``initial_lr`` (unlike every other

@@ -238,12 +238,15 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class MultiplicativeLR(LRScheduler):
-    """lr_t = lr_{t-1} * lr_lambda(t)  (recursive; one function per group or one for all).
+    r"""``lr_t = lr_{t-1} * lr_lambda(t)`` (recursive; one function per group or one for all).
 
     Args:
         optimizer: the npimpl optimizer.
         lr_lambda: ``epoch -> factor``, or a list with one function per param group.
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_{t-1} \cdot \lambda(t)
 
     What torch hides:
         unlike LambdaLR, the factor multiplies the *current* lr, so a constant lambda of 0.95
@@ -278,13 +281,16 @@ class MultiplicativeLR(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
-    """lr_t = base_lr * factor for t < total_iters, then base_lr.
+    r"""lr_t = base_lr * factor for t < total_iters, then base_lr.
 
     Args:
         optimizer: the npimpl optimizer.
         factor: in [0, 1] (default 1/3).
         total_iters: steps at the reduced lr (default 5).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0 \cdot \begin{cases} \text{factor} & t < T \\ 1 & t \ge T \end{cases}
 
     What torch hides:
         the recursive form divides by ``factor`` at t = total_iters to restore the lr, so
@@ -312,7 +318,7 @@ class ConstantLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr_t = base_lr * (1 - min(t, total_iters) / total_iters) ** power.
+    r"""lr_t = base_lr * (1 - min(t, total_iters) / total_iters) ** power.
 
     Args:
         optimizer: the npimpl optimizer.
@@ -320,8 +326,11 @@ class PolynomialLR(LRScheduler):
         power: of the polynomial (default 1.0, linear decay).
         last_epoch: -1 to start afresh.
 
+    Maths:
+        \eta_t = \eta_0 \left(1 - \frac{\min(t, T)}{T}\right)^{p}
+
     What torch hides:
-        computed recursively as lr_{t-1} * ((1 - t/T) / (1 - (t-1)/T)) ** power, which
+        computed recursively as ``lr_{t-1} * ((1 - t/T) / (1 - (t-1)/T)) ** power``, which
         reaches exactly 0 at t = T (the numerator is 0) and stays there.
     """
 
