@@ -183,3 +183,16 @@ def test_torch_only_flags_are_dropped_not_kept():
     assert dropped == ["capturable", "foreach"]
     assert set(t_kw) == set(n_kw) == {"lr", "maximize"}
     assert isinstance(n_kw["lr"], np.ndarray) and n_kw["lr"].dtype == np.float32
+
+
+def test_readme_states_these_counts():
+    """The README's optim_db sentence comes from :func:`optim_db_counts`, not by hand."""
+    import os
+    import re
+    readme = " ".join(open(os.path.join(os.path.dirname(__file__), "..", "README.md"),
+                           encoding="utf-8").read().split())
+    m = re.search(r"(\d+) inputs of (\d+) optimizers, all agree", readme)
+    assert m, "README: the optim_db sentence is missing"
+    c = optim_db_counts()
+    assert (int(m.group(1)), int(m.group(2))) == (c["inputs"], c["optimizers"])
+    assert ("None of these inputs sets a torch-only flag" in readme) == (not c["dropped"])

@@ -388,3 +388,27 @@ def test_resume_from_torch_catches_a_lost_step(monkeypatch):
     res = run_case(case, "float64")
     failed = {r.quantity.split(".")[0] for r in res.rows if not r.passed}
     assert "resume-vs-uninterrupted" in failed
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_torch_only_flags_change_nothing(name):
+    """foreach / fused / capturable / differentiable, where torch's signature has them, are
+    accepted and kept in the groups, and the steps are the same as without them."""
+    flags = [f for f in ("foreach", "fused", "capturable", "differentiable")
+             if f in inspect.signature(getattr(npimpl.optim, name).__init__).parameters]
+    if not flags:
+        assert name in ("LBFGS", "SparseAdam", "Muon")
+        return
+    cls = getattr(npimpl.optim, name)
+    a, _ = matrices() if name == "Muon" else twins()
+    b = [Parameter(p.data.copy()) for p in a]
+    plain, flagged = cls(a), cls(b, **{f: True for f in flags})
+    assert all(flagged.param_groups[0][f] is True for f in flags)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for p, q in zip(a, b):
+            p.grad = q.grad = rng.standard_normal(p.data.shape)
+        plain.step()
+        flagged.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.data, q.data)
