@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_, rdiv, scalar, step_counter
+from .optimizer import Optimizer, decay_weights, lazy_state, lerp_, rdiv, scalar
 
 
 def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
@@ -28,17 +28,6 @@ def _hyperparameters(group) -> tuple:
     """``(lr, eps, weight_decay, beta1, beta2)`` of a param group, as Python floats."""
     beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
     return scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"]), beta1, beta2
-
-
-def _lazy_state(optimizer: Optimizer, p, *moments: str) -> dict:
-    """``p``'s state, created at its first step: ``step`` (0-d float32) and the named moments,
-    zero arrays like ``p``."""
-    state = optimizer.state.setdefault(p, {})
-    if not state:
-        state["step"] = step_counter()
-        for name in moments:
-            state[name] = np.zeros_like(p.data)
-    return state
 
 
 class Adam(Optimizer):
@@ -100,16 +89,12 @@ class Adam(Optimizer):
     def _update(self, p, grad, group) -> None:
         lr, eps, wd, beta1, beta2 = _hyperparameters(group)
         amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
-        state = _lazy_state(self, p, "exp_avg", "exp_avg_sq", *amsgrad)
+        state = lazy_state(self, p, "exp_avg", "exp_avg_sq", *amsgrad)
         m, v = state["exp_avg"], state["exp_avg_sq"]
 
         g = -grad if group["maximize"] else grad                       # 1.
         state["step"] += 1
-        if wd != 0:                                                    # 2.
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = decay_weights(p, g, lr, wd, group["decoupled_weight_decay"])   # 2.
         lerp_(m, g, 1 - beta1)                                         # 3.
         v *= beta2                                                     # 4.
         v += (1 - beta2) * g * g

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args, _hyperparameters, _lazy_state
-from .optimizer import Optimizer, lerp_, rdiv, scalar
+from .adam import _check_adam_args, _hyperparameters
+from .optimizer import Optimizer, lazy_state, lerp_, rdiv, scalar
 
 
 class Adamax(Optimizer):
@@ -51,7 +51,7 @@ class Adamax(Optimizer):
 
     def _update(self, p, grad, group) -> None:
         lr, eps, wd, beta1, beta2 = _hyperparameters(group)
-        state = _lazy_state(self, p, "exp_avg", "exp_inf")
+        state = lazy_state(self, p, "exp_avg", "exp_inf")
         g = -grad if group["maximize"] else grad                      # 1.
         state["step"] += 1
         if wd != 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer, STEP_DTYPE, lerp_, step_counter, scalar
+from .optimizer import STEP_DTYPE, Optimizer, decay_weights, lerp_, scalar, step_counter
 
 
 class NAdam(Optimizer):
@@ -79,11 +79,7 @@ class NAdam(Optimizer):
         state["step"] += 1
         step = float(state["step"])
         bias_correction2 = 1 - beta2 ** step
-        if wd != 0:                                                   # 2.
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = decay_weights(p, g, lr, wd, group["decoupled_weight_decay"])  # 2.
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))             # 3.
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         state["mu_product"] *= mu                                     # rounded to its dtype

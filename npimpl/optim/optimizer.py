@@ -70,6 +70,18 @@ def lazy_state(optimizer, p, *buffers: str) -> dict:
     return state
 
 
+def decay_weights(p, g: np.ndarray, lr, weight_decay, decoupled: bool) -> np.ndarray:
+    """Weight decay as Adam, RAdam and NAdam apply it: decoupled (AdamW's rule) shrinks
+    ``p`` in place by ``1 - lr * weight_decay``; otherwise (L2) it returns
+    ``g + weight_decay * p``, which then enters the moments."""
+    if weight_decay == 0:
+        return g
+    if decoupled:
+        p.data *= 1 - lr * weight_decay
+        return g
+    return g + weight_decay * p.data
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     """In place ``start += weight * (end - start)``, with torch's two-sided formula.
 

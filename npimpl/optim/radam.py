@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonneg, lazy_state, lerp_, scalar
+from .optimizer import Optimizer, check_nonneg, decay_weights, lazy_state, lerp_, scalar
 
 
 class RAdam(Optimizer):
@@ -75,11 +75,7 @@ class RAdam(Optimizer):
         g = -grad if group["maximize"] else grad                       # 1.
         state["step"] += 1
         t = float(state["step"])
-        if wd != 0:                                                    # 2.
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = decay_weights(p, g, lr, wd, group["decoupled_weight_decay"])   # 2.
         lerp_(m, g, 1 - beta1)                                         # 3.
         v *= beta2
         v += (1 - beta2) * g * g

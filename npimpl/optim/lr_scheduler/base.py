@@ -17,6 +17,41 @@ import copy
 from ..optimizer import Optimizer
 
 
+
+def per_group(owner: str, name: str, optimizer, value) -> list:
+    """One value per param group (torch's ``_format_param``): a list or tuple must have one
+    per group, anything else is repeated."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{owner}: {name} must have one value per param group: "
+                             f"{len(value)} values, {len(optimizer.param_groups)} groups")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+
+def cycled_momenta(owner: str, optimizer, base_momentum, max_momentum,
+                   last_epoch: int) -> tuple[bool, list, list]:
+    """What CyclicLR and OneCycleLR do to the momentum they cycle: ``momentum`` (SGD,
+    RMSprop) or Adam's ``betas[0]`` (``use_beta1``), set to max_momentum in every group at a
+    fresh start, with ``max_momentum``/``base_momentum`` stored in the groups. Returns
+    ``(use_beta1, base momenta, max momenta)``, one per group."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: optimizer must support momentum or beta1 with "
+                         "cycle_momentum=True")
+    use_beta1 = "betas" in optimizer.defaults
+    base_ms = per_group(owner, "base_momentum", optimizer, base_momentum)
+    max_ms = per_group(owner, "max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for m_max, m_base, group in zip(max_ms, base_ms, optimizer.param_groups):
+            if use_beta1:
+                group["betas"] = (m_max, *group["betas"][1:])
+            else:
+                group["momentum"] = m_max
+            group["max_momentum"], group["base_momentum"] = m_max, m_base
+    return use_beta1, base_ms, max_ms
+
+
 class LRScheduler:
     """Base class: ``initial_lr`` is saved in every group, ``base_lrs`` is read from it,
     and the constructor takes one step (``last_epoch`` -1 -> 0), as torch.

@@ -6,17 +6,7 @@ import math
 import types
 
 from ..optimizer import Optimizer
-from .base import LRScheduler
-
-
-def _per_group(name: str, optimizer: Optimizer, value, owner: str = "CyclicLR") -> list:
-    """One value per param group (torch's ``_format_param``)."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"{owner}: expected {len(optimizer.param_groups)} values for "
-                             f"{name}, got {len(value)}")
-        return list(value)
-    return [value] * len(optimizer.param_groups)
+from .base import LRScheduler, cycled_momenta, per_group
 
 
 class CyclicLR(LRScheduler):
@@ -63,11 +53,11 @@ class CyclicLR(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CyclicLR: {type(optimizer).__name__} is not an npimpl Optimizer")
         self.optimizer = optimizer
-        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        base_lrs = per_group("CyclicLR", "base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
-        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        self.max_lrs = per_group("CyclicLR", "max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
         self.total_size = step_size_up + step_size_down
@@ -84,20 +74,8 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("CyclicLR: optimizer must support momentum or beta1 with "
-                                 "cycle_momentum=True")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for m_max, m_base, group in zip(self.max_momentums, self.base_momentums,
-                                                optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_max, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_max
-                    group["max_momentum"], group["base_momentum"] = m_max, m_base
+            self.use_beta1, self.base_momentums, self.max_momentums = cycled_momenta(
+                "CyclicLR", optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
