@@ -39,7 +39,8 @@ def _path(shape):
 @pytest.mark.parametrize("shape", [
     pytest.param(s, id=f"{s[0]}x{s[1]}-{_path(s)}",
                  marks=[ONEDNN] if _path(s) == "onednn" else [])
-    for s in [(16, 8), (8, 16), (3, 16), (5, 7), (16, 16), (17, 16), (32, 32), (40, 24)]])
+    for s in [(16, 8), (8, 16), (3, 16), (5, 7), (16, 16), (4, 100), (17, 16), (32, 32),
+              (40, 24)]])
 def test_every_call_of_the_iteration_is_torchs(shape):
     """20 gradients per shape (tall ones start from a transposed view), 5 iterations each:
     the gram matrix, the update and the new X of every iteration, from torch's own inputs,

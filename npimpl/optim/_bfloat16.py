@@ -55,18 +55,20 @@ def _terms(a: np.ndarray, b: np.ndarray, ks) -> np.ndarray:
 
 
 def _running(acc: np.ndarray, a, b, ks) -> np.ndarray:
-    """``acc + a[:, k] b[k, :]`` for k in ks, one float32 rounding per addition."""
-    for t in _terms(a, b, list(ks)):
-        acc = acc + t
-    return acc
+    """``acc + a[:, k] b[k, :]`` for k in ks, in that order, one float32 rounding per
+    addition (``np.add.accumulate`` adds sequentially, element by element)."""
+    ks = list(ks)
+    if not ks:
+        return acc
+    return np.add.accumulate(np.concatenate([acc[None], _terms(a, b, ks)]), axis=0)[-1]
 
 
 def _tree(lanes: np.ndarray) -> np.ndarray:
-    """A SIMD register's horizontal sum (last axis, a power of two): halves added pairwise."""
-    while lanes.shape[-1] > 1:
-        h = lanes.shape[-1] // 2
-        lanes = lanes[..., :h] + lanes[..., h:]
-    return lanes[..., 0]
+    """A SIMD register's horizontal sum (first axis, a power of two): halves added pairwise."""
+    while lanes.shape[0] > 1:
+        h = lanes.shape[0] // 2
+        lanes = lanes[:h] + lanes[h:]
+    return lanes[0]
 
 
 def _dot_ilp4(a, b, zero):
@@ -84,20 +86,17 @@ def _dot_avx2(a, b, zero):
     products, then its high 8); the scalar tail in order."""
     K, V = a.shape[1], 8
     main, vec = K - K % (8 * V), K - K % (2 * V)
-    regs = [np.zeros(zero.shape + (V,), _F32) for _ in range(8)]
-    for j in range(0, main, 8 * V):
-        for r in range(8):
-            lo = j + r * V                                      # register r: products lo..lo+7
-            regs[r] = regs[r] + np.moveaxis(_terms(a, b, list(range(lo, lo + V))), 0, -1)
-    while len(regs) > 1:
-        half = len(regs) // 2
-        regs = [regs[i] + regs[i + half] for i in range(half)]
-    total = zero + _tree(regs[0])
-    tail = np.zeros(zero.shape + (V,), _F32)
-    for j in range(main, vec, 2 * V):
-        tail = tail + np.moveaxis(_terms(a, b, list(range(j, j + V))), 0, -1)
-        tail = tail + np.moveaxis(_terms(a, b, list(range(j + V, j + 2 * V))), 0, -1)
-    total = total + _tree(tail)
+    total = zero
+    if main:                     # register r of chunk c holds products c*64 + 8r .. + 7
+        regs = np.add.accumulate(_terms(a, b, list(range(main))).reshape(
+            main // (8 * V), 8, V, *zero.shape), axis=0)[-1]          # (8, V, m, n)
+        total = zero + _tree(_tree(regs))     # registers pairwise, then the lanes of one
+    if vec > main:               # half-chunks of 8 into one register, in order
+        tail = np.add.accumulate(_terms(a, b, list(range(main, vec))).reshape(
+            (vec - main) // V, V, *zero.shape), axis=0)[-1]           # (V, m, n)
+        total = total + _tree(tail)
+    else:
+        total = total + zero     # torch adds the (zero) tail register anyway
     return _running(total, a, b, range(vec, K))
 
 
