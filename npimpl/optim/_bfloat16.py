@@ -8,8 +8,8 @@ float32 (two roundings), and its bfloat16 kernels compute in float32 and round e
 
 A product of two bfloat16 numbers (8-bit significands) is exact in float32, so a bfloat16
 matrix product differs between kernels only by the **order** in which the float32
-accumulator adds the products, and that order decides the last bit of about one call in 30
-(a 16×8 Muon update) to one in 4 (32×32) once the result is rounded to bfloat16. torch 2.13
+accumulator adds the products; NumPy's own float32 matmul order moved the last bfloat16 bit
+of about one Newton–Schulz call in 30 (a 16×8 Muon update) to one in 4 (32×32). torch 2.13
 on CPU has two kernels, chosen by size (``aten/src/ATen/native/LinearAlgebra.cpp``:
 ``m·k·n > 16³`` goes to oneDNN); measured call by call against them (see
 ``tests/test_muon_bf16.py``), this module reproduces both bit for bit:
