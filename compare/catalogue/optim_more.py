@@ -157,8 +157,9 @@ def muon(name, kw: dict, rest: tuple, note: str = ""):
 LBFGS_F64_NOTE = ("float64 only: 20 L-BFGS iterations take this loss from 1.1 to 1e-5, and the "
                   "curvature pairs (y.s, y.y of near-equal gradients) amplify float32 rounding "
                   "~100x: either library's float32 run ends 2e-5-1e-4 of max|p| from the "
-                  "float64 run and as far from the other's (2.5-3.4x the float32 tolerance, "
-                  "tests/test_optim_more.py); the lbfgs-*-float32 cases stop before that. "
+                  "float64 run and as far from the other's (run in float32 these cases miss "
+                  "by tol_ratio 3.4 and 2.5; tests/test_optim_more.py measures both "
+                  "libraries against float64); the lbfgs-*-float32 cases stop before that. "
                   "tolerance_grad 1e-5: with the default 1e-7 the loss goes on to 5e-8, where "
                   "even the float64 iterates agree only to 0.9 of the 1e-10 tolerance "
                   "(conditioning), with 1e-5 to 0.014")
