@@ -3,8 +3,8 @@
 For each class (``npimpl.__all__``, built from :data:`TABLE`) and each variant
 of its valid input (wrong rank, wrong size, int/bool/complex/object arrays,
 NaN and ±inf, an empty batch, a non-contiguous view, a read-only array,
-Fortran order, a Python list, the wrong float dtype; for losses also bad
-targets) the NumPy module must either
+Fortran order, a Python list, the wrong float dtype, float16, ``np.matrix``, a
+masked array; for losses also bad targets) the NumPy module must either
 
 * **match torch**: torch accepts the input and the NumPy forward output and
   input gradient agree with torch's within the float64 tolerance (NaN where
@@ -235,6 +235,15 @@ def _signed_zeros(x):
     return np.where(k == 0, 0.0, np.where(k == 1, -0.0, x))
 
 
+def _masked(x):
+    """A masked array hiding every third element (torch.as_tensor reads the data underneath;
+    NumPy's masked reductions would skip them)."""
+    if x.ndim == 0:
+        return None
+    k = np.arange(x.size).reshape(x.shape) % 3 == 0
+    return np.ma.masked_array(x, mask=k)
+
+
 def _object(x):
     y = np.empty(x.shape, dtype=object)
     y[...] = x
@@ -263,6 +272,9 @@ VARIANTS: dict[str, Callable] = {
     "complex array": lambda x: x.astype(np.complex128),
     "object array": _object,
     "float32 input": lambda x: x.astype(np.float32),
+    "float16 input": lambda x: x.astype(np.float16),
+    "np.matrix": lambda x: np.asmatrix(x) if x.ndim == 2 else None,
+    "masked array": _masked,
     "NaN input": _with(np.nan),
     "+inf input": _with(np.inf),
     "-inf input": _with(-np.inf),
@@ -282,6 +294,7 @@ TARGET_VARIANTS: dict[str, Callable] = {
     "target float": lambda t: t.astype(np.float64) if t.dtype.kind != "f" else t.astype(np.float32),
     "target out of range": lambda t: t + 100 if t.dtype.kind == "i" else None,
     "target Python list": lambda t: t.tolist(),
+    "target masked array": _masked,
 }
 
 
@@ -441,13 +454,15 @@ def public_classes() -> list[str]:
     return [n for n in npimpl.__all__ if n not in NOT_LAYERS]
 
 
-def matrix(seed: int = 0) -> list[dict]:
+def matrix(seed: int = 0, classes: set | None = None) -> list[dict]:
     """The whole matrix: one dict per (class, variant), the layers then the optimizers
     (``optim.SGD`` ...); a layer with no :data:`TABLE` entry gets one ``FAIL: not covered``
-    row."""
+    row. ``classes`` limits it to those class names (a subset run's layers)."""
     rows = []
     entries = table()
     for name in public_classes():
+        if classes is not None and name not in classes:
+            continue
         entry = entries.get(name)
         if entry is None:
             rows.append(dict(cls=name, variant="-", outcome="FAIL: not covered",
@@ -456,7 +471,7 @@ def matrix(seed: int = 0) -> list[dict]:
             continue
         rows += cells(name, entry, seed)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers
-    return rows + optimizer_matrix(seed)
+    return rows + optimizer_matrix(seed, classes)
 
 
 def counts(rows: list[dict]) -> Counter:

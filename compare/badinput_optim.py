@@ -92,7 +92,9 @@ def optimizer_names() -> list[str]:
             and n != "Optimizer"]
 
 
-def optimizer_matrix(seed: int = 0) -> list[dict]:
+def optimizer_matrix(seed: int = 0, names: set | None = None) -> list[dict]:
+    """Every optimizer (or those in ``names``) against every variant."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [_optimizer_cell(n, v, seed) for n in optimizer_names() for v in OPTIMIZER_VARIANTS]
+        return [_optimizer_cell(n, v, seed) for n in optimizer_names()
+                if names is None or n in names for v in OPTIMIZER_VARIANTS]

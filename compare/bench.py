@@ -14,7 +14,6 @@ CLI wires ``lockstep bench`` to :func:`main`.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import platform
@@ -28,6 +27,7 @@ import torch
 
 from reference import Spec, build, to_torch
 
+from . import options
 from .io import write_text
 
 
@@ -274,25 +274,45 @@ def render_md(df: pd.DataFrame, quick: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep bench", description=__doc__.splitlines()[0])
+def _parser():
+    p = options.Parser(prog="lockstep bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", default="reports", help="folder for bench.csv and bench.md")
     p.add_argument("--quick", action="store_true", help="only the tiny items, 3 repeats")
-    p.add_argument("--repeat", type=int, default=None, help="timed repetitions per item")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads for both NumPy's BLAS and torch (default 1: on a shared machine "
-                        "two libraries spinning on oversubscribed cores measure the load, not "
-                        "the code; 0 = each library's own default)")
-    p.add_argument("--only", default=None, help="only the items whose name contains this")
-    a = p.parse_args(argv)
+    p.add_argument("--repeat", type=options.positive, default=None,
+                   help="timed repetitions per item (default: 21, or 3 with --quick)")
+    p.add_argument("--threads", type=options.non_negative, default=1,
+                   help="threads for both NumPy's BLAS and torch (on a shared machine two "
+                        "libraries spinning on oversubscribed cores measure the load, not the "
+                        "code; 0 = each library's own default)")
+    p.add_argument("--only", default=None,
+                   help="only the items whose name contains this text (default: every item)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def main(argv=None) -> int:
+    a = options.parse(_parser(), argv)
+    if isinstance(a, int):
+        return a
     items = None
-    if a.only:
+    if a.only is not None:
         items = [i for i in BENCH_ITEMS if a.only in i.name]
+        if not items:
+            items = [i for i in model_items() if a.only in i.name]
+        if not items:
+            return options.fail("lockstep bench", f"--only {a.only!r} matches no item; items: "
+                                + "; ".join(i.name for i in BENCH_ITEMS) + " and the model "
+                                "train steps")
+    return options.locked("lockstep bench", a.out, _main, a, items)
+
+
+def _main(a, items) -> int:
     df = run_bench(a.out, quick=a.quick, repeat=a.repeat, items=items,
                    threads=a.threads or None)
-    print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_gflops", "gemm_fraction"]]
-          .to_string(index=False))
-    print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")
+    if not a.quiet:
+        print(df[["item", "numpy_ms", "torch_ms", "ratio", "numpy_gflops", "gemm_fraction"]]
+              .to_string(index=False))
+        print(f"wrote {os.path.join(a.out, 'bench.csv')} and bench.md")
     return 0
 
 

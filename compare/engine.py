@@ -27,7 +27,8 @@ import torch
 from npimpl.sparse import SparseGrad, dense
 from reference import to_numpy, to_torch
 
-from .metrics import Metric, Tolerance, deviation, tolerance_for
+from . import allowance
+from .metrics import FromEvent, Metric, Tolerance, deviation, tolerance_for
 
 
 @contextmanager
@@ -71,6 +72,10 @@ class Case:
         inputs: ``(rng, dtype) -> tuple | Inputs``, seeded by the engine.
         grad: ``(rng, output) -> upstream gradient`` (default: standard normal per output).
         after_backward: optional ``(np_module, torch_module) -> None`` for extra checks.
+        reference64: also run torch in float64 on the float32 run's inputs and judge both
+            sides against it, so that a row can say "torch is off" (:mod:`compare.torchoff`).
+        isolate: run in a child process, so that a crash inside torch (a segfault) becomes a
+            failing row instead of the end of the report run (:mod:`compare.isolate`).
     """
 
     name: str
@@ -81,6 +86,8 @@ class Case:
     dtypes: tuple = ("float32", "float64")
     grad: Callable | None = None
     note: str = ""
+    reference64: bool = False
+    isolate: bool = False
 
 
 @dataclass
@@ -97,8 +104,9 @@ class Trajectory:
             and before the optimizer steps (gradient clipping).
         probe: optional ``dtype -> input``: after training, both models are put in eval mode
             and run on it; the outputs are compared and kept for the report.
-        f32: the float32 allowance (a named :class:`Tolerance` with its reason); None keeps the
-            single-step float32 tolerance.
+        f32: the float32 allowance (a named :class:`Tolerance` with its reason, or a
+            :class:`~compare.metrics.FromEvent` that holds only from the step where its event
+            is detected); None keeps the single-step float32 tolerance.
     """
 
     name: str
@@ -113,7 +121,7 @@ class Trajectory:
     scheduler: Callable | None = None
     after_backward: Callable | None = None
     probe: Callable | None = None
-    f32: Tolerance | None = None
+    f32: Tolerance | FromEvent | None = None
     note: str = ""
     #: the optimizer re-evaluates the loss (LBFGS): ``step(closure)`` on both sides
     closure: bool = False
@@ -194,6 +202,10 @@ class _Recorder:
     def __init__(self, case, dtype: str, tol: Tolerance):
         self.case, self.dtype, self.tol = case, dtype, tol
         self.rows: list[Row] = []
+        #: ``{quantity: (numpy, torch)}``, kept only where compare.torchoff needs them
+        self.values = {} if getattr(case, "reference64", False) and dtype == "float32" else None
+        #: a FromEvent allowance's ``(step, what)`` once switched on, and the rows' note
+        self.event, self.note_suffix = None, ""
 
     def add(self, quantity: str, kind: str, a, b, metric: Metric | None = None,
             step: int | None = None) -> Metric:
@@ -202,10 +214,12 @@ class _Recorder:
         row = Row(self.case.name, self.case.family, self.case.layer, self.dtype,
                   quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
                   str(m.worst_index), step, self.tol.rtol, self.tol.atol,
-                  self.tol.name, m.passed, m.note)
+                  self.tol.name, m.passed, "; ".join(n for n in (m.note, self.note_suffix) if n))
         if not m.passed:
             row.detail = failure_detail(a, b, m, self.tol)   # not a column: for messages
         self.rows.append(row)
+        if self.values is not None and metric is None:
+            self.values[quantity] = (a, b)
         return m
 
 
@@ -355,6 +369,12 @@ def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
         for name, p in t_mod.named_parameters():
             if p.grad is not None:
                 capture[f"grad.{name}"] = to_numpy(p.grad)
+
+    # 4b. is torch the one that is off? torch in float64 judges both sides (opt-in)
+    if rec.values is not None:
+        from . import torchoff
+        torchoff.judge(rec, rec.values, torchoff.reference_values(
+            t_mod, inp, g_struct, diff, leaves, _input_grads))
 
     # 5. accumulation: a second forward+backward without zero_grad must leave every .grad
     #    equal to the sum of both passes (torch's rule), and the buffers updated twice
@@ -512,8 +532,11 @@ def _capture_inputs(capture: dict, inp: Inputs, t_mod) -> None:
 
 
 def trajectory_tolerance(case, dtype: str) -> Tolerance:
-    """The contract's tolerance, or the case's named float32 allowance."""
-    return case.f32 if dtype == "float32" and case.f32 is not None else tolerance_for(dtype)
+    """The contract's tolerance, or the case's named float32 allowance (a FromEvent one starts
+    at the contract's: see :mod:`compare.allowance`)."""
+    if dtype == "float32" and isinstance(case.f32, Tolerance):
+        return case.f32
+    return tolerance_for(dtype)
 
 
 def run_trajectory(case: Trajectory, dtype: str, seed: int = 0) -> Result:
@@ -622,6 +645,7 @@ def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res
     npx, tx = build_sides(case, dt)
     for step in range(case.steps):
         x, y = case.batches(rng, dt, step)
+        allowance.before_step(case, rec, npx.model, tx.model, x, step)
         np_loss, t_loss = train_step(case, npx, tx, x, y)
         record_step(rec, res, step, npx.model, tx.model, np_loss, t_loss)
     if case.probe is not None:
@@ -639,8 +663,16 @@ def run(case, dtype: str, seed: int = 0) -> Result:
     """Run a :class:`Case`, a :class:`Trajectory`, or any case object with its own
     ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run).
 
-    torch runs on one thread meanwhile (:func:`one_thread`).
+    torch runs on one thread meanwhile (:func:`one_thread`). A case with ``isolate=True``
+    runs in a child process (:mod:`compare.isolate`).
     """
+    if getattr(case, "isolate", False):
+        from .isolate import run_isolated
+        return run_isolated(case, dtype, seed, _run_here)
+    return _run_here(case, dtype, seed)
+
+
+def _run_here(case, dtype: str, seed: int) -> Result:
     with one_thread():
         if hasattr(case, "run"):
             return case.run(dtype, seed)

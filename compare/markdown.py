@@ -16,6 +16,7 @@ import torch
 
 from . import article, docs
 from .engine import Trajectory
+from .torchoff import TORCH_OFF
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
 INIT = "init-ks"          # the tolerance name of the default-initialisation rows (compare/init.py)
@@ -93,13 +94,20 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
              ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]
     fd = rows[rows["tolerance"] == FD]
     init = rows[rows["tolerance"] == INIT]
-    rows = rows[~rows["tolerance"].isin([FD, INIT])]
+    off = rows[rows["tolerance"] == TORCH_OFF]
+    rows = rows[~rows["tolerance"].isin([FD, INIT, TORCH_OFF])]
     for dt in ("float64", "float32"):
         w = _worst(rows[(rows["dtype"] == dt) & (rows["kind"] != "error")])
         if w is not None:
             lines.append((f"worst {dt} (by tol_ratio)", f"tol_ratio {w['tol_ratio']:.3g} "
                           f"({w['tolerance']}): max_abs {_fmt(w['max_abs'])}, max_rel "
                           f"{_fmt(w['max_rel'])} — `{w['case']}` {w['quantity']}"))
+    if not off.empty:
+        lines.append(("torch is off", f"{len(off)} float32 rows of "
+                      + ", ".join(f"`{c}`" for c in dict.fromkeys(off["case"]))
+                      + ": torch's float32 kernel misses torch's own float64 answer on the same "
+                      "inputs while NumPy is within the float32 tolerance of it "
+                      "([compare/torchoff.py](../compare/torchoff.py); notes in deviations.csv)"))
     fails = rows[~rows["passed"].astype(bool)]
     lines.append(("failures", "**none**" if fails.empty else
                   f"**{len(fails)}**: " + ", ".join(sorted({f"`{c}`" for c in fails["case"]}))))
@@ -142,7 +150,8 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
                                                   if pd.notna(r.get("target")) else "")
             for _, r in shown.iterrows()) + " — [bench.md](bench.md)"))
     lines.append(("environment", f"numpy {np.__version__}, torch {torch.__version__}, "
-                  f"python {platform.python_version()}, seed {run.seed}"))
+                  f"python {platform.python_version()}, "
+                  f"seed {getattr(run, 'seed_label', run.seed)}"))
     text = "## Summary\n\n" + _table(["", ""], [(f"**{k}**", v) for k, v in lines])
     if any(r.steps for r in run.results):
         text += ("\n\nEvery trajectory at a glance — the largest parameter deviation per step "
@@ -240,12 +249,14 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
     for case, crows in lrows.groupby("case", sort=False):
         cells = [f"`{case}`"]
         for dt in ("float32", "float64"):
-            w = _worst(crows[crows["dtype"] == dt])
+            w = _worst(crows[(crows["dtype"] == dt) & (crows["tolerance"] != TORCH_OFF)])
             cells += (["–", "–"] if w is None else
                       [f"{float(w['tol_ratio']):.3g} (`{docs.one_line(w['quantity'], True)}`)",
                        _fmt(w["max_rel"])])
         cells.append(str(len(crows)))
-        cells.append("pass" if crows["passed"].astype(bool).all() else "**FAIL**")
+        n_off = int((crows["tolerance"] == TORCH_OFF).sum())
+        cells.append(("pass" if crows["passed"].astype(bool).all() else "**FAIL**")
+                     + (f" (torch is off: {n_off})" if n_off else ""))
         table.append(cells)
     out.append(_table(["case", "float32 worst tol_ratio (quantity)", "float32 max_rel",
                        "float64 worst tol_ratio (quantity)", "float64 max_rel", "quantities",

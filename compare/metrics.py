@@ -18,6 +18,7 @@ must match in position and sign; anything else fails with a note.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -39,6 +40,30 @@ FLOAT32 = Tolerance(1.3e-6, 1e-5, "float32", "torch.testing.assert_close default
 FLOAT16 = Tolerance(1e-3, 1e-5, "float16", "torch.testing.assert_close defaults")
 
 TOLERANCES = {"float64": FLOAT64, "float32": FLOAT32, "float16": FLOAT16}
+
+
+@dataclass(frozen=True)
+class FromEvent:
+    """A float32 trajectory allowance that holds only from the step where an event is seen.
+
+    Before it the contract's float32 tolerance holds, so a regression that shows before the
+    event (or in a run where it never happens) still fails; from the event's step on, the
+    named allowance ``tol`` holds, and the rows say where and why (``compare/allowance.py``).
+
+    Attributes:
+        tol: the allowance, named, with its measured reason.
+        event: what is looked for, in words ("a ReLU flip").
+        detect: ``(np_model, torch_model, x) -> str | None`` before each step: a description
+            of the event on this step's batch (where, and the two sides' values), or None.
+    """
+
+    tol: Tolerance
+    event: str
+    detect: Callable
+
+    @property
+    def name(self) -> str:
+        return self.tol.name
 
 
 def tolerance_for(dtype) -> Tolerance:

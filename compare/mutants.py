@@ -239,10 +239,13 @@ def flagged(result: Result) -> bool:
     return not result.passed
 
 
-def mutation_score(seed: int = 0) -> list[tuple[Mutant, bool, Result]]:
-    """Run every mutant in each of its dtypes; ``(mutant, caught, first result that caught it)``."""
+def mutation_score(seed: int = 0, layers: set | None = None) -> list[tuple[Mutant, bool, Result]]:
+    """Run every mutant (or those of ``layers``: a subset run's) in each of its dtypes;
+    ``(mutant, caught, first result that caught it)``."""
     out = []
     for m in all_mutants():
+        if layers is not None and m.case.layer not in layers:
+            continue
         results = [run(m.case, dt, seed) for dt in m.case.dtypes]
         caught = [r for r in results if flagged(r)]
         out.append((m, bool(caught), caught[0] if caught else results[0]))

@@ -159,6 +159,16 @@ EXCLUDED.update({
     "embeddingbag-sum-freq-psw-maxnorm": _NOT_A_DERIVATIVE.format(
         what="scale_grad_by_freq divides a row's gradient by its count"),
 })
+# constant rows of 1e5 and 1234.5 (the "torch is off" cases of the norm catalogue)
+EXCLUDED.update({
+    name: "a constant row of large values: the absolute step h = 1e-6 is only ~1e4-1e5 ulps "
+          "of x, so x + h is itself rounded by ~1e-5 relative, past the oracle's rtol; and the "
+          "row sits where rstd = 1/sqrt(eps) amplifies that rounding 316 times"
+    for name in ("layernorm-float32-constant-1e5", "groupnorm-float32-constant")})
+EXCLUDED.update({
+    name: "inputs of 1e20 and 1e30: the absolute step h = 1e-6 is far below the spacing of "
+          "floats there (x + h == x), so no difference quotient exists"
+    for name in ("layernorm-huge-1e20", "groupnorm-huge-1e30")})
 
 
 def _rebuild(obj, it):

@@ -9,7 +9,6 @@ Writes ``<out>/train-<model>.csv`` (one row per dtype and step) and
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import torch
 
 from reference import to_numpy, to_torch
 
-from . import recipes
+from . import allowance, options, recipes
 from .engine import (Result, _Recorder, build_sides, record_step, train_step,
                      trajectory_tolerance)
 from .io import save_figure, write_csv
@@ -94,9 +93,11 @@ def train(model_name: str, dtype: str = "float64", seed: int = 0, out_dir: str |
     npx, tx = build_sides(case, dt)
     bar = _bar(len(schedule), f"{model_name} {dt.name}", progress)
     for step, (epoch, x, y) in enumerate(schedule):
+        allowance.before_step(case, rec, npx.model, tx.model, x, step)
         np_loss, t_loss = train_step(case, npx, tx, x, y)
         record_step(rec, res, step, npx.model, tx.model, np_loss, t_loss)
-        row = dict(model=model_name, **res.steps[-1], epoch=epoch, tolerance=tol.name)
+        run.tolerance = rec.tol                    # a FromEvent allowance may switch on
+        row = dict(model=model_name, **res.steps[-1], epoch=epoch, tolerance=rec.tol.name)
         del row["case"]
         last_of_epoch = step + 1 == len(schedule) or schedule[step + 1][0] != epoch
         if rc.evaluate is not None and last_of_epoch:
@@ -108,7 +109,7 @@ def train(model_name: str, dtype: str = "float64", seed: int = 0, out_dir: str |
             row.update(test_acc_numpy=run.test_acc_numpy, test_acc_torch=run.test_acc_torch)
         if not row["passed"]:
             missed = sorted({r.quantity for r in rec.rows if r.worst_step == step and not r.passed})
-            run.failures.append(f"step {step}: {', '.join(missed)} outside {tol.name} "
+            run.failures.append(f"step {step}: {', '.join(missed)} outside {rec.tol.name} "
                                 f"(tol ratio {row['max_tol_ratio']:.3g})")
         run.rows.append(row)
         bar.update(1)
@@ -194,30 +195,42 @@ def summary(run: TrainRun) -> str:
     return s + ("" if run.passed else f" -- FAILED: {run.failures[0]}")
 
 
+def _parser():
+    p = options.Parser(prog="lockstep train", description="Train an npimpl model and its "
+                       "torch twin side by side, comparing every step; writes "
+                       "train-MODEL.csv and train-MODEL.png into --out.")
+    p.add_argument("model", choices=MODELS, help="the model and its recipe")
+    p.add_argument("--dtypes", type=options.dtypes, default="float32,float64", metavar="LIST",
+                   help="comma-separated dtypes, float32 and/or float64")
+    p.add_argument("--seed", type=options.seed, default=0,
+                   help="initial weights, batch order and GPT windows, in [0, 2**32)")
+    p.add_argument("--out", default="reports", help="output folder")
+    p.add_argument("--max-steps", type=options.positive, default=None,
+                   help="stop after this many steps, at least 1 (default: the recipe's whole "
+                        "run)")
+    options.add_quiet(p)
+    return p
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="lockstep train",
-                                description="Train an npimpl model and its torch twin side by "
-                                            "side, comparing every step.")
-    p.add_argument("model", choices=MODELS)
-    p.add_argument("--dtypes", default="float32,float64",
-                   help="comma-separated dtypes (default float32,float64)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="initial weights, batch order and GPT windows (default 0)")
-    p.add_argument("--out", default="reports", help="output folder (default reports)")
-    p.add_argument("--max-steps", type=int, default=None,
-                   help="stop after this many steps (a quick look; the full run is the default)")
-    a = p.parse_args(argv)
-    dtypes = [d.strip() for d in a.dtypes.split(",") if d.strip()]
-    for d in dtypes:
-        if d not in ("float32", "float64"):
-            p.error(f"--dtypes: {d!r} is not float32 or float64")
+    a = options.parse(_parser(), argv)
+    if isinstance(a, int):
+        return a
+    return options.locked("lockstep train", a.out, _main, a)
+
+
+def _main(a) -> int:
     # one torch thread: the models are tiny, and a thread pool costs more than it gains here
     torch.set_num_threads(1)
-    runs = [train(a.model, d, seed=a.seed, progress=True, max_steps=a.max_steps) for d in dtypes]
+    progress = options.show_progress(a)
+    runs = [train(a.model, d, seed=a.seed, progress=progress, max_steps=a.max_steps)
+            for d in a.dtypes]
     csv, png = write(runs, a.out)
     for run in runs:
-        print(summary(run))
-    print(f"wrote {csv} and {png}")
+        if not a.quiet or not run.passed:
+            print(summary(run))
+    if not a.quiet:
+        print(f"wrote {csv} and {png}")
     return 0 if all(r.passed for r in runs) else 1
 
 

@@ -22,6 +22,8 @@ ALPHA = 1.7580993408473766
 
 class AlphaCache(NamedTuple):
     noise: np.ndarray | None     # a * m, broadcastable to x (None: the identity)
+    shape: tuple                 # the input's (= the output's) shape
+    dtype: np.dtype              # the input's dtype
 
 
 class _AlphaDropoutNd(_DropoutNd):
@@ -32,13 +34,13 @@ class _AlphaDropoutNd(_DropoutNd):
         x = self._input(input, dtype=self.dtype)
         if not self.training or self.p == 0.0 or x.size == 0:
             self.mask = None
-            self._cache = AlphaCache(None)
+            self._cache = AlphaCache(None, x.shape, x.dtype)
             return x.copy()
         shape = self._mask_shape(x)
         dt = x.dtype.type
         if self.p == 1.0:                                   # torch: input * 0 (NaN stays NaN)
             self.mask = np.zeros(shape, dtype=x.dtype)
-            self._cache = AlphaCache(self.mask)
+            self._cache = AlphaCache(self.mask, x.shape, x.dtype)
             return np.asarray(x * self.mask)
         keep = (self.rng.random(shape) >= self.p).astype(x.dtype)      # m ~ Bernoulli(1 - p)
         a = 1.0 / math.sqrt((ALPHA * ALPHA * self.p + 1) * (1 - self.p))
@@ -46,12 +48,12 @@ class _AlphaDropoutNd(_DropoutNd):
         # b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p);  noise.mul_(a)
         b = (keep - 1) * dt(ALPHA * a) + dt(ALPHA * a * self.p)
         self.mask = keep * dt(a)
-        self._cache = AlphaCache(self.mask)
+        self._cache = AlphaCache(self.mask, x.shape, x.dtype)
         return np.asarray(x * self.mask + b)
 
     def backward(self, grad_output):
-        noise = self._saved().noise
-        g = self._input(grad_output, "grad_output")
+        noise, shape, dtype = self._saved()
+        g = self._upstream(grad_output, shape, dtype)       # a (1, ...) g would broadcast
         return g.copy() if noise is None else np.asarray(g * noise)
 
 

@@ -47,7 +47,8 @@ class MultiheadAttention(Module):
 
     Shape:
         query (L, N, E) / (N, L, E) / unbatched (L, E); key (S, N, kdim); value (S, N, vdim);
-        key_padding_mask (N, S) or (S); attn_mask (L, S) or (N*H, L, S);
+        key_padding_mask (N, S) or (S); attn_mask (L, S) or (N*H, L, S) (bool, or float of the
+        query's dtype: torch refuses a float32 mask on float64 too);
         output (attn_output like query, weights (N, L, S') averaged or (N, H, L, S') or None).
 
     Maths:
@@ -176,6 +177,11 @@ class MultiheadAttention(Module):
     def _masks(self, kpm, attn_mask, L, S, N, unbatched, dt):
         """Both masks as float additions: kpm (N, 1, 1, S), attn (1 | N, 1 | H, L, S)."""
         cls, H = "MultiheadAttention", self.num_heads
+        for name, m in (("key_padding_mask", kpm), ("attn_mask", attn_mask)):
+            m = _checks.plain(m)
+            if isinstance(m, np.ndarray) and m.dtype.kind == "f" and m.dtype != dt:
+                raise TypeError(f"{cls}: a float {name} must have the query's dtype {dt} "
+                                f"(torch: 'Input dtypes must be the same'), got {m.dtype}")
         if kpm is not None:
             want = (S,) if unbatched else (N, S)
             if not isinstance(kpm, np.ndarray) or kpm.shape != want:
@@ -250,11 +256,8 @@ class MultiheadAttention(Module):
         c = self._saved()
         L, N, E = c.xq.shape
         H, dt = self.num_heads, c.xq.dtype
-        g = self._input(grad_output, "grad_output", dt)
         want = (L, E) if c.unbatched else ((N, L, E) if self.batch_first else (L, N, E))
-        if g.shape != want:
-            raise ValueError(f"MultiheadAttention: grad_output must have shape {want}, got "
-                             f"{g.shape}")
+        g = self._upstream(grad_output, want, dt)
         g = g[:, None] if c.unbatched else (g.transpose(1, 0, 2) if self.batch_first else g)
         # 5. out_proj and the head merge
         d_heads = rearrange(self.out_proj.backward(g), "l n (h d) -> n h l d", h=H)

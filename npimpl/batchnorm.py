@@ -34,7 +34,10 @@ def batch_norm_forward(x, weight, bias, eps: float, mean=None, var=None):
     """
     axes = (0,) + tuple(range(2, x.ndim))
     training = mean is None
-    if training:
+    if training and x.size == 0:    # an empty batch: NaN statistics as torch's, no warning
+        mu = var = np.full((1, x.shape[1]) + (1,) * (x.ndim - 2), np.nan, x.dtype)
+        xc = x - mu
+    elif training:
         mu = x.mean(axis=axes, keepdims=True)                   # 1. mu = mean(x)      (1, C, 1..)
         xc = x - mu                                             # 2. xc = x - mu       (N, C, *)
         var = (xc * xc).mean(axis=axes, keepdims=True)          # 3. var = mean(xc^2)  biased
@@ -65,7 +68,7 @@ def batch_norm_backward(dy, weight, cache: BatchNormCache):
     dxhat = dy * _per_channel(weight, dy.ndim) if weight is not None else dy
     # 6. forward was: xhat = xc * rstd
     dxc = dxhat * rstd                                          # the direct path
-    if not training:                                            # eval: mu and var are constants
+    if not training or n == 0:      # eval: mu and var are constants; empty: nothing to spread
         return dxc, dgamma, dbeta
     drstd = (dxhat * xc).sum(axis=axes, keepdims=True)          # (1, C, 1..)
     # 5. forward was: rstd = 1 / std

@@ -43,7 +43,8 @@ class ClassCache(NamedTuple):
     logp: np.ndarray | None      # (M, C) log-softmax (CrossEntropyLoss) or None (NLLLoss)
     shape: tuple                 # the input's shape
     loss_shape: tuple            # the 'none' output's shape
-    t: np.ndarray | None = None  # (M,) NLLLoss's class indices (its G lives only at [n, t_n])
+    t: np.ndarray | None = None  # (M,) class indices, -1 where ignored, when G lives only at
+                                 # [n, t_n] (index targets without label smoothing)
 
 
 class NLLLoss(_Loss):
@@ -140,7 +141,14 @@ class NLLLoss(_Loss):
         else:
             g = self._grad_out(grad_output, (), dt)
         with np.errstate(invalid="ignore"):        # 0 * inf = NaN where torch has NaN too
-            return -(c.T * (c.r * g)[:, None]), c
+            G = -(c.T * (c.r * g)[:, None])
+        if c.t is not None:
+            # torch's nll_loss backward writes only dx[n, t_n] of the counted rows: where
+            # 'mean' divides by a zero total weight that element is ±inf (or 0 * inf = NaN
+            # for a zero weight) and the rest of the row stays 0, not 0 * inf = NaN
+            on_target = np.arange(G.shape[1])[None, :] == c.t[:, None]
+            G = np.where(on_target, G, 0).astype(G.dtype)
+        return G, c
 
     # -- NLLLoss ---------------------------------------------------------------------------
     def forward(self, input, target):
@@ -154,15 +162,12 @@ class NLLLoss(_Loss):
         T = np.zeros_like(xm)
         T[np.arange(len(t)), t] = wt                                     # one-hot times w[t_n]
         self._cache = ClassCache(T, self._row_factor(valid, denom, x.dtype), None, x.shape,
-                                 loss_shape, t)
+                                 loss_shape, np.where(valid, t, -1))
         return self._reduce_rows(per_row, denom, loss_shape, x.dtype)
 
     def backward(self, grad_output=None):
         G, c = self._G(grad_output)
-        # torch writes only dx[n, t_n]: where 'mean' divides by a zero total weight, that
-        # element is 0 * inf = NaN and the rest of the row stays 0
-        onehot = np.arange(G.shape[1])[None, :] == c.t[:, None]
-        return class_axis_restore(np.where(onehot, G, 0).astype(G.dtype), c.shape)
+        return class_axis_restore(G, c.shape)
 
     def extra_repr(self) -> str:
         return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
@@ -235,9 +240,14 @@ class CrossEntropyLoss(NLLLoss):
         eps = self.label_smoothing
         if isinstance(target, np.ndarray) and target.shape == x.shape:
             loss, T, r, loss_shape = self._probabilities(x, target, logp, w, eps)
+            t = None
         else:
             loss, T, r, loss_shape = self._indices(x, target, logp, w, eps)
-        self._cache = ClassCache(T, r, logp, x.shape, loss_shape)
+            t = None
+            if eps == 0:                     # G lives only at [n, t_n] (see ClassCache.t)
+                t, valid, _ = self._index_rows(x, target)
+                t = np.where(valid, t, -1)
+        self._cache = ClassCache(T, r, logp, x.shape, loss_shape, t)
         return loss
 
     def _probabilities(self, x, target, logp, w, eps):
@@ -280,7 +290,8 @@ class CrossEntropyLoss(NLLLoss):
 
     def backward(self, grad_output=None):
         G, c = self._G(grad_output)                                      # dL/dlogp, (M, C)
-        dxm = G - np.exp(c.logp) * G.sum(axis=1, keepdims=True)          # log-softmax backward
+        with np.errstate(invalid="ignore"):        # inf - inf = NaN where torch has NaN too
+            dxm = G - np.exp(c.logp) * G.sum(axis=1, keepdims=True)      # log-softmax backward
         return class_axis_restore(dxm, c.shape)
 
     def extra_repr(self) -> str:

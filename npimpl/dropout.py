@@ -12,6 +12,8 @@ from .module import Module
 
 class DropoutCache(NamedTuple):
     mask: np.ndarray | None     # the scaled mask m / (1 - p), broadcastable to x; None = identity
+    shape: tuple                # the input's (= the output's) shape
+    dtype: np.dtype             # the input's dtype
 
 
 class _DropoutNd(Module):
@@ -33,6 +35,9 @@ class _DropoutNd(Module):
     def forward(self, input):
         x = self._input(input, dtype=self.dtype)
         shape = self._mask_shape(x)
+        if self.inplace and not x.flags.writeable:
+            raise ValueError(f"{type(self).__name__}: inplace=True needs a writeable input "
+                             "array, got a read-only one")
         if not self.training or self.p == 0.0 or x.size == 0:
             self.mask = None
         elif self.p == 1.0:
@@ -42,13 +47,17 @@ class _DropoutNd(Module):
             # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
             # np.asarray: for a 0-d input the quotient is a NumPy scalar, not an array
             self.mask = np.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - self.p))
-        self._cache = DropoutCache(self.mask)
+        self._cache = DropoutCache(self.mask, x.shape, x.dtype)
+        if self.inplace:                                     # torch: input.mul_(noise)
+            if self.mask is not None:
+                x *= self.mask
+            return x
         # np.asarray: for a 0-d input the product is a NumPy scalar, not an array
         return x.copy() if self.mask is None else np.asarray(x * self.mask)
 
     def backward(self, grad_output):
-        mask = self._saved().mask
-        g = self._input(grad_output, "grad_output")
+        mask, shape, dtype = self._saved()
+        g = self._upstream(grad_output, shape, dtype)
         return g.copy() if mask is None else np.asarray(g * mask)
 
     def extra_repr(self) -> str:
@@ -60,7 +69,8 @@ class Dropout(_DropoutNd):
 
     Args:
         p: probability of zeroing an element (default 0.5).
-        inplace: accepted for torch compatibility (the output is always a new array).
+        inplace: multiply the input array itself by the mask and return it, as torch's
+            ``input.mul_(noise)`` does (eval: the input is returned untouched).
         rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
         dtype: None accepts any float input (the module has no parameters).
 
@@ -105,7 +115,8 @@ class Dropout2d(_DropoutNd):
 
     Args:
         p: probability of zeroing a channel (default 0.5).
-        inplace: accepted for torch compatibility (the output is always a new array).
+        inplace: multiply the input array itself by the mask and return it, as torch's
+            ``input.mul_(noise)`` does (eval: the input is returned untouched).
         rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
         dtype: None accepts any float input (the module has no parameters).
 
@@ -147,7 +158,8 @@ class Dropout1d(_DropoutNd):
 
     Args:
         p: probability of zeroing a channel (default 0.5).
-        inplace: accepted for torch compatibility (the output is always a new array).
+        inplace: multiply the input array itself by the mask and return it, as torch's
+            ``input.mul_(noise)`` does (eval: the input is returned untouched).
         rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
         dtype: None accepts any float input (the module has no parameters).
 
@@ -180,7 +192,8 @@ class Dropout3d(_DropoutNd):
 
     Args:
         p: probability of zeroing a channel (default 0.5).
-        inplace: accepted for torch compatibility (the output is always a new array).
+        inplace: multiply the input array itself by the mask and return it, as torch's
+            ``input.mul_(noise)`` does (eval: the input is returned untouched).
         rng: ``np.random.Generator`` the mask is drawn from (default: a fresh one).
         dtype: None accepts any float input (the module has no parameters).
 

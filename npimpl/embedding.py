@@ -29,16 +29,28 @@ def _padding(padding_idx, num: int, owner: str):
     return int(padding_idx) % num
 
 
+def _row_norm(row: np.ndarray, p: float) -> float:
+    """The p-norm of one row as ``torch.norm`` defines it for every p: inf = max |x|,
+    -inf = min |x|, 0 = the number of non-zero entries (not a norm, but torch's answer),
+    else (sum |x|^p)^(1/p) (a negative p sends a zero entry to |0|^p = inf, hence 0)."""
+    a = np.abs(row.astype(np.float64))
+    if p == np.inf:
+        return float(a.max(initial=0.0))
+    if p == -np.inf:
+        return float(a.min(initial=np.inf))
+    if p == 0:
+        return float(np.count_nonzero(a))
+    with np.errstate(divide="ignore"):                  # 0 ** (negative p) = inf, on purpose
+        return float((a ** p).sum() ** (1.0 / p))
+
+
 def embedding_renorm_(weight: np.ndarray, idx: np.ndarray, max_norm: float, norm_type: float):
     """In place, as ``torch.embedding_renorm_``: every row looked up whose ``norm_type``-norm
     exceeds ``max_norm`` is scaled by ``max_norm / (norm + 1e-7)`` (torch's 1e-7 keeps the new
     norm just under ``max_norm``)."""
     for i in np.unique(idx):
         row = weight[i]
-        if norm_type == np.inf:
-            norm = float(np.abs(row).max(initial=0.0))
-        else:
-            norm = float((np.abs(row) ** norm_type).sum() ** (1.0 / norm_type))
+        norm = _row_norm(row, norm_type)
         if norm > max_norm:
             row *= row.dtype.type(max_norm / (norm + 1e-7))   # scale computed in double
 
@@ -69,7 +81,8 @@ class Embedding(Module):
             from the end.
         max_norm: if given, every row looked up whose norm exceeds it is renormalised
             *in place* in the forward, to ``max_norm / (norm + 1e-7)`` times itself.
-        norm_type: the p of the p-norm for ``max_norm`` (default 2).
+        norm_type: the p of the p-norm for ``max_norm`` (default 2); any p ``torch.norm``
+            takes: inf, -inf, 0 (the count of non-zero entries) and negative ones.
         scale_grad_by_freq: divide each row's gradient by how often it occurs in the input.
         sparse: ``weight.grad`` becomes a :class:`npimpl.sparse.SparseGrad` (the looked-up
             rows only, uncoalesced, as torch's sparse COO gradient) instead of a dense table.
@@ -129,10 +142,7 @@ class Embedding(Module):
 
     def backward(self, grad_output):
         idx = self._saved().idx
-        dy = self._input(grad_output, "grad_output", self.weight.dtype)
-        if dy.shape != (*idx.shape, self.embedding_dim):
-            raise ValueError(f"Embedding: grad_output must have shape "
-                             f"{(*idx.shape, self.embedding_dim)}, got {dy.shape}")
+        dy = self._upstream(grad_output, (*idx.shape, self.embedding_dim), self.weight.dtype)
         dy = dy.reshape(-1, self.embedding_dim)            # (M, dim)
         flat = idx.reshape(-1)                             # (M,)
         if self.scale_grad_by_freq and self.sparse:
@@ -158,6 +168,16 @@ class Embedding(Module):
         return s
 
 
+def _running_argmax(r: np.ndarray) -> np.ndarray:
+    """Per column of ``r`` (k, D), the winner of torch's running maximum: start at row 0 and
+    move only to a strictly larger value. NaN compares false, so a NaN wins only in row 0
+    (then nothing beats it), and the first of tied maxima wins (``np.argmax`` alone would
+    let any NaN win)."""
+    first_nan = np.isnan(r[0])                                          # (D,)
+    k = np.where(np.isnan(r), -np.inf, r).argmax(axis=0)                # NaNs never win later
+    return np.where(first_nan, 0, k)
+
+
 class EmbeddingBagCache(NamedTuple):
     idx: np.ndarray         # (n,): flattened indices
     bag: np.ndarray         # (n,): the bag of each position, -1 for none or padding
@@ -176,7 +196,8 @@ class EmbeddingBag(Module):
         num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, sparse:
             as :class:`Embedding`.
         mode: ``'sum'``, ``'mean'`` (default, torch's) or ``'max'``.
-        include_last_offset: ``offsets`` has B + 1 entries, the last one closing the last bag.
+        include_last_offset: ``offsets`` has B + 1 entries, the last one closing the last bag;
+            as torch documents (CSR format), that last entry must equal the input's length.
         padding_idx: entries equal to it are left out of their bag (and of the mean's count).
 
     Shape:
@@ -196,7 +217,14 @@ class EmbeddingBag(Module):
     What torch hides:
         it never materialises the ``(n, dim)`` gathered rows as an autograd node: the
         reduction is one fused kernel that also records, for 'max', which entry won; the
-        mean divides by the number of *non-padding* entries; ``offsets[0]`` must be 0. Its
+        mean divides by the number of *non-padding* entries; ``offsets[0]`` must be 0. With
+        ``include_last_offset`` and a last offset short of the input's length (outside torch's
+        documented CSR contract, refused here) torch's CPU kernels disagree with each other:
+        in float64 the last bag runs to the end of the input; in float32 'sum' stops it at
+        the last offset, 'mean' sums to there but divides by the count to the end (and its
+        backward spreads the gradient to the end), 'max' runs to the end; and
+        ``offsets=[0]`` on a non-empty input crashes the process in 'max' (SIGSEGV). In 'max', the running maximum starts at the bag's first entry and takes an
+        entry only when it is larger: a NaN wins only when it comes first. Its
         CPU backward in torch 2.13 divides the group of the i-th distinct index by the count
         of ``sorted(input)[i]`` under scale_grad_by_freq (pytorch/pytorch#190063, fixed by
         #190264); this class follows the documented formula (each row's own count), which is
@@ -245,6 +273,10 @@ class EmbeddingBag(Module):
         if (np.diff(off) < 0).any() or (off.size and off[-1] > n):
             raise ValueError(f"{owner}: offsets must be non-decreasing and at most the input "
                              f"length {n}, got {off.tolist()}")
+        if self.include_last_offset and (off.size == 0 or off[-1] != n):
+            raise ValueError(f"{owner}: with include_last_offset=True the last offset closes "
+                             f"the last bag and must equal the input length {n} (torch's "
+                             f"CSR format), got offsets {off.tolist()}")
         ends = off[1:] if self.include_last_offset else np.append(off[1:], n)
         B = len(ends)
         bag = np.full(n, -1)
@@ -283,7 +315,7 @@ class EmbeddingBag(Module):
             for b in range(B):
                 pos = np.flatnonzero(bag == b)
                 if pos.size:
-                    k = rows[pos].argmax(axis=0)                         # first max wins
+                    k = _running_argmax(rows[pos])                       # (D,)
                     argmax[b] = pos[k]
                     out[b] = rows[pos[k], np.arange(D)]
         else:
@@ -297,10 +329,8 @@ class EmbeddingBag(Module):
 
     def backward(self, grad_output):
         c = self._saved()
-        dy = self._input(grad_output, "grad_output", self.weight.dtype)
         B, D = len(c.count), self.embedding_dim
-        if dy.shape != (B, D):
-            raise ValueError(f"EmbeddingBag: grad_output must have shape {(B, D)}, got {dy.shape}")
+        dy = self._upstream(grad_output, (B, D), self.weight.dtype)
         if self.scale_grad_by_freq and self.sparse:
             raise ValueError(_NO_FREQ_WITH_SPARSE.format("EmbeddingBag"))
         dw = np.zeros_like(self.weight.data)

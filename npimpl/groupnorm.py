@@ -96,9 +96,7 @@ class GroupNorm(Module):
 
     def backward(self, grad_output):
         ln, shape = self._saved()
-        dy = self._input(grad_output, "grad_output", self.dtype)
-        if dy.shape != shape:
-            raise ValueError(f"GroupNorm: grad_output must have shape {shape}, got {dy.shape}")
+        dy = self._upstream(grad_output, shape, self.dtype)
         axes = (0,) + tuple(range(2, dy.ndim))
         if self.weight is not None:
             self.weight.accumulate((dy * ln.xhat.reshape(shape)).sum(axis=axes))
@@ -207,11 +205,7 @@ class _InstanceNorm(_NormBase):
 
     def backward(self, grad_output):
         xhat, ln, rstd, unbatched = self._saved()
-        dy = self._input(grad_output, "grad_output", self.dtype)
-        want = xhat.shape[1:] if unbatched else xhat.shape
-        if dy.shape != want:
-            raise ValueError(f"{type(self).__name__}: grad_output must have shape {want}, "
-                             f"got {dy.shape}")
+        dy = self._upstream(grad_output, xhat.shape[1:] if unbatched else xhat.shape, self.dtype)
         if unbatched:
             dy = dy[None]
         axes = (0,) + tuple(range(2, dy.ndim))

@@ -136,16 +136,19 @@ class Identity(Module):
     """``y = x``; accepts and ignores any constructor arguments, like torch.
 
     Backward:
-        dx = dy
+        dx = dy (of the output's shape; cast to the input's dtype, as autograd casts)
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
 
     def forward(self, input):
-        self._cache = True
+        # torch's Identity returns its input object, whatever it is; a float array's shape
+        # and dtype are kept to check the gradient
+        float_array = isinstance(input, np.ndarray) and input.dtype.kind == "f"
+        self._cache = (input.shape, input.dtype) if float_array else ()
         return input
 
     def backward(self, grad_output):
-        self._saved()
-        return grad_output
+        c = self._saved()
+        return self._upstream(grad_output, *c) if c else grad_output

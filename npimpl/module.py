@@ -13,11 +13,31 @@ its last ``forward`` cached, and *adds* parameter gradients into ``.grad``
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Mapping
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from . import _checks
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns, as torch's ``_IncompatibleKeys``."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
+
+
+def _optional_key(key: str) -> bool:
+    """Keys a checkpoint may lack: BatchNorm's ``num_batches_tracked`` (added in torch 0.4.1;
+    torch's ``_NormBase._load_from_state_dict`` keeps the buffer's value when it is absent)."""
+    return key.rsplit(".", 1)[-1] == "num_batches_tracked"
 
 
 class Parameter:
@@ -196,19 +216,26 @@ class Module:
                     out[pre + name] = b
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> None:
+    def load_state_dict(self, state_dict, strict: bool = True) -> "IncompatibleKeys":
         """Copy ``state_dict`` values into the existing arrays, keeping this module's dtype.
 
-        Raises KeyError naming the missing or unexpected keys (when ``strict``) and
-        ValueError on a shape mismatch, before anything is copied.
+        Returns torch's named tuple ``(missing_keys, unexpected_keys)``. With ``strict``
+        (the default) a missing or unexpected key raises ValueError naming them; a shape
+        mismatch raises ValueError in either mode; a ``state_dict`` that is not a mapping
+        raises TypeError. Nothing is copied when anything is wrong. As torch, a missing
+        ``num_batches_tracked`` (older checkpoints lack BatchNorm's counter) is not an error:
+        the buffer keeps its value.
         """
-        own = self.state_dict()
         name = type(self).__name__
-        missing = [k for k in own if k not in state_dict]
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{name}.load_state_dict: expected a mapping of names to arrays, "
+                            f"got {type(state_dict).__name__}")
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict and not _optional_key(k)]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(f"{name}.load_state_dict: missing keys {missing}, unexpected keys "
-                           f"{unexpected} (expected exactly {list(own)})")
+            raise ValueError(f"{name}.load_state_dict: missing keys {missing}, unexpected keys "
+                             f"{unexpected} (expected exactly {list(own)})")
         values = {}
         for k, target in own.items():
             if k not in state_dict:
@@ -217,9 +244,13 @@ class Module:
             if v.shape != target.shape:
                 raise ValueError(f"{name}.load_state_dict: size mismatch for {k}: expected shape "
                                  f"{target.shape}, got {v.shape}")
+            if v.dtype.kind not in "biuf":
+                raise TypeError(f"{name}.load_state_dict: {k} must hold numbers, got dtype "
+                                f"{v.dtype}")
             values[k] = v
         for k, v in values.items():
             np.copyto(own[k], v, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
 
     # -- modes and gradients -----------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
@@ -260,6 +291,12 @@ class Module:
 
     def _input(self, x, name: str = "input", dtype=None) -> np.ndarray:
         return _checks.array(x, type(self).__name__, name, dtype)
+
+    def _upstream(self, grad_output, shape: tuple, dtype, name: str = "grad_output"):
+        """``grad_output`` checked against the forward output's ``shape`` and cast to its
+        ``dtype`` (:func:`npimpl._checks.grad`): every backward calls this (or its own
+        equivalent) before any arithmetic."""
+        return _checks.grad(grad_output, type(self).__name__, shape, dtype, name)
 
     def extra_repr(self) -> str:
         return ""

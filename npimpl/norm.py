@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from .module import Module, Parameter
 
 
@@ -53,10 +54,7 @@ def affine_backward(module: Module, grad_output, backward_fn, owner: str):
     """The class side of ``backward``: check ``grad_output`` against the cached ``xhat``, run
     the pure ``backward_fn(dy, weight, cache) -> (dx, dweight, dbias)``, accumulate, return dx."""
     cache = module._saved()
-    dy = module._input(grad_output, "grad_output", module.dtype)
-    if dy.shape != cache.xhat.shape:
-        raise ValueError(f"{owner}: grad_output must have shape {cache.xhat.shape}, "
-                         f"got {dy.shape}")
+    dy = _checks.grad(grad_output, owner, cache.xhat.shape, module.dtype)
     w = module.weight.data if module.weight is not None else None
     dx, dw, db = backward_fn(dy, w, cache)
     if module.weight is not None:
@@ -73,12 +71,28 @@ class LayerNormCache(NamedTuple):
     axes: tuple             # the normalised (trailing) axes
 
 
+def _scaled_rstd(xc, axes: tuple, eps: float):
+    """``1 / sqrt(mean(xc^2) + eps)`` computed as ``1 / (s sqrt(mean((xc/s)^2) + eps/s^2))``
+    with ``s = max |xc|``, for rows whose squares overflow (float32 from |x| ~ 1.8e19): the
+    ratio ``xc / s`` is at most 1, so nothing overflows, and ``eps/s^2`` (negligible there,
+    it may underflow to 0) keeps the formula exact."""
+    s = np.abs(xc).max(axis=axes, keepdims=True)                 # (*, 1, ..., 1), > 0 here
+    s = np.where(s > 0, s, 1).astype(xc.dtype)
+    xs = xc / s
+    with np.errstate(under="ignore"):
+        return 1.0 / (s * np.sqrt((xs * xs).mean(axis=axes, keepdims=True) + eps / s / s))
+
+
 def layer_norm_forward(x, weight, bias, axes: tuple, eps: float):
     """``y = (x - mean) / sqrt(var + eps) * weight + bias`` over ``axes``; ``(y, cache)``."""
     mean = x.mean(axis=axes, keepdims=True)                      # (*, 1, ..., 1)
     xc = x - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)               # biased: divides by n
+    with np.errstate(over="ignore"):                             # handled just below
+        var = (xc * xc).mean(axis=axes, keepdims=True)           # biased: divides by n
     rstd = 1.0 / np.sqrt(var + x.dtype.type(eps))                # eps *inside* the sqrt
+    overflow = np.isinf(var) & np.isfinite(xc).all(axis=axes, keepdims=True)
+    if overflow.any():                                           # |x| past sqrt(max float)
+        rstd = np.where(overflow, _scaled_rstd(xc, axes, eps), rstd)
     xhat = xc * rstd
     y = xhat
     if weight is not None:
@@ -147,7 +161,11 @@ class LayerNorm(Module):
         on its own so train and eval agree and there are no buffers; the CPU kernel computes
         mean and variance in one Welford pass, and its autograd node saves the input, the
         weight, the bias, ``mean`` and ``rstd`` for the backward (npimpl's cache keeps
-        ``xhat`` and ``rstd``).
+        ``xhat`` and ``rstd``). In float32 from |x| ~ 1e20 (the squares pass float32's
+        3.4e38) torch's output and gradient are 0 or NaN, row by row; here such a row is
+        rescaled by its largest |x - mean| first, so the answer is the exact one that float64
+        gives (the report judges that case against torch in float64: "torch is off"). This is
+        also GroupNorm's and InstanceNorm's arithmetic.
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
@@ -263,10 +281,7 @@ class RMSNorm(Module):
 
     def backward(self, grad_output):
         cache = self._saved()
-        dy = self._input(grad_output, "grad_output", self.dtype)
-        if dy.shape != cache.xhat.shape:
-            raise ValueError(f"RMSNorm: grad_output must have shape {cache.xhat.shape}, "
-                             f"got {dy.shape}")
+        dy = self._upstream(grad_output, cache.xhat.shape, self.dtype)
         w = self.weight.data if self.weight is not None else None
         dx, dw = rms_norm_backward(dy, w, cache)
         if self.weight is not None:

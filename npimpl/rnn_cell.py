@@ -186,7 +186,7 @@ class _CellBase(Module):
         if g is None:
             return np.zeros_like(like)
         g = self._input(g, name, like.dtype)
-        g2 = g[None] if g.ndim == like.ndim - 1 else g
+        g2 = g[None] if self._cache.unbatched and g.ndim == like.ndim - 1 else g
         if g2.shape != like.shape:
             raise ValueError(f"{type(self).__name__}: {name} must have shape "
                              f"{like.shape}, got {g.shape}")

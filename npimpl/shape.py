@@ -1,10 +1,18 @@
 """Layers that only move values around: Flatten and Unflatten."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _checks
 from .module import Module
+
+
+class ReshapeCache(NamedTuple):
+    in_shape: tuple         # the input's shape (the gradient's)
+    out_shape: tuple        # the output's shape (grad_output's)
+    dtype: np.dtype         # the input's dtype
 
 
 class Flatten(Module):
@@ -15,11 +23,13 @@ class Flatten(Module):
         end_dim: last dim to flatten (default -1).
 
     Backward:
-        dx = dy reshaped back to the input's shape (no arithmetic at all).
+        dx = dy reshaped back to the input's shape (no arithmetic at all); dy must have the
+        output's shape (a transposed dy of the same size would be scrambled by the reshape).
 
     What torch hides:
         ``Flatten`` defaults to ``start_dim=1`` while ``torch.flatten`` defaults
-        to 0; on a 0-D input the output is 1-D.
+        to 0; on a 0-D input the output is 1-D; autograd casts a float32 dy flowing into a
+        float64 graph to float64, so dx has the input's dtype.
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1, dtype=None):
@@ -35,14 +45,16 @@ class Flatten(Module):
         if s > e:
             raise ValueError(f"Flatten: start_dim {self.start_dim} must not come after end_dim "
                              f"{self.end_dim} for a {x.ndim}-D input")
-        self._cache = x.shape
         if x.ndim == 0:
-            return x.reshape(1)
-        return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+            y = x.reshape(1)
+        else:
+            y = x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+        self._cache = ReshapeCache(x.shape, y.shape, x.dtype)
+        return y
 
     def backward(self, grad_output):
-        shape = self._saved()
-        return self._input(grad_output, "grad_output").reshape(shape)
+        c = self._saved()
+        return self._upstream(grad_output, c.out_shape, c.dtype).reshape(c.in_shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -52,7 +64,7 @@ class Unflatten(Module):
     """Split dim ``dim`` into ``unflattened_size``: ``(N, 12)`` → ``(N, 3, 4)``.
 
     Backward:
-        dx = dy reshaped back to the input's shape.
+        dx = dy reshaped back to the input's shape (dy must have the output's shape).
     """
 
     def __init__(self, dim: int, unflattened_size, dtype=None):
@@ -70,9 +82,10 @@ class Unflatten(Module):
         if int(np.prod(sizes)) != x.shape[d]:
             raise ValueError(f"Unflatten: unflattened_size {self.unflattened_size} must multiply "
                              f"to the size of dim {self.dim}, which is {x.shape[d]}")
-        self._cache = x.shape
-        return x.reshape(x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+        y = x.reshape(x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+        self._cache = ReshapeCache(x.shape, y.shape, x.dtype)
+        return y
 
     def backward(self, grad_output):
-        shape = self._saved()
-        return self._input(grad_output, "grad_output").reshape(shape)
+        c = self._saved()
+        return self._upstream(grad_output, c.out_shape, c.dtype).reshape(c.in_shape)

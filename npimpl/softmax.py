@@ -57,7 +57,8 @@ class _SoftmaxBase(Activation):
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``x - max - log(sum(exp(x - max)))``: the max-shift keeps exp() from overflowing."""
     shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)   # initial: empty dims
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):          # an empty dim sums to 0: log 0 = -inf, unused
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:

@@ -21,3 +21,9 @@ settings.register_profile("default", max_examples=12, deadline=None, derandomize
 settings.register_profile("long", max_examples=500, deadline=None, derandomize=False,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
+
+
+def pytest_collection_finish(session):
+    """Remember what this session runs: tests/test_readme.py compares the README's stated
+    number of tests with it when the whole suite is collected."""
+    session.config.lockstep_collected = [item.nodeid for item in session.items]

@@ -205,3 +205,20 @@ def test_no_keys_at_all_gives_zeros_like_torch():
     q, k = R.standard_normal((1, 2, 3, 4)), np.zeros((1, 2, 0, 4))
     want = torch.nn.functional.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, k)))
     np.testing.assert_array_equal(npimpl.scaled_dot_product_attention(q, k, k), want.numpy())
+
+
+# --- issue 21 D11: a float mask must have the query's dtype -----------------------------------
+@pytest.mark.parametrize("which", ["attn_mask", "key_padding_mask"])
+def test_a_float32_mask_on_a_float64_module_is_refused_as_torch(which):
+    m = npimpl.MultiheadAttention(4, 2, dtype=np.float64)
+    t = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
+    x = np.random.default_rng(0).standard_normal((3, 2, 4))
+    mask = np.zeros((3, 3) if which == "attn_mask" else (2, 3), np.float32)
+    xt = torch.from_numpy(x)
+    with pytest.raises(RuntimeError, match="dtypes must be the same"):
+        t(xt, xt, xt, **{which: torch.from_numpy(mask)})
+    with pytest.raises(TypeError, match=rf"MultiheadAttention: a float {which} must have the "
+                                        rf"query's dtype float64.*got float32"):
+        m(x, x, x, **{which: mask})
+    m(x, x, x, **{which: mask.astype(np.float64)})                # the right dtype is fine
+    m(x, x, x, **{which: mask.astype(bool)})                      # and bool masks any time

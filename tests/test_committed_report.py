@@ -35,3 +35,12 @@ def test_source_links_point_at_the_class(text):
     for path, line in re.findall(r"\]\(\.\./(npimpl/[\w/]+\.py)#L(\d+)\)", text):
         src = open(os.path.join(ROOT, path), encoding="utf-8").read().splitlines()
         assert src[int(line) - 1].lstrip().startswith("class "), (path, line)
+
+
+def test_the_readme_quotes_this_summary(text):
+    """README's "From its summary" block is copied from this report: regenerate both."""
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    quoted = [q[2:] for q in readme.splitlines() if q.startswith("> | **")]
+    assert quoted
+    stale = [q for q in quoted if q not in text.splitlines()]
+    assert not stale, f"README quotes lines the committed report no longer has: {stale}"

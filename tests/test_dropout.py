@@ -176,3 +176,47 @@ def test_channel_dropout_refuses_what_torch_refuses(cls, shape):
         getattr(torch.nn, cls)(0.5)(torch.from_numpy(x))
     with pytest.raises(ValueError, match=cls):
         getattr(npimpl, cls)(0.5)(x)
+
+
+# --- issue 21: inplace, and the gradient's shape ---------------------------------------------
+@pytest.mark.parametrize("cls,shape", [(npimpl.Dropout, (3, 4)), (npimpl.Dropout1d, (2, 3, 4)),
+                                       (npimpl.Dropout2d, (2, 3, 2, 2)),
+                                       (npimpl.Dropout3d, (2, 3, 2, 2, 2))],
+                         ids=["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"])
+def test_inplace_multiplies_the_input_itself_as_torch(cls, shape):
+    x = np.random.default_rng(1).standard_normal(shape)
+    m = cls(0.5, inplace=True, rng=np.random.default_rng(0))
+    x0 = x.copy()
+    y = m(x)
+    assert y is x
+    np.testing.assert_array_equal(x, x0 * m.mask)
+    t = getattr(torch.nn, cls.__name__)(0.5, inplace=True)
+    xt = torch.from_numpy(x0.copy())
+    assert t(xt) is xt and not torch.equal(xt, torch.from_numpy(x0))  # torch's does too
+    m.eval()
+    assert m(x) is x
+    with pytest.raises(ValueError, match=f"{cls.__name__}: inplace=True needs a writeable"):
+        m.train()(_readonly(x0))
+
+
+def _readonly(x):
+    x = x.copy()
+    x.setflags(write=False)
+    return x
+
+
+@pytest.mark.parametrize("cls,shape", [(npimpl.Dropout, (3, 4)), (npimpl.Dropout1d, (2, 3, 4)),
+                                       (npimpl.Dropout2d, (2, 3, 2, 2)),
+                                       (npimpl.Dropout3d, (2, 3, 2, 2, 2))],
+                         ids=["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"])
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_backward_refuses_a_gradient_of_another_shape(cls, shape, train):
+    """A (1, ...) or transposed gradient used to broadcast through the mask silently."""
+    m = cls(0.5, rng=np.random.default_rng(0)).train(train)
+    x = np.random.default_rng(1).standard_normal(shape)
+    m(x)
+    for g in (np.ones((1,) + shape[1:]), np.ones(shape[::-1]), np.ones(shape[1:])):
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: grad_output must have the "
+                                             rf"forward output's shape"):
+            m.backward(g)
+    assert m.backward(np.ones(shape, np.float32)).dtype == np.float64   # cast as autograd

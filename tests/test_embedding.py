@@ -128,3 +128,97 @@ def test_torch_cpu_embeddingbag_scale_grad_by_freq_bug_is_still_there():
     F.embedding_bag(torch.from_numpy(MIXED), wt, torch.from_numpy(OFFSETS), mode="sum",
                     scale_grad_by_freq=True).sum().backward()
     assert not np.allclose(wt.grad.numpy(), expected)
+
+
+# --- issue 21: include_last_offset, the max rule with NaN, every norm_type ------------------
+def _bag_pair(mode, weight, **kw):
+    t = torch.nn.EmbeddingBag.from_pretrained(torch.from_numpy(weight), mode=mode, freeze=False,
+                                              **kw)
+    m = npimpl.EmbeddingBag(*weight.shape, mode=mode, dtype=np.float64, **kw)
+    m.load_state_dict({"weight": weight})
+    return m, t
+
+
+def _run_bag(m, t, idx, offsets=None):
+    """Output and weight gradient of ``sum(out * g)`` on both sides."""
+    g = np.arange(1.0, 1.0 + m.embedding_dim * (len(offsets) if offsets is not None
+                                                 else len(idx)))
+    off_t = None if offsets is None else torch.from_numpy(np.asarray(offsets))
+    y_t = t(torch.from_numpy(idx), off_t)
+    y = m(idx, None if offsets is None else np.asarray(offsets))
+    g = g[:y.size].reshape(y.shape)
+    y_t.backward(torch.from_numpy(g))
+    m.backward(g)
+    return (y, m.weight.grad), (y_t.detach().numpy(), t.weight.grad.numpy())
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_include_last_offset_closes_the_last_bag_at_the_input_length_like_torch(mode):
+    w = np.random.default_rng(0).standard_normal((10, 3))
+    m, t = _bag_pair(mode, w, include_last_offset=True)
+    (y, dw), (ty, tdw) = _run_bag(m, t, np.arange(7), [0, 2, 7])
+    np.testing.assert_allclose(y, ty, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dw, tdw, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("offsets", [[0, 2, 5], [0]], ids=["short-last", "only-0"])
+def test_include_last_offset_refuses_a_last_offset_short_of_the_input(offsets):
+    """torch's documented CSR contract: the last offset equals the input length. Short of it
+    torch's kernel disagrees with itself (next test) or crashes (offsets [0], 'max')."""
+    m = npimpl.EmbeddingBag(10, 3, mode="max", include_last_offset=True, dtype=np.float64)
+    with pytest.raises(ValueError, match=r"EmbeddingBag: .*include_last_offset.*must equal "
+                                         r"the input length 7.*got offsets"):
+        m(np.arange(7), np.array(offsets))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_torch_disagrees_with_itself_past_the_last_offset(dtype):
+    """The docstring's claim: in float64 the last bag runs to the end of the input; in
+    float32 'sum' stops at the last offset, 'mean' sums to there but divides by the count
+    to the end, and 'max' runs to the end."""
+    w = torch.arange(10.0, dtype=dtype)[:, None]
+    x, off = torch.arange(7), torch.tensor([0, 2, 5])
+    out = {mode: torch.nn.EmbeddingBag.from_pretrained(w, mode=mode, include_last_offset=True)(
+        x, off)[1, 0].item() for mode in ("sum", "mean", "max")}
+    to_end, to_offset = 2 + 3 + 4 + 5 + 6, 2 + 3 + 4
+    if dtype == torch.float64:
+        assert out == {"sum": to_end, "mean": to_end / 5, "max": 6.0}
+    else:
+        assert out == pytest.approx({"sum": to_offset, "mean": to_offset / 5, "max": 6.0})
+
+
+@pytest.mark.parametrize("bag", [[1.0, np.nan], [np.nan, 1.0], [1.0, np.nan, 2.0],
+                                 [2.0, np.nan, 1.0], [-np.inf, np.nan], [np.nan, np.nan],
+                                 [3.0, 3.0, np.nan]], ids=str)
+def test_max_mode_keeps_torch_running_maximum_with_nan(bag):
+    """torch starts at the bag's first entry and moves only to a strictly larger value: a
+    NaN wins only when it comes first (np.argmax would let any NaN win)."""
+    w = np.array(bag)[:, None] * np.array([[1.0, -1.0]])      # two columns, opposite signs
+    m, t = _bag_pair("max", w)
+    (y, dw), (ty, tdw) = _run_bag(m, t, np.arange(len(bag))[None])
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_array_equal(dw, tdw)
+
+
+@pytest.mark.parametrize("p", [0.0, -1.0, -np.inf, 0.5, 3.0, np.inf], ids=str)
+def test_max_norm_takes_every_norm_type_torch_takes(p):
+    w = np.array([[1.0, 2.0], [0.0, 3.0], [0.0, 0.5], [0.2, -0.1]])
+    m = npimpl.Embedding(4, 2, max_norm=1.0, norm_type=p, dtype=np.float64)
+    m.load_state_dict({"weight": w})
+    t = torch.nn.Embedding.from_pretrained(torch.from_numpy(w.copy()), max_norm=1.0,
+                                           norm_type=p)
+    idx = np.array([0, 1, 2, 3])
+    np.testing.assert_allclose(m(idx), t(torch.from_numpy(idx)).numpy(), rtol=1e-15)
+    np.testing.assert_allclose(m.weight.data, t.weight.numpy(), rtol=1e-15)
+
+
+def test_torch_crashes_on_include_last_offset_with_offsets_0():
+    """The claim behind refusing ``offsets=[0]``: torch's 'max' kernel dies with SIGSEGV
+    (run in a child process; compare/isolate.py keeps such a crash out of a report run)."""
+    import signal
+    import subprocess
+    import sys
+    code = ("import torch; w = torch.zeros(10, 1); m = torch.nn.EmbeddingBag.from_pretrained("
+            "w, mode='max', include_last_offset=True); m(torch.arange(7), torch.tensor([0]))")
+    rc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode
+    assert rc == -signal.SIGSEGV

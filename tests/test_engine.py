@@ -118,6 +118,75 @@ def test_importing_compare_leaves_torch_threads_alone():
     assert out == "2"
 
 
+# --- issue 21: "torch is off" against a float64 reference; crash isolation ------------------
+def _case(name, spec, x, **kw):
+    from compare.engine import Case
+    from compare.gen import args, fixed
+    from reference import Spec, build
+    return Case(name, spec[0], "norm", lambda dt: build(Spec(*spec), dt), args(fixed(x)), **kw)
+
+
+def test_torch_off_is_said_when_torch_float32_misses_the_float64_truth():
+    """A constant row of 1e5: torch's float32 LayerNorm gradient is ~600 off the exact
+    answer, NumPy's is not. Without the reference the row fails; with it the verdict is
+    'torch is off', both deviations recorded, and NumPy held to the truth."""
+    import numpy as np
+    from compare.engine import run
+    from compare.torchoff import TORCH_OFF
+    x = np.full((4, 16), 100000.3)
+    plain = run(_case("ln-const", ("LayerNorm", 16), x, dtypes=("float32",)), "float32")
+    assert not plain.passed
+    judged = run(_case("ln-const", ("LayerNorm", 16), x, dtypes=("float32",),
+                       reference64=True), "float32")
+    assert judged.passed
+    rows = {r.quantity: r for r in judged.rows}
+    assert rows["grad_in"].tolerance == TORCH_OFF and rows["grad_in"].passed
+    assert rows["grad_in"].note.startswith("torch is off: torch float32 vs float64: max_abs")
+    assert rows["grad_in@float64"].kind == "reference64" and rows["grad_in@float64"].passed
+    assert rows["grad_in@float64"].tol_ratio < 1 < float(rows["grad_in"].tol_ratio)
+
+
+def test_a_numpy_side_off_the_truth_still_fails_under_reference64(monkeypatch):
+    """The reference judges NumPy too: a planted error in NumPy's gradient is not excused."""
+    import numpy as np
+    import npimpl
+    from compare.engine import run
+    orig = npimpl.LayerNorm.backward
+    monkeypatch.setattr(npimpl.LayerNorm, "backward",
+                        lambda self, g: orig(self, g) * np.float32(1.001))
+    res = run(_case("ln-const", ("LayerNorm", 16), np.full((4, 16), 100000.3),
+                    dtypes=("float32",), reference64=True), "float32")
+    rows = {r.quantity: r for r in res.rows}
+    assert not res.passed and not rows["grad_in@float64"].passed
+    assert rows["grad_in"].tolerance != "torch-off" and not rows["grad_in"].passed
+
+
+def test_a_crash_inside_torch_is_a_failing_row_and_the_run_goes_on():
+    """torch's own segfault (EmbeddingBag max, include_last_offset, offsets [0]) inside a
+    twin: isolated, the case becomes one failing row naming the signal."""
+    import numpy as np
+    import torch
+    import npimpl
+    from compare.engine import Case, run
+    from compare.gen import args, normal
+
+    class Crashing(torch.nn.Module):
+        def forward(self, x):
+            bag = torch.nn.EmbeddingBag.from_pretrained(torch.zeros(10, 1), mode="max",
+                                                        include_last_offset=True)
+            bag(torch.arange(7), torch.tensor([0]))
+            return x
+
+    case = Case("crash", "Identity", "core", lambda dt: (npimpl.Identity(), Crashing()),
+                args(normal(2, 3)), isolate=True)
+    res = run(case, "float64")
+    assert not res.passed and "SIGSEGV" in res.error and res.rows[0].quantity == "error"
+    ok = run(Case("fine", "Identity", "core", lambda dt: (npimpl.Identity(), torch.nn.Identity()),
+                  args(normal(2, 3)), isolate=True), "float64")
+    assert ok.passed and [r.quantity for r in ok.rows][:2] == ["out", "grad_in"]
+    assert np.isfinite(ok.rows[0].max_abs)
+
+
 @pytest.mark.parametrize("ret,words", [
     (lambda dx: [dx], "gradient is a list of 1"),
     (lambda dx: (None, None), "gradient is a tuple of 2"),

@@ -32,9 +32,9 @@ def test_load_state_dict_keeps_the_module_dtype_and_copies_in_place():
 def test_load_state_dict_rejects_missing_unexpected_and_misshapen():
     m = mlp()
     sd = dict(m.state_dict())
-    with pytest.raises(KeyError, match=r"Sequential.*missing keys \['2.weight'\]"):
+    with pytest.raises(ValueError, match=r"Sequential.*missing keys \['2.weight'\]"):
         m.load_state_dict({k: v for k, v in sd.items() if k != "2.weight"})
-    with pytest.raises(KeyError, match="unexpected keys.*'extra'"):
+    with pytest.raises(ValueError, match="unexpected keys.*'extra'"):
         m.load_state_dict({**sd, "extra": np.zeros(1)})
     bad = {**sd, "0.weight": np.zeros((3, 4))}
     with pytest.raises(ValueError, match=r"0.weight: expected shape \(4, 3\), got \(3, 4\)"):
@@ -103,3 +103,42 @@ def test_sequential_refuses_non_modules_and_indexes_like_torch():
 def test_dtype_must_be_a_float_dtype():
     with pytest.raises(TypeError, match="Linear: dtype must be a NumPy float dtype"):
         npimpl.Linear(2, 2, dtype=np.int32)
+
+
+# --- issue 21 D14: checkpoints as torch loads them --------------------------------------------
+def test_a_batchnorm_checkpoint_without_num_batches_tracked_loads_like_torch():
+    np_m, t_m = build(Spec("BatchNorm1d", 3), np.float64)
+    np_m.num_batches_tracked[...] = 7
+    t_m.num_batches_tracked.fill_(7)
+    old = {k: v for k, v in t_m.state_dict().items() if k != "num_batches_tracked"}
+    old["running_mean"] = torch.full((3,), 0.5, dtype=torch.float64)
+    got = np_m.load_state_dict({k: v.numpy() for k, v in old.items()})
+    t_got = t_m.load_state_dict(old)
+    assert (got.missing_keys, got.unexpected_keys) == (t_got.missing_keys,
+                                                        t_got.unexpected_keys) == ([], [])
+    np.testing.assert_array_equal(np_m.running_mean, t_m.running_mean.numpy())
+    assert int(np_m.num_batches_tracked) == int(t_m.num_batches_tracked) == 7
+
+
+def test_non_strict_load_returns_torchs_missing_and_unexpected_keys():
+    np_m, t_m = build(seq(Spec("Linear", 3, 4), Spec("ReLU"), Spec("Linear", 4, 2)), np.float64)
+    sd = {k: v for k, v in t_m.state_dict().items() if k != "2.bias"}
+    sd["extra.weight"] = torch.zeros(1, dtype=torch.float64)
+    got = np_m.load_state_dict({k: v.numpy() for k, v in sd.items()}, strict=False)
+    want = t_m.load_state_dict(sd, strict=False)
+    assert got.missing_keys == want.missing_keys == ["2.bias"]
+    assert got.unexpected_keys == want.unexpected_keys == ["extra.weight"]
+    np.testing.assert_array_equal(np_m[0].weight.data, t_m[0].weight.detach().numpy())
+    assert repr(mlp().load_state_dict(mlp().state_dict())) == "<All keys matched successfully>"
+
+
+@pytest.mark.parametrize("bad,exc", [([("0.weight", np.zeros((4, 3)))], TypeError),
+                                     ({0: np.zeros(1)}, ValueError),
+                                     ({"0.weight": np.array([["a"] * 3] * 4)}, TypeError)],
+                         ids=["not-a-mapping", "int-key", "strings"])
+def test_bad_state_dicts_raise_the_contracts_errors(bad, exc):
+    m = mlp()
+    if isinstance(bad, dict) and "0.weight" in bad:
+        bad = {**m.state_dict(), **bad}
+    with pytest.raises(exc, match="Sequential.load_state_dict"):
+        m.load_state_dict(bad)
