@@ -288,7 +288,7 @@ def _write_files(result: Run, dest: str, out_dir: str) -> list[str]:
         written.append(path)
     for case in cases.values():
         if hasattr(case, "sequences"):      # a scheduler on its own (catalogue/schedules.py)
-            path = os.path.join(out_dir, "plots", f"{case.name}-schedule.png")
+            path = os.path.join(dest, "plots", f"{case.name}-schedule.png")
             plots.schedule_plot(path, case.name, case.sequences())
             written.append(path)
     if not steps.empty:
