@@ -196,6 +196,8 @@ NOT_LAYERS = {
        for name in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")},
     "scaled_dot_product_attention": "a pure function; its module form ScaledDotProductAttention "
                                     "is in the matrix",
+    **{name: "the grad-mode switch (a context manager / query), not a layer"
+       for name in ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")},
 }
 
 

@@ -172,8 +172,17 @@ def case_rng(seed: int, name: str, dtype: str) -> np.random.Generator:
 
 
 # --- structure helpers ----------------------------------------------------------------
+def is_packed(obj) -> bool:
+    """An npimpl or torch PackedSequence (a namedtuple whose one differentiable leaf is
+    ``data``: the engine compares it, and the input gradient on it)."""
+    return isinstance(obj, tuple) and hasattr(obj, "batch_sizes") and hasattr(obj, "data")
+
+
 def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
-    """Flatten nested tuples/lists into ``[(path, leaf)]``: ``''``, ``'[0]'``, ``'[1][0]'`` …"""
+    """Flatten nested tuples/lists into ``[(path, leaf)]``: ``''``, ``'[0]'``, ``'[1][0]'`` …
+    (a PackedSequence is one leaf, its ``data``: ``'[0].data'``)."""
+    if is_packed(obj):
+        return [(f"{path}.data", obj.data)]
     if isinstance(obj, (tuple, list)):
         out = []
         for i, o in enumerate(obj):
@@ -184,7 +193,10 @@ def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
 
 def like(obj, fn):
     """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure (a namedtuple,
-    such as AdaptiveLogSoftmaxWithLoss's ``(output, loss)``, stays one)."""
+    such as AdaptiveLogSoftmaxWithLoss's ``(output, loss)``, stays one; a PackedSequence maps
+    to ``fn(data)``: its gradient is the gradient of its data)."""
+    if is_packed(obj):
+        return fn(obj.data)
     if isinstance(obj, (tuple, list)):
         mapped = [like(o, fn) for o in obj]
         return type(obj)(*mapped) if hasattr(obj, "_fields") else type(obj)(mapped)
@@ -253,9 +265,10 @@ def _np_grads_of_inputs(ret, n_inputs: int, args: tuple | None = None) -> tuple:
     gradients of optional inputs left out)."""
     if isinstance(ret, tuple) and n_inputs > 1:
         return tuple(ret) + (None,) * (n_inputs - len(ret))
-    if (isinstance(ret, tuple) and args is not None and len(args) == 1 and ret
-            and isinstance(args[0], np.ndarray) and isinstance(ret[0], np.ndarray)
-            and ret[0].shape == args[0].shape):
+    one = None if args is None or len(args) != 1 else (
+        args[0].data if is_packed(args[0]) else args[0])     # a PackedSequence: its data
+    if (isinstance(ret, tuple) and ret and isinstance(one, np.ndarray)
+            and isinstance(ret[0], np.ndarray) and ret[0].shape == one.shape):
         return (ret[0],)
     return (ret,) + (None,) * (n_inputs - 1)
 
@@ -424,6 +437,8 @@ def grad_structure_errors(inp: Inputs, np_gin: tuple) -> list[str]:
     for i, (a_arg, g) in enumerate(zip(inp.args, np_gin)):
         if g is None:
             continue
+        if is_packed(a_arg):                 # a PackedSequence's gradient is its data's
+            a_arg = a_arg.data
         a_leaves, g_leaves = leaves(a_arg), leaves(g)
         if [p for p, _ in a_leaves] != [p for p, _ in g_leaves]:
             errors.append(f"input {i} is {_shape_of(a_arg)} but its gradient is "

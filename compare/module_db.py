@@ -140,7 +140,10 @@ def to_np(obj):
             raise Skip("complex")
         return np.dtype(str(obj).removeprefix("torch.")).type
     if isinstance(obj, torch.nn.Module):
-        raise Skip("torch module argument")
+        translate = MODULE_ARGUMENTS.get(type(obj))
+        if translate is None:
+            raise Skip("torch module argument")
+        return translate(obj)
     if callable(obj) and not isinstance(obj, type):
         if obj in CALLABLES:
             return CALLABLES[obj]
@@ -150,6 +153,32 @@ def to_np(obj):
     if isinstance(obj, dict):
         return {k: to_np(v) for k, v in obj.items()}
     return obj
+
+
+def _layer_twin(t):
+    """The npimpl Transformer layer with a torch layer's hyper-parameters (its weights come
+    with the whole module's state_dict)."""
+    act = t.activation
+    if isinstance(act, torch.nn.Module):
+        act = getattr(npimpl, type(act).__name__)(
+            **({"approximate": act.approximate} if isinstance(act, torch.nn.GELU) else {}))
+    else:
+        act = to_np(act)
+    return getattr(npimpl, type(t).__name__)(
+        t.self_attn.embed_dim, t.self_attn.num_heads, t.linear1.out_features, t.dropout.p, act,
+        t.norm1.eps, t.self_attn.batch_first, t.norm_first, t.linear1.bias is not None,
+        dtype=np.dtype(str(t.linear1.weight.dtype).removeprefix("torch.")).type)
+
+
+def _layernorm_twin(t):
+    return npimpl.LayerNorm(t.normalized_shape, t.eps, t.elementwise_affine, t.bias is not None,
+                            dtype=np.dtype(str(t.weight.dtype).removeprefix("torch.")).type)
+
+
+#: torch modules passed to a constructor (TransformerEncoder's layer and norm): their npimpl twin
+MODULE_ARGUMENTS = {torch.nn.TransformerEncoderLayer: _layer_twin,
+                    torch.nn.TransformerDecoderLayer: _layer_twin,
+                    torch.nn.LayerNorm: _layernorm_twin}
 
 
 def _fresh(obj):

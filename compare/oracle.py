@@ -53,8 +53,8 @@ import zlib
 
 import numpy as np
 
-from .engine import (Case, Inputs, Row, _is_float_array, _np_grads_of_inputs, case_rng, leaves,
-                     like)
+from .engine import (Case, Inputs, Row, _is_float_array, _np_grads_of_inputs, case_rng,
+                     is_packed, leaves, like)
 
 #: the step of the central difference (absolute; see the module docstring)
 H = 1e-6
@@ -173,6 +173,8 @@ EXCLUDED.update({
 
 def _rebuild(obj, it):
     """Replace the leaves of a nested tuple/list ``obj`` by the next items of ``it``."""
+    if is_packed(obj):
+        return obj._replace(data=next(it))
     if isinstance(obj, (tuple, list)):
         return type(obj)(_rebuild(o, it) for o in obj)
     return next(it)

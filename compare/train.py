@@ -25,7 +25,7 @@ from .engine import (Result, _Recorder, build_sides, record_step, train_step,
 from .io import save_figure, write_csv
 from .metrics import Tolerance
 
-MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt")
+MODELS = ("article-toy", "digits-mlp", "digits-cnn", "char-gpt", "seq2seq")
 
 
 @dataclass
@@ -115,8 +115,8 @@ def train(model_name: str, dtype: str = "float64", seed: int = 0, out_dir: str |
         bar.update(1)
         bar.set_postfix(loss=f"{row['loss_numpy']:.4f}", dev=f"{row['max_param_abs_dev']:.1e}")
     bar.close()
-    if dt == np.float64 and run.same_predictions is False:
-        run.failures.append("float64 test predictions differ between NumPy and torch")
+    if dt.name in rc.same_predictions and run.same_predictions is False:
+        run.failures.append(f"{dt.name} test predictions differ between NumPy and torch")
     if out_dir is not None:
         write([run], out_dir)
     return run

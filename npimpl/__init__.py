@@ -54,6 +54,10 @@ from .max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .sdpa import ScaledDotProductAttention, scaled_dot_product_attention
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer
+from .transformer_decoder import TransformerDecoderLayer
+from .transformer_stack import TransformerDecoder, TransformerEncoder
+from .transformer_model import Transformer
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .shrink import Hardshrink, Softshrink, Tanhshrink, Threshold
 from .sigmoidal import GLU, LogSigmoid, Softsign
 from .prelu import PReLU, RReLU
@@ -103,6 +107,8 @@ __all__ = [
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
     "PReLU", "RReLU", "Softmax2d",

@@ -8,7 +8,8 @@ assignment, ``named_parameters()`` walks children with dotted names, and
 What differs from torch is the one thing torch hides: there is no autograd.
 Each module computes its own gradient in ``backward(grad_output)``, from what
 its last ``forward`` cached, and *adds* parameter gradients into ``.grad``
-(``+=``, as torch accumulates), returning the gradient of its input.
+(``+=``, as torch accumulates), returning the gradient of its input. Under
+``npimpl.no_grad()`` (``grad_mode.py``) a call keeps no cache, as torch keeps no graph.
 """
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from . import _checks
+from .grad_mode import is_grad_enabled
+
+
+class _NoGradCache:
+    """What a module holds after a forward under ``npimpl.no_grad()``: nothing to backward."""
+
+    def __repr__(self) -> str:
+        return "<no cache: forward ran under npimpl.no_grad()>"
+
+
+NO_GRAD = _NoGradCache()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -271,7 +283,10 @@ class Module:
 
     # -- forward / backward ------------------------------------------------------------
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        out = self.forward(*inputs, **kwargs)
+        if not is_grad_enabled():          # npimpl.no_grad(): keep nothing for backward
+            object.__setattr__(self, "_cache", NO_GRAD)
+        return out
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -284,6 +299,11 @@ class Module:
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward: "
                                "there is nothing to differentiate")
+        if self._cache is NO_GRAD:
+            raise RuntimeError(f"{type(self).__name__}.backward: the last forward ran under "
+                               "npimpl.no_grad(), which keeps nothing for backward (torch: "
+                               "'element 0 of tensors does not require grad'); run the "
+                               "forward again outside no_grad()")
         return self._cache
 
     def _dtype(self, dtype) -> np.dtype:

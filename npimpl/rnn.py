@@ -25,12 +25,23 @@ _COMMON_ARGS = """input_size, hidden_size: H_in and H.
 _COMMON_SHAPE = """input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in);
         h_0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out), zeros when None;
         output (L, N, D*H_out) in the input's layout (forward and reverse halves concatenated);
-        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size."""
+        h_n like h_0.  D = 2 if bidirectional else 1; H_out = proj_size or hidden_size.
+        Or input a PackedSequence (``npimpl.utils.rnn``) with data (R, H_in): output is a
+        PackedSequence with data (R, D*H_out), h_n holds each sequence's state after its
+        own last step (reverse: after its first), in the caller's batch order; backward then
+        takes the gradient of output.data (an array or a PackedSequence) and returns the
+        gradient of input.data."""
+
+
+_PACKED_HIDES = """a PackedSequence runs step t on its first batch_sizes[t] rows (sequences
+        sorted longest first), so padding never enters a state; h_0 is permuted by
+        sorted_indices on the way in and h_n back by unsorted_indices, and batch_first is
+        ignored."""
 
 
 def _shared_doc(cls):
     cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(
-        "{common_shape}", _COMMON_SHAPE)
+        "{common_shape}", _COMMON_SHAPE).replace("{packed_hides}", _PACKED_HIDES)
     return cls
 
 
@@ -60,7 +71,7 @@ class RNN(RNNBase):
     What torch hides:
         two biases b_ih + b_hh that only ever appear summed; parameters named
         weight_ih_l{k}[_reverse]; one fused kernel runs every layer and direction, and its
-        dropout between layers uses torch's own RNG.
+        dropout between layers uses torch's own RNG; {packed_hides}
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
@@ -101,7 +112,7 @@ class GRU(RNNBase):
     What torch hides:
         rows packed r, z, n in weight_ih (3H, ·) and weight_hh (3H, ·); the reset gate
         applies to (W_hn h + b_hn), after the hidden matmul and its bias (cuDNN's variant,
-        not the paper's W_hn (r * h)); two biases b_ih + b_hh.
+        not the paper's W_hn (r * h)); two biases b_ih + b_hh; {packed_hides}
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -145,7 +156,7 @@ class LSTM(RNNBase):
     What torch hides:
         gate rows packed i, f, g, o (input, forget, cell, output) in weight_ih (4H, ·) and
         weight_hh (4H, H_out); two biases b_ih + b_hh; with proj_size, weight_hh takes the
-        *projected* state (4H, proj_size) and h_n/c_n have different widths.
+        *projected* state (4H, proj_size) and h_n/c_n have different widths; {packed_hides}
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,

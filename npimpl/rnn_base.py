@@ -1,11 +1,11 @@
 """RNNBase: RNN, LSTM and GRU over whole sequences, layers × directions of the steps in
 ``rnn_cell.py``, and backpropagation through time (the public classes are in ``rnn.py``).
 
-Per layer and direction, the forward computes ``gi = x W_ih^T + b_ih`` for every
-time step in one matmul, then runs the recurrence; the backward runs the steps
-in reverse, collects ``dgi`` for all steps, and turns it into ``dx``, ``dW_ih``
-and ``db_ih`` with one matmul each. Between layers (training, ``dropout > 0``)
-a Bernoulli mask drawn from ``rng`` scales the layer's output.
+Each layer and direction is one call of ``recurrence.py`` (the time loop and its
+backward); this file stacks them, concatenates the directions, and applies the
+dropout between layers (training, ``dropout > 0``: a Bernoulli mask drawn from
+``rng``). A padded input (L, N, ·) and a :class:`~npimpl.utils.rnn.PackedSequence`
+share one layout: rows of a (R, ·) array, step t being ``batch_sizes[t]`` of them.
 """
 from __future__ import annotations
 
@@ -13,30 +13,26 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-from einops import einsum
 
 from . import _checks
 from .module import Module, Parameter
-from .rnn_cell import (gru_step, gru_step_backward, lstm_step, lstm_step_backward, rnn_step,
-                       rnn_step_backward, uniform_reset)
+from .utils.rnn import PackedSequence
+from .recurrence import Steps, Weights, direction_backward, direction_forward
+from .rnn_cell import uniform_reset
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-class DirCache(NamedTuple):
-    x: np.ndarray            # (L, N, H_layer_in) the layer's input
-    h_prev: list             # L arrays (N, H_out): the state each step started from
-    steps: list              # L step caches, in time order
-    reverse: bool
+_KINDS = Weights._fields            # weight_ih, weight_hh, bias_ih, bias_hh, weight_hr
 
 
 class RNNCache(NamedTuple):
     dirs: list               # [layer][direction] DirCache
-    masks: list              # num_layers - 1 scaled dropout masks (or None)
+    masks: list              # num_layers - 1 scaled dropout masks (R, D*H_out) (or None)
     batch_first: bool
     unbatched: bool
     L: int
     N: int
+    steps: Steps
+    packed: PackedSequence | None    # the packed input (None for a padded one)
 
 
 class RNNBase(Module):
@@ -122,12 +118,14 @@ class RNNBase(Module):
     def _p(self, kind, layer, d):
         return getattr(self, f"{kind}_l{layer}" + ("_reverse" if d else ""), None)
 
-    def _data(self, kind, layer, d):
-        p = self._p(kind, layer, d)
-        return None if p is None else p.data
+    def _weights(self, layer, d) -> Weights:
+        """The arrays of one layer and direction (None where absent)."""
+        return Weights(*(None if p is None else p.data
+                         for p in (self._p(kind, layer, d) for kind in _KINDS)))
 
-    def _state(self, hx, name, shape, unbatched, dtype):
-        """A state ``(D*num_layers, N, H)`` from ``hx`` in the user's layout (zeros if None)."""
+    def _state(self, hx, name, shape, unbatched, dtype, perm=None):
+        """A state ``(D*num_layers, N, H)`` from ``hx`` in the user's layout (zeros if None),
+        its batch permuted by ``perm`` (a packed input's sorted_indices)."""
         cls = type(self).__name__
         if hx is None:
             return np.zeros(shape, dtype)
@@ -135,7 +133,8 @@ class RNNBase(Module):
         want = (shape[0], shape[2]) if unbatched else shape
         if h.shape != want:
             raise ValueError(f"{cls}: expected {name} of shape {want}, got {h.shape}")
-        return h[:, None] if unbatched else h
+        h = h[:, None] if unbatched else h
+        return h if perm is None else h[:, perm]
 
     def _to_user(self, a, unbatched, batch_first):
         """(L, N, F) → the user's layout."""
@@ -143,82 +142,53 @@ class RNNBase(Module):
             return a[:, 0]
         return a.transpose(1, 0, 2) if batch_first else a
 
-    def _from_user(self, a, name, cache):
-        """A gradient in the user's layout → (L, N, F) (None → zeros)."""
-        L, N = cache.L, cache.N
-        want = (L, self._D * self._H_out)
-        want = want if cache.unbatched else ((N, L) if cache.batch_first else (L, N)) + want[1:]
+    def _grad_output(self, a, cache):
+        """The output gradient in the user's layout (or a PackedSequence) → (R, F)."""
+        L, N, F = cache.L, cache.N, self._D * self._H_out
+        R = sum(cache.steps.sizes)
+        dt = self.weight_ih_l0.dtype
         if a is None:
-            return np.zeros((L, N, want[-1]), self.weight_ih_l0.dtype)
-        a = self._input(a, name, self.weight_ih_l0.dtype)
+            return np.zeros((R, F), dt)
+        if cache.packed is not None:
+            if isinstance(a, PackedSequence):
+                a = a.data
+            a = self._input(a, "grad_output", dt)
+            if a.shape != (R, F):
+                raise ValueError(f"{type(self).__name__}: grad_output must be the gradient of "
+                                 f"the packed output's data, shape {(R, F)}, got {a.shape}")
+            return a
+        want = (L, F) if cache.unbatched else ((N, L, F) if cache.batch_first else (L, N, F))
+        a = self._input(a, "grad_output", dt)
         if a.shape != want:
-            raise ValueError(f"{type(self).__name__}: {name} must have shape {want}, "
+            raise ValueError(f"{type(self).__name__}: grad_output must have shape {want}, "
                              f"got {a.shape}")
-        if cache.unbatched:
-            return a[:, None]
-        return a.transpose(1, 0, 2) if cache.batch_first else a
+        a = a[:, None] if cache.unbatched else (a.transpose(1, 0, 2) if cache.batch_first else a)
+        return a.reshape(L * N, F)
 
     def _grad_state(self, g, name, cache, H):
         shape = (self._D * self.num_layers, cache.N, H)
         if g is None:
             return np.zeros(shape, self.weight_ih_l0.dtype)
-        return self._state(g, name, shape, cache.unbatched, self.weight_ih_l0.dtype)
+        perm = None if cache.packed is None else cache.packed.sorted_indices
+        return self._state(g, name, shape, cache.unbatched, self.weight_ih_l0.dtype, perm)
 
-    # -- one layer, one direction -------------------------------------------------------------
-    def _dir_forward(self, x, h, c, layer, d):
-        L = x.shape[0]
-        w_hh, b_hh = self._data("weight_hh", layer, d), self._data("bias_hh", layer, d)
-        gi = x @ self._data("weight_ih", layer, d).T                  # (L, N, G)
-        if self.bias:
-            gi = gi + self._data("bias_ih", layer, d)
-        out = [None] * L
-        h_prev, steps = [None] * L, [None] * L
-        for t in (range(L - 1, -1, -1) if d else range(L)):
-            h_prev[t] = h
-            if self.mode == "LSTM":
-                h, c, steps[t] = lstm_step(gi[t], h, c, w_hh, b_hh,
-                                           self._data("weight_hr", layer, d))
-            elif self.mode == "GRU":
-                h, steps[t] = gru_step(gi[t], h, w_hh, b_hh)
-            else:
-                h, steps[t] = rnn_step(gi[t], h, w_hh, b_hh, self.mode[4:].lower())
-            out[t] = h
-        return np.stack(out), h, c, DirCache(x, h_prev, steps, bool(d))
-
-    def _dir_backward(self, d_out, dh, dc, cache: DirCache, layer, d):
-        """BPTT for one direction: returns ``(dx, dh0, dc0)`` and accumulates the parameters."""
-        L = d_out.shape[0]
-        w_hh = self._data("weight_hh", layer, d)
-        w_hr = self._data("weight_hr", layer, d)
-        dgi_all = np.zeros((L, *d_out.shape[1:-1], w_hh.shape[0]), d_out.dtype)  # (L, N, G)
-        dw_hh = np.zeros_like(w_hh)
-        db_hh = np.zeros(w_hh.shape[0], d_out.dtype)
-        dw_hr = None if w_hr is None else np.zeros_like(w_hr)
-        for t in (range(L) if cache.reverse else range(L - 1, -1, -1)):
-            dh = dh + d_out[t]                         # from the output and from step t + 1
-            if self.mode == "LSTM":
-                dgi, dc, dwr = lstm_step_backward(dh, dc, cache.steps[t], w_hr)
-                dgh, dh_direct = dgi, None
-                if dwr is not None:
-                    dw_hr += dwr
-            elif self.mode == "GRU":
-                dgi, dgh, dh_direct = gru_step_backward(dh, cache.steps[t])
-            else:
-                dgi, dgh, dh_direct = rnn_step_backward(dh, cache.steps[t],
-                                                        self.mode[4:].lower())
-            dgi_all[t] = dgi
-            dw_hh += dgh.T @ cache.h_prev[t]           # (G, H_out)
-            db_hh += dgh.sum(0)
-            dh = dgh @ w_hh if dh_direct is None else dgh @ w_hh + dh_direct
-        dx = dgi_all @ self._data("weight_ih", layer, d)               # (L, N, H_layer_in)
-        self._p("weight_ih", layer, d).accumulate(einsum(dgi_all, cache.x, "l n g, l n i -> g i"))
-        self._p("weight_hh", layer, d).accumulate(dw_hh)
-        if self.bias:
-            self._p("bias_ih", layer, d).accumulate(dgi_all.sum((0, 1)))
-            self._p("bias_hh", layer, d).accumulate(db_hh)
-        if dw_hr is not None:
-            self._p("weight_hr", layer, d).accumulate(dw_hr)
-        return dx, dh, dc
+    def _packed_input(self, packed, dt):
+        """Check a PackedSequence; return ``(data (R, H_in), Steps, batch size)``."""
+        cls = type(self).__name__
+        x = self._input(packed.data, "input.data", dt)
+        sizes = [int(b) for b in packed.batch_sizes]
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"{cls}: expected packed data of shape (R, {self.input_size}), "
+                             f"got {x.shape}")
+        if not sizes or sizes[-1] < 1 or any(a < b for a, b in zip(sizes, sizes[1:])) \
+                or sum(sizes) != x.shape[0]:
+            raise ValueError(f"{cls}: batch_sizes must be positive, non-increasing and sum to "
+                             f"the {x.shape[0]} rows of data, got {sizes}")
+        idx = packed.sorted_indices
+        if idx is not None and sorted(np.asarray(idx).tolist()) != list(range(sizes[0])):
+            raise ValueError(f"{cls}: sorted_indices must be a permutation of "
+                             f"range({sizes[0]}), got {idx}")
+        return x, Steps(sizes, np.cumsum([0] + sizes[:-1]).tolist()), sizes[0]
 
     # -- the whole stack -------------------------------------------------------------------------
     def forward(self, input, hx=None):
@@ -232,80 +202,106 @@ class RNNBase(Module):
     def _forward(self, input, h0, c0):
         cls = type(self).__name__
         dt = self.weight_ih_l0.dtype
-        x = self._input(input, dtype=dt)
-        _checks.ndim(x, (2, 3), cls)
-        _checks.size(x, -1, self.input_size, cls)
-        unbatched = x.ndim == 2
-        x = x[:, None] if unbatched else (x.transpose(1, 0, 2) if self.batch_first else x)
-        L, N, _ = x.shape                                               # (L, N, H_in)
-        if L == 0:                                                      # torch refuses it too
-            raise ValueError(f"{cls}: expected sequence length to be larger than 0, got input "
-                             f"of shape {np.shape(input)}")
+        packed = input if isinstance(input, PackedSequence) else None
+        if packed is not None:                     # batch_first plays no part: no batch dim
+            x, steps, N = self._packed_input(packed, dt)                # (R, H_in)
+            L, unbatched, perm = len(steps.sizes), False, packed.sorted_indices
+        else:
+            x = self._input(input, dtype=dt)
+            _checks.ndim(x, (2, 3), cls)
+            _checks.size(x, -1, self.input_size, cls)
+            unbatched = x.ndim == 2
+            x = x[:, None] if unbatched else (x.transpose(1, 0, 2) if self.batch_first else x)
+            L, N, _ = x.shape                                           # (L, N, H_in)
+            if L == 0:                                                  # torch refuses it too
+                raise ValueError(f"{cls}: expected sequence length to be larger than 0, got "
+                                 f"input of shape {np.shape(input)}")
+            x = x.reshape(L * N, self.input_size)                       # (L*N, H_in)
+            steps, perm = Steps([N] * L, [t * N for t in range(L)]), None
         D, nl = self._D, self.num_layers
         h = self._state(h0, "hx" if self.mode != "LSTM" else "hx[0]",
-                        (D * nl, N, self._H_out), unbatched, dt)
-        c = self._state(c0, "hx[1]", (D * nl, N, self.hidden_size), unbatched, dt) \
+                        (D * nl, N, self._H_out), unbatched, dt, perm)
+        c = self._state(c0, "hx[1]", (D * nl, N, self.hidden_size), unbatched, dt, perm) \
             if self.mode == "LSTM" else None
         dirs, masks, hn, cn = [], [], [], []
         for layer in range(nl):
             outs, caches = [], []
             for d in range(D):
                 k = layer * D + d
-                o, hk, ck, cache = self._dir_forward(x, h[k], None if c is None else c[k],
-                                                     layer, d)
+                o, hk, ck, cache = direction_forward(self.mode, x, h[k],
+                                                     None if c is None else c[k],
+                                                     self._weights(layer, d), steps, bool(d))
                 outs.append(o)
                 caches.append(cache)
                 hn.append(hk)
                 cn.append(ck)
             dirs.append(caches)
-            x = np.concatenate(outs, axis=-1)                           # (L, N, D * H_out)
+            x = np.concatenate(outs, axis=-1) if D > 1 else outs[0]    # (R, D * H_out)
+            mask = None
             if layer < nl - 1 and self.training and self.dropout > 0:
                 if self.dropout == 1:
                     mask = np.zeros_like(x)
                 else:
                     keep = self.rng.random(x.shape) >= self.dropout
                     mask = keep.astype(dt) * dt.type(1.0 / (1.0 - self.dropout))
-                masks.append(mask)
                 x = x * mask
-            elif layer < nl - 1:
-                masks.append(None)
-        self.masks = masks
-        self._cache = RNNCache(dirs, masks, self.batch_first, unbatched, L, N)
-        out = self._to_user(x, unbatched, self.batch_first)
+            if layer < nl - 1:
+                masks.append(mask)
+        # the masks in the input's time-major layout: (L, N, D*H_out), or packed (R, D*H_out)
+        self.masks = [m if m is None or packed is not None else m.reshape(L, N, m.shape[-1])
+                      for m in masks]
+        self._cache = RNNCache(dirs, masks, self.batch_first, unbatched, L, N, steps, packed)
         hn = np.stack(hn)                                               # (D * nl, N, H_out)
-        hn = hn[:, 0] if unbatched else hn
-        if c is None:
-            return out, hn
-        cn = np.stack(cn)
-        return out, (hn, cn[:, 0] if unbatched else cn)
+        cn = None if c is None else np.stack(cn)
+        if packed is not None:
+            out = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
+                                 packed.unsorted_indices)
+            if packed.unsorted_indices is not None:                     # back to batch order
+                hn = hn[:, packed.unsorted_indices]
+                cn = None if cn is None else cn[:, packed.unsorted_indices]
+        else:
+            out = self._to_user(x.reshape(L, N, x.shape[-1]), unbatched, self.batch_first)
+            hn = hn[:, 0] if unbatched else hn
+            cn = cn[:, 0] if unbatched and cn is not None else cn
+        return (out, hn) if c is None else (out, (hn, cn))
 
     def _backward(self, grad_output, g_hn, g_cn):
         cache = self._saved()
         D = self._D
-        d_layer = self._from_user(grad_output, "grad_output", cache)  # (L, N, D * H_out)
+        d_layer = self._grad_output(grad_output, cache)                 # (R, D * H_out)
         dh = self._grad_state(g_hn, "grad_h_n", cache, self._H_out)
         dc = self._grad_state(g_cn, "grad_c_n", cache, self.hidden_size) \
             if self.mode == "LSTM" else None
         dh0, dc0 = np.zeros_like(dh), None if dc is None else np.zeros_like(dc)
         for layer in range(self.num_layers - 1, -1, -1):
-            chunks = np.split(d_layer, D, axis=-1)
+            chunks = np.split(d_layer, D, axis=-1) if D > 1 else [d_layer]
             dx = 0
             for d in range(D):
                 k = layer * D + d
-                dxd, dh0[k], dck = self._dir_backward(chunks[d], dh[k],
-                                                      None if dc is None else dc[k],
-                                                      cache.dirs[layer][d], layer, d)
+                dxd, dh0[k], dck, grads = direction_backward(
+                    self.mode, chunks[d], dh[k], None if dc is None else dc[k],
+                    cache.dirs[layer][d], self._weights(layer, d), cache.steps)
+                for kind, g in zip(_KINDS, grads):
+                    if g is not None:
+                        self._p(kind, layer, d).accumulate(g)
                 if dc0 is not None:
                     dc0[k] = dck
                 dx = dx + dxd
             if layer > 0:
                 mask = cache.masks[layer - 1]
                 d_layer = dx if mask is None else dx * mask
-        g_in = self._to_user(dx, cache.unbatched, cache.batch_first)
-        u = cache.unbatched
-        if dc0 is None:
-            return g_in, dh0[:, 0] if u else dh0
-        return g_in, (dh0[:, 0] if u else dh0, dc0[:, 0] if u else dc0)
+        if cache.packed is not None:
+            g_in, un = dx, cache.packed.unsorted_indices
+            if un is not None:
+                dh0 = dh0[:, un]
+                dc0 = None if dc0 is None else dc0[:, un]
+        else:
+            g_in = self._to_user(dx.reshape(cache.L, cache.N, dx.shape[-1]), cache.unbatched,
+                                 cache.batch_first)
+            if cache.unbatched:
+                dh0 = dh0[:, 0]
+                dc0 = None if dc0 is None else dc0[:, 0]
+        return (g_in, dh0) if dc0 is None else (g_in, (dh0, dc0))
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

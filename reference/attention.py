@@ -1,4 +1,5 @@
-"""Torch twins of npimpl's MultiheadAttention and ScaledDotProductAttention.
+"""Torch twins of npimpl's MultiheadAttention and ScaledDotProductAttention (the Transformer
+layers' twins, which reuse ``_mha_forward``, are in ``transformer.py``).
 
 Attention dropout: torch draws it from its own RNG (``F.dropout`` on the weights when
 need_weights=True, inside the fused ``scaled_dot_product_attention`` kernel otherwise). The
@@ -86,19 +87,3 @@ class TorchSDPA(torch.nn.Module):
 @register_twin("ScaledDotProductAttention")
 def _sdpa_twin(np_mod, args, kwargs, dtype):
     return TorchSDPA(np_mod.dropout_p, np_mod.is_causal, np_mod.scale, np_mod.enable_gqa)
-
-
-@register_twin("TransformerEncoderLayer")
-def _encoder_layer_twin(np_mod, args, kwargs, dtype):
-    """The real torch.nn.TransformerEncoderLayer; its three Dropout modules become
-    SharedMaskDropout over the NumPy layer's, and its self_attn shares the attention mask
-    as the MultiheadAttention twin does (both without parameters: names are unchanged)."""
-    from .dropout import SharedMaskDropout
-    kw = {k: v for k, v in kwargs.items() if k != "rng"}
-    t = torch.nn.TransformerEncoderLayer(*args, **kw, dtype=torch_dtype(dtype))
-    for name in ("dropout", "dropout1", "dropout2"):
-        np_drop = getattr(np_mod, name)
-        setattr(t, name, SharedMaskDropout(np_drop, np_drop.p))
-    object.__setattr__(t.self_attn, "_np_module", np_mod.self_attn)
-    object.__setattr__(t.self_attn, "forward", types.MethodType(_mha_forward, t.self_attn))
-    return t

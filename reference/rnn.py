@@ -6,7 +6,8 @@ NumPy cannot reproduce. The twin is then still the real ``torch.nn.LSTM`` (same
 parameter names, same ``state_dict``), but its forward runs each layer through a
 *single-layer* torch module of the same kind (``torch.func.functional_call`` on
 this module's own ``*_l{k}`` parameters, so gradients land on them) and multiplies
-between layers by the masks the NumPy side drew (``np_module.masks``). In eval mode
+between layers by the masks the NumPy side drew (``np_module.masks``; with a PackedSequence
+the masks multiply its ``data``). In eval mode
 or with ``dropout == 0`` the twin is the plain torch module, fused kernel included.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import types
 
 import torch
+from torch.nn.utils.rnn import PackedSequence
 
 from .twins import register_twin, torch_dtype
 
@@ -24,8 +26,10 @@ def _per_layer_forward(self, input, hx=None):
     if not self.training or np_mod.dropout == 0 or self.num_layers == 1:
         return type(self).forward(self, input, hx)
     lstm = isinstance(self, torch.nn.LSTM)
-    unbatched = input.dim() == 2
-    x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
+    packed = isinstance(input, PackedSequence)
+    unbatched = not packed and input.dim() == 2
+    x = input if packed else (input.unsqueeze(1) if unbatched else
+                              (input.transpose(0, 1) if self.batch_first else input))
     D = 2 if self.bidirectional else 1
     if hx is not None:
         fix = (lambda h: h.unsqueeze(1)) if unbatched else (lambda h: h)
@@ -48,8 +52,11 @@ def _per_layer_forward(self, input, hx=None):
         else:
             h_n.append(hk_out)
         if k < self.num_layers - 1:
-            x = x * torch.from_numpy(np_mod.masks[k]).to(x.dtype)
-    out = x[:, 0] if unbatched else (x.transpose(0, 1) if self.batch_first else x)
+            mask = torch.from_numpy(np_mod.masks[k])
+            x = x._replace(data=x.data * mask.to(x.data.dtype)) if packed else x * mask.to(x.dtype)
+    if not packed:
+        x = x[:, 0] if unbatched else (x.transpose(0, 1) if self.batch_first else x)
+    out = x
     h_n = torch.cat(h_n)
     h_n = h_n[:, 0] if unbatched else h_n
     if not lstm:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 import npimpl
+from npimpl.utils.rnn import PackedSequence
 
 _TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32,
                  np.dtype(np.float64): torch.float64}
@@ -20,7 +21,13 @@ def torch_dtype(dtype) -> torch.dtype:
 
 
 def to_torch(obj, requires_grad: bool = False):
-    """Convert ndarrays (nested in tuples/lists/dicts) to tensors; float ones may require grad."""
+    """Convert ndarrays (nested in tuples/lists/dicts) to tensors; float ones may require grad.
+    An npimpl PackedSequence becomes torch's (its ``data`` the leaf that may require grad)."""
+    if isinstance(obj, PackedSequence):
+        return torch.nn.utils.rnn.PackedSequence(
+            to_torch(obj.data, requires_grad), torch.from_numpy(obj.batch_sizes.copy()),
+            *(None if i is None else torch.from_numpy(i.copy())
+              for i in (obj.sorted_indices, obj.unsorted_indices)))
     if isinstance(obj, np.ndarray):
         t = torch.from_numpy(np.array(obj, copy=True))
         if requires_grad and t.is_floating_point():
@@ -36,11 +43,14 @@ def to_torch(obj, requires_grad: bool = False):
 
 
 def to_numpy(obj):
-    """Convert tensors (nested in tuples/lists) back to ndarrays."""
+    """Convert tensors (nested in tuples/lists) back to ndarrays; a torch PackedSequence
+    becomes npimpl's."""
     if isinstance(obj, torch.Tensor):
         if obj.is_sparse:                   # a sparse gradient: compared as its dense table
             obj = obj.to_dense()
         return obj.detach().cpu().numpy()
+    if isinstance(obj, torch.nn.utils.rnn.PackedSequence):
+        return PackedSequence(*(None if t is None else to_numpy(t) for t in obj))
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_numpy(o) for o in obj)
     return obj
@@ -78,7 +88,9 @@ class Spec:
 
     ``name`` is looked up in ``npimpl`` and in ``torch.nn``; ndarray arguments
     (class weights) become tensors on the torch side; ``dtype`` is added by
-    :func:`build`. ``Spec("Sequential", Spec(...), Spec(...))`` nests.
+    :func:`build`. ``Spec("Sequential", Spec(...), Spec(...))`` nests; so does any Spec
+    argument (``Spec("TransformerEncoder", Spec("TransformerEncoderLayer", 8, 2), 2)``):
+    it is built as a pair and each side gets its own half.
     """
 
     name: str
@@ -128,17 +140,31 @@ def register_twin(name: str):
     return deco
 
 
+def _split(value, dtype):
+    """``(numpy value, torch value)``: a nested Spec builds a pair, anything else is shared."""
+    if isinstance(value, Spec):
+        return _build_pair(value, dtype)
+    return value, value
+
+
 def _build_pair(spec: Spec, dtype):
     if spec.name == "Sequential":
         pairs = [_build_pair(s, dtype) for s in spec.args]
         return (npimpl.Sequential(*[p[0] for p in pairs]),
                 torch.nn.Sequential(*[p[1] for p in pairs]))
+    # a Spec argument (TransformerEncoder's layer, its norm) is built as a pair first
+    args = [_split(a, dtype) for a in spec.args]
+    kwargs = {k: _split(v, dtype) for k, v in spec.kwargs.items()}
+    np_args, t_args = tuple(a for a, _ in args), tuple(b for _, b in args)
+    np_kw, t_kw = {k: a for k, (a, _) in kwargs.items()}, {k: b for k, (_, b) in kwargs.items()}
     np_cls = getattr(npimpl, spec.name)
-    np_mod = np_cls(*spec.args, **spec.kwargs, dtype=np.dtype(dtype).type)
+    if _accepts_dtype(np_cls):
+        np_kw["dtype"] = np.dtype(dtype).type
+    np_mod = np_cls(*np_args, **np_kw)
     if spec.name in TWINS:
-        t_mod = TWINS[spec.name](np_mod, spec.args, spec.kwargs, dtype)
+        t_mod = TWINS[spec.name](np_mod, t_args, t_kw, dtype)
     else:
-        t_mod = _default_torch(spec.name, spec.args, spec.kwargs, dtype)
+        t_mod = _default_torch(spec.name, t_args, t_kw, dtype)
     return np_mod, t_mod
 
 

@@ -235,3 +235,71 @@ def test_docstrings_teach_the_gate_layout(name, words):
     hides = " ".join(doc.hides.split())
     for w in words:
         assert w in hides, f"{name}: 'What torch hides' does not mention {w!r}"
+
+
+# --- packed sequences -------------------------------------------------------------------------
+from npimpl.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence  # noqa: E402
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("LSTM", dict(bidirectional=True, num_layers=2, proj_size=2)),
+    ("GRU", dict(bidirectional=True)),
+    ("RNN", dict(num_layers=2, nonlinearity="relu")),
+], ids=["lstm-proj-bidir-2", "gru-bidir", "rnn-relu-2"])
+def test_packed_equals_each_sequence_run_alone(name, kw):
+    """h_n of a packed batch is each sequence's own final state, and each output row is what
+    the sequence alone (unbatched, unpadded) gives: padding never enters a state."""
+    m = getattr(npimpl, name)(3, 4, dtype=np.float64, **kw)
+    lengths = [2, 5, 1, 5, 3]
+    x = R.standard_normal((5, len(lengths), 3))
+    out, hn = m(pack_padded_sequence(x, lengths, enforce_sorted=False))
+    padded, lens = pad_packed_sequence(out)
+    np.testing.assert_array_equal(lens, lengths)
+    for b, n in enumerate(lengths):
+        o1, h1 = m(x[:n, b])
+        np.testing.assert_allclose(padded[:n, b], o1, rtol=1e-13, atol=1e-15)
+        for a, c in zip(hn if isinstance(hn, tuple) else (hn,), h1 if isinstance(h1, tuple)
+                        else (h1,)):
+            np.testing.assert_allclose(a[:, b], c, rtol=1e-13, atol=1e-15)
+
+
+def test_packed_backward_equals_padded_backward_on_valid_steps():
+    """With full-length sequences packing changes nothing: the data gradient is the padded
+    gradient packed, and h0/c0 gradients agree; a PackedSequence gradient is accepted too."""
+    m = npimpl.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=np.float64)
+    x = R.standard_normal((4, 3, 3))
+    h0, c0 = R.standard_normal((4, 3, 4)), R.standard_normal((4, 3, 4))
+    g, gh, gc = R.standard_normal((4, 3, 8)), R.standard_normal((4, 3, 4)), R.standard_normal(
+        (4, 3, 4))
+    m(x, (h0, c0))
+    gx, (gh0, gc0) = m.backward(g, (gh, gc))
+    p = pack_padded_sequence(x, [4, 4, 4])
+    out, _ = m(p, (h0, c0))
+    gp = pack_padded_sequence(g, [4, 4, 4]).data
+    gxp, (gh0p, gc0p) = m.backward(out._replace(data=gp), (gh, gc))
+    np.testing.assert_allclose(gxp, pack_padded_sequence(gx, [4, 4, 4]).data, rtol=1e-12)
+    np.testing.assert_allclose(gh0p, gh0, rtol=1e-12)
+    np.testing.assert_allclose(gc0p, gc0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad,text", [
+    (lambda p: p._replace(data=p.data[:, :2]), "packed data of shape"),
+    (lambda p: p._replace(batch_sizes=np.array([3, 3, 1])), "batch_sizes must be"),
+    (lambda p: p._replace(batch_sizes=np.array([1, 2, 3])), "batch_sizes must be"),
+    (lambda p: p._replace(sorted_indices=np.array([0, 0, 1])), "permutation"),
+], ids=["features", "sum", "increasing", "indices"])
+def test_bad_packed_input_is_refused(bad, text):
+    p = pack_padded_sequence(R.standard_normal((3, 3, 3)), [3, 2, 1], enforce_sorted=False)
+    with pytest.raises(ValueError, match=text):
+        npimpl.GRU(3, 4, dtype=np.float64)(bad(p))
+
+
+def test_packed_state_and_gradient_shapes_are_checked():
+    m = npimpl.RNN(3, 4, dtype=np.float64)
+    p = pack_padded_sequence(R.standard_normal((3, 2, 3)), [3, 1])
+    with pytest.raises(ValueError, match="hx"):
+        m(p, np.zeros((1, 3, 4)))                            # batch 2, not 3
+    out, _ = m(p)
+    with pytest.raises(ValueError, match="packed output's data"):
+        m.backward(np.zeros((3, 4)))                         # 4 rows of data, not 3
+    assert isinstance(out, PackedSequence) and out.data.shape == (4, 4)

@@ -60,4 +60,5 @@ CASES = [
     short("digits-mlp", 5),
     short("digits-cnn", 3),
     short("char-gpt", 3),
+    short("seq2seq", 3),
 ]

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from reference import Spec
+import numpy as np
 
-from ..engine import Case
+from npimpl.utils.rnn import pack_padded_sequence
+from reference import Spec, build, optimizer_pair
+from reference.seq_models import packed_classifier_pair
+
+from ..engine import Case, Trajectory
 from ..gen import args, normal
 from . import core
 
@@ -118,3 +122,72 @@ for _name, _extra in (("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
         cell_case(_name, _p + "unbatched-hx", N=None, hx=True, **_extra),
         cell_case(_name, _p + "batch3-nobias-hx", N=3, hx=True, bias=False, **_extra),
     ]
+
+
+# --- packed sequences ------------------------------------------------------------------------
+def packed_inputs(name, lengths, enforce_sorted, h0, **kw):
+    """A padded batch of the given lengths packed (``npimpl.utils.rnn``), and the states."""
+    D = 2 if kw.get("bidirectional") else 1
+    k, B = D * kw.get("num_layers", 1), len(lengths)
+
+    def gen(rng, dt):
+        x = rng.standard_normal((max(lengths), B, H_IN)).astype(dt)
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+        if not h0:
+            return (packed,)
+        h = rng.standard_normal((k, B, kw.get("proj_size") or H)).astype(dt)
+        if name == "LSTM":
+            return packed, (h, rng.standard_normal((k, B, H)).astype(dt))
+        return packed, h
+    return gen
+
+
+def packed_case(tag, name, lengths=(5, 3, 3, 1), enforce_sorted=False, h0=False,
+                eval_mode=False, **kw):
+    words = _opt_words(13, 1, h0, eval_mode, kw)
+    words.insert(0, "sorted" if enforce_sorted else "unsorted")
+    lens = list(lengths)
+    return Case(f"{tag}-packed-" + "-".join(words), name, "recurrent",
+                pair(Spec(name, H_IN, H, **kw), eval_mode),
+                packed_inputs(name, lens, enforce_sorted, h0, **kw))
+
+
+_UNSORTED = (2, 5, 1, 5, 3)                  # ties, and the longest not first
+CASES += [
+    packed_case("rnn-tanh", "RNN", lengths=(4, 3, 1), enforce_sorted=True),
+    packed_case("rnn-relu", "RNN", lengths=_UNSORTED, nonlinearity="relu", bidirectional=True,
+                h0=True),
+    packed_case("gru", "GRU", lengths=_UNSORTED),
+    packed_case("gru", "GRU", lengths=_UNSORTED, bidirectional=True, num_layers=2, h0=True),
+    packed_case("lstm", "LSTM", lengths=(1,)),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, h0=True),
+    packed_case("lstm", "LSTM", lengths=(3, 3, 3), enforce_sorted=True, bidirectional=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, bidirectional=True, num_layers=2,
+                proj_size=3, h0=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, num_layers=2, dropout=0.4, bidirectional=True,
+                h0=True),
+    packed_case("lstm", "LSTM", lengths=_UNSORTED, num_layers=2, dropout=0.4, eval_mode=True),
+    packed_case("gru", "GRU", lengths=_UNSORTED, num_layers=2, dropout=0.4, bias=False),
+]
+
+
+# --- a classifier trained on packed variable-length sequences ---------------------------------
+def packed_batches(rng, dt, step, batch=6, max_len=6):
+    """Sequences of 1..max_len steps of 3 features, packed unsorted; the class is the feature
+    with the largest sum over the sequence (so every step matters, padding must not)."""
+    lengths = rng.integers(1, max_len + 1, batch)
+    x = rng.standard_normal((max_len, batch, H_IN)).astype(dt)
+    mask = np.arange(max_len)[:, None] < lengths[None, :]                 # (T, B) valid steps
+    y = (x * mask[..., None]).sum(0).argmax(-1).astype(np.int64)
+    return pack_padded_sequence(x, lengths, enforce_sorted=False), y
+
+
+CASES.append(Trajectory(
+    "packed-lstm-classifier-adam", "PackedLSTMClassifier", "recurrent",
+    model=lambda dt: packed_classifier_pair(dt, H_IN, H, 3, num_layers=2, bidirectional=True),
+    loss=lambda dt: build(Spec("CrossEntropyLoss"), dt),
+    batches=packed_batches,
+    optimizer=lambda m, t: optimizer_pair("Adam", m, t, lr=0.02),
+    steps=8,
+    note="2-layer bidirectional LSTM over unsorted packed sequences of 1-6 steps, h_n of the "
+         "last layer (each sequence's own last step) -> Linear -> 3 classes; Adam lr 0.02"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .module import Parameter
+from ..module import Parameter
 
 
 def _as_list(parameters) -> list:
