@@ -21,8 +21,13 @@ from .metrics import FLOAT64, deviation
 
 # --- optimizers ---------------------------------------------------------------------------------
 #: odd optimizer set-ups: name -> (rng) -> (np params, torch params, kwargs, np grads, t grads)
-def _params(rng, grad_shape=(3,), grad_value=None):
-    w = rng.standard_normal(3)
+#: optimizers that take only some parameter shapes get a valid one (Muon: matrices)
+SHAPES = {"Muon": (3, 2)}
+
+
+def _params(rng, shape=(3,), grad_shape=None, grad_value=None):
+    w = rng.standard_normal(shape)
+    grad_shape = shape if grad_shape is None else grad_shape
     g = rng.standard_normal(grad_shape) if grad_value is None else np.full(grad_shape, grad_value)
     p = npimpl.Parameter(w.copy())
     t = torch.nn.Parameter(torch.from_numpy(w.copy()))
@@ -30,32 +35,40 @@ def _params(rng, grad_shape=(3,), grad_value=None):
 
 
 OPTIMIZER_VARIANTS: dict[str, Callable] = {
-    "empty parameter list": lambda rng: ([], [], {}, [], []),
-    "ndarray instead of Parameter": lambda rng: ([np.zeros(3)], [np.zeros(3)], {}, [], []),
-    "negative lr": lambda rng: (*_params(rng)[:2], {"lr": -1.0}, *_params(rng)[3:]),
-    "NaN gradient": lambda rng: _params(rng, grad_value=np.nan),
-    "+inf gradient": lambda rng: _params(rng, grad_value=np.inf),
-    "gradient of the wrong shape": lambda rng: _params(rng, grad_shape=(1,)),
-    "zero gradient": lambda rng: _params(rng, grad_value=0.0),
+    "empty parameter list": lambda rng, shape: ([], [], {}, [], []),
+    "ndarray instead of Parameter": lambda rng, shape: ([np.zeros(shape)], [np.zeros(shape)],
+                                                        {}, [], []),
+    "negative lr": lambda rng, shape: (*_params(rng, shape)[:2], {"lr": -1.0},
+                                       *_params(rng, shape)[3:]),
+    "NaN gradient": lambda rng, shape: _params(rng, shape, grad_value=np.nan),
+    "+inf gradient": lambda rng, shape: _params(rng, shape, grad_value=np.inf),
+    "gradient of the wrong shape": lambda rng, shape: _params(rng, shape, grad_shape=(1,)),
+    "zero gradient": lambda rng, shape: _params(rng, shape, grad_value=0.0),
 }
 
 
 def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
     row = dict(cls=f"optim.{name}", variant=variant)
-    np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed))
+    np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed),
+                                                               SHAPES.get(name, (3,)))
     np_exc = t_exc = None
+    def closure(ps, gs):
+        """Set the gradients (again) and return the loss of which they are the gradient,
+        sum(p * g): what LBFGS re-evaluates; the other optimizers take it too."""
+        def f():
+            for p, g in zip(ps, gs):
+                p.grad = g
+            return float(sum(np.sum(np.asarray(to_numpy(p.data)) * np.asarray(to_numpy(g)))
+                             for p, g in zip(ps, gs)))
+        return f
     try:
         opt = getattr(npimpl.optim, name)(np_ps, **kw)
-        for p, g in zip(np_ps, np_gs):
-            p.grad = g
-        opt.step()
+        opt.step(closure(np_ps, np_gs))
     except Exception as exc:  # noqa: BLE001
         np_exc = exc
     try:
         t_opt = getattr(torch.optim, name)(t_ps, **kw)
-        for p, g in zip(t_ps, t_gs):
-            p.grad = g
-        t_opt.step()
+        t_opt.step(closure(t_ps, t_gs))
     except Exception as exc:  # noqa: BLE001
         t_exc = exc
     if np_exc is not None:
@@ -74,7 +87,9 @@ def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
 
 def optimizer_names() -> list[str]:
     """Every public optimizer class (the base class and the schedulers take no gradients)."""
-    return [n for n in npimpl.optim.__all__ if n not in ("Optimizer", "lr_scheduler")]
+    return [n for n in npimpl.optim.__all__ if isinstance(getattr(npimpl.optim, n), type)
+            and issubclass(getattr(npimpl.optim, n), npimpl.optim.Optimizer)
+            and n != "Optimizer"]
 
 
 def optimizer_matrix(seed: int = 0, names: set | None = None) -> list[dict]:

@@ -83,7 +83,7 @@ def public_classes() -> dict:
     import importlib
 
     mods = [npimpl]
-    for sub in ("optim", "optim.lr_scheduler", "models"):
+    for sub in ("optim", "optim.lr_scheduler", "optim.swa_utils", "models"):
         try:
             mods.append(importlib.import_module(f"npimpl.{sub}"))
         except ImportError:

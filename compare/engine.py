@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from npimpl.sparse import SparseGrad, dense
 from reference import to_numpy, to_torch
 
 from . import allowance
@@ -122,6 +123,10 @@ class Trajectory:
     probe: Callable | None = None
     f32: Tolerance | FromEvent | None = None
     note: str = ""
+    #: the optimizer re-evaluates the loss (LBFGS): ``step(closure)`` on both sides
+    closure: bool = False
+    #: the scheduler steps on a metric (ReduceLROnPlateau): ``sched.step(loss)``
+    scheduler_metric: bool = False
 
 
 # --- results --------------------------------------------------------------------------
@@ -288,13 +293,28 @@ def _compare_params_and_buffers(rec: _Recorder, np_mod, t_mod, *, grads: bool, v
             ng = np_p[name].grad
             if tg is None and ng is None:
                 continue
-            metrics.append(rec.add(f"grad.{name}", "grad_param", ng,
+            metrics.append(rec.add(f"grad.{name}", "grad_param", dense(ng),
                                    None if tg is None else to_numpy(tg), step=step))
+            if isinstance(ng, SparseGrad) or (tg is not None and tg.is_sparse):
+                metrics.append(_sparse_rows(rec, name, ng, tg, step))
     np_b = dict(np_mod.named_buffers())
     for name, tb in t_mod.named_buffers():
         metrics.append(rec.add(f"{prefix}buffer.{name}", "buffer", np_b.get(name), to_numpy(tb),
                                step=step))
     return metrics
+
+
+def _sparse_rows(rec, name: str, ng, tg, step):
+    """A sparse gradient is also compared as sparse: the rows it holds (coalesced: sorted,
+    duplicates summed) must be torch's, exactly (row ``grad.<name>.indices``)."""
+    a = ng.coalesce().indices if isinstance(ng, SparseGrad) else None
+    b = (tg.coalesce().indices()[0].numpy() if tg is not None and tg.is_sparse else None)
+    if a is None or b is None:
+        return rec.add(f"grad.{name}.indices", "grad_param", None, None,
+                       Metric(np.inf, np.inf, np.inf, (), False,
+                              f"numpy gradient is {type(ng).__name__}, torch's is "
+                              f"{'sparse' if b is not None else 'dense'}"), step)
+    return rec.add(f"grad.{name}.indices", "grad_param", a, b, step=step)
 
 
 def guarded(case, dtype: str, tol: Tolerance, body, aggregate=None) -> Result:
@@ -462,7 +482,7 @@ def _input_grads(inp: Inputs, np_gin: tuple, t_args: tuple, diff):
 
 
 def _snapshot_grads(mod) -> dict:
-    return {n: None if p.grad is None else np.array(p.grad, copy=True)
+    return {n: None if p.grad is None else np.array(dense(p.grad), copy=True)
             for n, p in mod.named_parameters()}
 
 
@@ -497,13 +517,14 @@ def _accumulation_pass(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, dif
         if tp is None or (tp.grad is None and p.grad is None):
             continue
         tg = None if tp.grad is None else to_numpy(tp.grad)
-        m = rec.add(f"accum.grad.{name}", "accumulation", p.grad, tg)
-        if not m.passed and tg is not None and p.grad is not None and t_g1.get(name) is not None:
+        ng = None if p.grad is None else dense(p.grad)
+        m = rec.add(f"accum.grad.{name}", "accumulation", ng, tg)
+        if not m.passed and tg is not None and ng is not None and t_g1.get(name) is not None:
             second = tg - to_numpy(t_g1[name])               # torch's second contribution
-            if np.allclose(p.grad, second, rtol=1e-6, atol=1e-9):
+            if np.allclose(ng, second, rtol=1e-6, atol=1e-9):
                 rec.rows[-1].note = ("overwritten, not accumulated: after two backward passes "
                                      ".grad holds only the second pass's contribution")
-            elif np_g1.get(name) is not None and np.allclose(p.grad, np_g1[name], rtol=1e-6,
+            elif np_g1.get(name) is not None and np.allclose(ng, np_g1[name], rtol=1e-6,
                                                               atol=1e-9):
                 rec.rows[-1].note = ("the second backward added nothing to .grad")
     for name, tb in t_mod.named_buffers():
@@ -577,21 +598,43 @@ def build_sides(case: Trajectory, dt: np.dtype) -> tuple[Side, Side]:
 
 
 def train_step(case: Trajectory, npx: Side, tx: Side, x, y):
-    """One optimizer step on both sides (NumPy first); returns ``(np_loss, torch_loss)``."""
-    npx.opt.zero_grad()
-    np_loss = npx.crit(npx.model(x), y)
-    npx.model.backward(npx.crit.backward())
-    tx.opt.zero_grad()
-    t_loss = tx.crit(tx.model(to_torch(x)), to_torch(y))
-    t_loss.backward()
-    if case.after_backward is not None:
-        case.after_backward(npx.model, tx.model)
-    npx.opt.step()
-    tx.opt.step()
+    """One optimizer step on both sides (NumPy first); returns ``(np_loss, torch_loss)``.
+
+    With ``case.closure`` the optimizers call the forward+backward themselves as often as
+    they need (LBFGS), and the loss returned is the one at the step's start (torch's)."""
+    def np_closure():
+        npx.opt.zero_grad()
+        loss = npx.crit(npx.model(x), y)
+        npx.model.backward(npx.crit.backward())
+        return loss
+
+    def t_closure():
+        tx.opt.zero_grad()
+        loss = tx.crit(tx.model(to_torch(x)), to_torch(y))
+        loss.backward()
+        return loss
+
+    if getattr(case, "closure", False):
+        if case.after_backward is not None:
+            raise ValueError(f"{case.name}: after_backward cannot run inside an optimizer's "
+                             "closure; give the closure case none")
+        np_loss = npx.opt.step(np_closure)
+        t_loss = tx.opt.step(t_closure)
+    else:
+        np_loss = np_closure()
+        t_loss = t_closure()
+        if case.after_backward is not None:
+            case.after_backward(npx.model, tx.model)
+        npx.opt.step()
+        tx.opt.step()
     if npx.sched is not None:
-        npx.sched.step()
-        tx.sched.step()
-    return np.asarray(np_loss), t_loss
+        if getattr(case, "scheduler_metric", False):
+            npx.sched.step(float(np.asarray(np_loss)))
+            tx.sched.step(float(t_loss.item()))
+        else:
+            npx.sched.step()
+            tx.sched.step()
+    return np.asarray(np_loss), t_loss.detach() if isinstance(t_loss, torch.Tensor) else t_loss
 
 
 def record_step(rec: _Recorder, res: Result, step: int, np_model, t_model, np_loss, t_loss,

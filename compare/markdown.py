@@ -247,6 +247,9 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
             links.insert(0, f"source: [{d.source}]({rel.replace(os.sep, '/')}#L{d.line})")
         line = "; ".join(links)
         out += [line[0].upper() + line[1:] + ".", ""]
+    for case in dict.fromkeys(lrows["case"]):
+        if str(case).startswith("schedule-"):      # drawn by the report (schedule_plot)
+            out += [f"![{case}](plots/{case}-schedule.png)", ""]
     table = []
     for case, crows in lrows.groupby("case", sort=False):
         cells = [f"`{case}`"]

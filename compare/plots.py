@@ -163,3 +163,23 @@ def tol_ratio_histogram(path: str, rows: pd.DataFrame) -> None:
     fig.tight_layout()
     save_figure(path, fig)
     plt.close(fig)
+
+
+def schedule_plot(path: str, case_name: str, sequences: dict) -> None:
+    """A scheduler's lr per group over its steps (left) and the momentum or beta1 it cycles
+    (right, if any): NumPy solid, torch dashed, one colour per parameter group.
+    ``sequences`` is ``{'numpy': {'lr.0': [...], ...}, 'torch': {...}}``."""
+    kinds = list(dict.fromkeys(q.split(".")[0] for q in sequences["numpy"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 3.4), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        for q in [q for q in sequences["numpy"] if q.split(".")[0] == kind]:
+            colour = plt.get_cmap("tab10")(int(q.split(".")[1]))
+            ax.plot(sequences["numpy"][q], color=colour, label=f"numpy group {q[-1]}")
+            ax.plot(sequences["torch"][q], "--", color=colour, alpha=.7,
+                    label=f"torch group {q[-1]}")
+        integer_steps(ax)
+        ax.set(title=f"{case_name}: {kind}", xlabel="scheduler step", ylabel=kind)
+        ax.legend(fontsize=6.5)
+    fig.tight_layout()
+    save_figure(path, fig)
+    plt.close(fig)

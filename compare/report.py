@@ -286,6 +286,11 @@ def _write_files(result: Run, dest: str, out_dir: str) -> list[str]:
         path = os.path.join(dest, "plots", f"{name}.png")
         plots.trajectory_plot(path, name, d, getattr(cases.get(name), "resume_at", None))
         written.append(path)
+    for case in cases.values():
+        if hasattr(case, "sequences"):      # a scheduler on its own (catalogue/schedules.py)
+            path = os.path.join(dest, "plots", f"{case.name}-schedule.png")
+            plots.schedule_plot(path, case.name, case.sequences())
+            written.append(path)
     if not steps.empty:
         path = os.path.join(dest, "plots", "float32-growth.png")
         plots.growth_plot(path, steps)

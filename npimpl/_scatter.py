@@ -58,4 +58,6 @@ def accumulate_rows(param, idx: np.ndarray, rows: np.ndarray, skip=None) -> None
         idx, rows = idx[keep], rows[keep]
     if param.grad is None:
         param.grad = np.zeros_like(param.data)
+    elif not isinstance(param.grad, np.ndarray):        # a sparse gradient, then a dense one
+        param.grad = param.grad.to_dense()
     add_rows(param.grad, idx, rows.astype(param.data.dtype, copy=False))

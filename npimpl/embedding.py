@@ -8,6 +8,7 @@ import numpy as np
 from . import _checks
 from ._scatter import accumulate_rows, add_rows
 from .module import Module, Parameter
+from .sparse import SparseGrad
 
 
 def _indices(x, num: int, owner: str, name: str = "input") -> np.ndarray:
@@ -65,6 +66,12 @@ class EmbeddingCache(NamedTuple):
     idx: np.ndarray         # (*): the looked-up rows
 
 
+#: torch refuses this in backward (``embedding_backward``); so does npimpl
+_NO_FREQ_WITH_SPARSE = ("{}: scale_grad_by_freq is not supported with sparse gradients (as "
+                        "torch's embedding_backward); expected sparse=False or "
+                        "scale_grad_by_freq=False")
+
+
 class Embedding(Module):
     r"""``y[..., :] = weight[input[...], :]``: row lookup in a ``(num_embeddings, dim)`` table.
 
@@ -78,7 +85,8 @@ class Embedding(Module):
         norm_type: the p of the p-norm for ``max_norm`` (default 2); any p ``torch.norm``
             takes: inf, -inf, 0 (the count of non-zero entries) and negative ones.
         scale_grad_by_freq: divide each row's gradient by how often it occurs in the input.
-        sparse: torch's sparse gradient; only ``False`` (dense) is implemented.
+        sparse: ``weight.grad`` becomes a :class:`npimpl.sparse.SparseGrad` (the looked-up
+            rows only, uncoalesced, as torch's sparse COO gradient) instead of a dense table.
 
     Shape:
         input ``(*)`` integer indices → output ``(*, embedding_dim)``.
@@ -111,13 +119,10 @@ class Embedding(Module):
                  max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, device=None, dtype=np.float32):
         super().__init__()
-        if sparse:
-            raise ValueError("Embedding: sparse=True (sparse gradients) is not implemented; "
-                             "expected sparse=False")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
-        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
         dt = self._dtype(dtype)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
         self.reset_parameters()
@@ -141,8 +146,13 @@ class Embedding(Module):
         dy = self._upstream(grad_output, (*idx.shape, self.embedding_dim), self.weight.dtype)
         dy = dy.reshape(-1, self.embedding_dim)            # (M, dim)
         flat = idx.reshape(-1)                             # (M,)
+        if self.scale_grad_by_freq and self.sparse:
+            raise ValueError(_NO_FREQ_WITH_SPARSE.format("Embedding"))
         if self.scale_grad_by_freq:
             dy = dy * _freq_scale(flat, self.num_embeddings)[:, None].astype(dy.dtype)
+        if self.sparse:
+            self.weight.accumulate(SparseGrad.rows(flat, dy, self.weight.shape, self.padding_idx))
+            return None
         # dW = zeros, np.add.at(dW, flat, dy) (repeated indices add up), dW[padding_idx] = 0,
         # then accumulated: added in place, without np.add.at's slow loop (npimpl._scatter)
         accumulate_rows(self.weight, flat, dy, skip=self.padding_idx)
@@ -225,15 +235,16 @@ class EmbeddingBag(Module):
                  sparse: bool = False, include_last_offset: bool = False, padding_idx=None,
                  device=None, dtype=np.float32):
         super().__init__()
-        if sparse:
-            raise ValueError("EmbeddingBag: sparse=True is not implemented; expected sparse=False")
         self.mode = _checks.option(mode, ("sum", "mean", "max"), "EmbeddingBag", "mode")
+        if sparse and mode == "max":
+            raise ValueError("EmbeddingBag: max mode does not support sparse weights "
+                             "(expected sparse=False with mode='max')")
         if scale_grad_by_freq and mode == "max":
             raise ValueError("EmbeddingBag: scale_grad_by_freq is not supported with mode='max'")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "EmbeddingBag")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
-        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
         self.include_last_offset = bool(include_last_offset)
         dt = self._dtype(dtype)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
@@ -323,6 +334,8 @@ class EmbeddingBag(Module):
         c = self._saved()
         B, D = len(c.count), self.embedding_dim
         dy = self._upstream(grad_output, (B, D), self.weight.dtype)
+        if self.scale_grad_by_freq and self.sparse:
+            raise ValueError(_NO_FREQ_WITH_SPARSE.format("EmbeddingBag"))
         ok = c.bag >= 0
         if self.mode == "max":
             dw = np.zeros_like(self.weight.data)
@@ -337,9 +350,13 @@ class EmbeddingBag(Module):
                 g = g / c.count[c.bag[ok]][:, None].astype(g.dtype)
             if self.scale_grad_by_freq:
                 g = g * _freq_scale(c.idx, self.num_embeddings)[ok][:, None].astype(g.dtype)
-            accumulate_rows(self.weight, c.idx[ok], g)   # np.add.at into a dense dW, added
-        if self.mode == "max":
-            if self.padding_idx is not None:
+            if self.sparse:
+                dw = SparseGrad.rows(c.idx[ok], g, self.weight.shape)
+            else:            # np.add.at into a dense dW, added: in place (npimpl._scatter)
+                accumulate_rows(self.weight, c.idx[ok], g)
+                dw = None
+        if dw is not None:
+            if self.padding_idx is not None and not self.sparse:
                 dw[self.padding_idx] = 0
             self.weight.accumulate(dw)
         if c.n_inputs == 1:

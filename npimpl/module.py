@@ -74,15 +74,33 @@ class Parameter:
         return self.data.dtype
 
     def accumulate(self, g: np.ndarray) -> None:
-        """``grad += g`` (``grad = g`` on the first backward), in the parameter's dtype."""
+        """``grad += g`` (``grad = g`` on the first backward), in the parameter's dtype.
+
+        A :class:`npimpl.sparse.SparseGrad` accumulates as torch's sparse gradients do: onto
+        another one by concatenation (still uncoalesced), onto a dense gradient densely."""
+        from .sparse import SparseGrad
+        if isinstance(g, SparseGrad):
+            if g.shape != self.data.shape:
+                raise ValueError(f"Parameter: sparse gradient of shape {g.shape} for a "
+                                 f"parameter of shape {self.data.shape}")
+            g = g.astype(self.data.dtype)
+            if self.grad is None:
+                self.grad = g.copy()
+            elif isinstance(self.grad, SparseGrad):
+                self.grad = self.grad + g
+            else:
+                self.grad += g.to_dense()
+            return
         g = np.asarray(g, dtype=self.data.dtype)
         if g.shape != self.data.shape:
             raise ValueError(f"Parameter: gradient of shape {g.shape} for a parameter of shape "
                              f"{self.data.shape}")
         if self.grad is None:
             self.grad = g.copy()
-        else:
+        elif isinstance(self.grad, np.ndarray):
             self.grad += g
+        else:                                   # a sparse gradient, then a dense one
+            self.grad = self.grad.to_dense() + g
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"

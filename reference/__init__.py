@@ -6,8 +6,8 @@ the weights go torch → NumPy through ``load_state_dict``. Classes whose twin i
 not simply ``torch.nn.<Name>(*args, **kwargs)`` register a builder in
 :data:`TWINS` (see :func:`register_twin`).
 """
-from .twins import (TWINS, Spec, build, optimizer_pair, register_twin, seq, share_weights,
-                    to_numpy, to_torch, torch_dtype)
+from .twins import (TWINS, Spec, build, optimizer_pair, optimizer_state_to_torch,
+                    register_twin, seq, share_weights, to_numpy, to_torch, torch_dtype)
 from .dropout import SharedMaskDropout
 from . import rnn as _rnn  # noqa: F401  (registers the RNN twins)
 from . import attention as _attention  # noqa: F401  (MultiheadAttention, SDPA twins)
@@ -18,5 +18,6 @@ from . import alpha_dropout as _alpha_dropout  # noqa: F401  (AlphaDropout twins
 from . import rrelu as _rrelu  # noqa: F401  (RReLU's shared slopes)
 from . import models
 
-__all__ = ["TWINS", "Spec", "build", "optimizer_pair", "register_twin", "seq", "share_weights",
+__all__ = ["TWINS", "Spec", "build", "optimizer_pair", "optimizer_state_to_torch",
+           "register_twin", "seq", "share_weights",
            "to_numpy", "to_torch", "torch_dtype", "SharedMaskDropout", "models"]

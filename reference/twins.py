@@ -46,12 +46,35 @@ def to_numpy(obj):
     """Convert tensors (nested in tuples/lists) back to ndarrays; a torch PackedSequence
     becomes npimpl's."""
     if isinstance(obj, torch.Tensor):
+        if obj.is_sparse:                   # a sparse gradient: compared as its dense table
+            obj = obj.to_dense()
         return obj.detach().cpu().numpy()
     if isinstance(obj, torch.nn.utils.rnn.PackedSequence):
         return PackedSequence(*(None if t is None else to_numpy(t) for t in obj))
     if isinstance(obj, (tuple, list)):
         return type(obj)(to_numpy(o) for o in obj)
     return obj
+
+
+def optimizer_state_to_torch(state_dict: dict) -> dict:
+    """An npimpl optimizer's ``state_dict()`` in torch's form: every array a tensor (a 0-d
+    ``step`` stays float32, as torch keeps it), ints, floats, None and lists kept — ready for
+    ``torch.optim.<Name>.load_state_dict``. (The other way needs nothing: npimpl's
+    ``load_state_dict`` takes torch's dict, tensors and all.)"""
+    def conv(obj):
+        if isinstance(obj, np.ndarray):
+            return torch.from_numpy(np.array(obj, copy=True))
+        if isinstance(obj, np.generic):
+            return torch.tensor(obj.item(), dtype=torch_dtype(obj.dtype)) \
+                if obj.dtype.kind == "f" else obj.item()
+        if isinstance(obj, dict):
+            return {k: conv(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(conv(v) for v in obj)
+        return obj
+    return {"state": conv(state_dict["state"]), "param_groups": [
+        {k: (conv(v) if k != "params" else list(v)) for k, v in g.items()}
+        for g in state_dict["param_groups"]]}
 
 
 def share_weights(np_mod: npimpl.Module, t_mod: torch.nn.Module) -> None:

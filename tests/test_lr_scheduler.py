@@ -26,6 +26,18 @@ SCHEDULES = [
     ("OneCycleLR", dict(max_lr=0.5, total_steps=STEPS, three_phase=True, pct_start=0.25,
                         anneal_strategy="linear", base_momentum=0.7, max_momentum=0.9)),
     ("OneCycleLR", dict(max_lr=0.5, epochs=4, steps_per_epoch=STEPS // 4, cycle_momentum=False)),
+    ("ConstantLR", dict(factor=0.5, total_iters=20)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.97 if e % 2 else 1.01)),
+    ("PolynomialLR", dict(total_iters=70, power=2.0)),                 # goes past total_iters
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=7)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=[0.1, 0.5], step_size_up=5,
+                      step_size_down=11, mode="triangular2", base_momentum=0.7,
+                      max_momentum=[0.9, 0.95])),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=9, mode="exp_range", gamma=0.98)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6, scale_mode="iterations",
+                      scale_fn=lambda x: 1.0 / (1.0 + 0.01 * x), cycle_momentum=False)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=7)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=2, eta_min=1e-3)),
 ]
 
 
@@ -102,6 +114,9 @@ def test_recursive_form_keeps_an_lr_changed_by_hand():
     pytest.param("ExponentialLR", dict(gamma=0.9), id="exponentiallr"),
     pytest.param("CosineAnnealingLR", dict(T_max=10, eta_min=0.01), id="cosine"),
     pytest.param("LinearLR", dict(start_factor=0.25, total_iters=6), id="linearlr"),
+    pytest.param("ConstantLR", dict(factor=0.5, total_iters=6), id="constantlr"),
+    pytest.param("PolynomialLR", dict(total_iters=10, power=0.5), id="polynomiallr"),
+    pytest.param("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2), id="warmrestarts"),
 ])
 def test_step_with_epoch_uses_torchs_closed_form(name, kw):
     np_opt, t_opt = pair()
@@ -205,3 +220,160 @@ def test_schedulers_drive_real_training_like_torch():
     assert isinstance(np_opt, Adam)
     for p, t in zip(np_ps, t_ps):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# --- the schedulers of issue 18 that the table above cannot drive ------------------------------
+def test_cycliclr_cycles_adams_beta1():
+    a, b = sequences("CyclicLR", dict(base_lr=1e-3, max_lr=1e-2, step_size_up=4), opt="Adam")
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
+    assert a[:, 2].min() == pytest.approx(0.8) and a[:, 2].max() == pytest.approx(0.9)
+
+
+def test_warm_restarts_fractional_epochs():
+    """step(epoch) with fractional epochs, as inside an epoch's batches (torch's example)."""
+    np_opt, t_opt = pair()
+    kw = dict(T_0=3, T_mult=2, eta_min=0.01)
+    a = L.CosineAnnealingWarmRestarts(np_opt, **kw)
+    b = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(t_opt, **kw)
+    for epoch in np.arange(0, 12, 0.35):
+        a.step(float(epoch))
+        b.step(float(epoch))
+        assert a.get_last_lr() == pytest.approx(b.get_last_lr(), rel=1e-14)
+        assert (a.T_cur, a.T_i) == pytest.approx((b.T_cur, b.T_i), rel=1e-14)
+    with pytest.raises(ValueError, match="non-negative"):
+        a.step(-1.0)
+
+
+PLATEAU = [
+    dict(factor=0.5, patience=2),
+    dict(mode="max", factor=0.3, patience=1, threshold=0.1, threshold_mode="abs", cooldown=2),
+    dict(factor=0.5, patience=0, min_lr=[0.02, 0.05], eps=1e-3),
+    dict(factor=0.1, patience=3, threshold=0.0, cooldown=1, min_lr=0.001),
+]
+
+
+@pytest.mark.parametrize("kw", PLATEAU, ids=lambda kw: sid("plateau", kw))
+def test_reduce_lr_on_plateau_follows_the_metric_like_torch(kw):
+    """A metric that improves, stalls, oscillates and worsens: the same reductions at the
+    same steps (lr, cooldown counter, best and bad epochs), and the state_dict resumes."""
+    np_opt, t_opt = pair()
+    a = L.ReduceLROnPlateau(np_opt, **kw)
+    b = torch.optim.lr_scheduler.ReduceLROnPlateau(t_opt, **kw)
+    metrics = np.r_[np.linspace(1, 0.5, 6), [0.5] * 5, 0.5 + 0.01 * np.sin(np.arange(12)),
+                    np.linspace(0.5, 2, 8), [0.49, 0.48, 0.47]]
+    for k, m in enumerate(metrics):
+        a.step(float(m))
+        b.step(float(m))
+        assert hyper(np_opt) == hyper(t_opt), k
+        assert (a.best, a.num_bad_epochs, a.cooldown_counter) == \
+               (b.best, b.num_bad_epochs, b.cooldown_counter), k
+    assert set(a.state_dict()) == set(b.state_dict())
+    np_opt2, _ = pair()
+    np_opt2.load_state_dict(np_opt.state_dict())
+    c = L.ReduceLROnPlateau(np_opt2, **kw)
+    c.load_state_dict(a.state_dict())
+    a.step(3.0)
+    c.step(3.0)
+    assert hyper(np_opt2) == hyper(np_opt)
+
+
+def composite(lib, opt, kind):
+    if kind == "sequential":
+        parts = [lib.ConstantLR(opt, factor=0.1, total_iters=4), lib.ExponentialLR(opt, 0.9),
+                 lib.CosineAnnealingLR(opt, T_max=6)]
+        return lib.SequentialLR(opt, parts, milestones=[5, 12])
+    return lib.ChainedScheduler([lib.ConstantLR(opt, factor=0.5, total_iters=6),
+                                 lib.ExponentialLR(opt, 0.95), lib.StepLR(opt, 4, 0.5)])
+
+
+@pytest.mark.parametrize("kind", ["sequential", "chained"])
+def test_composite_schedulers_match_torch_and_resume(kind):
+    np_opt, t_opt = pair()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = composite(L, np_opt, kind), composite(torch.optim.lr_scheduler, t_opt, kind)
+        seq_a, seq_b = [hyper(np_opt)], [hyper(t_opt)]
+        for k in range(25):
+            a.step()
+            b.step()
+            seq_a.append(hyper(np_opt))
+            seq_b.append(hyper(t_opt))
+            if k == 9:
+                saved_opt, saved = np_opt.state_dict(), a.state_dict()
+    np.testing.assert_allclose(seq_a, seq_b, rtol=1e-13, atol=0)
+    assert a.get_last_lr() == pytest.approx(b.get_last_lr(), rel=1e-13)
+    np_opt2, _ = pair()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = composite(L, np_opt2, kind)
+    np_opt2.load_state_dict(saved_opt)
+    c.load_state_dict(saved)
+    again = [hyper(np_opt2)]
+    for _ in range(15):
+        c.step()
+        again.append(hyper(np_opt2))
+    np.testing.assert_allclose(again, seq_a[10:], rtol=1e-13, atol=0)
+
+
+#: constructor arguments torch refuses (or accepts at the edge): npimpl raises exactly where
+#: torch does — torch's ValueError/TypeError as it is, torch's ZeroDivisionError (CyclicLR
+#: with no steps per cycle) as a ValueError — its message naming the scheduler
+SCHED_LIMITS = [
+    ("ConstantLR", dict(factor=1.5)), ("ConstantLR", dict(factor=-0.1)),
+    ("ConstantLR", dict(factor=1.0)), ("ConstantLR", dict(factor=0.0)),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda e: 1.0])),
+    ("MultiplicativeLR", dict(lr_lambda=0.5)),
+    ("PolynomialLR", dict(total_iters=0)), ("PolynomialLR", dict(power=-1.0)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, mode="sine")),
+    ("CyclicLR", dict(base_lr=[0.01], max_lr=0.1)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=0)), ("CosineAnnealingWarmRestarts", dict(T_0=2.5)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=1.5)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, eta_min="0")),
+    ("ReduceLROnPlateau", dict(factor=1.0)), ("ReduceLROnPlateau", dict(factor=1.5)),
+    ("ReduceLROnPlateau", dict(mode="mean")), ("ReduceLROnPlateau", dict(threshold_mode="x")),
+    ("ReduceLROnPlateau", dict(min_lr=[0.1])),
+]
+
+
+@pytest.mark.parametrize("name,kw", [pytest.param(n, k, id=sid(n, k)) for n, k in SCHED_LIMITS])
+def test_constructor_refuses_what_torch_refuses(name, kw):
+    np_opt, t_opt = pair(momentum=0.9)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(torch.optim.lr_scheduler, name)(t_opt, **kw)
+        refused = None
+    except (ValueError, TypeError) as e:
+        refused = type(e)
+    except ZeroDivisionError:
+        refused = ValueError
+    if refused is None:
+        getattr(L, name)(np_opt, **kw)
+    else:
+        with pytest.raises(refused, match=name):
+            getattr(L, name)(np_opt, **kw)
+
+
+def test_composite_refusals_match_torch():
+    """An empty list, a scheduler of another optimizer, ReduceLROnPlateau inside, and the
+    wrong number of milestones: refused on both sides."""
+    np_opt, t_opt = pair()
+    other_np, other_t = pair()
+    cases = [
+        lambda lib, o, other: lib.ChainedScheduler([]),
+        lambda lib, o, other: lib.SequentialLR(o, [lib.StepLR(o, 2), lib.StepLR(other, 2)],
+                                               milestones=[3]),
+        lambda lib, o, other: lib.SequentialLR(o, [lib.StepLR(o, 2),
+                                                   lib.ReduceLROnPlateau(o)], milestones=[3]),
+        lambda lib, o, other: lib.SequentialLR(o, [lib.StepLR(o, 2), lib.StepLR(o, 3)],
+                                               milestones=[3, 5]),
+    ]
+    for k, make in enumerate(cases):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises((ValueError, TypeError)) as t_err:
+                make(torch.optim.lr_scheduler, t_opt, other_t)
+        with pytest.raises(t_err.type):
+            make(L, np_opt, other_np)

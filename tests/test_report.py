@@ -11,7 +11,7 @@ from compare import docs
 from compare.catalogue import select
 from compare.report import run_all, write_reports
 
-SMALL = "linear-2d,relu-kink,crossentropy-mean,article-toy"
+SMALL = "linear-2d,relu-kink,crossentropy-mean,article-toy,schedule-onecyclelr"
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,13 @@ def test_files_written_with_the_contract_columns(two_runs):
     dev = pd.read_csv(os.path.join(out, "deviations.csv"))
     for col in ("case", "dtype", "quantity", "max_abs", "max_rel", "worst_index", "passed"):
         assert col in dev.columns
-    assert set(dev["case"]) == {"linear-2d", "relu-kink", "crossentropy-mean", "article-toy"}
+    assert set(dev["case"]) == {"linear-2d", "relu-kink", "crossentropy-mean", "article-toy",
+                                "schedule-onecyclelr"}
     traj = pd.read_csv(os.path.join(out, "trajectories.csv"))
     assert set(traj["case"]) == {"article-toy"}
     assert traj.groupby("dtype")["step"].max().to_dict() == {"float32": 499, "float64": 499}
     assert os.path.getsize(os.path.join(out, "plots", "article-toy.png")) > 1000
+    assert os.path.getsize(os.path.join(out, "plots", "schedule-onecyclelr-schedule.png")) > 1000
     assert run.ok
 
 

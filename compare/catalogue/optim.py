@@ -80,38 +80,34 @@ class Resume(Trajectory):
     """
 
     resume_at: int = 100
+    #: the rows of the resumed NumPy run against the uninterrupted one
+    RESUME_PREFIX = "resume-exact."
+
+    def resume_tolerance(self, dtype: str) -> Tolerance:
+        """The resumed NumPy run repeats the uninterrupted one's float operations: exactly."""
+        return EXACT
 
     def run(self, dtype: str, seed: int = 0) -> Result:
-        exact = _Recorder(self, dtype, EXACT)
+        again = _Recorder(self, dtype, self.resume_tolerance(dtype))
 
         def body(rec, res):
-            self._run(np.dtype(dtype), seed, rec, exact, res)
-            rec.rows += exact.rows
+            self._run(np.dtype(dtype), seed, rec, again, res)
+            rec.rows += again.rows
         return guarded(self, dtype, trajectory_tolerance(self, dtype), body,
                        _worst_per_quantity)
 
-    def _run(self, dt, seed, rec, exact, res):
-        torch.manual_seed(seed)
-        rng = case_rng(seed, self.name, dt.name)
-        batches = [self.batches(rng, dt, k) for k in range(self.steps)]
-        npx, tx = build_sides(self, dt)
-        uninterrupted = {}
-        for k in range(self.steps):
-            if k == self.resume_at:  # what a checkpoint holds: copies, not references
-                saved = dict(np_model={n: a.copy() for n, a in npx.model.state_dict().items()},
-                             np_opt=npx.opt.state_dict(),
-                             np_sched=npx.sched.state_dict() if npx.sched else None,
-                             t_model=copy.deepcopy(tx.model.state_dict()),
-                             t_opt=copy.deepcopy(tx.opt.state_dict()),
-                             t_sched=copy.deepcopy(tx.sched.state_dict()) if tx.sched else None)
-            np_loss, t_loss = train_step(self, npx, tx, *batches[k])
-            record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss)
-            if k >= self.resume_at:
-                uninterrupted[k] = (np_loss, {n: p.data.copy()
-                                              for n, p in npx.model.named_parameters()})
-        # rebuild from scratch (fresh random init on both sides), then load the checkpoint;
-        # schedulers are built before the optimizer state is loaded, as torch asks
-        npx, tx = build_sides(self, dt)
+    def checkpoint(self, npx, tx) -> dict:
+        """What a checkpoint holds (copies, not references): each side's own state."""
+        return dict(np_model={n: a.copy() for n, a in npx.model.state_dict().items()},
+                    np_opt=npx.opt.state_dict(),
+                    np_sched=npx.sched.state_dict() if npx.sched else None,
+                    t_model=copy.deepcopy(tx.model.state_dict()),
+                    t_opt=copy.deepcopy(tx.opt.state_dict()),
+                    t_sched=copy.deepcopy(tx.sched.state_dict()) if tx.sched else None)
+
+    def restore(self, npx, tx, saved: dict) -> None:
+        """Load the checkpoint into freshly built sides (schedulers after the optimizers'
+        state, as torch asks)."""
         npx.model.load_state_dict(saved["np_model"])
         npx.opt.load_state_dict(saved["np_opt"])
         tx.model.load_state_dict(saved["t_model"])
@@ -119,14 +115,32 @@ class Resume(Trajectory):
         if npx.sched is not None:
             npx.sched.load_state_dict(saved["np_sched"])
             tx.sched.load_state_dict(saved["t_sched"])
+
+    def _run(self, dt, seed, rec, again, res):
+        torch.manual_seed(seed)
+        rng = case_rng(seed, self.name, dt.name)
+        batches = [self.batches(rng, dt, k) for k in range(self.steps)]
+        npx, tx = build_sides(self, dt)
+        uninterrupted = {}
+        for k in range(self.steps):
+            if k == self.resume_at:
+                saved = self.checkpoint(npx, tx)
+            np_loss, t_loss = train_step(self, npx, tx, *batches[k])
+            record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss)
+            if k >= self.resume_at:
+                uninterrupted[k] = (np_loss, {n: p.data.copy()
+                                              for n, p in npx.model.named_parameters()})
+        npx, tx = build_sides(self, dt)          # fresh random init on both sides, then load
+        self.restore(npx, tx, saved)
         res.steps = res.steps[:self.resume_at]  # the report shows the resumed run after it
         for k in range(self.resume_at, self.steps):
             np_loss, t_loss = train_step(self, npx, tx, *batches[k])
             record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss, "resumed.")
             ref_loss, ref_params = uninterrupted[k]
-            exact.add("resume-exact.loss", "trajectory", np_loss, ref_loss, step=k)
+            again.add(f"{self.RESUME_PREFIX}loss", "trajectory", np_loss, ref_loss, step=k)
             for n, p in npx.model.named_parameters():
-                exact.add(f"resume-exact.param.{n}", "parameter", p.data, ref_params[n], step=k)
+                again.add(f"{self.RESUME_PREFIX}param.{n}", "parameter", p.data, ref_params[n],
+                          step=k)
 
 
 #: why the RMSprop cases keep torch's alpha = 0.99

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, step_counter
+from .optimizer import Optimizer, step_counter, scalar
 
 
 class Adagrad(Optimizer):
@@ -40,6 +40,8 @@ class Adagrad(Optimizer):
         step counter is a float, and lr_decay uses t - 1, so step 1 runs at lr.
     """
 
+    sparse_grads = "dense"      # torch accepts them; the update equals the dense one
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, fused=None):
@@ -64,14 +66,14 @@ class Adagrad(Optimizer):
                              "sum": np.full_like(p.data, group["initial_accumulator_value"])}
 
     def _update(self, p, grad, group) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        lr, eps, wd = scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"])
         state = self.state[p]
         state["step"] += 1
         step = float(state["step"])
         g = -grad if group["maximize"] else grad                      # 1.
         if wd != 0:
             g = g + wd * p.data                                       # 2.
-        clr = lr / (1 + (step - 1) * float(group["lr_decay"]))        # 3.
+        clr = lr / (1 + (step - 1) * scalar(group["lr_decay"]))        # 3.
         s = state["sum"]
         s += 1.0 * g * g                                              # 4.
         std = np.sqrt(s) + eps

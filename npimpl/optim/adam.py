@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_, step_counter
+from .optimizer import Optimizer, decay_weights, lazy_state, lerp_, rdiv, scalar
 
 
 def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
+    lr, eps = scalar(lr, f"{name}: lr"), scalar(eps, f"{name}: eps")
+    weight_decay = scalar(weight_decay, f"{name}: weight_decay")
+    if len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    betas = tuple(scalar(b, f"{name}: betas") for b in betas)
     if not 0.0 <= lr:
         raise ValueError(f"{name}: invalid learning rate {lr} (expected >= 0)")
     if not 0.0 <= eps:
@@ -21,19 +26,8 @@ def _check_adam_args(name, lr, betas, eps, weight_decay) -> None:
 
 def _hyperparameters(group) -> tuple:
     """``(lr, eps, weight_decay, beta1, beta2)`` of a param group, as Python floats."""
-    beta1, beta2 = (float(b) for b in group["betas"])
-    return float(group["lr"]), float(group["eps"]), float(group["weight_decay"]), beta1, beta2
-
-
-def _lazy_state(optimizer: Optimizer, p, *moments: str) -> dict:
-    """``p``'s state, created at its first step: ``step`` (0-d float32) and the named moments,
-    zero arrays like ``p``."""
-    state = optimizer.state.setdefault(p, {})
-    if not state:
-        state["step"] = step_counter()
-        for name in moments:
-            state[name] = np.zeros_like(p.data)
-    return state
+    beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
+    return scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"]), beta1, beta2
 
 
 class Adam(Optimizer):
@@ -85,7 +79,8 @@ class Adam(Optimizer):
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None, decoupled_weight_decay: bool = False):
         _check_adam_args(type(self).__name__, lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        betas = tuple(scalar(b, f"{type(self).__name__}: betas") for b in betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
@@ -94,23 +89,19 @@ class Adam(Optimizer):
     def _update(self, p, grad, group) -> None:
         lr, eps, wd, beta1, beta2 = _hyperparameters(group)
         amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
-        state = _lazy_state(self, p, "exp_avg", "exp_avg_sq", *amsgrad)
+        state = lazy_state(self, p, "exp_avg", "exp_avg_sq", *amsgrad)
         m, v = state["exp_avg"], state["exp_avg_sq"]
 
         g = -grad if group["maximize"] else grad                       # 1.
         state["step"] += 1
-        if wd != 0:                                                    # 2.
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = decay_weights(p, g, lr, wd, group["decoupled_weight_decay"])   # 2.
         lerp_(m, g, 1 - beta1)                                         # 3.
         v *= beta2                                                     # 4.
         v += (1 - beta2) * g * g
         step = float(state["step"])                                    # 5.
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
+        step_size = rdiv(lr, bias_correction1)     # torch: reciprocal(bc1) * lr for a tensor beta
         bias_correction2_sqrt = bias_correction2 ** 0.5
         if group["amsgrad"]:
             v_max = state["max_exp_avg_sq"]

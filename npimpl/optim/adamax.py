@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args, _hyperparameters, _lazy_state
-from .optimizer import Optimizer, lerp_
+from .adam import _check_adam_args, _hyperparameters
+from .optimizer import Optimizer, lazy_state, lerp_, rdiv, scalar
 
 
 class Adamax(Optimizer):
@@ -43,14 +43,15 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         _check_adam_args("Adamax", lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b) for b in betas),
+                                      eps=eps,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
 
     def _update(self, p, grad, group) -> None:
         lr, eps, wd, beta1, beta2 = _hyperparameters(group)
-        state = _lazy_state(self, p, "exp_avg", "exp_inf")
+        state = lazy_state(self, p, "exp_avg", "exp_inf")
         g = -grad if group["maximize"] else grad                      # 1.
         state["step"] += 1
         if wd != 0:
@@ -59,5 +60,5 @@ class Adamax(Optimizer):
         lerp_(m, g, 1 - beta1)                                        # 3.
         u *= beta2                                                    # 4.
         np.maximum(u, np.abs(g) + eps, out=u)
-        clr = lr / (1 - beta1 ** float(state["step"]))                # 5.
+        clr = rdiv(lr, 1 - beta1 ** float(state["step"]))             # 5.
         p.data += (-clr) * m / u

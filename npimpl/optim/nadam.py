@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adam import _check_adam_args
-from .optimizer import Optimizer, STEP_DTYPE, lerp_, step_counter
+from .optimizer import STEP_DTYPE, Optimizer, decay_weights, lerp_, scalar, step_counter
 
 
 class NAdam(Optimizer):
@@ -58,16 +58,17 @@ class NAdam(Optimizer):
         if not 0.0 <= momentum_decay:
             raise ValueError(f"NAdam: invalid momentum_decay value {momentum_decay} "
                              "(expected >= 0)")
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=tuple(scalar(b) for b in betas),
+                                      eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable))
 
     def _update(self, p, grad, group) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        psi = float(group["momentum_decay"])
+        lr, eps, wd = scalar(group["lr"]), scalar(group["eps"]), scalar(group["weight_decay"])
+        beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
+        psi = scalar(group["momentum_decay"])
         state = self.state.setdefault(p, {})
         if not state:
             state["step"] = step_counter()
@@ -78,11 +79,7 @@ class NAdam(Optimizer):
         state["step"] += 1
         step = float(state["step"])
         bias_correction2 = 1 - beta2 ** step
-        if wd != 0:                                                   # 2.
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = decay_weights(p, g, lr, wd, group["decoupled_weight_decay"])  # 2.
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))             # 3.
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         state["mu_product"] *= mu                                     # rounded to its dtype

@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from ..module import Parameter
+from ..sparse import SparseGrad
 
 #: torch keeps ``step`` as a 0-d float tensor of the default dtype (float32), not an int.
 STEP_DTYPE = np.float32
@@ -21,6 +22,64 @@ STEP_DTYPE = np.float32
 def step_counter() -> np.ndarray:
     """A fresh ``step`` counter: a 0-d float32 array, as torch's ``torch.tensor(0.0)``."""
     return np.zeros((), dtype=STEP_DTYPE)
+
+
+def scalar(value, name: str = "hyperparameter"):
+    """A hyperparameter as torch uses it: a Python number stays a Python float; any
+    one-element array or NumPy scalar (torch accepts a 1-element tensor for ``lr``,
+    ``betas`` …) becomes a NumPy scalar *of its dtype*, so that what torch computes from a
+    tensor (``lr / bias_correction1``, ``1 - lr * weight_decay``, NAdam's ``mu_product *=
+    mu`` in float64) is computed in that dtype here too. (np.float64 is a Python float
+    subclass: it is tested first, or a float64 tensor's arithmetic would be lost.)"""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, np.generic):
+        return float(value)
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a number or a 1-element array, got {value!r}")
+    v = arr.reshape(-1)[0]
+    return v if arr.dtype.kind == "f" else float(v)
+
+
+def rdiv(number, x):
+    """``number / x`` as torch computes a Python number over a 0-d tensor: when ``x`` is a
+    NumPy float scalar (a tensor hyperparameter's arithmetic), as ``reciprocal(x) * number``
+    in its dtype (torch's ``Tensor.__rtruediv__``); otherwise a plain division."""
+    if isinstance(x, np.floating) and not isinstance(number, np.generic):
+        one = x.dtype.type(1)
+        return (one / x) * x.dtype.type(number)
+    return number / x
+
+
+def check_nonneg(owner: str, **values) -> None:
+    """ValueError naming the option unless every value is >= 0 (torch's checks)."""
+    for name, v in values.items():
+        if not scalar(v, f"{owner}: {name}") >= 0.0:
+            raise ValueError(f"{owner}: invalid {name.replace('_', ' ')} {v} (expected >= 0)")
+
+
+def lazy_state(optimizer, p, *buffers: str) -> dict:
+    """``p``'s state, created at its first step: ``step`` (0-d float32) and the named
+    buffers, zero arrays like ``p``."""
+    state = optimizer.state.setdefault(p, {})
+    if not state:
+        state["step"] = step_counter()
+        for name in buffers:
+            state[name] = np.zeros_like(p.data)
+    return state
+
+
+def decay_weights(p, g: np.ndarray, lr, weight_decay, decoupled: bool) -> np.ndarray:
+    """Weight decay as Adam, RAdam and NAdam apply it: decoupled (AdamW's rule) shrinks
+    ``p`` in place by ``1 - lr * weight_decay``; otherwise (L2) it returns
+    ``g + weight_decay * p``, which then enters the moments."""
+    if weight_decay == 0:
+        return g
+    if decoupled:
+        p.data *= 1 - lr * weight_decay
+        return g
+    return g + weight_decay * p.data
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
@@ -36,6 +95,18 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     else:
         start[...] = end - (end - start) * (1.0 - weight)
     return start
+
+
+def from_tensors(obj):
+    """``obj`` with every tensor-like leaf (``detach()`` and ``numpy()``) turned into a NumPy
+    array of its dtype; dicts, lists and tuples walked; anything else kept."""
+    if hasattr(obj, "detach") and hasattr(obj, "numpy"):
+        return np.array(obj.detach().cpu().numpy(), copy=True)
+    if isinstance(obj, dict):
+        return {k: from_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(from_tensors(v) for v in obj)
+    return obj
 
 
 class Optimizer:
@@ -114,12 +185,32 @@ class Optimizer:
                 else:
                     p.grad[...] = 0
 
+    #: what a sparse gradient (``Embedding(sparse=True)``) gets, as in torch: "refuse" (most
+    #: optimizers raise), "dense" (the update equals the dense one: SGD, Adagrad, except with
+    #: weight_decay, which torch cannot add to a sparse gradient), "sparse" (SparseAdam)
+    sparse_grads = "refuse"
+
+    def _sparse_grad(self, grad: SparseGrad, group: dict):
+        """What :meth:`step` hands to ``_update`` for a sparse gradient, or TypeError."""
+        name = self._name()
+        if self.sparse_grads == "sparse":
+            return grad
+        if self.sparse_grads == "dense":
+            if group.get("weight_decay", 0):
+                raise TypeError(f"{name}: weight_decay is not compatible with sparse gradients "
+                                "(torch refuses it too); expected weight_decay=0")
+            return grad.to_dense()
+        raise TypeError(f"{name} does not support sparse gradients, please consider SparseAdam "
+                        "instead (expected a dense gradient)")
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if isinstance(p.grad, SparseGrad):
+                    self._update(p, self._sparse_grad(p.grad, group), group)
+                elif p.grad is not None:
                     if np.shape(p.grad) != p.data.shape:     # would broadcast silently
                         raise ValueError(f"{type(self).__name__}: gradient of shape "
                                          f"{np.shape(p.grad)} for a parameter of shape "
@@ -154,7 +245,14 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Load a state_dict from :meth:`state_dict` (or torch's, tensors turned into arrays)."""
+        """Load a state_dict from :meth:`state_dict`, or torch's optimizer's ``state_dict()``
+        as it is: its tensors (anything with ``detach()`` and ``numpy()``, so npimpl needs no
+        torch) become arrays of their own dtype, a 0-d float32 ``step`` included."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{self._name()}: a state_dict is a dict with 'state' and "
+                             f"'param_groups', got {type(state_dict).__name__} with keys "
+                             f"{sorted(state_dict) if isinstance(state_dict, dict) else '-'}")
+        state_dict = from_tensors(state_dict)
         saved = copy.deepcopy(state_dict["param_groups"])
         if len(saved) != len(self.param_groups):
             raise ValueError(f"{self._name()}: loaded state dict has {len(saved)} parameter "
@@ -181,16 +279,24 @@ class Optimizer:
         self.state = state
 
     def _cast_state(self, p: Parameter, name: str, val):
-        if not isinstance(val, (np.ndarray, np.generic, float, int)) or isinstance(val, bool):
-            return copy.deepcopy(val)
-        if name == "step":  # torch keeps the counter's own dtype; a number becomes float32
-            return (np.array(val, copy=True) if isinstance(val, np.ndarray)
-                    else np.array(float(val), dtype=STEP_DTYPE))
-        arr = np.array(val, dtype=p.data.dtype, copy=True)
-        if arr.ndim and arr.shape != p.data.shape:
-            raise ValueError(f"{self._name()}: state {name!r} has shape {arr.shape}, its "
-                             f"parameter has shape {p.data.shape}")
-        return arr
+        """torch's ``_process_value_according_to_param_policy``: every array in the state (in
+        lists too: LBFGS's history) takes its parameter's dtype, except ``step``, which keeps
+        its own (a plain number becomes a 0-d float32, as torch's ``tensor(step)``)."""
+        if name == "step":
+            if isinstance(val, np.ndarray):
+                return np.array(val, copy=True)
+            if isinstance(val, (float, np.floating)):
+                return np.array(float(val), dtype=STEP_DTYPE)
+            return copy.deepcopy(val)                   # SparseAdam's int step stays an int
+        return self._cast_leaf(p, val)
+
+    def _cast_leaf(self, p: Parameter, val):
+        if isinstance(val, np.ndarray):
+            return (val.astype(p.data.dtype, copy=True) if val.dtype.kind == "f"
+                    else np.array(val, copy=True))
+        if isinstance(val, (list, tuple)):
+            return type(val)(self._cast_leaf(p, v) for v in val)
+        return copy.deepcopy(val)
 
     def __repr__(self) -> str:
         lines = [f"{self._name()} ("]

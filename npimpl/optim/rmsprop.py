@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_, step_counter
+from .optimizer import Optimizer, lerp_, step_counter, scalar
 
 
 class RMSprop(Optimizer):
@@ -59,8 +59,8 @@ class RMSprop(Optimizer):
                                       maximize=maximize, differentiable=differentiable))
 
     def _update(self, p, grad, group) -> None:
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        wd, mu = float(group["weight_decay"]), float(group["momentum"])
+        lr, alpha, eps = scalar(group["lr"]), scalar(group["alpha"]), scalar(group["eps"])
+        wd, mu = scalar(group["weight_decay"]), scalar(group["momentum"])
         state = self.state.setdefault(p, {})
         if not state:
             state["step"] = step_counter()

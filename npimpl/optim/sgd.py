@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scalar
 
 
 class SGD(Optimizer):
@@ -45,6 +45,8 @@ class SGD(Optimizer):
         which couples the layer to one optimizer and cannot express momentum.
     """
 
+    sparse_grads = "dense"      # torch accepts them; the update equals the dense one
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None):
@@ -60,8 +62,8 @@ class SGD(Optimizer):
                                       differentiable=differentiable, fused=fused))
 
     def _update(self, p, grad, group) -> None:
-        lr, mu, damp = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
-        wd = float(group["weight_decay"])
+        lr, mu, damp = scalar(group["lr"]), scalar(group["momentum"]), scalar(group["dampening"])
+        wd = scalar(group["weight_decay"])
         g = -grad if group["maximize"] else grad                        # 1.
         if wd != 0:
             g = g + wd * p.data                                         # 2.

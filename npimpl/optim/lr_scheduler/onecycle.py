@@ -1,30 +1,23 @@
-"""OneCycleLR (Smith's 1cycle policy), split from ``lr_scheduler`` for length; import it from
+"""OneCycleLR (Smith's 1cycle policy); import it from
 ``npimpl.optim.lr_scheduler`` as in torch."""
 from __future__ import annotations
 
 import math
 
-from .lr_scheduler import LRScheduler
-from .optimizer import Optimizer
-
-
-def _format_param(name: str, optimizer: Optimizer, param) -> list:
-    """One value per group: a list/tuple must have one per group, a scalar is repeated."""
-    if isinstance(param, (list, tuple)):
-        if len(param) != len(optimizer.param_groups):
-            raise ValueError(f"{name} must have the same length as optimizer.param_groups: "
-                             f"{len(param)} values, {len(optimizer.param_groups)} groups")
-        return list(param)
-    return [param] * len(optimizer.param_groups)
+from ..optimizer import Optimizer
+from .base import LRScheduler, cycled_momenta, per_group
 
 
 class OneCycleLR(LRScheduler):
-    """1cycle: lr anneals initial_lr -> max_lr over pct_start of total_steps, then
+    r"""1cycle: lr anneals initial_lr -> max_lr over pct_start of total_steps, then
     max_lr -> min_lr (closed form per step); momentum (or beta1) cycles the other way.
 
     initial_lr = max_lr / div_factor, min_lr = initial_lr / final_div_factor; phase
     ends at step ``pct_start * total_steps - 1`` and ``total_steps - 1`` (three_phase adds
     a symmetric descent to initial_lr before the final annealing).
+
+    Maths:
+        \eta = \eta_{\text{end}} + \frac{\eta_{\text{start}} - \eta_{\text{end}}}{2}\left(1 + \cos \frac{\pi\, (t - t_0)}{t_1 - t_0}\right) \quad \text{per phase: } \frac{\eta_{\max}}{\text{div}} \to \eta_{\max} \to \frac{\eta_{\max}}{\text{div} \cdot \text{final\_div}}
 
     What torch hides:
         the constructor overwrites the optimizer's lr (with max_lr/div_factor)
@@ -77,7 +70,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: anneal_strategy must be one of 'cos' or 'linear', "
                              f"got {anneal_strategy!r}")
         self._anneal_func_type = anneal_strategy
-        max_lrs = _format_param("max_lr", optimizer, max_lr)
+        max_lrs = per_group("OneCycleLR", "max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m_lr, group in zip(max_lrs, optimizer.param_groups):
                 group["initial_lr"] = m_lr / div_factor
@@ -85,20 +78,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_ms = _format_param("max_momentum", optimizer, max_momentum)
-            base_ms = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_m, b_m, group in zip(max_ms, base_ms, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_m, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_m
-                    group["max_momentum"] = m_m
-                    group["base_momentum"] = b_m
+            self.use_beta1 = cycled_momenta("OneCycleLR", optimizer, base_momentum,
+                                            max_momentum, last_epoch)[0]
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start, end, pct):

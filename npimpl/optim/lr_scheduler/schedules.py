@@ -1,97 +1,17 @@
-"""Learning-rate schedules with torch's names, signatures and arithmetic
-(``torch.optim.lr_scheduler``).
-
-A scheduler rewrites ``group['lr']`` of its optimizer each time ``step()`` is
-called (after ``optimizer.step()``, once per epoch or per batch). torch
-computes most schedules *recursively*, from the group's current lr
-(``lr_t = lr_{t-1} * gamma``), not from the closed form
-(``lr_t = base_lr * gamma^t``); the two differ in the last bits, and an lr
-someone else changed in between is kept and scaled. Each ``get_lr`` below is
-torch's recursive form; ``step(epoch)`` (deprecated in torch) uses the closed
-form where torch has one.
-"""
+"""The closed-form and recursive schedules: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR,
+ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR (torch's names,
+signatures and arithmetic; see :mod:`.base` for the step protocol)."""
 from __future__ import annotations
 
+import copy
 import math
+import types
 from bisect import bisect_right
 from collections import Counter
-import copy
-import types
 
-from .optimizer import Optimizer
+from ..optimizer import Optimizer
+from .base import LRScheduler, per_group
 
-
-class LRScheduler:
-    """Base class: ``initial_lr`` is saved in every group, ``base_lrs`` is read from it,
-    and the constructor takes one step (``last_epoch`` -1 -> 0), as torch.
-
-    Args:
-        optimizer: the npimpl optimizer whose ``param_groups`` are scheduled.
-        last_epoch: index of the last epoch; -1 starts afresh, anything else resumes
-            (each group must then already hold ``initial_lr``).
-
-    What torch hides:
-        the constructor already calls ``step()`` once (so the lr at epoch 0 is
-        the schedule's, e.g. ``start_factor * lr`` for LinearLR); the recursive
-        formulas make the lr sequence depend on float rounding of every
-        earlier step; ``state_dict()`` is the scheduler's ``__dict__`` without the
-        optimizer.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an "
-                            "npimpl Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"{type(self).__name__}: param 'initial_lr' is not specified "
-                                   f"in param_groups[{i}] when resuming with last_epoch >= 0")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._is_initial = False
-        self._initial_step()
-
-    def _initial_step(self) -> None:
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self) -> list:
-        raise NotImplementedError
-
-    def get_last_lr(self) -> list:
-        """The lr of each group after the last ``step()``."""
-        return self._last_lr
-
-    def step(self, epoch: int | None = None) -> None:
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def _group_lrs(self) -> list:
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict:
-        return {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(copy.deepcopy(state_dict))
 
 
 class LambdaLR(LRScheduler):
@@ -112,13 +32,7 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
         self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas, "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        self.lr_lambdas = per_group("LambdaLR", "lr_lambdas", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict:
@@ -318,7 +232,110 @@ class CosineAnnealingLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-from ._onecycle import OneCycleLR  # noqa: E402  (it subclasses LRScheduler)
+class MultiplicativeLR(LRScheduler):
+    r"""``lr_t = lr_{t-1} * lr_lambda(t)`` (recursive; one function per group or one for all).
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "LinearLR", "CosineAnnealingLR", "OneCycleLR"]
+    Args:
+        optimizer: the npimpl optimizer.
+        lr_lambda: ``epoch -> factor``, or a list with one function per param group.
+        last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_{t-1} \cdot \lambda(t)
+
+    What torch hides:
+        unlike LambdaLR, the factor multiplies the *current* lr, so a constant lambda of 0.95
+        is exponential decay; at construction no factor is applied (the lr stays); as with
+        LambdaLR, ``state_dict()`` saves callable objects' ``__dict__`` and plain functions
+        as None.
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+        self.optimizer = optimizer
+        self.lr_lambdas = per_group("MultiplicativeLR", "lr_lambdas", optimizer,
+                                    lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, got "
+                                f"{type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+    def get_lr(self) -> list:
+        if self._is_initial:
+            return self._group_lrs()
+        return [g["lr"] * fn(self.last_epoch)
+                for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+
+
+class ConstantLR(LRScheduler):
+    r"""lr_t = base_lr * factor for t < total_iters, then base_lr.
+
+    Args:
+        optimizer: the npimpl optimizer.
+        factor: in [0, 1] (default 1/3).
+        total_iters: steps at the reduced lr (default 5).
+        last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0 \cdot \begin{cases} \text{factor} & t < T \\ 1 & t \ge T \end{cases}
+
+    What torch hides:
+        the recursive form divides by ``factor`` at t = total_iters to restore the lr, so
+        factor = 0 is accepted at construction and gives ``0 * (1 / 0)``: a division by
+        zero at the switch (torch raises ZeroDivisionError there, so does npimpl).
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError(f"ConstantLR: factor expected to be between 0 and 1, got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._group_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._group_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    r"""lr_t = base_lr * (1 - min(t, total_iters) / total_iters) ** power.
+
+    Args:
+        optimizer: the npimpl optimizer.
+        total_iters: steps until the lr reaches 0 (default 5).
+        power: of the polynomial (default 1.0, linear decay).
+        last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0 \left(1 - \frac{\min(t, T)}{T}\right)^{p}
+
+    What torch hides:
+        computed recursively as ``lr_{t-1} * ((1 - t/T) / (1 - (t-1)/T)) ** power``, which
+        reaches exactly 0 at t = T (the numerator is 0) and stays there.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._group_lrs()
+        decay = ((1.0 - self.last_epoch / self.total_iters)
+                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * decay for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base in self.base_lrs]
