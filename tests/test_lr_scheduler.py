@@ -41,8 +41,18 @@ SCHEDULES = [
 ]
 
 
+def _show(v):
+    """A test id for a value: functions by name (a repr with an address would differ between
+    processes, and pytest-xdist requires every worker to collect the same ids)."""
+    if callable(v):
+        return "fn"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_show(x) for x in v) + "]"
+    return str(v)
+
+
 def sid(name, kw):
-    return "-".join([name.lower()] + [f"{k}{v}" for k, v in kw.items()
+    return "-".join([name.lower()] + [f"{k}{_show(v)}" for k, v in kw.items()
                                       if not callable(v)]).replace(" ", "")
 
 
