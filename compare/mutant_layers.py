@@ -45,7 +45,7 @@ class ClassAveragedNLLLoss(npimpl.NLLLoss):
         if self.reduction != "mean":
             return out
         c = self._saved()
-        n_classes = c.T.shape[1]
+        n_classes = c.shape[1] if len(c.shape) > 1 else c.shape[0]
         self._cache = c._replace(r=c.r / n_classes)
         return np.asarray(out / n_classes)             # BUG: averages over C as well
 

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from ._pointwise import select
 from .transformer import TransformerEncoderLayer
 
 
@@ -39,7 +40,7 @@ def canonical_mask(mask, name, dtype, owner, other=None, other_name=""):
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
                       "type for both instead.", stacklevel=3)
     if mask.dtype == np.bool_:
-        return np.where(mask, -np.inf, 0.0).astype(dtype)
+        return select(mask, -np.inf, 0.0, dtype)
     return mask
 
 

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _activation_fast
+from ._pointwise import select
 from .module import Module
 
 
@@ -39,6 +41,7 @@ class Activation(Module):
 class PointwiseCache(NamedTuple):
     x: np.ndarray        # the forward input (a copy when the module works in place)
     y: np.ndarray        # the forward output
+    d: np.ndarray | None = None     # f'(x), when the class's ``_fast`` made it in forward
 
 
 class Pointwise(Activation):
@@ -56,20 +59,29 @@ class Pointwise(Activation):
     """
 
     inplace = False
+    #: optional ``(module, x) -> (y, f'(x))`` from ``npimpl._activation_fast``: both in one
+    #: blocked pass, so the backward is ``g * d``; used only by the class that names it
+    _fast = None
 
     def forward(self, input):
         x = self._x(input)
-        y = np.asarray(self._f(x), dtype=x.dtype)
+        fast = type(self).__dict__.get("_fast")
+        if fast is not None:
+            y, d = fast(self, x)
+        else:
+            y, d = np.asarray(self._f(x), dtype=x.dtype), None
         if self.inplace:
-            self._cache = PointwiseCache(x.copy(), y)
+            self._cache = PointwiseCache(x.copy(), y, d)
             x[...] = y
             return x
-        self._cache = PointwiseCache(x, y)
+        self._cache = PointwiseCache(x, y, d)
         return y
 
     def backward(self, grad_output):
-        x, y = self._saved()
+        x, y, d = self._saved()
         g = self._g(grad_output, y)
+        if d is not None:
+            return np.asarray(g * d)                 # (0-d stays an array)
         return np.asarray(self._grad(g, x, y), dtype=x.dtype)
 
     def _grad(self, g, x, y):
@@ -147,10 +159,11 @@ class LeakyReLU(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return np.where(x > 0, x, x * self.negative_slope)
+        ax = x * self.negative_slope                  # = where(x > 0, x, a x), branch-free:
+        return np.maximum(x, ax) if self.negative_slope <= 1 else np.minimum(x, ax)
 
     def _df(self, x, y):
-        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+        return select(x > 0, 1, self.negative_slope, x.dtype)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -266,10 +279,10 @@ class Hardsigmoid(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return np.minimum(np.maximum(x + 3, 0), 6) / 6
+        return np.clip(x + 3, 0, 6) / 6                       # = min(max(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
-        return np.where((x > -3) & (x < 3), self._SLOPE, 0).astype(x.dtype)
+        return select((x > -3) & (x < 3), self._SLOPE, 0, x.dtype)
 
 
 class Hardswish(Pointwise):
@@ -302,22 +315,28 @@ class Hardswish(Pointwise):
         elements; npimpl gives NaN everywhere.
     """
 
+    _fast = _activation_fast.hardswish      # y and f'(x) in one blocked pass
+
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
         self.inplace = inplace
 
     def _f(self, x):
-        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+        return x * np.clip(x + 3, 0, 6) / 6                   # = x min(max(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
         # the SIMD loop's tests: a NaN fails both and takes the middle formula (NaN)
-        return np.where(x <= -3, 0, np.where(x >= 3, 1, x / 3 + 0.5)).astype(x.dtype)
+        return select(x <= -3, 0, select(x >= 3, 1, x / 3 + 0.5))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` without overflow: ``exp(x) / (1 + exp(x))`` for x < 0."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """``1 / (1 + exp(-x))``, torch's formula: for x < -88 (float32) exp overflows to inf and
+    the result is its limit 0, so no branch is needed (only the warning is silenced)."""
+    e = np.negative(x, out=np.empty_like(x))                    # one array, 0-d ones too
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 class Sigmoid(Pointwise):

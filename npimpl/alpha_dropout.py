@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._pointwise import bernoulli_keep
 from .dropout import _DropoutNd
 
 #: SELU's saturation value scale * alpha = 1.7580993408..., as torch's alpha_dropout spells it
@@ -42,7 +43,7 @@ class _AlphaDropoutNd(_DropoutNd):
             self.mask = np.zeros(shape, dtype=x.dtype)
             self._cache = AlphaCache(self.mask, x.shape, x.dtype)
             return np.asarray(x * self.mask)
-        keep = (self.rng.random(shape) >= self.p).astype(x.dtype)      # m ~ Bernoulli(1 - p)
+        keep = bernoulli_keep(self.rng, shape, self.p, x.dtype).astype(x.dtype)   # Bernoulli(1-p)
         a = 1.0 / math.sqrt((ALPHA * ALPHA * self.p + 1) * (1 - self.p))
         # torch's order of operations, each scalar rounded to x's dtype as its kernels do:
         # b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p);  noise.mul_(a)

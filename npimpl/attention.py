@@ -14,6 +14,7 @@ import numpy as np
 from einops import rearrange
 
 from . import _checks
+from ._pointwise import select
 from .linear import Linear
 from .module import Module, Parameter
 from .sdpa import additive_mask, dropout_mask, sdpa_backward, sdpa_forward
@@ -209,7 +210,7 @@ class MultiheadAttention(Module):
             raise ValueError("MultiheadAttention: is_causal=True needs attn_mask (torch treats "
                              "is_causal as a hint about attn_mask), got attn_mask=None")
         if is_causal and kpm is None and not need_weights:
-            am = np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dt)
+            am = select(np.tril(np.ones((L, S), bool)), 0.0, -np.inf, dt)
         # 1. input projections (time-major)
         q, k, v = (x @ w.T + (0 if b is None else b)
                    for x, (w, b) in zip((xq, xk, xv), map(self._wb, range(3))))

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _batchnorm_fast as fast
 from .module import Module
 from .norm import affine_backward, affine_parameters, reset_affine
 
@@ -211,13 +212,16 @@ class _BatchNorm(_NormBase):
                              f"when training, got input size {x.shape}")
         w = self.weight.data if self.weight is not None else None
         b = self.bias.data if self.bias is not None else None
+        # the compact formulas, BLAS sums, only xhat cached (_batchnorm_fast); an empty batch
+        # keeps the staged textbook (its NaN statistics)
+        forward = fast.forward if x.size else batch_norm_forward
         if use_batch:
-            y, self._cache, mu, var = batch_norm_forward(x, w, b, self.eps)
+            y, self._cache, mu, var = forward(x, w, b, self.eps)
             if self.training and self.track_running_stats and n > 0:   # torch: an empty
                 self._update_running_stats(mu, var, n, factor)           # batch only counts
         else:
-            y, self._cache, _, _ = batch_norm_forward(x, w, b, self.eps, self.running_mean,
-                                                      self.running_var)
+            y, self._cache, _, _ = forward(x, w, b, self.eps, self.running_mean,
+                                           self.running_var)
         return y
 
     def _update_running_stats(self, mu, var, n: int, factor: float) -> None:
@@ -228,7 +232,9 @@ class _BatchNorm(_NormBase):
         self.running_var[...] = (1 - m) * self.running_var + m * unbiased
 
     def backward(self, grad_output):
-        return affine_backward(self, grad_output, batch_norm_backward, type(self).__name__)
+        staged = self._saved().xc is not None          # the textbook's cache (an empty batch)
+        return affine_backward(self, grad_output, batch_norm_backward if staged else fast.backward,
+                               type(self).__name__)
 
 
 class BatchNorm1d(_BatchNorm):

@@ -99,7 +99,8 @@ class Bilinear(Module):
         m = math.prod(lead)
         a = x1.reshape(m, self.in1_features)                          # (M, in1)
         b = x2.reshape(m, self.in2_features)                          # (M, in2)
-        t = einsum(a, self.weight.data, "m i, o i j -> m o j")        # (M, out, in2)
+        # contractions by BLAS (np.einsum's optimize: 50 -> 7 ms at 1024 x 64 x 64 x 64)
+        t = np.einsum("mi,oij->moj", a, self.weight.data, optimize=True)  # (M, out, in2)
         y = einsum(t, b, "m o j, m j -> m o")                         # (M, out)
         if self.bias is not None:
             y = y + self.bias.data
@@ -114,10 +115,14 @@ class Bilinear(Module):
                              f"{(*lead, self.out_features)}, got {g.shape}")
         g = g.reshape(a.shape[0], self.out_features)                  # (M, out)
         w = self.weight.data
-        gw = einsum(g, w, "m o, o i j -> m i j")                      # (M, in1, in2)
+        gw = np.einsum("mo,oij->mij", g, w, optimize=True)           # (M, in1, in2)
         dx1 = einsum(gw, b, "m i j, m j -> m i")
         dx2 = einsum(gw, a, "m i j, m i -> m j")
-        self.weight.accumulate(einsum(g, a, b, "m o, m i, m j -> o i j"))
+        # dW = sum_m g[m, o] a[m, i] b[m, j]: one GEMM with the rows' outer products (the
+        # three-operand einsum is a loop: 150 -> ~15 ms at that size)
+        ab = np.multiply(a[:, :, None], b[:, None, :], out=gw)              # gw's array, done
+        ab = ab.reshape(a.shape[0], -1)                                     # (M, in1 * in2)
+        self.weight.accumulate((g.T @ ab).reshape(w.shape))
         if self.bias is not None:
             self.bias.accumulate(g.sum(axis=0))
         return (dx1.reshape(*lead, self.in1_features), dx2.reshape(*lead, self.in2_features))

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._pointwise import bernoulli_keep
 from .module import Module
 
 
@@ -43,7 +44,7 @@ class _DropoutNd(Module):
         elif self.p == 1.0:
             self.mask = np.zeros(shape, dtype=x.dtype)       # torch: input * 0 (NaN stays NaN)
         else:
-            keep = self.rng.random(shape) >= self.p          # Bernoulli(1 - p)
+            keep = bernoulli_keep(self.rng, shape, self.p, x.dtype)   # Bernoulli(1 - p)
             # torch: noise.bernoulli_(1 - p).div_(1 - p), the division in the input's dtype
             # np.asarray: for a 0-d input the quotient is a NumPy scalar, not an array
             self.mask = np.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - self.p))

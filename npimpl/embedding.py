@@ -6,6 +6,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from ._scatter import accumulate_rows, add_rows
 from .module import Module, Parameter
 from .sparse import SparseGrad
 
@@ -152,11 +153,9 @@ class Embedding(Module):
         if self.sparse:
             self.weight.accumulate(SparseGrad.rows(flat, dy, self.weight.shape, self.padding_idx))
             return None
-        dw = np.zeros_like(self.weight.data)
-        np.add.at(dw, flat, dy)                            # repeated indices add up
-        if self.padding_idx is not None:
-            dw[self.padding_idx] = 0
-        self.weight.accumulate(dw)
+        # dW = zeros, np.add.at(dW, flat, dy) (repeated indices add up), dW[padding_idx] = 0,
+        # then accumulated: added in place, without np.add.at's slow loop (npimpl._scatter)
+        accumulate_rows(self.weight, flat, dy, skip=self.padding_idx)
         return None                                        # indices are not differentiable
 
     def extra_repr(self) -> str:
@@ -319,8 +318,12 @@ class EmbeddingBag(Module):
                     argmax[b] = pos[k]
                     out[b] = rows[pos[k], np.arange(D)]
         else:
-            contrib = rows[ok] if psw is None else rows[ok] * psw[ok, None]
-            np.add.at(out, bag[ok], contrib)
+            every = ok.all()                    # no padding left out: no copy of the rows
+            if psw is None:
+                contrib = rows if every else rows[ok]
+            else:
+                contrib = (rows if every else rows[ok]) * psw[ok, None]
+            add_rows(out, bag[ok], contrib)     # np.add.at(out, bag[ok], contrib) (_scatter)
             if self.mode == "mean":
                 out /= np.maximum(count, 1)[:, None].astype(out.dtype)   # empty bag stays 0
         self._cache = EmbeddingBagCache(idx, bag, rows, psw, count, argmax, n_inputs,
@@ -333,9 +336,9 @@ class EmbeddingBag(Module):
         dy = self._upstream(grad_output, (B, D), self.weight.dtype)
         if self.scale_grad_by_freq and self.sparse:
             raise ValueError(_NO_FREQ_WITH_SPARSE.format("EmbeddingBag"))
-        dw = np.zeros_like(self.weight.data)
         ok = c.bag >= 0
         if self.mode == "max":
+            dw = np.zeros_like(self.weight.data)
             for b in range(B):
                 if c.count[b]:
                     np.add.at(dw, (c.idx[c.argmax[b]], np.arange(D)), dy[b])
@@ -349,11 +352,13 @@ class EmbeddingBag(Module):
                 g = g * _freq_scale(c.idx, self.num_embeddings)[ok][:, None].astype(g.dtype)
             if self.sparse:
                 dw = SparseGrad.rows(c.idx[ok], g, self.weight.shape)
-            else:
-                np.add.at(dw, c.idx[ok], g)
-        if self.padding_idx is not None and not self.sparse:
-            dw[self.padding_idx] = 0
-        self.weight.accumulate(dw)
+            else:            # np.add.at into a dense dW, added: in place (npimpl._scatter)
+                accumulate_rows(self.weight, c.idx[ok], g)
+                dw = None
+        if dw is not None:
+            if self.padding_idx is not None and not self.sparse:
+                dw[self.padding_idx] = 0
+            self.weight.accumulate(dw)
         if c.n_inputs == 1:
             return None
         grads = [None, None]

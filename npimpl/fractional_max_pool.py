@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _pool as P
+from ._fractional_fast import fractional_max
 from .pooling import _Pool
 
 
@@ -40,6 +41,31 @@ def intervals(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray:
     if out > 0:
         start[..., -1] = size - k
     return start
+
+
+def window_max(x: np.ndarray, starts, kernel):
+    """``(y, idx)``: the max of each window ``starts[d][n, c, o_d] + [0, kernel[d])`` of ``x``
+    ``(N, C, *S)`` and the flat index (into its plane) of the input torch's scan takes (first
+    maximum in row-major order, the last NaN), by a copy of every window."""
+    n, c, *sizes = x.shape
+    nd, outs, kernel = len(kernel), tuple(s.shape[-1] for s in starts), tuple(kernel)
+    # idx[n, c, o.., k..] = flat index of the input window o reads at offset k
+    idx = np.zeros((n, c) + outs + kernel, np.int64)                       # (N, C, *O, *K)
+    for d in range(nd):
+        step = int(np.prod(sizes[d + 1:]))
+        shape = [n, c] + [1] * 2 * nd
+        shape[2 + d] = outs[d]
+        idx += starts[d].reshape(shape) * step                                   # (N, C, O_d)
+        shape = [1] * (2 + 2 * nd)
+        shape[2 + nd + d] = kernel[d]
+        idx += np.arange(kernel[d]).reshape(shape) * step                        # (K_d)
+    # explicit sizes, not -1: with an empty batch NumPy cannot infer one
+    flat = idx.reshape(n, c, int(np.prod(outs + kernel)))                 # (N, C, P*prod(K))
+    win = np.take_along_axis(x.reshape(n, c, int(np.prod(sizes))), flat, axis=2)
+    win = win.reshape((n, c) + outs + (int(np.prod(kernel)),))             # (N, C, *O, prod(K))
+    k = P.torch_argmax(win)[..., None]              # first max, last NaN (torch's scan)
+    y = np.take_along_axis(win, k, axis=-1)[..., 0]                        # (N, C, *O)
+    return y, np.take_along_axis(idx.reshape(win.shape), k, axis=-1)[..., 0]
 
 
 class _FractionalMaxPoolNd(_Pool):
@@ -109,24 +135,12 @@ class _FractionalMaxPoolNd(_Pool):
                                  f"{s} for an output {what} of {o}")
         u = self._samples(x)
         self.random_samples = u
-        # idx[n, c, o.., k..] = flat index of the input window o reads at offset k
-        idx = np.zeros((n, c) + outs + kernel, np.int64)                   # (N, C, *O, *K)
-        for d in range(nd):
-            step = int(np.prod(sizes[d + 1:]))
-            start = intervals(u[:, :, self._sample_of_axis[d]], sizes[d], outs[d], kernel[d])
-            shape = [n, c] + [1] * 2 * nd
-            shape[2 + d] = outs[d]
-            idx += start.reshape(shape) * step                                   # (N, C, O_d)
-            shape = [1] * (2 + 2 * nd)
-            shape[2 + nd + d] = kernel[d]
-            idx += np.arange(kernel[d]).reshape(shape) * step                    # (K_d)
-        # explicit sizes, not -1: with an empty batch NumPy cannot infer one
-        flat = idx.reshape(n, c, int(np.prod(outs + kernel)))             # (N, C, P*prod(K))
-        win = np.take_along_axis(x.reshape(n, c, int(np.prod(sizes))), flat, axis=2)
-        win = win.reshape((n, c) + outs + (int(np.prod(kernel)),))         # (N, C, *O, prod(K))
-        k = P.torch_argmax(win)[..., None]          # first max, last NaN (torch's scan)
-        y = np.take_along_axis(win, k, axis=-1)[..., 0]                    # (N, C, *O)
-        chosen = np.take_along_axis(idx.reshape(win.shape), k, axis=-1)[..., 0]
+        starts = [intervals(u[:, :, self._sample_of_axis[d]], sizes[d], outs[d], kernel[d])
+                  for d in range(nd)]                                      # (N, C, O_d) each
+        if np.isnan(x).any():              # torch takes the last NaN: the textbook gather
+            y, chosen = window_max(x, starts, kernel)
+        else:                              # the same choice without the (N, C, *O, *K) index
+            y, chosen = fractional_max(x, starts, kernel)        # (npimpl._fractional_fast)
         self._cache = FractionalCache(chosen, x.shape, y.shape, unbatched, x.dtype)
         if unbatched:
             y, chosen = y[0], chosen[0]

@@ -13,6 +13,7 @@ import numpy as np
 
 from .batchnorm import _NormBase
 from .module import Module
+from . import _norm_fast as fast
 from .norm import (LayerNormCache, affine_parameters, layer_norm_backward, layer_norm_forward,
                    reset_affine)
 
@@ -84,6 +85,13 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: expected input of shape (N, {self.num_channels}, *), "
                              f"got {x.shape}")
         N, G = x.shape[0], self.num_groups
+        w = self.weight.data if self.weight is not None else None
+        b = self.bias.data if self.bias is not None else None
+        done = fast.group_norm_forward(x, G, w, b, self.eps) if x.size else None
+        if done is not None:             # the same maths, the affine map inside (_norm_fast)
+            y, xhat, rstd = done
+            self._cache = GroupNormCache(LayerNormCache(xhat, rstd, (-1,)), x.shape)
+            return y
         xg = x.reshape(N, G, x[0].size // G if N else 0)          # (N, G, C/G * spatial)
         xhat, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)
         y = xhat.reshape(x.shape)                                  # (N, C, *)
@@ -97,6 +105,14 @@ class GroupNorm(Module):
     def backward(self, grad_output):
         ln, shape = self._saved()
         dy = self._upstream(grad_output, shape, self.dtype)
+        if dy.size:                    # with g = dy * weight[c], per (sample, group) rows
+            w = self.weight.data if self.weight is not None else None
+            dx, dw, db = fast.group_norm_backward(dy, self.num_groups, w, ln.xhat, ln.rstd)
+            if self.weight is not None:
+                self.weight.accumulate(dw)
+            if self.bias is not None:
+                self.bias.accumulate(db)
+            return dx
         axes = (0,) + tuple(range(2, dy.ndim))
         if self.weight is not None:
             self.weight.accumulate((dy * ln.xhat.reshape(shape)).sum(axis=axes))
@@ -177,11 +193,21 @@ class _InstanceNorm(_NormBase):
             if np.prod(x.shape[2:]) == 1:
                 raise ValueError(f"{name}: Expected more than 1 spatial element when "
                                  f"training, got input size {tuple(x.shape)}")
+            w = self.weight.data if self.weight is not None else None
+            b = self.bias.data if self.bias is not None else None
+            done = fast.group_norm_forward(x, C, w, b, self.eps) if x.size else None
+            if self.training and self.track_running_stats:
+                self._update_running(x, space)
+            if done is not None:          # GroupNorm with one channel a group (_norm_fast)
+                y, xh3, rs = done
+                xhat = xh3.reshape(x.shape)
+                ln = LayerNormCache(xhat, rs.reshape(x.shape[:2] + (1,) * nd),
+                                    tuple(range(-nd, 0)))
+                self._cache = InstanceNormCache(xhat, ln, None, unbatched)
+                return y[0] if unbatched else y
             xhat, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
                                           self.eps)                 # (N, C, *S)
             rstd = None
-            if self.training and self.track_running_stats:
-                self._update_running(x, space)
         else:
             rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), x.ndim)
             xhat, ln = (x - _channel(self.running_mean, x.ndim)) * rstd, None
@@ -208,6 +234,16 @@ class _InstanceNorm(_NormBase):
         dy = self._upstream(grad_output, xhat.shape[1:] if unbatched else xhat.shape, self.dtype)
         if unbatched:
             dy = dy[None]
+        if ln is not None and dy.size:       # instance statistics: GroupNorm's (_norm_fast)
+            n, c = dy.shape[:2]
+            w = self.weight.data if self.weight is not None else None
+            dx, dw, db = fast.group_norm_backward(dy, c, w, xhat.reshape(n, c, -1),
+                                                  ln.rstd.reshape(n, c, 1))
+            if self.weight is not None:
+                self.weight.accumulate(dw)
+            if self.bias is not None:
+                self.bias.accumulate(db)
+            return dx[0] if unbatched else dx
         axes = (0,) + tuple(range(2, dy.ndim))
         if self.bias is not None:
             self.bias.accumulate(dy.sum(axis=axes))

@@ -73,7 +73,7 @@ def nearest_source(in_size: int, out_size: int, scale, exact: bool, opmath,
 def nearest_taps(in_size, out_size, scale, exact, opmath, generic) -> Taps:
     """One tap of weight 1 at :func:`nearest_source`."""
     idx = nearest_source(in_size, out_size, scale, exact, opmath, generic)
-    return Taps(idx[:, None], np.ones((out_size, 1)))
+    return Taps(idx[:, None], np.ones((out_size, 1), opmath))       # opmath: float32 stays so
 
 
 def source_index(in_size, out_size, scale, align_corners, cubic, opmath):

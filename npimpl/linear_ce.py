@@ -132,13 +132,13 @@ class LinearCrossEntropyLoss(_Loss):
 
     What torch hides:
         where the memory goes. Unfused, forward + backward hold the logits, their
-        log-softmax, CrossEntropyLoss's target matrix, its gradient and the logits'
-        gradient: five ``(N, C)`` arrays, ``5 N C`` elements. Chunked, only ``(B, C)``
+        log-softmax and the logits' gradient (CrossEntropyLoss keeps an index target as one
+        weight per row): three ``(N, C)`` arrays, ``3 N C`` elements. Chunked, only ``(B, C)``
         blocks exist (about six of them, CrossEntropyLoss's working arrays for one block),
         plus ``dx`` ``(N, d)``, ``dW`` ``(C, d)`` and one ``(C, d)`` product per block:
         ``~6 B C + 2 C d + N d`` elements. Measured (tracemalloc, float32, N = 256 tokens,
-        d = 64, C = 32768, 'mean', forward + backward): 160.0 MiB unfused (exactly five
-        32 MiB logits-sized arrays) vs 36.2 MiB with 32-row blocks, 4.4x less, with the
+        d = 64, C = 32768, 'mean', forward + backward): 96.1 MiB unfused (exactly three
+        32 MiB logits-sized arrays) vs 28.3 MiB with 32-row blocks, 3.4x less, with the
         same loss and gradients (``tests/test_linear_ce.py`` measures it again). The price
         is time: each block is a separate BLAS call and a separate update of the whole
         ``dW``; torch's ``"auto"`` chunking on CPU sizes a block's logits like the input

@@ -82,9 +82,17 @@ class _MaxUnpoolNd(_Pool):
         target = (indices.reshape(n * c, -1) + np.arange(n * c)[:, None] * plane).ravel()
         y = np.zeros(n * c * plane, x.dtype)
         # torch's kernel writes the inputs in order, so of several inputs sent to one place the
-        # LAST one stays; NumPy's fancy assignment promises no order, so keep only that one
-        last = target.size - 1 - np.unique(target[::-1], return_index=True)[1]
-        y[target[last]] = x.reshape(-1)[last]
+        # LAST one stays; NumPy's fancy assignment promises no order, so keep only that one.
+        # Repeats are rare (overlapping windows): write in any order, then read back; if every
+        # input finds its own bits, no two inputs sent to one place differ and the order did
+        # not matter. The sort that finds the last of each (np.unique) runs only otherwise
+        # (forward+backward of MaxUnpool2d(2) on 32x64x16x16: 18 -> 3.3 ms, torch 2.3)
+        xf = x.reshape(-1)
+        y[target] = xf
+        uint = np.dtype(f"u{x.dtype.itemsize}")
+        if not (y.view(uint)[target] == xf.view(uint)).all():
+            last = target.size - 1 - np.unique(target[::-1], return_index=True)[1]
+            y[target[last]] = x.reshape(-1)[last]
         y = y.reshape((n, c) + out)                                         # (N, C, *S_out)
         self._cache = UnpoolCache(target, x.shape, y.shape, unbatched, x.dtype)
         return y[0] if unbatched else y

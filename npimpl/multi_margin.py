@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from ._pointwise import select
 from .loss import _Loss
 
 
@@ -101,15 +102,24 @@ class MultiMarginLoss(_RowLoss):
             raise ValueError(f"{owner}: inconsistent weight size, expected {C} but got "
                              f"{w.shape}")
         rows = np.arange(N)
-        z = self.margin - xr[rows, t][:, None] + xr                         # (N, C)
-        active = (z > 0) & (np.arange(C)[None, :] != t[:, None])             # strict, i != y
-        wy = w[t][:, None]                                                   # (N, 1)
-        per_class = np.where(active, z if self.p == 1 else z * z, 0) * wy    # (N, C)
-        h = np.where(active, 1.0 if self.p == 1 else 2 * z, 0) * wy / C      # (N, C)
+        z = (self.margin - xr[rows, t])[:, None] + xr                       # (N, C)
+        active = z > 0                                                       # strict
+        active[rows, t] = False                                              # i != y
+        wy = w[t]                                                            # (N,)
+        # in the input's dtype throughout, and two (N, C) arrays at most (the where's of
+        # per-class losses and of h had four, h in float64: 195 MB at 8192 x 1000)
+        if self.p == 1:
+            per_row = np.sum(z, axis=1, where=active)                        # sum of hinges
+            h = active.astype(x.dtype)                                       # (N, C)
+        else:
+            h = select(active, z, 0)                                         # hinges, 0 off
+            per_row = np.einsum("ij,ij->i", h, h)
+            h *= 2
+        del z
+        h *= (wy / C)[:, None]
         h[rows, t] = -h.sum(axis=1)
-        self._cache = MarginCache(h.astype(x.dtype), x.shape, loss_shape)
-        return self._reduce_rows(np.asarray(per_class.sum(axis=1) / C, dtype=x.dtype)
-                                 .reshape(loss_shape))
+        self._cache = MarginCache(h, x.shape, loss_shape)
+        return self._reduce_rows(np.asarray(per_row * wy / C, dtype=x.dtype).reshape(loss_shape))
 
     def extra_repr(self) -> str:
         return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"
@@ -154,10 +164,15 @@ class MultiLabelMarginLoss(_RowLoss):
         # the listed targets: each row up to its first -1
         listed = np.cumprod(t != -1, axis=1).astype(bool)                   # (N, C) j < k_n
         labels = np.where(listed, t, 0)                                     # (N, C) safe index
+        # the pairs below run over the J = max_n k_n listed columns only, not all C: the
+        # (N, J, C) pair tensor is then as large as torch's loop, not quadratic in C
+        # (2048 x 100 with <= 7 labels a row: 61 -> 12 ms forward+backward, torch 7.8)
+        k = int(listed.sum(axis=1).max(initial=0))
+        listed, labels = listed[:, :k], labels[:, :k]                       # (N, J)
         is_target = np.zeros((N, C), dtype=bool)
-        rows = np.repeat(np.arange(N), C)
+        rows = np.repeat(np.arange(N), k)
         is_target[rows[listed.ravel()], labels.ravel()[listed.ravel()]] = True
-        xj = np.take_along_axis(xr, labels, axis=1)                         # (N, J=C) x[y_j]
+        xj = np.take_along_axis(xr, labels, axis=1)                         # (N, J) x[y_j]
         z = 1 - xj[:, :, None] + xr[:, None, :]                             # (N, J, I)
         active = listed[:, :, None] & ~is_target[:, None, :] & (z > 0)      # (N, J, I)
         per_sample = np.where(active, z, 0).sum(axis=(1, 2)) / C            # (N,)

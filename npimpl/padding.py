@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _padding_fast as fast
 from ._layout import LayoutModule
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -162,14 +163,20 @@ class _PadNd(LayoutModule):
                                  f"empty batch is fine), got shape {x.shape}")
         pads = axis_pads(self.padding)
         check_pads(x.shape[-nd:], pads, self._mode, name)
-        y = pad_forward(x, pads, self._mode, self._fill())
+        if fast.applies(pads):                   # no crop: the input copied once, then the border
+            y = fast.pad(x, pads, self._mode, self._fill(), source_index)
+        else:
+            y = pad_forward(x, pads, self._mode, self._fill())
         self._cache = PadCache(x.shape, y.shape, x.dtype)
         return y
 
     def backward(self, grad_output):
         c = self._saved()
         g = self._g(grad_output, c.out_shape, c.dtype)
-        return pad_backward(g, axis_pads(self.padding), self._mode, c.in_shape[-self._nd:])
+        pads, sizes = axis_pads(self.padding), c.in_shape[-self._nd:]
+        if fast.applies(pads):
+            return fast.pad_grad(g, pads, self._mode, sizes, source_index)
+        return pad_backward(g, pads, self._mode, sizes)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _checks
 from . import _pool as P
+from ._adaptive_max import adaptive_max
 from .conv import ntuple
 from .module import Module
 
@@ -394,7 +395,10 @@ class _AdaptiveMaxPoolNd(_Pool):
         x, unbatched = self._batched(input)
         out = _adaptive_size(self.output_size, x.shape[2:], type(self).__name__, self._nd)
         axes = P.adaptive_plan(x.shape[2:], out, x.dtype)[0]
-        y, arg = P.gathered_max(x, axes)
+        if np.isnan(x).any():               # torch takes the last NaN: the textbook path
+            y, arg = P.gathered_max(x, axes)
+        else:                               # the same choice, axis by axis (_adaptive_max)
+            y, arg = adaptive_max(x, axes)
         return self._out(y, PoolCache(axes, x.shape, y.shape, arg, None, unbatched, x.dtype),
                          self.return_indices)
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._pointwise import select
 from .activation import Activation
 from .module import Module, Parameter
 
@@ -78,7 +79,7 @@ class PReLU(Module):
             w = self.weight.data.reshape((1, C) + (1,) * (x.ndim - 2))    # (1, C, 1, ...)
             axes = (0,) + tuple(range(2, x.ndim))
         self._cache = PReLUCache(x, w, axes)
-        return np.where(x > 0, x, w * x)
+        return select(x > 0, x, w * x)                          # np.where, branch-free
 
     def backward(self, grad_output):
         x, w, axes = self._saved()
@@ -86,9 +87,9 @@ class PReLU(Module):
         if g.shape != x.shape:
             raise ValueError(f"PReLU: grad_output must have shape {x.shape}, got {g.shape}")
         pos = x > 0
-        gw = np.where(pos, 0, x * g)                              # torch's per-element dW
+        gw = select(pos, 0, x * g)                                # torch's per-element dW
         self.weight.accumulate(np.sum(gw, axis=axes).reshape(self.weight.shape))
-        return np.where(pos, g, w * g)
+        return select(pos, g, w * g)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from ._pointwise import bernoulli_keep
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence
 from .recurrence import Steps, Weights, direction_backward, direction_forward
@@ -242,7 +243,7 @@ class RNNBase(Module):
                 if self.dropout == 1:
                     mask = np.zeros_like(x)
                 else:
-                    keep = self.rng.random(x.shape) >= self.dropout
+                    keep = bernoulli_keep(self.rng, x.shape, self.dropout, dt)
                     mask = keep.astype(dt) * dt.type(1.0 / (1.0 - self.dropout))
                 x = x * mask
             if layer < nl - 1:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._pointwise import select
 from .activation import Pointwise
 
 
@@ -25,7 +26,7 @@ def _band(x: np.ndarray, lambd: float) -> np.ndarray:
 def _shrink_grad(g: np.ndarray, x: np.ndarray, lambd: float) -> np.ndarray:
     """``dy`` outside the band, 0 inside it. torch's SIMD loop tests ``x < -lambd or
     x > lambd``, false for NaN, so a NaN input gets 0 (see Hardshrink)."""
-    return np.where((x < -lambd) | (x > lambd), g, 0)
+    return select(np.abs(x) > lambd, g, 0)          # NaN: |NaN| > lambd is false; branch-free
 
 
 class Hardshrink(Pointwise):
@@ -53,7 +54,7 @@ class Hardshrink(Pointwise):
         self.lambd = lambd
 
     def _f(self, x):
-        return np.where(_band(x, self.lambd), 0, x)        # NaN: not in the band, stays NaN
+        return select(_band(x, self.lambd), 0, x)          # NaN: not in the band, stays NaN
 
     def _grad(self, g, x, y):
         return _shrink_grad(g, x, self.lambd)
@@ -91,8 +92,9 @@ class Softshrink(Pointwise):
 
     def _f(self, x):
         lam = self.lambd
-        inside = np.where(np.isnan(x), x, 0)                 # NaN propagates, as torch 2.x
-        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, inside))
+        # = where(x > lam, x - lam, where(x < -lam, x + lam, 0)), branch-free and exact
+        # (x - (-lam) is x + lam to the bit; inside x - x = 0); NaN propagates, as torch 2.x
+        return x - np.clip(x, -lam, lam)
 
     def _grad(self, g, x, y):
         return _shrink_grad(g, x, self.lambd)
@@ -156,10 +158,10 @@ class Threshold(Pointwise):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def _f(self, x):
-        return np.where(x <= self.threshold, self.value, x)
+        return select(x <= self.threshold, self.value, x)
 
     def _grad(self, g, x, y):
-        return np.where(x <= self.threshold, 0, g)
+        return select(x <= self.threshold, 0, g)
 
     def extra_repr(self) -> str:
         return (f"threshold={self.threshold}, value={self.value}"

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks
+from . import _activation_fast, _checks
+from ._pointwise import select
 from .activation import Activation, Pointwise, sigmoid
 
 
@@ -36,6 +37,8 @@ class LogSigmoid(Pointwise):
         recomputed from x.
     """
 
+    _fast = _activation_fast.logsigmoid     # y and f'(x) in one blocked pass
+
     def _f(self, x):
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
@@ -43,7 +46,7 @@ class LogSigmoid(Pointwise):
         z = np.exp(-np.abs(x))            # torch's saved buffer, recomputed
         neg = x < 0
         max_deriv = neg.astype(x.dtype)                       # 1 for x < 0, else 0
-        sign = np.where(neg, 1, -1).astype(x.dtype)           # in x's dtype, as the kernel
+        sign = select(neg, 1, -1, x.dtype)                    # in x's dtype, as the kernel
         return (max_deriv - sign * (z / (1 + z))) * g    # torch's kernel, term by term
 
 

@@ -10,6 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _activation_fast as fast
+from ._gelu import gelu_f32, gelu_tanh
+from ._pointwise import select, tanh_softplus
 from .activation import Activation, Pointwise, sigmoid
 
 # erf for GELU('none'): NumPy has none and npimpl may not use SciPy; npimpl.special has fdlibm's,
@@ -20,6 +23,7 @@ from .special import erf  # noqa: E402
 class GeluCache(NamedTuple):
     x: np.ndarray        # the input
     s: np.ndarray        # Phi(x) ('none') or tanh(u) ('tanh'), computed once in forward
+    d: np.ndarray | None = None     # float32 'none': the derivative itself (npimpl._gelu)
 
 
 class GELU(Activation):
@@ -52,7 +56,9 @@ class GELU(Activation):
         'tanh' is not a cheaper GELU but a different function (max gap 4.7e-4 near
         |x| = 2.7): GPT-2's checkpoints were trained with it, so loading them into
         ``approximate='none'`` silently shifts every activation. The
-        exact form needs erf, which plain NumPy lacks (here: fdlibm's, vectorised).
+        exact form needs erf, which plain NumPy lacks (here: fdlibm's, vectorised, for
+        float64; for float32 a float32 approximation, ``npimpl._gelu``, as torch's own
+        float32 kernel is one).
     """
 
     _K = 0.044715                      # the cubic coefficient of the tanh approximation
@@ -73,6 +79,14 @@ class GELU(Activation):
             return self._forward(x)
 
     def _forward(self, x):
+        if self.approximate == "none" and x.dtype == np.float32:   # float32 throughout
+            y, d = gelu_f32(x)                                       # (npimpl._gelu)
+            self._cache = GeluCache(x, None, d)
+            return y
+        if self.approximate == "tanh" and x.size:      # the same formulas, in blocks (_gelu)
+            y, d = gelu_tanh(x, self._K, self._B)
+            self._cache = GeluCache(x, None, d)
+            return y
         if self.approximate == "tanh":
             s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
             y = 0.5 * x * (1 + s)
@@ -83,12 +97,14 @@ class GELU(Activation):
         return np.asarray(y, dtype=x.dtype)
 
     def backward(self, grad_output):
-        x, s = self._saved()
+        x, s, d = self._saved()
         g = self._g(grad_output, x)
         with np.errstate(invalid="ignore", over="ignore"):   # ±inf inputs: NaN, as torch
-            return self._backward(g, x, s)
+            return self._backward(g, x, s, d)
 
-    def _backward(self, g, x, s):
+    def _backward(self, g, x, s, d=None):
+        if d is not None:                                                # made in forward
+            return np.asarray(g * d)
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
@@ -130,6 +146,8 @@ class ELU(Pointwise):
         npimpl gives NaN everywhere.
     """
 
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
         super().__init__(dtype)
         self.alpha, self.inplace = alpha, inplace
@@ -140,12 +158,12 @@ class ELU(Pointwise):
 
     def _f(self, x):
         neg = np.expm1(np.minimum(x, 0) * self._input_scale) * (self.alpha * self._scale)
-        return np.where(x <= 0, neg, x * self._scale)
+        return select(x <= 0, neg, x * self._scale)                # np.where, branch-free
 
     def _df(self, x, y):
         s = self._input_scale_bwd
         neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
-        return np.where(x > 0, self._scale, neg).astype(x.dtype)   # NaN: exp(NaN), as SIMD
+        return select(x > 0, self._scale, neg)                     # NaN: exp(NaN), as SIMD
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -168,6 +186,8 @@ class SELU(ELU):
         argument, given to 30 digits in torch's source; like ELU the kink at 0 takes
         the left slope, here ``scale * alpha``.
     """
+
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     _alpha = 1.6732632423543772848170429916717
     _selu_scale = 1.0507009873554804934193349852946
@@ -203,6 +223,8 @@ class CELU(ELU):
         both choices.
     """
 
+    _fast = fast.elu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
         if alpha == 0:
             raise ValueError("CELU: alpha must not be 0 (it divides the input), got 0")
@@ -234,6 +256,8 @@ class SiLU(Pointwise):
         torch's kernel computes ``x / (1 + exp(-x))``, which gives ``x / inf = -0`` for
         very negative x; the stable sigmoid used here gives the same values.
     """
+
+    _fast = fast.silu      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
@@ -270,20 +294,21 @@ class Mish(Pointwise):
     What torch hides:
         torch's Mish always uses the plain softplus (beta 1, no threshold); exp(x)
         overflows to inf for large x, and tanh(inf) = 1 makes that harmless. Here
-        ``logaddexp(0, x)`` computes the same softplus without the overflow.
+        ``tanh(softplus(x))`` is the rational ``(e^2 + 2e) / (e^2 + 2e + 2)``, ``e = exp(x)``
+        (``npimpl._pointwise.tanh_softplus``: no log, no overflow).
     """
+
+    _fast = fast.mish      # y and f'(x) in one blocked pass (npimpl._activation_fast)
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
         self.inplace = inplace
 
     def _f(self, x):
-        with np.errstate(invalid="ignore"):                  # NaN in, NaN out, no warning
-            return x * np.tanh(np.logaddexp(0, x))
+        return x * tanh_softplus(x)                          # x * tanh(log(1 + exp(x)))
 
     def _df(self, x, y):
-        with np.errstate(invalid="ignore"):
-            t = np.tanh(np.logaddexp(0, x))
+        t = tanh_softplus(x)
         return t + x * sigmoid(x) * (1 - t * t)
 
 
@@ -317,6 +342,8 @@ class Softplus(Pointwise):
         inf/inf = NaN, and so does this one.
     """
 
+    _fast = fast.softplus      # y and f'(x) in one blocked pass (npimpl._activation_fast)
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0, dtype=None):
         super().__init__(dtype)
         self.beta, self.threshold = beta, threshold
@@ -324,13 +351,13 @@ class Softplus(Pointwise):
     def _f(self, x):
         xb = x * self.beta
         with np.errstate(over="ignore"):
-            return np.where(xb > self.threshold, x, np.log1p(np.exp(xb)) / self.beta)
+            return select(xb > self.threshold, x, np.log1p(np.exp(xb)) / self.beta)
 
     def _df(self, x, y):
         xb = x * self.beta
         with np.errstate(over="ignore", invalid="ignore"):
             z = np.exp(xb)
-            return np.where(xb > self.threshold, 1, z / (z + 1)).astype(x.dtype)
+            return select(xb > self.threshold, 1, z / (z + 1))
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"

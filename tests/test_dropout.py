@@ -17,9 +17,9 @@ class ReplayRng:
     def __init__(self, keep: np.ndarray):
         self.keep = keep
 
-    def random(self, shape):
+    def random(self, shape, dtype=np.float64):      # the Generator's signature
         assert tuple(shape) == self.keep.shape, (shape, self.keep.shape)
-        return self.keep.astype(np.float64)
+        return self.keep.astype(dtype)
 
 
 def _torch_run(cls, p, x, train=True):

@@ -27,10 +27,10 @@ def peak_mib(module, x, t):
 
 def test_chunking_saves_the_memory_its_docstring_says():
     """A 32k vocabulary, 64 tokens, d = 8, float32: one logits array is 8 MiB. Unfused, forward
-    + backward peak at five of them (logits, log-softmax, the target matrix, its gradient, the
-    logits' gradient); in 8-row blocks the peak is within the docstring's ``6 B C + 2 C d + N d``
-    elements plus one (C, d) product, and the loss and gradients are the same (measured:
-    40.0 MiB vs 8.1 MiB)."""
+    + backward peak at three of them (logits, log-softmax, the logits' gradient: an index
+    target is kept as one weight per row); in 8-row blocks the peak is within the docstring's
+    ``6 B C + 2 C d + N d`` elements plus one (C, d) product, and the loss and gradients are
+    the same (measured: 24.1 MiB vs 6.3 MiB; 40.0 vs 8.1 before issue 19's CrossEntropyLoss)."""
     N, d, C, B = 64, 8, 32768, 8
     rng = np.random.default_rng(0)
     x, t = rng.standard_normal((N, d)).astype(np.float32), rng.integers(0, C, N)
@@ -41,8 +41,8 @@ def test_chunking_saves_the_memory_its_docstring_says():
     (p_full, l_full, dx_full), (p_chunked, l_chunked, dx_chunked) = (
         peak_mib(full, x, t), peak_mib(chunked, x, t))
     chunked_bound = (6 * B * C + 3 * C * d + N * d) * 4 / 2 ** 20       # 9.4 MiB
-    assert p_full >= 4.5 * logits_mib
-    assert p_chunked < chunked_bound and p_full / p_chunked > 4
+    assert p_full >= 2.9 * logits_mib
+    assert p_chunked < chunked_bound and p_full / p_chunked > 3
     np.testing.assert_allclose(l_chunked, l_full, rtol=1e-6)
     np.testing.assert_allclose(dx_chunked, dx_full, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(chunked.linear.weight.grad, full.linear.weight.grad, atol=1e-7)

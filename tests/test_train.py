@@ -85,7 +85,7 @@ def test_train_with_out_dir_writes_one_runs_files(tmp_path):
 
 def test_model_bench_items_run_one_step_each_side():
     from compare.bench import model_items
-    from compare.bench_models import model_bench_items
+    from compare.bench.models import model_bench_items
     (item,) = model_bench_items(["digits-mlp"])
     assert item.name in {i.name for i in model_items()}   # a full `lockstep bench` times it
     np_step, torch_step = item.setup()

@@ -2,8 +2,8 @@
 
 A *step* is what ``lockstep train`` does per batch: zero_grad, forward, loss, backward,
 (clip_grad_norm_), optimizer step, on the recipe's first batch, in float32 (torch's
-default). ``compare/bench.py`` registers these items and times them interleaved, like
-the layers; the issue's targets are in each item's name.
+default). ``compare.bench.layers.all_items`` adds these rows after the layers; the issue's
+targets are in each item's name.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 
 from reference import to_torch
 
-from . import recipes
+from .. import recipes
+from .item import BenchItem
 
 #: the issue's targets: NumPy step time / torch step time at most this
 TARGETS = {"digits-mlp": 1.5, "digits-cnn": 2.5, "char-gpt": 2.5}
@@ -27,13 +28,19 @@ def model_steps(name: str, dtype=np.float32):
     np_opt, t_opt = rc.optimizer(np_model, t_model)
     _, x, y = rc.batches(0, dt)[0]
     tx, ty = to_torch(x), to_torch(y)
-    return (lambda: recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip),
-            lambda: recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip))
+
+    def np_step():
+        return recipes.numpy_step(np_model, np_crit, np_opt, x, y, rc.clip)
+
+    def torch_step():
+        return recipes.torch_step(t_model, t_crit, t_opt, tx, ty, rc.clip)
+
+    np_step.module, torch_step.module = np_model, t_model     # the memory pass clears them
+    return np_step, torch_step
 
 
 def model_bench_items(names=tuple(TARGETS)) -> list:
     """One ``compare.bench.BenchItem`` per model (built lazily: registering costs nothing)."""
-    from .bench import BenchItem      # here, not on top: bench.py imports this module
     return [BenchItem(f"{n} train step (target <= {TARGETS[n]}x)",
                       lambda n=n: model_steps(n), float("nan"), target=TARGETS[n],
                       note=f"`lockstep train {n}`: forward, loss, backward, optimizer step")
