@@ -102,11 +102,13 @@ def _report_locked(args, cases) -> int:
             return fail("lockstep report", f"--out: {why}")
     with warnings.catch_warnings():
         # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
-        # are expected by the cases that provoke them; they would bury the summary
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
+        # are expected by the cases that provoke them (and by the book's worked examples,
+        # which rerun them); they would bury the summary
+        warnings.filterwarnings("ignore", category=UserWarning,
+                                module=r"(torch|npimpl|reference)\.")
         run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
                       jobs=args.jobs, seeds=args.seeds)
-    paths = write_reports(run, args.out)
+        paths = write_reports(run, args.out)
     if args.screenshots:          # the README's pictures of the book (headless Chromium)
         from . import book
         paths += book.take_screenshots(os.path.join(args.out, "book"))
