@@ -4,6 +4,7 @@
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
+    lockstep mutate [...]            (see ``lockstep mutate --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
 input neither matched torch nor raised a clear error);
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("train", help="train a model in lockstep (see lockstep train --help)",
                    add_help=False)
+    sub.add_parser("mutate", help="mutation-test npimpl against the report (see lockstep "
+                   "mutate --help)", add_help=False)
     return p
 
 
@@ -86,10 +89,11 @@ def _list(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("bench", "train"):
+    if argv and argv[0] in ("bench", "train", "mutate"):
         import importlib
 
-        mod = importlib.import_module(f"compare.{argv[0]}")
+        mod = importlib.import_module({"mutate": "compare.selftest.mutate"}.get(
+            argv[0], f"compare.{argv[0]}"))
         return mod.main(argv[1:])
     try:
         args = _parser().parse_args(argv)
