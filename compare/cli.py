@@ -4,6 +4,7 @@
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
+    lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
     lockstep mutate [...]            (see ``lockstep mutate --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("train", help="train a model in lockstep (see lockstep train --help)",
                    add_help=False)
+    sub.add_parser("export", help="write torch's reference data of cases to .npz/.npy (see "
+                   "lockstep export --help)", add_help=False)
     sub.add_parser("mutate", help="mutation-test npimpl against the report (see lockstep "
                    "mutate --help)", add_help=False)
     return p
@@ -89,7 +92,7 @@ def _list(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("bench", "train", "mutate"):
+    if argv and argv[0] in ("bench", "train", "export", "mutate"):
         import importlib
 
         mod = importlib.import_module({"mutate": "compare.selftest.mutate"}.get(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import traceback
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,10 +28,25 @@ from reference import to_numpy, to_torch
 
 from .metrics import Metric, Tolerance, deviation, tolerance_for
 
-# The cases are tiny: torch's intra-op threads only cost time here, and on a loaded 2-core
-# machine a parallel kernel such as batch_norm waits ~60 ms per call at its OpenMP barrier
-# (0.2 ms single-threaded). One thread also makes torch's reductions order-stable.
-torch.set_num_threads(1)
+
+@contextmanager
+def one_thread():
+    """Run torch on one intra-op thread meanwhile, and restore the caller's setting after.
+
+    The cases are tiny: torch's threads only cost time here (on a loaded 2-core machine a
+    parallel kernel such as batch_norm waits ~60 ms per call at its OpenMP barrier, 0.2 ms
+    single-threaded), and one thread makes torch's reduction order independent of the
+    machine's core count, so a seed gives the same report everywhere. Importing ``compare``
+    changes nothing in torch's global state; only a comparison in progress does.
+    """
+    threads = torch.get_num_threads()
+    if threads != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if threads != 1:
+            torch.set_num_threads(threads)
 
 
 # --- case descriptions ----------------------------------------------------------------
@@ -176,18 +192,50 @@ class _Recorder:
             step: int | None = None) -> Metric:
         m = metric or deviation(a, b, self.tol)
         shape = str(tuple(np.shape(b))) if b is not None else str(tuple(np.shape(a)))
-        self.rows.append(Row(self.case.name, self.case.family, self.case.layer, self.dtype,
-                             quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
-                             str(m.worst_index), step, self.tol.rtol, self.tol.atol,
-                             self.tol.name, m.passed, m.note))
+        row = Row(self.case.name, self.case.family, self.case.layer, self.dtype,
+                  quantity, kind, shape, m.max_abs, m.max_rel, m.tol_ratio,
+                  str(m.worst_index), step, self.tol.rtol, self.tol.atol,
+                  self.tol.name, m.passed, m.note)
+        if not m.passed:
+            row.detail = failure_detail(a, b, m, self.tol)   # not a column: for messages
+        self.rows.append(row)
         return m
 
 
-def _np_grads_of_inputs(ret, n_inputs: int) -> tuple:
+def failure_detail(a, b, m: Metric, tol: Tolerance) -> dict | None:
+    """For a failing comparison of two arrays of one shape: the values at the worst index
+    and how many elements miss the tolerance (``compare.check``'s message shows them)."""
+    try:
+        a, b = np.asarray(a), np.asarray(b)
+    except Exception:  # noqa: BLE001
+        return None
+    if a.shape != b.shape or a.dtype.kind not in "fiub" or b.dtype.kind not in "fiub":
+        return None
+    af, bf = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~((np.abs(af - bf) <= tol.atol + tol.rtol * np.abs(bf)) |
+                (np.isnan(af) & np.isnan(bf)) | (af == bf))
+    idx = tuple(m.worst_index) if len(m.worst_index) == a.ndim else None
+    if idx is None or (a.size and not bad[idx]):
+        idx = np.unravel_index(int(np.argmax(bad)), a.shape) if bad.any() else None
+    return dict(mismatched=int(bad.sum()), total=int(a.size),
+                index=None if idx is None else tuple(int(i) for i in idx),
+                numpy=None if idx is None else a[idx].item(),
+                torch=None if idx is None else b[idx].item())
+
+
+def _np_grads_of_inputs(ret, n_inputs: int, args: tuple | None = None) -> tuple:
     """The contract: backward returns one array for a one-input forward (or a loss's input
-    gradient), else a tuple in input order."""
+    gradient), else a tuple in input order. A recurrent layer called without its optional
+    state returns ``(grad_input, grad_h0)`` all the same: with ``args`` given, a tuple whose
+    first entry is an array of the one input's shape is read that way (the rest are the
+    gradients of optional inputs left out)."""
     if isinstance(ret, tuple) and n_inputs > 1:
         return tuple(ret) + (None,) * (n_inputs - len(ret))
+    if (isinstance(ret, tuple) and args is not None and len(args) == 1 and ret
+            and isinstance(args[0], np.ndarray) and isinstance(ret[0], np.ndarray)
+            and ret[0].shape == args[0].shape):
+        return (ret[0],)
     return (ret,) + (None,) * (n_inputs - 1)
 
 
@@ -237,62 +285,207 @@ def guarded(case, dtype: str, tol: Tolerance, body, aggregate=None) -> Result:
     return res
 
 
-def run_case(case: Case, dtype: str, seed: int = 0) -> Result:
-    """Run one single-step case in one dtype."""
+def run_case(case: Case, dtype: str, seed: int = 0, accumulate: bool | None = None,
+             capture: dict | None = None) -> Result:
+    """Run one single-step case in one dtype.
+
+    ``accumulate`` runs the second forward+backward without ``zero_grad`` (default: in
+    float64, where rounding cannot hide a lost contribution); ``capture``, a dict, receives
+    torch's side of everything compared (inputs, weights, upstream gradients, outputs, input
+    and parameter gradients) under the quantity names of ``deviations.csv`` (``lockstep
+    export``)."""
     return guarded(case, dtype, tolerance_for(dtype),
-                   lambda rec, res: _run_case(case, dtype, seed, rec, res))
+                   lambda rec, res: _run_case(case, dtype, seed, rec, res, accumulate, capture))
 
 
-def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result) -> None:
+def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
+              accumulate: bool | None = None, capture: dict | None = None) -> None:
     rng = case_rng(seed, case.name, dtype)
     torch.manual_seed(seed)
     np_mod, t_mod = case.model(np.dtype(dtype))
     inp = case.inputs(rng, np.dtype(dtype))
     if not isinstance(inp, Inputs):
         inp = Inputs(tuple(inp) if isinstance(inp, (tuple, list)) else (inp,))
+    if capture is not None:
+        _capture_inputs(capture, inp, t_mod)
 
-    # 1. forward, NumPy first
-    np_out = np_mod(*inp.args, **inp.kwargs)
     # which positional inputs are differentiated (a loss's target is not): torch must agree
     diff = getattr(np_mod, "grad_inputs", None) or range(len(inp.args))
     t_args = tuple(to_torch(a, requires_grad=i in diff) for i, a in enumerate(inp.args))
-    t_out = t_mod(*t_args, **to_torch(inp.kwargs))
+    t_kwargs = to_torch(inp.kwargs)
 
+    # 1.-2. forward (NumPy first) and backward with one upstream gradient per float output
+    np_gin, g_struct = _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs,
+                                         capture=capture)
+
+    # 3. input gradients (and the structure backward returned them in)
+    _record_structure(rec, inp, np_gin)
+    for name, x, g, t in _input_grads(inp, np_gin, t_args, diff):
+        tg = t.grad if isinstance(t, torch.Tensor) else None
+        tg = np.zeros_like(x) if tg is None else to_numpy(tg)
+        rec.add(name, "grad_input", g, tg)
+        if capture is not None:
+            capture[name] = tg
+
+    # 4. parameter gradients and buffers
+    _compare_params_and_buffers(rec, np_mod, t_mod, grads=True, values=False)
+    if capture is not None:
+        for name, p in t_mod.named_parameters():
+            if p.grad is not None:
+                capture[f"grad.{name}"] = to_numpy(p.grad)
+
+    # 5. accumulation: a second forward+backward without zero_grad must leave every .grad
+    #    equal to the sum of both passes (torch's rule), and the buffers updated twice
+    if accumulate is None:
+        accumulate = dtype == "float64"
+    if accumulate:
+        _accumulation_pass(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, diff, np_gin)
+
+
+def _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, prefix: str = "",
+                      capture: dict | None = None):
+    """One forward (NumPy first, so a twin may reuse what the NumPy side drew) and one
+    backward on both sides; records the forward outputs (unless ``prefix`` marks a repeat
+    pass) and returns the NumPy input gradients (one per positional input)."""
+    np_out = np_mod(*inp.args, **inp.kwargs)
+    t_out = t_mod(*t_args, **t_kwargs)
     np_leaves, t_leaves = leaves(np_out), leaves(t_out)
     if len(np_leaves) != len(t_leaves):
         raise ValueError(f"output structure differs: numpy {len(np_leaves)} leaves, torch "
                          f"{len(t_leaves)}")
     for (path, a), (_, b) in zip(np_leaves, t_leaves):
-        rec.add(f"out{path}", "forward", a, to_numpy(b))
-
-    # 2. backward with one upstream gradient per float output (the same on both sides)
+        rec.add(f"{prefix}out{path}", "forward", a, to_numpy(b))
+        if capture is not None:
+            capture[f"out{path}"] = to_numpy(b)
     make_grad = case.grad or (lambda r, o: r.standard_normal(o.shape).astype(o.dtype))
     g_struct = like(np_out, lambda o: make_grad(rng, o) if _is_float_array(o) else None)
     g_leaves = leaves(g_struct)
     t_outs, t_grads = [], []
-    for (_, t), (_, g) in zip(t_leaves, g_leaves):
+    for (path, t), (_, g) in zip(t_leaves, g_leaves):
         if isinstance(t, torch.Tensor) and t.requires_grad and g is not None:
             t_outs.append(t)
             t_grads.append(torch.from_numpy(g.copy()))
+        if capture is not None and g is not None:
+            capture[f"grad_output{path}"] = g.copy()
     if t_outs:
         torch.autograd.backward(t_outs, t_grads)
     ret = np_mod.backward(*g_struct) if isinstance(np_out, tuple) else np_mod.backward(g_struct)
+    return _np_grads_of_inputs(ret, len(inp.args), inp.args), g_struct
 
-    # 3. input gradients
-    np_gin = _np_grads_of_inputs(ret, len(inp.args))
+
+def grad_structure_errors(inp: Inputs, np_gin: tuple) -> list[str]:
+    """What is wrong with the structure of backward's return, input by input: the gradient
+    of an input has that input's structure (one array for an array, a tuple for a tuple),
+    and a non-float leaf (indices, masks, ``None``) gets ``None`` — never a list where an
+    array belongs, or ``(None, None)`` for one integer input."""
+    errors = []
+    for i, (a_arg, g) in enumerate(zip(inp.args, np_gin)):
+        if g is None:
+            continue
+        a_leaves, g_leaves = leaves(a_arg), leaves(g)
+        if [p for p, _ in a_leaves] != [p for p, _ in g_leaves]:
+            errors.append(f"input {i} is {_shape_of(a_arg)} but its gradient is "
+                          f"{_shape_of(g)}")
+            continue
+        for (path, x), (_, gx) in zip(a_leaves, g_leaves):
+            if not _is_float_array(x) and gx is not None:
+                errors.append(f"input {i}{path} is not differentiable ({type(x).__name__}"
+                              f"{'' if not isinstance(x, np.ndarray) else ' of ' + str(x.dtype)})"
+                              f" but its gradient is {type(gx).__name__}, not None")
+            elif _is_float_array(x) and gx is not None and not isinstance(gx, np.ndarray):
+                errors.append(f"input {i}{path} is an array but its gradient is a "
+                              f"{type(gx).__name__}")
+    return errors
+
+
+def _shape_of(obj) -> str:
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)}"
+    return "None" if obj is None else f"a {type(obj).__name__}"
+
+
+def _record_structure(rec, inp: Inputs, np_gin: tuple, prefix: str = "") -> None:
+    errors = grad_structure_errors(inp, np_gin)
+    if errors:
+        rec.add(f"{prefix}grad_in structure", "structure", None, None,
+                Metric(np.inf, np.inf, np.inf, (), False, "; ".join(errors)))
+
+
+def _input_grads(inp: Inputs, np_gin: tuple, t_args: tuple, diff):
+    """``(quantity name, input leaf, numpy gradient, torch leaf)`` for every differentiated
+    float input leaf."""
     for i, (a_arg, np_g, t_arg) in enumerate(zip(inp.args, np_gin, t_args)):
-        for (path, x), (_, g), (_, t) in zip(leaves(a_arg), leaves(np_g) if np_g is not None
-                                             else [(p, None) for p, _ in leaves(a_arg)],
-                                             leaves(t_arg)):
+        np_leaves = (leaves(np_g) if np_g is not None
+                     else [(p, None) for p, _ in leaves(a_arg)])
+        for (path, x), (_, g), (_, t) in zip(leaves(a_arg), np_leaves, leaves(t_arg)):
             if not _is_float_array(x) or i not in diff:
                 continue
-            tg = t.grad if isinstance(t, torch.Tensor) else None
-            tg = np.zeros_like(x) if tg is None else to_numpy(tg)
             name = "grad_in" if len(inp.args) == 1 and not path else f"grad_in[{i}]{path}"
-            rec.add(name, "grad_input", g, tg)
+            yield name, x, g, t
 
-    # 4. parameter gradients and buffers
-    _compare_params_and_buffers(rec, np_mod, t_mod, grads=True, values=False)
+
+def _snapshot_grads(mod) -> dict:
+    return {n: None if p.grad is None else np.array(p.grad, copy=True)
+            for n, p in mod.named_parameters()}
+
+
+def _accumulation_pass(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs, diff, np_gin1):
+    """Run forward+backward once more without zero_grad and compare the accumulated
+    gradients (rows ``accum.grad.<name>``, ``accum.grad_in…``) and the buffers after two
+    updates (``accum.buffer.<name>``). A mismatch whose NumPy value equals the second pass's
+    own contribution is named: the gradient was overwritten, not accumulated."""
+    np_g1 = _snapshot_grads(np_mod)
+    t_g1 = {n: None if p.grad is None else p.grad.detach().clone()
+            for n, p in t_mod.named_parameters()}
+    t_in1 = {}
+    for name, _, _, t in _input_grads(inp, np_gin1, t_args, diff):
+        if isinstance(t, torch.Tensor) and t.grad is not None:
+            t_in1[name] = t.grad.detach().clone()
+    np_gin2, _ = _forward_backward(case, rec, rng, np_mod, t_mod, inp, t_args, t_kwargs,
+                                   prefix="accum.")
+    # input gradients: torch's leaves accumulate; the NumPy side returns each pass's own
+    _record_structure(rec, inp, np_gin2, prefix="accum.")
+    g1 = {n: g for n, _, g, _ in _input_grads(inp, np_gin1, t_args, diff)}
+    for name, x, g2, t in _input_grads(inp, np_gin2, t_args, diff):
+        tg = t.grad if isinstance(t, torch.Tensor) else None
+        tg = np.zeros_like(x) if tg is None else to_numpy(tg)
+        a, b = g1.get(name), g2
+        total = None if a is None and b is None else (
+            (np.zeros_like(x) if a is None else a) + (np.zeros_like(x) if b is None else b))
+        rec.add(f"accum.{name}", "accumulation", total, tg)
+    # parameter gradients
+    t_params = dict(t_mod.named_parameters())
+    for name, p in np_mod.named_parameters():
+        tp = t_params.get(name)
+        if tp is None or (tp.grad is None and p.grad is None):
+            continue
+        tg = None if tp.grad is None else to_numpy(tp.grad)
+        m = rec.add(f"accum.grad.{name}", "accumulation", p.grad, tg)
+        if not m.passed and tg is not None and p.grad is not None and t_g1.get(name) is not None:
+            second = tg - to_numpy(t_g1[name])               # torch's second contribution
+            if np.allclose(p.grad, second, rtol=1e-6, atol=1e-9):
+                rec.rows[-1].note = ("overwritten, not accumulated: after two backward passes "
+                                     ".grad holds only the second pass's contribution")
+            elif np_g1.get(name) is not None and np.allclose(p.grad, np_g1[name], rtol=1e-6,
+                                                              atol=1e-9):
+                rec.rows[-1].note = ("the second backward added nothing to .grad")
+    for name, tb in t_mod.named_buffers():
+        rec.add(f"accum.buffer.{name}", "accumulation", dict(np_mod.named_buffers()).get(name),
+                to_numpy(tb))
+
+
+def _capture_inputs(capture: dict, inp: Inputs, t_mod) -> None:
+    """For ``lockstep export``: the inputs and the shared weights, before anything runs."""
+    for i, a in enumerate(inp.args):
+        for path, x in leaves(a):
+            if isinstance(x, np.ndarray):
+                capture[f"input[{i}]{path}"] = np.array(x, copy=True)
+    for k, v in inp.kwargs.items():
+        for path, x in leaves(v):
+            if isinstance(x, np.ndarray):
+                capture[f"input.{k}{path}"] = np.array(x, copy=True)
+    for name, v in t_mod.state_dict().items():
+        capture[f"param.{name}"] = to_numpy(v).copy()
 
 
 def trajectory_tolerance(case, dtype: str) -> Tolerance:
@@ -401,17 +594,11 @@ def run(case, dtype: str, seed: int = 0) -> Result:
     """Run a :class:`Case`, a :class:`Trajectory`, or any case object with its own
     ``run(dtype, seed) -> Result`` (for comparisons neither shape fits, e.g. a resumed run).
 
-    torch runs on one thread meanwhile: the cases are small, so threads only add start-up
-    cost (and spin-waiting on a busy machine), and one thread makes torch's reduction order
-    independent of the machine's core count, so a seed gives the same report everywhere.
+    torch runs on one thread meanwhile (:func:`one_thread`).
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         if hasattr(case, "run"):
             return case.run(dtype, seed)
         if isinstance(case, Trajectory):
             return run_trajectory(case, dtype, seed)
         return run_case(case, dtype, seed)
-    finally:
-        torch.set_num_threads(threads)

@@ -18,6 +18,7 @@ from . import article, docs
 from .engine import Trajectory
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
+INIT = "init-ks"          # the tolerance name of the default-initialisation rows (compare/init.py)
 
 #: report sections, in order
 FAMILY_TITLES = {
@@ -81,7 +82,8 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
                        f"trajectories) × dtypes {', '.join(run.dtypes)}"),
              ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]
     fd = rows[rows["tolerance"] == FD]
-    rows = rows[rows["tolerance"] != FD]
+    init = rows[rows["tolerance"] == INIT]
+    rows = rows[~rows["tolerance"].isin([FD, INIT])]
     for dt in ("float64", "float32"):
         w = _worst(rows[(rows["dtype"] == dt) & (rows["kind"] != "error")])
         if w is not None:
@@ -101,6 +103,12 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         lines.append(("finite-difference oracle", f"{len(fd)} gradients of {fd['case'].nunique()} "
                       f"cases checked against central differences (float64, no torch): "
                       + ("all agree" if not bad else f"**{bad} disagree**")))
+    if not init.empty:
+        bad = int((~init["passed"].astype(bool)).sum())
+        lines.append(("default initialisation", f"{len(init)} parameters and buffers of "
+                      f"{init['layer'].nunique()} classes, each side built from its own "
+                      "defaults (a two-sample KS test, or exact for constants and buffers): "
+                      + ("all match torch's" if not bad else f"**{bad} differ**")))
     if run.badinput:
         outcomes = pd.Series([b["outcome"].split(":")[0] for b in run.badinput]).value_counts()
         lines.append(("bad-input matrix", f"{len(run.badinput)} inputs tried: " +
@@ -229,7 +237,7 @@ def families(run, rows: pd.DataFrame, out_dir: str) -> str:
     out = []
     cases = rows[~rows["case"].isin([r.case.name for r in run.results
                                      if r.case.family == "article"])]
-    cases = cases[cases["tolerance"] != FD]
+    cases = cases[~cases["tolerance"].isin([FD, INIT])]
     first_family = cases.groupby("layer", sort=False)["family"].first()
     sections = {layer: section_of(layer, fam) for layer, fam in first_family.items()}
     order = list(FAMILY_TITLES) + sorted(set(sections.values()) - set(FAMILY_TITLES))
@@ -260,7 +268,7 @@ def trajectories(run) -> str:
 
 
 def explainer(run, rows: pd.DataFrame) -> str:
-    single = rows[(rows["worst_step"].isna()) & (rows["kind"] != "error")]
+    single = rows[(rows["worst_step"].isna()) & (~rows["kind"].isin(["error", "init"]))]
     out = ["## float32 vs float64: why the rows differ", ""]
     for dt in ("float32", "float64"):
         d = single[single["dtype"] == dt]["max_rel"].astype(float)
@@ -329,6 +337,26 @@ def badinput_section(run) -> str:
                       _table(header, [[v] + [int(x) for x in r] for v, r in counts.iterrows()])])
 
 
+def init_section(rows: pd.DataFrame) -> str:
+    init = rows[rows["tolerance"] == INIT]
+    if init.empty:
+        return ""
+    from . import init as init_mod
+    table = []
+    for layer, d in init.groupby("layer", sort=False):
+        w = _worst(d)
+        table.append((f"`{layer}`", len(d), f"{w['tol_ratio']:.2f} ({w['quantity']})",
+                      "pass" if d["passed"].astype(bool).all() else "**FAIL**"))
+    return "\n".join(["## Default initialisation", "",
+                      docs.one_line(docs.parse_docstring(init_mod.__doc__)[0]) + " Both "
+                      "sides are built from their own defaults, many times over; constants and "
+                      "buffers must be equal, random parameters must pass a two-sample "
+                      f"Kolmogorov–Smirnov test at alpha {init_mod.ALPHA:g} and stay within "
+                      "torch's range (see [compare/init.py](../compare/init.py)).", "",
+                      _table(["class", "parameters and buffers", "worst fraction of tolerance",
+                              "result"], table)])
+
+
 def oracle_section(rows: pd.DataFrame) -> str:
     fd = rows[rows["tolerance"] == FD]
     if fd.empty:
@@ -376,6 +404,7 @@ def render(run, out_dir: str) -> str:
              explainer(run, rows), "",
              mutant_section(run), "",
              oracle_section(rows), "",
+             init_section(rows), "",
              badinput_section(run), "",
              undocumented(rows), ""]
     text = "\n".join(parts)

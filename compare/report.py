@@ -17,10 +17,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import plots
-from .engine import Row, run
+from .engine import Row, one_thread, run
 from .io import write_csv, write_text
 from .badinput import matrix
 from .mutants import mutation_score
+from .init import catalogue_init_rows
 from .oracle import fd_rows
 
 ROW_COLUMNS = [f.name for f in dataclasses.fields(Row)]
@@ -69,18 +70,24 @@ class Run:
 def run_all(cases: list, dtypes: tuple, seed: int = 0, progress: bool = True,
             checks: bool = True) -> Run:
     """Run every case in every requested dtype it declares; then (``checks``) the checker's
-    self-tests: the mutant gallery, the bad-input matrix and, with float64, the
-    finite-difference oracle."""
+    self-tests: the mutant gallery, the bad-input matrix, the default-initialisation
+    comparison of the selected cases' classes and, with float64, the finite-difference
+    oracle."""
     out = Run(seed, tuple(dtypes))
     jobs = [(c, dt) for c in cases for dt in c.dtypes if dt in dtypes]
     for case, dt in tqdm(jobs, desc="lockstep", unit="case", disable=not progress,
                          leave=False):
         out.results.append(run(case, dt, seed))
     if checks:
-        out.mutants = mutation_score(seed)
-        out.badinput = matrix(seed)
-        if "float64" in dtypes:
-            out.extra_rows = fd_rows(cases, seed)
+        with one_thread():
+            out.mutants = mutation_score(seed)
+            out.badinput = matrix(seed)
+            if "float64" in dtypes:
+                out.extra_rows = fd_rows(cases, seed)
+            from .catalogue import all_cases
+            subset = len(cases) < len(all_cases())
+            out.extra_rows += catalogue_init_rows(seed, names={c.layer for c in cases}
+                                                  if subset else None)
     return out
 
 

@@ -86,3 +86,58 @@ def test_same_seed_same_rows_and_other_seed_other_inputs():
     key = [(r.quantity, r.max_abs, r.worst_index) for r in r1.rows]
     assert key == [(r.quantity, r.max_abs, r.worst_index) for r in r2.rows]
     assert key != [(r.quantity, r.max_abs, r.worst_index) for r in r3.rows]
+
+
+def test_second_backward_accumulates_and_names_an_overwrite():
+    """The engine's accumulation pass: float64 cases get ``accum.*`` rows; a LayerNorm that
+    assigns ``.grad`` passes the first backward and fails the second, with a note saying so."""
+    from compare.mutant_accum import OverwritingLayerNorm
+    from compare.mutants import mutated
+
+    good = run(Case("ln", "LayerNorm", "norm", lambda dt: build(Spec("LayerNorm", 6), dt),
+                    args(normal(3, 6)), dtypes=("float64",)), "float64")
+    accum = {r.quantity for r in good.rows if r.quantity.startswith("accum.")}
+    assert {"accum.grad_in", "accum.grad.weight", "accum.grad.bias"} <= accum
+    assert good.passed
+    bad = run(Case("ln-bad", "LayerNorm", "norm", mutated(Spec("LayerNorm", 6),
+                                                          OverwritingLayerNorm),
+                   args(normal(3, 6)), dtypes=("float64",)), "float64")
+    failing = {r.quantity: r.note for r in bad.rows if not r.passed}
+    assert set(failing) == {"accum.grad.weight", "accum.grad.bias"}
+    assert all("overwritten" in n for n in failing.values())
+
+
+def test_importing_compare_leaves_torch_threads_alone():
+    import subprocess
+    import sys
+    code = ("import torch; torch.set_num_threads(2); import compare, compare.engine, "
+            "compare.report, compare.catalogue; compare.catalogue.all_cases(); "
+            "print(torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "2"
+
+
+@pytest.mark.parametrize("ret,words", [
+    (lambda dx: [dx], "gradient is a list of 1"),
+    (lambda dx: (None, None), "gradient is a tuple of 2"),
+], ids=["list-for-an-array", "pair-of-None-for-indices"])
+def test_backward_return_structure_is_checked(ret, words):
+    """backward must return an input's gradient in that input's structure: an array for an
+    array (a list passes no value comparison's notice otherwise), None for indices."""
+    import npimpl
+    from compare.engine import grad_structure_errors
+
+    class Wrapped(npimpl.Linear):
+        def backward(self, g):
+            return ret(super().backward(g))
+    res = run(Case("wrapped", "Linear", "core", lambda dt: (lambda n, t: (
+        Wrapped(5, 3, dtype=dt.type), t))(*build(Spec("Linear", 5, 3), dt)), args(normal(2, 5)),
+        dtypes=("float64",)), "float64")
+    from compare.engine import Inputs
+    errors = grad_structure_errors(Inputs((np.zeros((2, 5)),)), (ret(np.zeros((2, 5))),))
+    assert errors and words in errors[0]
+    assert not res.passed
+    assert any(r.quantity == "grad_in structure" and words in r.note for r in res.rows)
+    ok = grad_structure_errors(Inputs((np.zeros(3, dtype=np.int64),)), (None,))
+    assert ok == []

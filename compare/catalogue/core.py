@@ -8,6 +8,7 @@ from reference import Spec, build, optimizer_pair, seq
 
 from ..engine import Case, Inputs, Trajectory
 from ..gen import args, classes, normal
+from ..mutant_accum import MUTANTS, tied  # noqa: F401  (MUTANTS: the gallery reads it here)
 
 ORDER = 10
 
@@ -47,6 +48,8 @@ CASES = [
     single("linear-3d", Spec("Linear", 6, 4), args(normal(2, 3, 6))),
     single("linear-4d-odd", Spec("Linear", 13, 11), args(normal(3, 1, 5, 13))),
     single("linear-nobias", Spec("Linear", 5, 3, bias=False), args(normal(4, 5))),
+    # one weight used by two layers: its gradient is the sum of both uses
+    Case("linear-tied-weights", "Linear", "core", tied(), args(normal(3, 4))),
     # element-wise activations
     single("relu-kink", Spec("ReLU"), args(with_zeros(4, 7))),
     single("relu-3d", Spec("ReLU"), args(normal(2, 3, 5))),
