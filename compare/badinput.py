@@ -12,7 +12,8 @@ targets) the NumPy module must either
 * raise a **clear error**: a ValueError/TypeError/IndexError whose message
   names the module and says what it got (``"Linear: ... got shape (2, 5)"``).
   Refusing what torch accepts is allowed (npimpl refuses integer arrays
-  everywhere; torch runs ReLU on them), or
+  everywhere; torch runs ReLU on them) and counted apart, as
+  ``"clear error (torch accepts)"``, or
 * be a **deviation by design**: npimpl accepts what torch refuses, for a reason
   written in :data:`TABLE` (``Entry.by_design``).
 
@@ -231,6 +232,16 @@ def _object(x):
     return y
 
 
+def _one_index(x, value):
+    """An integer (index) input with its first element set to ``value`` (None: the largest
+    index plus one thousand); not applicable to float inputs."""
+    if x.dtype.kind != "i" or x.size == 0:
+        return None
+    y = x.copy()
+    y.reshape(-1)[0] = x.max() + 1000 if value is None else value
+    return y
+
+
 def _resize(axis):
     def f(x):
         if x.ndim <= (axis if axis >= 0 else -axis - 1):
@@ -263,6 +274,10 @@ VARIANTS: dict[str, Callable] = {
     "read-only array": _readonly,
     "Fortran order": np.asfortranarray,
     "Python list": lambda x: x.tolist(),
+    # index inputs (Embedding): one index of -1 (NumPy would silently read the last row;
+    # torch raises IndexError) or one past the end
+    "negative index": lambda x: _one_index(x, -1),
+    "index too large": lambda x: _one_index(x, None),
 }
 
 #: extra variants of a loss's target: name -> (rng, valid target) -> odd target
@@ -292,6 +307,16 @@ def _is_clear(exc: Exception, name: str) -> bool:
     msg = str(exc)
     return (isinstance(exc, CLEAR_ERRORS) and name in msg
             and any(w in msg for w in ("got", "expected", "must", "need")))
+
+
+#: the outcome of a clear error where torch accepted the input: reported apart from the clear
+#: errors torch raises too (refusing what torch accepts is allowed, but it is a difference)
+TORCH_ACCEPTS = "clear error (torch accepts)"
+
+
+def clear_outcome(t_exc) -> str:
+    """``'clear error'`` when torch refused the input too, else :data:`TORCH_ACCEPTS`."""
+    return "clear error" if t_exc is not None else TORCH_ACCEPTS
 
 
 def _torch_side(t_mod, args):
@@ -344,7 +369,7 @@ def run_variant(name: str, entry: Entry, variant: str, args: list) -> dict:
         # the input name itself (``MultiheadAttention: query must be 2-D or 3-D``)
         owners = {type(m).__name__ for m in np_mod.modules()}
         if any(_is_clear(np_exc, owner) for owner in owners):
-            return {**row, "outcome": "clear error", "detail": detail}
+            return {**row, "outcome": clear_outcome(t_exc), "detail": detail}
         return {**row, "outcome": "FAIL: unclear error", "detail": detail}
     if t_exc is not None and variant in (entry.by_design or {}):
         return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}

@@ -15,7 +15,7 @@ import torch
 import npimpl
 from reference import to_numpy
 
-from .badinput import _is_clear
+from .badinput import _is_clear, clear_outcome
 from .metrics import FLOAT64, deviation
 
 
@@ -59,7 +59,7 @@ def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
     except Exception as exc:  # noqa: BLE001
         t_exc = exc
     if np_exc is not None:
-        outcome = "clear error" if _is_clear(np_exc, name) else "FAIL: unclear error"
+        outcome = clear_outcome(t_exc) if _is_clear(np_exc, name) else "FAIL: unclear error"
         return {**row, "outcome": outcome, "detail": f"{type(np_exc).__name__}: {np_exc}"}
     if t_exc is not None:
         return {**row, "outcome": "FAIL: silent (torch refuses)",

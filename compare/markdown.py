@@ -98,11 +98,19 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         surv = [m.name for m in run.survivors]
         lines.append(("mutation score", f"{caught}/{len(run.mutants)} mutants flagged"
                       + (f"; **survivors: {', '.join(surv)}**" if surv else "")))
+    if os.path.exists(os.path.join(out_dir, "mutation.csv")):
+        from .selftest.mutation_report import summary_cell
+        lines.append(("systematic mutation", summary_cell(os.path.join(out_dir, "mutation.csv"))))
     if not fd.empty:
+        from .oracle import UNCHECKED
         bad = int((~fd["passed"].astype(bool)).sum())
+        unchecked = int((fd["kind"] == UNCHECKED).sum())
+        fd = fd[fd["kind"] != UNCHECKED]
         lines.append(("finite-difference oracle", f"{len(fd)} gradients of {fd['case'].nunique()} "
                       f"cases checked against central differences (float64, no torch): "
-                      + ("all agree" if not bad else f"**{bad} disagree**")))
+                      + ("all agree" if not bad else f"**{bad} disagree**")
+                      + (f"; {unchecked} more compared no element (all NaN, kinks or "
+                         "conventions) and are not counted" if unchecked else "")))
     if not init.empty:
         bad = int((~init["passed"].astype(bool)).sum())
         lines.append(("default initialisation", f"{len(init)} parameters and buffers of "
@@ -371,7 +379,8 @@ def oracle_section(rows: pd.DataFrame) -> str:
     excluded = [(f"`{k}`", v) for k, v in getattr(oracle, "EXCLUDED", {}).items()]
     out = ["## Finite-difference oracle", "", docs.one_line(doc), "",
            f"Central differences with h = {oracle.H:g}, rtol {oracle.RTOL:g}; the derivation of "
-           "the tolerance is in [compare/oracle.py](../compare/oracle.py).", "",
+           "the tolerance is in [compare/oracle.py](../compare/oracle.py). "
+           + getattr(oracle, "NOT_CHECKED", ""), "",
            _table(["layer", "cases", "gradients checked", "worst fraction of tolerance",
                    "result"], table)]
     if excluded:

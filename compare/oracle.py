@@ -253,6 +253,12 @@ class Checked(NamedTuple):
     nan_grad: int = 0       # NaN analytic values from non-finite outputs, skipped
 
 
+#: what the oracle does not check (the report says so beside its table)
+NOT_CHECKED = ("Not checked by the oracle: trajectories (an optimizer step or a schedule is not "
+               "a derivative), buffers (running statistics), the gradient of a loss with "
+               "respect to its target (not differentiated, as in torch), and rows where no "
+               "element could be compared (they are not counted); the comparison with torch "
+               "covers all of them.")
 #: the ``kind`` of a row that compared no element (all skipped): it proves nothing and the
 #: report does not count it among the checked gradients
 UNCHECKED = "fd_unchecked"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import NOT_LAYERS, TABLE, Entry, counts, matrix, public_classes, run_variant, table
+from compare.badinput import (NOT_LAYERS, TABLE, TORCH_ACCEPTS, Entry, counts, matrix,
+                              public_classes, run_variant, table)
 from compare.badinput_optim import OPTIMIZER_VARIANTS, optimizer_names
 from reference import Spec
 
@@ -40,11 +41,21 @@ def test_no_optimizer_cell_fails(name):
     assert not bad, "\n".join(bad)
 
 
-def test_matrix_counts_add_up():
-    rows = _matrix()
-    c = counts(rows)
-    assert sum(c.values()) == len(rows)
-    assert c["matches torch"] > 0 and c["clear error"] > 0
+def test_a_refusal_of_what_torch_accepts_is_counted_apart():
+    """npimpl refuses integer arrays everywhere; torch runs ReLU on them but not Linear: the
+    first is a clear error torch does not make, the second one it makes too."""
+    x = np.arange(8).reshape(2, 4)
+    relu = run_variant("ReLU", TABLE["ReLU"], "int64 array", [x])
+    linear = run_variant("Linear", TABLE["Linear"], "int64 array", [x])
+    assert relu["outcome"] == TORCH_ACCEPTS, relu
+    assert linear["outcome"] == "clear error", linear
+    assert counts([relu, linear]) == {TORCH_ACCEPTS: 1, "clear error": 1}
+
+
+@pytest.mark.parametrize("variant", ["negative index", "index too large"])
+def test_an_out_of_range_index_is_refused_as_torch_refuses_it(variant):
+    row = next(r for r in _matrix() if r["cls"] == "Embedding" and r["variant"] == variant)
+    assert row["outcome"] == "clear error" and "IndexError" in row["detail"], row
 
 
 class BroadcastingMSELoss(npimpl.MSELoss):

@@ -27,8 +27,9 @@ transpose   ``x.T`` → ``x``
 Not mutated, because no result depends on it or a comparison of results cannot see it:
 docstrings and every string constant (error messages, einsum patterns, option names — a
 comparison with an option name is mutated through its operator), f-strings, ``raise``
-statements (the condition in front of one is mutated), ``assert``, ``warnings.warn`` calls,
-annotations, imports, decorators, ``__all__``, and the text-only methods ``__repr__``,
+statements (the condition in front of one is mutated), ``assert``, ``warnings.warn`` calls
+and an ``if`` that does nothing but warn (which warnings are emitted is not a result: torch's
+own deprecation warnings differ between versions), annotations, imports, decorators, ``__all__``, and the text-only methods ``__repr__``,
 ``__str__`` and ``extra_repr``.
 
 Where a mutant sits decides how it is applied in a running process (:mod:`.patching`):
@@ -148,6 +149,14 @@ def _is_warn(stmt) -> bool:
     return _func_name(stmt.value) == "warn"
 
 
+def _warn_only(stmt) -> bool:
+    """An ``if`` (with its ``elif``/``else`` chain) that does nothing but warn."""
+    if _is_warn(stmt) or isinstance(stmt, ast.Pass):
+        return True
+    return (isinstance(stmt, ast.If) and all(_warn_only(s) for s in stmt.body)
+            and all(_warn_only(s) for s in stmt.orelse))
+
+
 def _header_end(stmt) -> int:
     """The last line of a statement's own text: the header of a compound statement
     (``if test:``), the whole of a simple one."""
@@ -216,7 +225,7 @@ class _Walker:
             p = parent + ((fld, i),)
             if _is_docstring(stmt, body, i) or isinstance(
                     stmt, (ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Global,
-                           ast.Nonlocal, ast.Pass, ast.Break, ast.Continue)) or _is_warn(stmt):
+                           ast.Nonlocal, ast.Pass, ast.Break, ast.Continue)) or _warn_only(stmt):
                 continue
             lines = tuple(range(stmt.lineno, _header_end(stmt) + 1))
             ctx = dict(fctx, stmt=stmt, lines=lines)

@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     outcomes, info = run(files, args.per_file, args.seed, args.budget, kinds,
-                         fresh=not args.no_fresh, progress=not args.no_progress)
+                         fresh=not args.no_fresh, progress=not args.no_progress,
+                         out_dir=args.out)
     from .mutation_report import summary_line, write
     paths = write(outcomes, info, args.out)
     print(summary_line(outcomes, info) + f"; wrote {', '.join(paths)}")
@@ -257,8 +258,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badinput", "init"),
-        fresh=True, progress=True):
-    """Generate, measure, run; returns ``(outcomes, info)`` for :mod:`.mutation_report`."""
+        fresh=True, progress=True, out_dir=None):
+    """Generate, measure, run; returns ``(outcomes, info)`` for :mod:`.mutation_report`.
+    Survivors are printed as they turn up; with ``out_dir``, the mutants done so far are
+    written to ``mutation.csv`` every 50 (a long run can be read while it runs)."""
     import warnings
 
     from tqdm import tqdm
@@ -301,6 +304,14 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
                 run_fresh(o, units, seed)
             outcomes[m.id] = o
             bar.update(1)
+            if o.verdict in ("survived", "not executed"):
+                bar.write(f"  {o.verdict}: {m.file}:{m.line} {m.qualname} [{m.op}] "
+                          f"{m.mutation} ({o.covering} units, {o.seconds:.1f} s)", sys.stderr)
+            if out_dir and len(outcomes) % 50 == 0:
+                from .mutation_report import frame
+                from ..io import write_csv
+                os.makedirs(out_dir, exist_ok=True)
+                write_csv(os.path.join(out_dir, "mutation.csv"), frame(list(outcomes.values())))
     bar.close()
     result = []
     for f in files:

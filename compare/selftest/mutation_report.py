@@ -40,6 +40,17 @@ def score(df: pd.DataFrame) -> dict:
                 score=killed / real if real else 1.0)
 
 
+def summary_cell(csv_path: str) -> str:
+    """The line of the report's summary (``deviations.md``), from ``mutation.csv``."""
+    df = pd.read_csv(csv_path, keep_default_na=False)
+    s = score(df)
+    sampled = "" if s["not_run"] == 0 else f", {s['not_run']} not run"
+    return (f"{s['killed']}/{s['run'] - s['equivalent']} non-equivalent first-order mutants of "
+            f"{s['files']} npimpl files killed by what this report runs "
+            f"({100 * s['score']:.1f} %; {s['equivalent']} equivalent, {s['survived']} "
+            f"survived{sampled}) — `lockstep mutate`, [mutation.md](mutation.md)")
+
+
 def summary_line(outcomes, info) -> str:
     s = score(frame(outcomes))
     return (f"lockstep mutate: {s['killed']}/{s['run'] - s['equivalent']} non-equivalent "

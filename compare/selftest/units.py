@@ -6,7 +6,7 @@ A unit is one check the report makes and fails on:
 * ``oracle:<name>`` — the finite-difference oracle on that case (float64, no torch);
 * ``badinput:<class>`` — the bad-input matrix's cells of one public class (or optimizer);
 * ``init:<class>`` — the default-initialisation comparison of one class with parameters
-  (``compare.init``, where it exists).
+  or buffers (:mod:`compare.init`).
 
 The mutant gallery is not a unit: its classes are subclasses with a planted bug, so a
 change to npimpl can only make them look *more* wrong.
@@ -80,16 +80,21 @@ def _cells_fn(cells):
     return fn
 
 
+def _init_fn(name, seed):
+    from compare.init import catalogue_init_rows
+
+    def fn():
+        bad = [r for r in catalogue_init_rows(seed, names={name}) if not r.passed]
+        return None if not bad else f"{bad[0].quantity}: {bad[0].note[:140]}"
+    return fn
+
+
 def _init_units(seed) -> list[Unit]:
-    """``init:<class>`` units from ``compare.init`` when it exists (see its ``unit_checks``)."""
-    try:
-        from compare import init
-    except ImportError:
-        return []
-    checks = getattr(init, "unit_checks", None)
-    if checks is None:
-        return []
-    return [Unit("init", name, name, fn) for name, fn in checks(seed)]
+    """``init:<class>``: :func:`compare.init.catalogue_init_rows` of one class (a class
+    without parameters or buffers gives no rows and passes)."""
+    from compare.badinput import table
+
+    return [Unit("init", n, n, _init_fn(n, seed)) for n in sorted(table())]
 
 
 def build_units(seed: int = 0, kinds=KINDS, cases=None) -> list[Unit]:

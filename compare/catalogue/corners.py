@@ -1,0 +1,311 @@
+"""Corner cases that systematic mutation (``lockstep mutate``) found untested: implicit and
+non-last softmax dims, recurrent cells with a bias at batch > 1, dilation along one axis,
+non-finite pooling inputs, empty training batches, a −inf logit, one-element dropout,
+max_norm exactly reached, weight decay 1, momentum 0 with dampening, short cosine periods,
+``scheduler.step(epoch)``, LambdaLR reloaded, constructor defaults; and, for every class
+whose torch twin starts with a constant parameter or buffer (a zero bias, a unit norm
+weight, zero running statistics), a variant of its first case with those redrawn, so a
+term that multiplies or adds them cannot hide.
+
+Cases keep their class's ``layer`` and ``family``, so the report files them with the class.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import numpy as np
+import torch
+
+import npimpl
+from reference import SharedMaskDropout, Spec, build, share_weights
+
+from ..engine import Case, Inputs, Trajectory
+from ..gen import args, classes, normal
+from ..mutants import Mutant
+from . import core
+from .attention import mha_inputs
+from .norm import randomized
+from .optim import BATCHES, LOSS, MLP, Resume, opt, sched
+from .recurrent import cell_case
+
+ORDER = 95
+
+
+def single(name, spec, inputs, family, layer=None, model=None):
+    return Case(name, layer or spec.name, family, model or core.pair(spec), inputs)
+
+
+def values(array):
+    """A fixed float array in the case's dtype (non-finite values kept)."""
+    a = np.asarray(array, dtype=np.float64)
+    return lambda rng, dt: a.astype(dt)
+
+
+def constant_tensors(t_mod) -> list:
+    """``[(name, tensor)]``: the torch module's parameters and float buffers that hold one
+    value throughout (torch's zero biases, unit norm weights, running statistics)."""
+    if not isinstance(t_mod, torch.nn.Module):
+        return []
+    named = list(t_mod.named_parameters()) + [(n, b) for n, b in t_mod.named_buffers()
+                                              if b.is_floating_point()]
+    return [(n, v) for n, v in named if v.numel() > 1 and bool((v == v.reshape(-1)[0]).all())]
+
+
+def redraw_constants_(t_mod) -> None:
+    """Redraw what :func:`constant_tensors` finds, near its constant: ``c + N(0, 0.3)``
+    (a zero bias, a unit weight, a zero running mean), a running variance from U(0.5, 2).
+    Random weights keep torch's scale, so float32 rounding stays where the case had it."""
+    with torch.no_grad():
+        for name, v in constant_tensors(t_mod):
+            if name.endswith("running_var"):
+                v.copy_(torch.rand_like(v) * 1.5 + 0.5)
+            else:
+                v.add_(torch.randn_like(v) * 0.3)
+
+
+def redrawn(spec: Spec, seed: int | None = None, train: bool = True):
+    """``dtype -> (npimpl, torch)`` with the torch side's constant parameters and buffers
+    redrawn (:func:`redraw_constants_`) and shared again."""
+    def model(dt):
+        np_mod, t_mod = build(spec, dt)
+        redraw_constants_(t_mod)
+        share_weights(np_mod, t_mod)
+        if seed is not None:
+            for m in np_mod.modules():
+                if hasattr(m, "rng"):
+                    m.rng = np.random.default_rng(seed)
+        return (np_mod, t_mod) if train else (np_mod.eval(), t_mod.eval())
+    return model
+
+
+def embedding_at_max_norm(dt):
+    """Embedding(5, 3, max_norm=1, norm_type=inf) whose row 2 has inf-norm exactly 1 (torch
+    renormalises only rows *above* max_norm) and row 4 just above it."""
+    np_mod, t_mod = build(Spec("Embedding", 5, 3, max_norm=1.0, norm_type=float("inf")), dt)
+    with torch.no_grad():
+        t_mod.weight[2] = torch.tensor([0.25, -1.0, 0.5])
+        t_mod.weight[4] = torch.tensor([1.5, -0.25, 0.75])
+    share_weights(np_mod, t_mod)
+    return np_mod, t_mod
+
+
+CASES = [
+    # Softmax family: the implicit dim (torch's legacy rule: 0 for 0-, 1- and 3-D inputs, else
+    # 1) and non-last dims of a 4-D input
+    single("softmax-dim-none-2d", Spec("Softmax"), args(normal(3, 5)), "activation"),
+    single("softmax-dim-none-3d", Spec("Softmax"), args(normal(2, 3, 4)), "activation"),
+    single("softmax-dim-none-1d", Spec("Softmax"), args(normal(5)), "activation"),
+    single("logsoftmax-dim-none-4d", Spec("LogSoftmax"), args(normal(2, 3, 2, 2)), "activation"),
+    single("softmin-dim-none-3d", Spec("Softmin"), args(normal(3, 2, 4)), "activation"),
+    single("softmax-4d-dim1", Spec("Softmax", dim=1), args(normal(2, 3, 4, 5)), "activation"),
+    single("softmax-4d-dim-2", Spec("Softmax", dim=-2), args(normal(2, 3, 4, 5)), "activation"),
+    single("logsoftmax-4d-dim1", Spec("LogSoftmax", dim=1), args(normal(2, 3, 4, 2)),
+           "activation"),
+    single("softmin-4d-dim0", Spec("Softmin", dim=0), args(normal(3, 2, 2, 4)), "activation"),
+    # recurrent cells with a bias at batch 3: the bias gradient is a sum over the batch
+    cell_case("RNNCell", "batch3-bias-hx", N=3, hx=True),
+    cell_case("RNNCell", "relu-batch3-bias", N=3, nonlinearity="relu"),
+    cell_case("LSTMCell", "batch3-bias-hx", N=3, hx=True),
+    cell_case("LSTMCell", "batch3-bias", N=3),
+    cell_case("GRUCell", "batch3-bias-hx", N=3, hx=True),
+    cell_case("GRUCell", "batch3-bias", N=3),
+    # MultiheadAttention with non-zero projection biases (torch initialises them to 0)
+    Case("mha-redrawn-biases-masks", "MultiheadAttention", "attention",
+         redrawn(Spec("MultiheadAttention", 8, 2, add_bias_kv=True), seed=0),
+         mha_inputs(kpm="bool", attn="float")),
+    Case("mha-redrawn-biases-batch-first-kdim", "MultiheadAttention", "attention",
+         redrawn(Spec("MultiheadAttention", 8, 2, kdim=5, vdim=3, batch_first=True), seed=0),
+         mha_inputs(kdim=5, vdim=3, N=2, batch_first=True)),
+    # convolution dilated along one axis only
+    single("conv2d-dilation-1x2", Spec("Conv2d", 2, 3, 3, dilation=(1, 2)),
+           args(normal(2, 2, 6, 8)), "conv"),
+    single("conv2d-dilation-2x1-stride-1x2", Spec("Conv2d", 2, 2, (2, 3), dilation=(2, 1),
+                                                 stride=(1, 2), padding=(1, 0)),
+           args(normal(1, 2, 6, 7)), "conv"),
+    # AdaptiveAvgPool2d on inf, -inf and NaN (the branch that sums instead of multiplying)
+    single("adaptiveavgpool2d-nonfinite", Spec("AdaptiveAvgPool2d", 2),
+           args(values([[[[1.0, np.inf, 2.0, 3.0], [1.0, 2.0, -np.inf, 4.0],
+                          [np.nan, 1.0, 2.0, 3.0]],
+                         [[0.5, -1.0, 2.0, np.inf], [1.0, 2.0, 3.0, 4.0],
+                          [-2.0, 1.0, -np.inf, 3.0]]]])), "pooling"),
+    # BatchNorm training on an empty batch: output empty, running statistics untouched, the
+    # counter still counts (statistics redrawn, so an update would show)
+    single("batchnorm1d-empty-batch-train", Spec("BatchNorm1d", 3), args(normal(0, 3)), "norm",
+           model=randomized(Spec("BatchNorm1d", 3))),
+    single("batchnorm2d-empty-batch-train", Spec("BatchNorm2d", 2), args(normal(0, 2, 3, 3)),
+           "norm", model=randomized(Spec("BatchNorm2d", 2))),
+    single("batchnorm1d-momentum-none-empty", Spec("BatchNorm1d", 3, momentum=None),
+           args(normal(0, 3, 4)), "norm",
+           model=randomized(Spec("BatchNorm1d", 3, momentum=None))),
+    # cross-entropy with a -inf logit (not the target's), no label smoothing
+    *[single(f"crossentropy-neg-inf-logit-{r}", Spec("CrossEntropyLoss", reduction=r),
+             args(values([[0.5, -np.inf, 1.0, -0.3], [2.0, 0.1, -np.inf, 0.0],
+                          [-1.0, 0.3, 0.2, -np.inf]]),
+                  lambda rng, dt: np.array([0, 3, 1])), "loss")
+      for r in ("none", "mean")],
+    # dropout of a one-element input (seed 1 drops it: the mask is 0)
+    single("dropout-one-element", Spec("Dropout", 0.5), args(normal(1)), "norm",
+           model=core.pair(Spec("Dropout", 0.5), seed=1)),
+    single("dropout-one-element-2d-kept", Spec("Dropout", 0.5), args(normal(1, 1)), "norm",
+           model=core.pair(Spec("Dropout", 0.5), seed=0)),
+    single("dropout2d-2d-input", Spec("Dropout2d", 0.5), args(normal(4, 3)), "norm",
+           model=core.pair(Spec("Dropout2d", 0.5), seed=2)),
+    single("dropout2d-5d-input", Spec("Dropout2d", 0.5), args(normal(2, 3, 2, 2, 2)), "norm",
+           model=core.pair(Spec("Dropout2d", 0.5), seed=3)),
+    single("dropout3d-1d-input", Spec("Dropout3d", 0.5), args(normal(6)), "norm",
+           model=core.pair(Spec("Dropout3d", 0.5), seed=4)),
+    single("dropout3d-2d-input", Spec("Dropout3d", 0.5), args(normal(5, 3)), "norm",
+           model=core.pair(Spec("Dropout3d", 0.5), seed=5)),
+    # constructor defaults: Dropout() is p = 0.5
+    single("dropout-default-p", Spec("Dropout"), args(normal(6, 5)), "norm",
+           model=core.pair(Spec("Dropout"), seed=6)),
+    # Embedding: max_norm with the inf-norm, one row exactly at max_norm
+    Case("embedding-maxnorm-inf-at-bound", "Embedding", "norm", embedding_at_max_norm,
+         args(lambda rng, dt: np.array([[2, 4, 1], [2, 0, 4]]))),
+    # a Linear with no input features: the output is the bias (redrawn: torch's is 0)
+    single("linear-zero-in-features", Spec("Linear", 0, 3), args(normal(4, 0)), "core",
+           model=redrawn(Spec("Linear", 0, 3))),
+]
+
+# --- optimizers and schedules: short runs of the optim family's MLP -----------------------------
+STEPS = 6
+
+
+def short(name, layer, optimizer, scheduler=None, steps=STEPS, note=""):
+    return Trajectory(name, layer, "optim", model=core.pair(MLP), loss=LOSS, batches=BATCHES,
+                      optimizer=optimizer, steps=steps, scheduler=scheduler, note=note)
+
+
+class AtEpochs:
+    """A scheduler stepped with an explicit epoch (``step(epoch)``, deprecated in torch but
+    supported: the closed form where the scheduler has one), the same on both sides."""
+
+    def __init__(self, sched, epochs):
+        self.sched, self.epochs, self.k = sched, list(epochs), 0
+
+    def step(self):
+        self.sched.step(self.epochs[self.k])
+        self.k += 1
+
+
+def at_epochs(name, *a, epochs, **kw):
+    make = sched(name, *a, **kw)
+
+    def both(o, t):
+        np_s, t_s = make(o, t)
+        return AtEpochs(np_s, epochs), AtEpochs(t_s, epochs)
+    return both
+
+
+EPOCHS = [3, 1, 7, 7, 2, 10]          # out of order, repeated, past a milestone
+
+CASES += [
+    # weight_decay = 1.0 (a decay of exactly 1 must not be mistaken for "no decay")
+    *[short(f"{n.lower()}-weight-decay-1", n, opt(n, lr=lr, weight_decay=1.0))
+      for n, lr in (("SGD", 0.05), ("Adam", 1e-2), ("AdamW", 1e-2), ("RMSprop", 1e-3),
+                    ("Adagrad", 0.05), ("Adamax", 1e-2), ("NAdam", 1e-2))],
+    short("sgd-momentum0-dampening", "SGD", opt("SGD", lr=0.1, momentum=0.0, dampening=0.5),
+          note="dampening only scales a momentum buffer; with momentum 0 there is none"),
+    # constructor defaults: torch's lr, betas, eps, momentum
+    short("sgd-defaults", "SGD", lambda m, t: (npimpl.optim.SGD(list(m.parameters())),
+                                               torch.optim.SGD(list(t.parameters())))),
+    short("adam-defaults", "Adam", lambda m, t: (npimpl.optim.Adam(list(m.parameters())),
+                                                 torch.optim.Adam(list(t.parameters())))),
+    short("linearlr-default-start-factor", "LinearLR", opt("SGD", lr=0.1),
+          sched("LinearLR", total_iters=4)),
+    short("cosineannealinglr-short-tmax", "CosineAnnealingLR", opt("SGD", lr=0.1),
+          sched("CosineAnnealingLR", T_max=2, eta_min=0.01), steps=9,
+          note="past T_max the recursive form climbs back up"),
+    *[short(f"{n.lower()}-step-epoch", n, opt("SGD", lr=0.1), at_epochs(n, *a, epochs=EPOCHS,
+                                                                       **kw))
+      for n, a, kw in (("StepLR", (), dict(step_size=3, gamma=0.5)),
+                       ("MultiStepLR", (), dict(milestones=[2, 7], gamma=0.3)),
+                       ("ExponentialLR", (0.8,), {}),
+                       ("CosineAnnealingLR", (), dict(T_max=4, eta_min=0.01)),
+                       ("LinearLR", (), dict(start_factor=0.2, total_iters=5)),
+                       ("LambdaLR", (lambda e: 1.0 / (1.0 + e),), {}))],
+    Resume("lambdalr-resume", "LambdaLR", "optim", model=core.pair(MLP), loss=LOSS,
+           batches=BATCHES, optimizer=opt("SGD", lr=0.1, momentum=0.9),
+           scheduler=sched("LambdaLR", lambda e: 0.9 ** e), steps=8, resume_at=4,
+           note="LambdaLR's state_dict and load_state_dict (the lambda itself is not saved)"),
+]
+
+
+# --- every class whose torch twin starts from a constant: its first case, redrawn --------------
+def _first_cases_of_each_class():
+    seen, out = set(), []
+    for info in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
+        if info.name == __name__.rsplit(".", 1)[1]:
+            continue
+        mod = importlib.import_module(f"{__package__}.{info.name}")
+        for c in getattr(mod, "CASES", []):
+            if isinstance(c, Case) and not hasattr(c, "run") and c.layer not in seen:
+                seen.add(c.layer)
+                out.append(c)
+    return out
+
+
+def _redrawn_variant(case: Case) -> Case | None:
+    torch.manual_seed(0)
+    try:
+        _, t_mod = case.model(np.dtype("float64"))
+    except Exception:  # noqa: BLE001 - a case that cannot build is the engine's to report
+        return None
+    if not constant_tensors(t_mod):
+        return None
+
+    def model(dt, base=case.model):
+        np_mod, t = base(dt)
+        redraw_constants_(t)
+        share_weights(np_mod, t)
+        return np_mod, t
+    return Case(f"{case.name}-redrawn", case.layer, case.family, model, case.inputs,
+                case.dtypes, case.grad,
+                note="the first case of the class with torch's constant parameters and "
+                     "buffers (zero biases, unit weights, running statistics) redrawn")
+
+
+CASES += [v for v in map(_redrawn_variant, _first_cases_of_each_class()) if v is not None]
+
+
+# --- the dropout twin knows torch's mask shape: two mutants whose masks still broadcast -------
+class WholeInputMaskDropout1d(npimpl.Dropout1d):
+    """One Bernoulli per sample, ``(N, 1, 1)``, where torch draws one per channel."""
+
+    def _mask_shape(self, x):
+        return x.shape[:-2] + (1, 1)            # BUG: x.shape[:-1] + (1,)
+
+
+class PerSampleMaskDropout3d(npimpl.Dropout3d):
+    """One Bernoulli per sample of a 5-D input, ``(N, 1, 1, 1, 1)``."""
+
+    def _mask_shape(self, x):
+        return x.shape[:1] + (1,) * (x.ndim - 1)    # BUG: x.shape[:2] + (1, 1, 1)
+
+
+def _dropout_pair(cls, kind):
+    def model(dt):
+        np_mod = cls(0.5, rng=np.random.default_rng(0))
+        return np_mod, SharedMaskDropout(np_mod, 0.5, kind)
+    return model
+
+
+def _dropout_mutant(name, bug, cls, kind, shape):
+    real = getattr(npimpl, kind)
+    return Mutant(name, bug, "classic",
+                  Case(f"mutant-{name}", kind, "mutant", _dropout_pair(cls, kind),
+                       args(normal(*shape)), dtypes=("float64",)),
+                  Case(f"control-{name}", kind, "mutant", _dropout_pair(real, kind),
+                       args(normal(*shape)), dtypes=("float64",)))
+
+
+MUTANTS = [
+    _dropout_mutant("dropout1d-mask-per-sample", "Dropout1d draws one Bernoulli per sample "
+                    "(mask (N, 1, 1)) instead of one per channel: the mask still broadcasts, "
+                    "so only a twin that knows torch's mask shape sees it",
+                    WholeInputMaskDropout1d, "Dropout1d", (4, 5, 6)),
+    _dropout_mutant("dropout3d-mask-per-sample", "Dropout3d on a 5-D input draws one "
+                    "Bernoulli per sample (N, 1, 1, 1, 1) instead of one per channel",
+                    PerSampleMaskDropout3d, "Dropout3d", (3, 4, 2, 2, 2)),
+]
