@@ -433,6 +433,73 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
     return out
 
 
+# --- constructor arguments --------------------------------------------------------------------
+def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
+    """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call
+    replaced by an odd value — an int by 0 and -1 (sizes, counts, dims), a float by -1.0 and
+    2.0 (a probability, an eps, a momentum): torch decides which are valid."""
+    out = []
+
+    def odd(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return ()
+        return (0, -1) if isinstance(v, int) else (-1.0, 2.0)
+    for i, a in enumerate(spec.args):
+        for v in odd(a):
+            out.append((f"constructor arg {i} = {v}", spec.args[:i] + (v,) + spec.args[i + 1:],
+                        spec.kwargs))
+    for k, a in spec.kwargs.items():
+        for v in odd(a):
+            out.append((f"constructor {k}={v}", spec.args, {**spec.kwargs, k: v}))
+    return out
+
+
+def constructor_cell(name: str, entry: Entry, variant: str, args: tuple, kwargs: dict) -> dict:
+    """Build npimpl's class and torch's with odd arguments: npimpl must refuse (clearly) what
+    torch refuses; refusing what torch accepts is counted apart, as for inputs."""
+    import inspect
+
+    row = dict(cls=name, variant=variant)
+    np_cls, t_cls = getattr(npimpl, name), getattr(torch.nn, name)
+    kw = dict(kwargs)
+    if "dtype" in inspect.signature(np_cls).parameters and \
+            inspect.signature(np_cls).parameters["dtype"].default is not None:
+        kw["dtype"] = np.float64
+    np_exc = t_exc = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            np_cls(*args, **kw)
+        except Exception as exc:  # noqa: BLE001
+            np_exc = exc
+        try:
+            t_cls(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            t_exc = exc
+    if np_exc is not None:
+        detail = f"{type(np_exc).__name__}: {np_exc}"
+        # a composite's constructor builds its children: the child that refuses may name itself
+        if any(_is_clear(np_exc, owner) for owner in [name] + list(npimpl.__all__)):
+            return {**row, "outcome": clear_outcome(t_exc), "detail": detail}
+        return {**row, "outcome": "FAIL: unclear error", "detail": detail}
+    if t_exc is not None and variant not in (entry.by_design or {}):
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
+    if t_exc is not None:
+        return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}
+    return {**row, "outcome": "matches torch", "detail": "both accept"}
+
+
+def constructor_cells(name: str, entry: Entry) -> list[dict]:
+    """The constructor variants of one class (none for a composite spec or a class torch.nn
+    does not have)."""
+    spec = entry.spec
+    if spec.name != name or not hasattr(torch.nn, name):
+        return []
+    return [constructor_cell(name, entry, v, a, k) for v, a, k in constructor_variants(spec)
+            if v not in entry.skip]
+
+
 def table() -> dict[str, Entry]:
     """:data:`TABLE` plus every ``BAD_INPUT`` dict that a catalogue family module defines
     (``compare/catalogue/<family>.py``), so a family adds its classes' entries beside its
@@ -467,7 +534,7 @@ def matrix(seed: int = 0) -> list[dict]:
                              detail="add a constructor entry to compare.badinput.TABLE or to "
                                     "a catalogue family's BAD_INPUT"))
             continue
-        rows += cells(name, entry, seed)
+        rows += cells(name, entry, seed) + constructor_cells(name, entry)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers
     return rows + optimizer_matrix(seed)
 

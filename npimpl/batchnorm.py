@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from .module import Module
 from .norm import affine_backward, affine_parameters, reset_affine
 
@@ -89,7 +90,8 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.num_features = _checks.count(num_features, type(self).__name__, "num_features")
+        self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dt = self.dtype = self._dtype(dtype)
         C = self.num_features

@@ -90,7 +90,8 @@ class Embedding(Module):
         if sparse:
             raise ValueError("Embedding: sparse=True (sparse gradients) is not implemented; "
                              "expected sparse=False")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.count(num_embeddings, "Embedding", "num_embeddings")
+        self.embedding_dim = _checks.count(embedding_dim, "Embedding", "embedding_dim")
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False
@@ -193,7 +194,8 @@ class EmbeddingBag(Module):
         self.mode = _checks.option(mode, ("sum", "mean", "max"), "EmbeddingBag", "mode")
         if scale_grad_by_freq and mode == "max":
             raise ValueError("EmbeddingBag: scale_grad_by_freq is not supported with mode='max'")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.count(num_embeddings, "EmbeddingBag", "num_embeddings")
+        self.embedding_dim = _checks.count(embedding_dim, "EmbeddingBag", "embedding_dim")
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "EmbeddingBag")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False

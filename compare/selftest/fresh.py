@@ -8,6 +8,7 @@ this module imports only the standard library and modules that do not import npi
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 
 from .mutagen import Mutant
@@ -26,8 +27,10 @@ def _context():
     return _CTX
 
 
-def _child(conn, fields: dict, keys: list, seed: int, limit: float) -> None:
+def _child(conn, fields: dict, keys: list, seed: int, limit: float, sources: dict) -> None:
     try:
+        from . import mutagen
+        mutagen.SOURCES.update(sources)
         m = Mutant(**fields)
         install_import_hook(m)
         import numpy as np
@@ -52,8 +55,10 @@ def recheck(m: Mutant, keys: list, seed: int, unit_limit: float, total_limit: fl
     ``(None, None)`` when it survives; ``('timeout', ...)`` past ``total_limit`` seconds."""
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
+    from .mutagen import SOURCES
     fields = {k: getattr(m, k) for k in m.__dataclass_fields__}
-    p = ctx.Process(target=_child, args=(child, fields, list(keys), seed, unit_limit))
+    sources = {k: v for k, v in SOURCES.items() if k.endswith(os.sep + m.file.replace("/", os.sep))}
+    p = ctx.Process(target=_child, args=(child, fields, list(keys), seed, unit_limit, sources))
     t0 = time.perf_counter()
     p.start()
     child.close()

@@ -372,9 +372,21 @@ class _Walker:
                                                n.keywords), "swap", node, ctx)
 
 
+#: the text of every file read, by absolute path: a run applies its mutants to the source it
+#: generated them from, even if the file changes on disk meanwhile
+SOURCES: dict[str, str] = {}
+
+
+def source(path: str) -> str:
+    path = os.path.abspath(path)
+    if path not in SOURCES:
+        with open(path, encoding="utf-8") as fh:
+            SOURCES[path] = fh.read()
+    return SOURCES[path]
+
+
 def _parse(path: str) -> ast.Module:
-    with open(path, encoding="utf-8") as fh:
-        return ast.parse(fh.read(), filename=path)
+    return ast.parse(source(path), filename=path)
 
 
 def sites(path: str) -> list[_Site]:
@@ -426,7 +438,7 @@ def module_name(rel: str) -> str:
 def generate(root: str, rel: str) -> list[Mutant]:
     """Every mutant of the file ``rel`` (relative to ``root``), in walk order."""
     path = os.path.join(root, rel)
-    src = open(path, encoding="utf-8").read().splitlines()
+    src = source(path).splitlines()
     out = []
     for k, s in enumerate(sites(path)):
         new = s.make(copy.deepcopy(s.node))

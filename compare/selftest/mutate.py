@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     from .mutation_report import summary_line, write
     paths = write(outcomes, info, args.out)
     print(summary_line(outcomes, info) + f"; wrote {', '.join(paths)}")
-    bad = [o for o in outcomes if o.verdict in ("survived", "not executed")]
+    bad = unexplained(outcomes)
     for o in bad[:50]:
         m = o.mutant
         print(f"  SURVIVOR {m.file}:{m.line} {m.qualname} [{m.op}] {m.mutation}")
@@ -257,11 +257,17 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_SURVIVOR if bad else EXIT_OK
 
 
+def unexplained(outcomes) -> list:
+    """Survivors not named in the equivalents list: each is a failure of the command."""
+    return [o for o in outcomes if o.verdict in ("survived", "not executed")]
+
+
 def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badinput", "init"),
-        fresh=True, progress=True, out_dir=None):
+        fresh=True, progress=True, out_dir=None, units=None):
     """Generate, measure, run; returns ``(outcomes, info)`` for :mod:`.mutation_report`.
     Survivors are printed as they turn up; with ``out_dir``, the mutants done so far are
-    written to ``mutation.csv`` every 50 (a long run can be read while it runs)."""
+    written to ``mutation.csv`` every 50 (a long run can be read while it runs). ``units``
+    replaces the report's units (the tests run a handful)."""
     import warnings
 
     from tqdm import tqdm
@@ -278,7 +284,7 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        units = build_units(seed, kinds)
+        units = build_units(seed, kinds) if units is None else list(units)
         bar = tqdm(total=len(units), desc="coverage", unit="unit", disable=not progress,
                    leave=False)
         measure(units, progress=lambda i, n, u: bar.update(1))
