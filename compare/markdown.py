@@ -15,7 +15,6 @@ import pandas as pd
 import torch
 
 from . import article, docs
-from .engine import Trajectory
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
 INIT = "init-ks"          # the tolerance name of the default-initialisation rows (compare/init.py)
@@ -77,7 +76,7 @@ def _worst(frame: pd.DataFrame):
 # --- sections -------------------------------------------------------------------------
 def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     cases = {r.case.name: r.case for r in run.results}
-    n_traj = sum(isinstance(c, Trajectory) or hasattr(c, "run") for c in cases.values())
+    n_traj = len({r.case.name for r in run.results if r.steps})       # cases with steps
     lines = [("cases", f"{len(cases)} ({len(cases) - n_traj} single-step, {n_traj} "
                        f"trajectories) × dtypes {', '.join(run.dtypes)}"),
              ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]

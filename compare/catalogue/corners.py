@@ -12,7 +12,11 @@ Cases keep their class's ``layer`` and ``family``, so the report files them with
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -20,7 +24,8 @@ import torch
 import npimpl
 from reference import SharedMaskDropout, Spec, build, share_weights
 
-from ..engine import Case, Inputs, Trajectory
+from ..engine import Case, Inputs, Result, Trajectory, guarded
+from ..metrics import Metric, tolerance_for
 from ..gen import args, classes, normal
 from ..mutants import Mutant
 from . import core
@@ -168,6 +173,123 @@ CASES = [
            model=redrawn(Spec("Linear", 0, 3))),
 ]
 
+def sequential_from_dict(dt):
+    """``Sequential(OrderedDict(...))``: children named by the dict's keys, on both sides."""
+    parts = [("fc", Spec("Linear", 4, 3)), ("act", Spec("Tanh")), ("out", Spec("Linear", 3, 2))]
+    built = [(k, build(spec, dt)) for k, spec in parts]
+    return (npimpl.Sequential(OrderedDict((k, a) for k, (a, _) in built)),
+            torch.nn.Sequential(OrderedDict((k, b) for k, (_, b) in built)))
+
+
+def with_kwargs(gen, **kwargs):
+    """Forward keyword arguments beside the generated positional ones."""
+    return lambda rng, dt: Inputs(tuple(gen(rng, dt)), dict(kwargs))
+
+
+CASES += [
+    Case("sequential-ordereddict", "Sequential", "core", sequential_from_dict,
+         args(normal(5, 4))),
+    single("unflatten-negative-dim-inferred", Spec("Unflatten", -1, (2, -1)),
+           args(normal(3, 2, 8)), "core"),
+    single("unflatten-dim0-inferred-first", Spec("Unflatten", 0, (-1, 3)), args(normal(6, 2)),
+           "core"),
+    # ConvTranspose2d.forward(x, output_size): the output padding it implies
+    single("convtranspose2d-output-size", Spec("ConvTranspose2d", 2, 3, 3, stride=2, padding=1),
+           with_kwargs(args(normal(2, 2, 4, 5)), output_size=(8, 10)), "conv"),
+    single("convtranspose2d-output-size-4d-hi", Spec("ConvTranspose2d", 2, 2, (2, 3),
+                                                     stride=(3, 2), padding=(0, 1)),
+           with_kwargs(args(normal(1, 2, 3, 4)), output_size=(1, 2, 8, 8)), "conv"),
+]
+
+
+# --- functions compared directly: gradient clipping ---------------------------------------------
+@dataclass
+class Compared:
+    """A comparison neither a Case nor a Trajectory fits: ``compute(dtype)`` returns
+    ``[(quantity, numpy value, torch value)]``; an exception as a value means that side
+    raised, and both sides must then raise (the row records which did)."""
+
+    name: str
+    layer: str
+    family: str
+    compute: Callable
+    dtypes: tuple = ("float32", "float64")
+    note: str = ""
+
+    def run(self, dtype: str, seed: int = 0) -> Result:
+        def body(rec, res):
+            for quantity, a, b in self.compute(np.dtype(dtype)):
+                raised = [isinstance(v, BaseException) for v in (a, b)]
+                if any(raised):
+                    same = all(raised)
+                    note = (f"numpy: {type(a).__name__}" if raised[0] else "numpy returned") + \
+                           (f", torch: {type(b).__name__}" if raised[1] else ", torch returned")
+                    rec.add(quantity, "raises", None, None,
+                            Metric(0.0 if same else math.inf, 0.0 if same else math.inf,
+                                   0.0 if same else math.inf, (), same, note))
+                else:
+                    rec.add(quantity, "function", a, b)
+        return guarded(self, dtype, tolerance_for(dtype), body)
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - raising is one of the outcomes compared
+        return exc
+
+
+def clipped(kind, *a, grads, **kw):
+    """``dtype -> rows``: ``npimpl.utils.clip_grad_<kind>_`` and torch's on the same
+    gradients (``None``: a parameter without one), the return value and every gradient."""
+    def compute(dt):
+        gs = [None if g is None else np.asarray(g, dtype=dt) for g in grads]
+        np_ps = [npimpl.Parameter(np.zeros(np.shape(g) if g is not None else 3, dt))
+                 for g in gs]
+        t_ps = [torch.nn.Parameter(torch.zeros(p.shape, dtype=getattr(torch, dt.name)))
+                for p in np_ps]
+        for p, t, g in zip(np_ps, t_ps, gs):
+            p.grad = None if g is None else g.copy()
+            t.grad = None if g is None else torch.from_numpy(g.copy())
+        np_fn = getattr(npimpl.utils, f"clip_grad_{kind}_")
+        t_fn = getattr(torch.nn.utils, f"clip_grad_{kind}_")
+        one = len(np_ps) == 1                 # a lone Parameter, not a list
+        with np.errstate(all="ignore"):
+            a_ = _outcome(lambda: np_fn(np_ps[0] if one else np_ps, *a, **kw))
+        b_ = _outcome(lambda: t_fn(t_ps[0] if one else t_ps, *a, **kw))
+        rows = [("returned", a_, b_.detach().numpy() if isinstance(b_, torch.Tensor) else b_)]
+        if not isinstance(a_, BaseException):
+            rows += [(f"grad.{i}", p.grad, t.grad.numpy())
+                     for i, (p, t, g) in enumerate(zip(np_ps, t_ps, gs)) if g is not None]
+        return rows
+    return compute
+
+
+G = [[0.5, -2.0, 1.5], [3.0, 0.25]]
+INF = [[0.5, -np.inf, 1.5], [3.0, 0.25]]
+NAN = [[0.5, np.nan, 1.5], [3.0, 0.25]]
+CASES += [
+    *[Compared(f"clip-grad-norm-p{p}", "clip_grad_norm_", "optim",
+               clipped("norm", 1.0, p, grads=G + [None]))
+      for p in (2.0, 1.0, 3.0, 0.5, float("inf"), float("-inf"), 0.0)],
+    Compared("clip-grad-norm-no-clipping", "clip_grad_norm_", "optim",
+             clipped("norm", 100.0, grads=G)),
+    Compared("clip-grad-norm-lone-parameter", "clip_grad_norm_", "optim",
+             clipped("norm", 0.5, grads=G[:1])),
+    Compared("clip-grad-norm-no-gradients", "clip_grad_norm_", "optim",
+             clipped("norm", 0.5, grads=[None, None])),
+    *[Compared(f"clip-grad-norm-{tag}-{flag}", "clip_grad_norm_", "optim",
+               clipped("norm", 1.0, grads=g, error_if_nonfinite=flag))
+      for tag, g in (("inf", INF), ("nan", NAN)) for flag in (False, True)],
+    Compared("clip-grad-norm-inf-norm-of-nan", "clip_grad_norm_", "optim",
+             clipped("norm", 1.0, float("inf"), grads=NAN)),
+    Compared("clip-grad-value", "clip_grad_value_", "optim", clipped("value", 1.0, grads=G)),
+    Compared("clip-grad-value-nan-inf", "clip_grad_value_", "optim",
+             clipped("value", 0.75, grads=[[np.nan, np.inf, -np.inf, 0.5]])),
+    Compared("clip-grad-value-negative", "clip_grad_value_", "optim",
+             clipped("value", -0.5, grads=G)),
+]
+
 # --- optimizers and schedules: short runs of the optim family's MLP -----------------------------
 STEPS = 6
 
@@ -210,8 +332,10 @@ CASES += [
     # constructor defaults: torch's lr, betas, eps, momentum
     short("sgd-defaults", "SGD", lambda m, t: (npimpl.optim.SGD(list(m.parameters())),
                                                torch.optim.SGD(list(t.parameters())))),
-    short("adam-defaults", "Adam", lambda m, t: (npimpl.optim.Adam(list(m.parameters())),
-                                                 torch.optim.Adam(list(t.parameters())))),
+    *[short(f"{n.lower()}-defaults", n, lambda m, t, n=n: (
+        getattr(npimpl.optim, n)(list(m.parameters())),
+        getattr(torch.optim, n)(list(t.parameters()))))
+      for n in ("Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam")],
     short("linearlr-default-start-factor", "LinearLR", opt("SGD", lr=0.1),
           sched("LinearLR", total_iters=4)),
     short("cosineannealinglr-short-tmax", "CosineAnnealingLR", opt("SGD", lr=0.1),
