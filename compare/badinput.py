@@ -17,6 +17,11 @@ targets) the NumPy module must either
 * be a **deviation by design**: npimpl accepts what torch refuses, for a reason
   written in :data:`TABLE` (``Entry.by_design``).
 
+Each class's constructor is also called with odd arguments (every numeric argument of its
+entry and every numeric default of its signature set to 0/-1 or -1.0/2.0): npimpl must
+refuse clearly whatever torch refuses. And ``backward`` called before any ``forward`` must
+raise a RuntimeError that says so (the contract).
+
 Optimizers (``npimpl.optim``) get their own variants: an empty or non-Parameter
 parameter list, a negative lr, NaN/inf/zero gradients and a gradient of the wrong
 shape, with the parameters after one step compared to torch's.
@@ -435,9 +440,12 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
 
 # --- constructor arguments --------------------------------------------------------------------
 def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
-    """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call
-    replaced by an odd value — an int by 0 and -1 (sizes, counts, dims), a float by -1.0 and
-    2.0 (a probability, an eps, a momentum): torch decides which are valid."""
+    """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call,
+    and each numeric default of the npimpl class's signature it leaves out, replaced by an
+    odd value — an int by 0 and -1 (sizes, counts, dims, paddings), a float by -1.0 and 2.0
+    (a probability, an eps, a momentum, a slope, a bound): torch decides which are valid."""
+    import inspect
+
     out = []
 
     def odd(v):
@@ -451,6 +459,12 @@ def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
     for k, a in spec.kwargs.items():
         for v in odd(a):
             out.append((f"constructor {k}={v}", spec.args, {**spec.kwargs, k: v}))
+    params = list(inspect.signature(getattr(npimpl, spec.name)).parameters.values())
+    for p in params[len(spec.args):]:
+        if p.name in spec.kwargs or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        for v in odd(p.default):
+            out.append((f"constructor {p.name}={v}", spec.args, {**spec.kwargs, p.name: v}))
     return out
 
 
@@ -490,6 +504,28 @@ def constructor_cell(name: str, entry: Entry, variant: str, args: tuple, kwargs:
     return {**row, "outcome": "matches torch", "detail": "both accept"}
 
 
+def backward_first_cell(name: str, entry: Entry) -> dict:
+    """``backward`` called before any ``forward`` must raise a RuntimeError that names the
+    module (or the child that has nothing cached) and says a forward is missing (the
+    contract); an AttributeError on an empty cache, or a silent result, is a FAIL."""
+    row = dict(cls=name, variant="backward before forward")
+    np_mod, _ = build(entry.spec, np.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if entry.target is not None:
+                np_mod.backward()
+            else:
+                np_mod.backward(np.ones(entry.shape))
+    except Exception as exc:  # noqa: BLE001
+        owners = {type(m).__name__ for m in np_mod.modules()}
+        msg = str(exc)
+        if isinstance(exc, RuntimeError) and "forward" in msg and any(o in msg for o in owners):
+            return {**row, "outcome": "clear error", "detail": f"RuntimeError: {msg}"}
+        return {**row, "outcome": "FAIL: unclear error", "detail": f"{type(exc).__name__}: {msg}"}
+    return {**row, "outcome": "FAIL: silent", "detail": "backward returned with nothing cached"}
+
+
 def constructor_cells(name: str, entry: Entry) -> list[dict]:
     """The constructor variants of one class (none for a composite spec or a class torch.nn
     does not have)."""
@@ -498,6 +534,12 @@ def constructor_cells(name: str, entry: Entry) -> list[dict]:
         return []
     return [constructor_cell(name, entry, v, a, k) for v, a, k in constructor_variants(spec)
             if v not in entry.skip]
+
+
+def class_cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
+    """Every cell of one class: its inputs, its constructor's arguments, backward first."""
+    return (cells(name, entry, seed) + constructor_cells(name, entry)
+            + [backward_first_cell(name, entry)])
 
 
 def table() -> dict[str, Entry]:
@@ -534,7 +576,7 @@ def matrix(seed: int = 0) -> list[dict]:
                              detail="add a constructor entry to compare.badinput.TABLE or to "
                                     "a catalogue family's BAD_INPUT"))
             continue
-        rows += cells(name, entry, seed) + constructor_cells(name, entry)
+        rows += class_cells(name, entry, seed)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers
     return rows + optimizer_matrix(seed)
 

@@ -70,7 +70,8 @@ SYMMETRIC = {"maximum", "minimum", "fmax", "fmin", "add", "multiply", "max", "mi
              "logaddexp", "isclose", "allclose", "array_equal", "logical_and", "logical_or",
              "logical_xor", "bitwise_and", "bitwise_or", "dict", "zip", "isinstance",
              "issubclass", "getattr", "setattr", "hasattr", "print", "broadcast_shapes",
-             "result_type", "promote_types", "may_share_memory", "shares_memory"}
+             "result_type", "promote_types", "may_share_memory", "shares_memory",
+             "swapaxes", "swapdims"}
 #: methods never mutated: they only build text
 TEXT_ONLY = {"__repr__", "__str__", "extra_repr", "__format__"}
 

@@ -114,7 +114,8 @@ def build_units(seed: int = 0, kinds=KINDS, cases=None) -> list[Unit]:
                   if isinstance(c, Case) and not hasattr(c, "run") and c.name not in EXCLUDED]
     if "badinput" in kinds:
         table = badinput.table()
-        units += [Unit("badinput", n, n, _cells_fn(lambda n=n: badinput.cells(n, table[n], seed)))
+        units += [Unit("badinput", n, n, _cells_fn(lambda n=n: badinput.class_cells(n, table[n],
+                                                                                   seed)))
                   for n in badinput.public_classes() if n in table]
         units += [Unit("badinput", f"optim.{n}", n, _cells_fn(
             lambda n=n: [_optimizer_cell(n, v, seed) for v in OPTIMIZER_VARIANTS]))
