@@ -356,6 +356,141 @@ CASES += [
 ]
 
 
+# --- more paths the mutation run found unexecuted ----------------------------------------------
+def digits_mlp(in_features, hidden):
+    """DigitsMLP with in_features != hidden (the default 64/64 cannot tell them apart)."""
+    from npimpl.models import DigitsMLP
+    from reference.models import torch_digits_mlp
+
+    def model(dt):
+        t = torch_digits_mlp(in_features, hidden, dtype=getattr(torch, dt.name))
+        m = DigitsMLP(in_features, hidden, dtype=dt.type)
+        share_weights(m, t)
+        return m, t
+    return model
+
+
+def zero_filled(name, **kw):
+    """An optimizer pair whose ``zero_grad`` keeps the arrays (``set_to_none=False``)."""
+    class ZeroFill:
+        def __init__(self, opt):
+            self.opt, self.param_groups = opt, opt.param_groups
+
+        def zero_grad(self):
+            self.opt.zero_grad(set_to_none=False)
+
+        def step(self):
+            self.opt.step()
+
+    def make(m, t):
+        a, b = opt(name, **kw)(m, t)
+        return ZeroFill(a), ZeroFill(b)
+    return make
+
+
+def sdpa_function(shapes, **kw):
+    """``npimpl.scaled_dot_product_attention`` (the function) against torch's, forward."""
+    def compute(dt):
+        r = np.random.default_rng(0)
+        q, k, v = (r.standard_normal(s).astype(dt) for s in shapes)
+        a = npimpl.scaled_dot_product_attention(q, k, v, **kw)
+        b = torch.nn.functional.scaled_dot_product_attention(
+            *(torch.from_numpy(x) for x in (q, k, v)), **kw)
+        return [("out", a, b.numpy())]
+    return compute
+
+
+INPLACE = ("ReLU", "LeakyReLU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "ELU", "CELU",
+           "SELU", "SiLU", "Mish")
+CASES += [
+    # in-place activations after a Linear (torch refuses in-place on a leaf)
+    *[Case(f"{n.lower()}-inplace-in-sequential", n, "activation",
+           core.pair(Spec("Sequential", Spec("Linear", 4, 6), Spec(n, inplace=True),
+                          Spec("Linear", 6, 3))), args(normal(5, 4)))
+      for n in INPLACE if "inplace" in __import__("inspect").signature(
+          getattr(npimpl, n)).parameters],
+    single("softmax-dim-none-0d", Spec("Softmax"), args(values(0.7)), "activation"),
+    # recurrent: the default dropout between layers (0) in training, and dropout 1
+    *[single(f"{n.lower()}-layers2-default-dropout-train", Spec(n, 3, 4, num_layers=2),
+             args(normal(5, 2, 3)), "recurrent", model=core.pair(Spec(n, 3, 4, num_layers=2),
+                                                                 seed=0))
+      for n in ("RNN", "GRU", "LSTM")],
+    *[single(f"{n.lower()}-layers2-dropout1", Spec(n, 3, 4, num_layers=2, dropout=1.0),
+             args(normal(5, 2, 3)), "recurrent",
+             model=core.pair(Spec(n, 3, 4, num_layers=2, dropout=1.0), seed=0))
+      for n in ("GRU", "LSTM")],
+    single("instancenorm1d-train-length2", Spec("InstanceNorm1d", 3, affine=True),
+           args(normal(2, 3, 2)), "norm",
+           model=randomized(Spec("InstanceNorm1d", 3, affine=True))),
+    # scaled dot-product attention: unbatched 2-D inputs, the module's defaults in training,
+    # the function itself, grouped-query heads whose count equals the feature size
+    single("sdpa-2d-unbatched", Spec("ScaledDotProductAttention"),
+           args(normal(5, 3), normal(4, 3), normal(4, 2)), "attention"),
+    single("sdpa-module-defaults-train", Spec("ScaledDotProductAttention"),
+           args(normal(2, 3, 5, 4), normal(2, 3, 6, 4), normal(2, 3, 6, 4)), "attention",
+           model=core.pair(Spec("ScaledDotProductAttention"), seed=0)),
+    Compared("sdpa-function-causal-scale", "ScaledDotProductAttention", "attention",
+             sdpa_function(((2, 2, 5, 3), (2, 2, 5, 3), (2, 2, 5, 4)), is_causal=True,
+                           scale=0.7)),
+    Compared("sdpa-function-defaults", "ScaledDotProductAttention", "attention",
+             sdpa_function(((3, 5, 4), (3, 6, 4), (3, 6, 2)))),
+    single("sdpa-gqa-heads-equal-features", Spec("ScaledDotProductAttention", enable_gqa=True),
+           args(normal(1, 3, 5, 3), normal(1, 1, 4, 3), normal(1, 1, 4, 2)), "attention"),
+    Case("digitsmlp-20-in-12-hidden", "DigitsMLP", "models", digits_mlp(20, 12),
+         args(normal(6, 20))),
+]
+CASES += [
+    short("sgd-momentum-zero-grad-set-to-zero", "SGD", zero_filled("SGD", lr=0.1, momentum=0.9),
+          note="zero_grad(set_to_none=False): the gradient arrays are kept and zeroed"),
+    short("onecycle-three-phase-linear", "OneCycleLR", opt("SGD", lr=0.1, momentum=0.9),
+          sched("OneCycleLR", max_lr=0.3, total_steps=10, three_phase=True,
+                anneal_strategy="linear"), steps=10),
+    short("onecycle-epochs-steps-per-epoch", "OneCycleLR", opt("Adam", lr=0.01),
+          sched("OneCycleLR", max_lr=0.05, epochs=3, steps_per_epoch=3, pct_start=0.4,
+                div_factor=10.0, final_div_factor=100.0), steps=9),
+]
+
+
+# --- default initialisation of the configurations the bad-input table does not build ----------
+@dataclass
+class InitCheck:
+    """:mod:`compare.init`'s comparison of npimpl's ``reset_parameters()`` with torch's default
+    init for one more configuration of a class (the report's init rows build one small
+    configuration per class; bias_k/bias_v, separate q/k/v projections, LSTM's projection,
+    grouped convolutions and padding rows only exist in others). Fewer samples than the
+    report's per-class rows: a wrong bound or mean moves the KS statistic far past its
+    critical value at a few thousand values."""
+
+    name: str
+    layer: str
+    family: str
+    spec: Spec
+    dtypes: tuple = ("float64",)
+    note: str = ""
+
+    def run(self, dtype: str, seed: int = 0) -> Result:
+        from reference.twins import _build_pair
+
+        from ..init import init_rows
+
+        def body(rec, res):
+            rec.rows += init_rows(self.name, self.layer, self.family,
+                                  lambda: _build_pair(self.spec, np.float64), seed,
+                                  samples=2000, max_instances=60)
+        return guarded(self, dtype, tolerance_for(dtype), body)
+
+
+CASES += [InitCheck(f"init-{name}", spec.name, family, spec) for name, family, spec in [
+    ("mha-kdim-vdim", "attention", Spec("MultiheadAttention", 8, 2, kdim=5, vdim=3)),
+    ("lstm-proj", "recurrent", Spec("LSTM", 3, 4, proj_size=2, num_layers=2,
+                                    bidirectional=True)),
+    ("conv2d-groups", "conv", Spec("Conv2d", 4, 6, (3, 2), groups=2)),
+    ("convtranspose2d-groups", "conv", Spec("ConvTranspose2d", 4, 6, 3, groups=2)),
+    ("linear-nobias", "core", Spec("Linear", 5, 3, bias=False)),
+    ("layernorm-no-bias", "norm", Spec("LayerNorm", 4, bias=False)),
+]]
+
+
 # --- every class whose torch twin starts from a constant: its first case, redrawn --------------
 def _first_cases_of_each_class():
     seen, out = set(), []
