@@ -172,8 +172,8 @@ TABLE: dict[str, Entry] = {
         "empty batch": "as InstanceNorm2d"}),
     "InstanceNorm3d": Entry(Spec("InstanceNorm3d", 2, affine=True), (2, 2, 2, 3, 2), by_design={
         "empty batch": "as InstanceNorm2d"}),
-    "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", 2), (2, 2, 5, 5)),
-    "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", 2), (2, 2, 5, 5)),
+    "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", (2, 3)), (2, 2, 5, 5)),
+    "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", (3, 2)), (2, 2, 5, 5)),
     "AvgPool2d": Entry(Spec("AvgPool2d", 2), (2, 2, 4, 4)),
     "MaxPool1d": Entry(Spec("MaxPool1d", 2), (2, 2, 6)),
     "MaxPool2d": Entry(Spec("MaxPool2d", 2), (2, 2, 4, 4)),
@@ -237,6 +237,15 @@ def _object(x):
     return y
 
 
+def _one_value(x, value):
+    """A float input with only its first element set to ``value``."""
+    if x.dtype.kind != "f" or x.size == 0:
+        return None
+    y = x.copy()
+    y.reshape(-1)[0] = value
+    return y
+
+
 def _one_index(x, value):
     """An integer (index) input with its first element set to ``value`` (None: the largest
     index plus one thousand); not applicable to float inputs."""
@@ -270,6 +279,7 @@ VARIANTS: dict[str, Callable] = {
     "object array": _object,
     "float32 input": lambda x: x.astype(np.float32),
     "NaN input": _with(np.nan),
+    "one NaN element": lambda x: _one_value(x, np.nan),
     "+inf input": _with(np.inf),
     "-inf input": _with(-np.inf),
     "signed zeros": _signed_zeros,
@@ -449,6 +459,10 @@ def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
     out = []
 
     def odd(v):
+        if isinstance(v, tuple) and all(isinstance(e, int) and not isinstance(e, bool)
+                                        for e in v):
+            # a tuple of ints (kernel size, output size): one element odd at a time
+            return tuple(v[:j] + (o,) + v[j + 1:] for j in range(len(v)) for o in (0, -1))
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return ()
         return (0, -1) if isinstance(v, int) else (-1.0, 2.0)
