@@ -328,7 +328,10 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
                 if e is not None:
                     o.verdict, o.detail = "equivalent", e["reason"].strip()
             result.append(o)
-    listed_but_killed = [o for o in result if o.killed and equivalence(o.mutant, entries)]
+    # an entry naming one mutation that is killed after all is wrong; one naming a whole
+    # function (its reason covers the survivors of it) may see some of its mutants killed
+    listed_but_killed = [o for o in result if o.killed and any(
+        "mutation" in e for e in entries if equivalence(o.mutant, [e]))]
     import resource
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     info = dict(peak_mb=peak_mb, files=files, generated={f: len(v) for f, v in generated.items()},
