@@ -172,4 +172,25 @@ def catalogue_init_rows(seed: int = 0, names=None) -> list[Row]:
             continue
         rows += init_rows(f"init-{cls_name}", cls_name, section_of(cls_name, "init"),
                           build_pair, seed)
+    return rows + extra_init_rows(seed, names)
+
+
+def extra_init_rows(seed: int = 0, names=None) -> list[Row]:
+    """Init rows of the further configurations catalogue families list in ``INIT_SPECS``
+    (``[(tag, Spec)]``): paths of ``reset_parameters`` the one configuration per class above
+    never takes (separate q/k/v projections, an LSTM's projection, grouped convolutions).
+    Uniform draws only, at 2,000 values: a wrong bound still moves the KS statistic far
+    past its critical value there."""
+    from reference.twins import _build_pair
+
+    from .catalogue import family_attr
+    from .markdown import section_of
+
+    rows = []
+    for _, specs in family_attr("INIT_SPECS"):
+        for tag, spec in specs:
+            if names is None or spec.name in names:
+                rows += init_rows(f"init-{tag}", spec.name, section_of(spec.name, "init"),
+                                  lambda spec=spec: _build_pair(spec, np.float64), seed,
+                                  samples=2000, max_instances=60)
     return rows
