@@ -451,6 +451,36 @@ CASES += [
 ]
 
 
+def resumed(name, *a, last_epoch=3, **kw):
+    """A scheduler built with ``last_epoch`` > -1, as when resuming: torch asks for each
+    group's ``initial_lr``, and the first step takes the closed form."""
+    make = sched(name, *a, last_epoch=last_epoch, **kw)
+
+    def both(o, t):
+        for opt_ in (o, t):
+            for g in opt_.param_groups:
+                g["initial_lr"] = g["lr"]
+        return make(o, t)
+    return both
+
+
+CASES += [
+    # GaussianNLLLoss with a variance of one dim fewer than a 3-D input
+    single("gaussiannll-3d-var-one-dim-fewer", Spec("GaussianNLLLoss", reduction="none"),
+           args(normal(2, 3, 4), normal(2, 3, 4), lambda rng, dt: rng.uniform(
+               0.2, 2.0, (2, 3)).astype(dt)), "loss"),
+    single("sdpa-gqa-3d", Spec("ScaledDotProductAttention", enable_gqa=True),
+           args(normal(4, 5, 3), normal(2, 6, 3), normal(2, 6, 2)), "attention"),
+    *[short(f"{n.lower()}-resumed-last-epoch", n, opt("SGD", lr=0.1), resumed(n, *a, **kw))
+      for n, a, kw in (("CosineAnnealingLR", (), dict(T_max=5, eta_min=0.01)),
+                       ("StepLR", (), dict(step_size=2, gamma=0.5)),
+                       ("MultiStepLR", (), dict(milestones=[4, 6], gamma=0.3)),
+                       ("ExponentialLR", (0.8,), {}),
+                       ("LinearLR", (), dict(start_factor=0.2, total_iters=6)),
+                       ("LambdaLR", (lambda e: 1.0 / (1.0 + e),), {}))],
+]
+
+
 # --- default initialisation of the configurations the bad-input table does not build ----------
 #: compared by :func:`compare.init.extra_init_rows` beside the one configuration per class of
 #: the report's init rows. Not here: parameters drawn from a normal (MultiheadAttention's

@@ -12,7 +12,8 @@ compare     ``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``
             ``is`` ↔ ``is not``
 bool        ``and`` ↔ ``or``
 unary       ``-x`` → ``x``, ``not x`` → ``x``, ``~m`` → ``m``
-const       an int ``n`` → ``n + 1``, a float ``f`` → ``f + 1``, ``True`` ↔ ``False``
+const       an int ``n`` → ``n + 1``, a float ``f`` → ``f + 1``, ``True`` ↔ ``False`` (not the
+            1 of a ``-1`` given to ``reshape``: NumPy 2 reads any negative size as "infer")
 call        ``sum`` ↔ ``mean``, ``max`` ↔ ``min``, ``amax`` ↔ ``amin``, ``maximum`` ↔
             ``minimum``, ``argmax`` ↔ ``argmin``, ``zeros`` ↔ ``ones`` (and ``_like``),
             ``exp`` ↔ ``expm1``, ``log`` ↔ ``log1p``, ``any`` ↔ ``all``, ``floor`` ↔ ``ceil``
@@ -185,6 +186,7 @@ class _Walker:
 
     def __init__(self):
         self.sites: list[_Site] = []
+        self.inferred: set = set()      # ids of the 1 in a -1 given to reshape
 
     # -- statements at module / class level -------------------------------------------------
     def module(self, tree: ast.Module):
@@ -323,6 +325,8 @@ class _Walker:
             self._add(path, lambda n: n.operand, "unary", node, ctx)
         elif isinstance(node, ast.Constant):
             v = node.value
+            if id(node) in self.inferred:
+                return
             if isinstance(v, bool):
                 self._add(path, lambda n: ast.Constant(not n.value), "const", node, ctx)
             elif isinstance(v, (int, float)):
@@ -350,6 +354,10 @@ class _Walker:
     def _call(self, node, path, ctx):
         name = _func_name(node)
         f = node.func
+        if name == "reshape":           # NumPy reads any negative size as "infer this one"
+            self.inferred |= {id(n.operand) for a in node.args for n in ast.walk(a)
+                              if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub)
+                              and isinstance(n.operand, ast.Constant)}
         if isinstance(f, ast.Attribute) and f.attr in CALL_SWAP:
             new = CALL_SWAP[f.attr]
             self._add(path, lambda n, new=new: ast.Call(ast.Attribute(n.func.value, new,
