@@ -550,9 +550,56 @@ def constructor_cells(name: str, entry: Entry) -> list[dict]:
             if v not in entry.skip]
 
 
+# --- signatures -------------------------------------------------------------------------------
+#: parameters only one side has by design: npimpl's dtype/rng, torch's device
+SIGNATURE_SKIP = {"self", "dtype", "device", "rng"}
+
+
+def signature_cell(name: str, np_obj, torch_obj) -> dict:
+    """The parameters both signatures have come in the same order with the same defaults
+    (torch's names, positional order, keywords and defaults are the API): a default changed
+    on the NumPy side is a FAIL even where no case leaves that argument out."""
+    import inspect
+
+    row = dict(cls=name, variant="signature")
+    a = inspect.signature(np_obj).parameters
+    b = inspect.signature(torch_obj).parameters
+    common = [n for n in a if n in b and n not in SIGNATURE_SKIP]
+    problems = []
+    if common != [n for n in b if n in common]:
+        problems.append(f"order {common} vs torch's {[n for n in b if n in common]}")
+    for n in common:
+        da, db = a[n].default, b[n].default
+        if isinstance(da, str) and callable(db) and \
+                getattr(torch.nn.functional, da, None) is db:
+            continue                    # activation="relu" is torch's F.relu by name
+        if not (da is db or (type(da) is type(db) and np.all(da == db))
+                or (isinstance(da, (int, float)) and isinstance(db, (int, float))
+                    and not isinstance(da, bool) and not isinstance(db, bool) and da == db)):
+            problems.append(f"{n}={da!r}, torch's {db!r}")
+    if problems:
+        return {**row, "outcome": "FAIL: differs from torch", "detail": "; ".join(problems)}
+    return {**row, "outcome": "matches torch", "detail": f"{len(common)} parameters"}
+
+
+def signature_rows() -> list[dict]:
+    """The signature cells of what the matrix has no class entry for: the lr schedulers and
+    the gradient-clipping functions."""
+    import npimpl.optim.lr_scheduler as np_sched
+
+    pairs = [(f"lr_scheduler.{n}", getattr(np_sched, n), getattr(torch.optim.lr_scheduler, n))
+             for n in np_sched.__all__ if hasattr(torch.optim.lr_scheduler, n)]
+    pairs += [(f"utils.{n}", getattr(npimpl.utils, n), getattr(torch.nn.utils, n))
+              for n in ("clip_grad_norm_", "clip_grad_value_")]
+    return [signature_cell(*p) for p in pairs]
+
+
 def class_cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
-    """Every cell of one class: its inputs, its constructor's arguments, backward first."""
-    return (cells(name, entry, seed) + constructor_cells(name, entry)
+    """Every cell of one class: its inputs, its constructor's arguments and signature,
+    backward first."""
+    sig = [signature_cell(name, getattr(npimpl, name), getattr(torch.nn, name))] \
+        if hasattr(torch.nn, name) else []
+    return (cells(name, entry, seed) + constructor_cells(name, entry) + sig
             + [backward_first_cell(name, entry)])
 
 
@@ -592,7 +639,7 @@ def matrix(seed: int = 0) -> list[dict]:
             continue
         rows += class_cells(name, entry, seed)
     from .badinput_optim import optimizer_matrix      # it imports this module's helpers
-    return rows + optimizer_matrix(seed)
+    return rows + optimizer_matrix(seed) + signature_rows()
 
 
 def counts(rows: list[dict]) -> Counter:

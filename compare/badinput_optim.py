@@ -78,6 +78,15 @@ def optimizer_names() -> list[str]:
 
 
 def optimizer_matrix(seed: int = 0) -> list[dict]:
+    return [c for n in optimizer_names() for c in optimizer_cells(n, seed)]
+
+
+def optimizer_cells(name: str, seed: int = 0) -> list[dict]:
+    """Every variant of one optimizer, and its signature against torch's."""
+    from .badinput import signature_cell
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [_optimizer_cell(n, v, seed) for n in optimizer_names() for v in OPTIMIZER_VARIANTS]
+        return ([_optimizer_cell(name, v, seed) for v in OPTIMIZER_VARIANTS]
+                + [signature_cell(f"optim.{name}", getattr(npimpl.optim, name),
+                                  getattr(torch.optim, name))])

@@ -35,7 +35,7 @@ def test_no_cell_fails(name):
 @pytest.mark.parametrize("name", optimizer_names(), ids=str)
 def test_no_optimizer_cell_fails(name):
     rows = [r for r in _matrix() if r["cls"] == f"optim.{name}"]
-    assert len(rows) == len(OPTIMIZER_VARIANTS)
+    assert len(rows) == len(OPTIMIZER_VARIANTS) + 1          # and its signature
     bad = [f"{r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
            if r["outcome"].startswith("FAIL")]
     assert not bad, "\n".join(bad)
@@ -85,3 +85,22 @@ def test_an_error_from_inside_numpy_is_a_fail(monkeypatch):
     monkeypatch.setattr(npimpl, "Linear", AttributeErrorLinear)
     row = run_variant("Linear", TABLE["Linear"], "Python list", [[[1.0] * 4] * 2])
     assert row["outcome"] == "FAIL: unclear error" and "AttributeError" in row["detail"]
+
+
+def test_a_changed_default_is_caught_by_the_signature_cell(monkeypatch):
+    """No case leaves Dropout's p out, but torch's default is part of the API."""
+    import torch
+    from compare.badinput import signature_cell
+    assert signature_cell("Dropout", npimpl.Dropout, torch.nn.Dropout)["outcome"] == \
+        "matches torch"
+    init = npimpl.Dropout.__mro__[1].__init__
+    monkeypatch.setattr(init, "__defaults__", (0.4,) + init.__defaults__[1:])
+    row = signature_cell("Dropout", npimpl.Dropout, torch.nn.Dropout)
+    assert row["outcome"] == "FAIL: differs from torch" and "p=0.4" in row["detail"], row
+
+
+def test_constructor_odd_arguments_torch_refuses_are_refused_clearly():
+    from compare.badinput import constructor_cells
+    rows = {r["variant"]: r for r in constructor_cells("Dropout", TABLE["Dropout"])}
+    assert rows["constructor arg 0 = 2.0"]["outcome"] == "clear error", rows
+    assert rows["constructor arg 0 = -1.0"]["outcome"] == "clear error", rows

@@ -100,7 +100,7 @@ def _init_units(seed) -> list[Unit]:
 def build_units(seed: int = 0, kinds=KINDS, cases=None) -> list[Unit]:
     """Every unit of the catalogue (or of ``cases``), in report order."""
     from compare import badinput
-    from compare.badinput_optim import OPTIMIZER_VARIANTS, _optimizer_cell, optimizer_names
+    from compare.badinput_optim import optimizer_cells, optimizer_names
     from compare.catalogue import all_cases
     from compare.engine import Case
     from compare.oracle import EXCLUDED
@@ -118,8 +118,8 @@ def build_units(seed: int = 0, kinds=KINDS, cases=None) -> list[Unit]:
                                                                                    seed)))
                   for n in badinput.public_classes() if n in table]
         units += [Unit("badinput", f"optim.{n}", n, _cells_fn(
-            lambda n=n: [_optimizer_cell(n, v, seed) for v in OPTIMIZER_VARIANTS]))
-                  for n in optimizer_names()]
+            lambda n=n: optimizer_cells(n, seed))) for n in optimizer_names()]
+        units.append(Unit("badinput", "signatures", "", _cells_fn(badinput.signature_rows)))
     if "init" in kinds:
         units += _init_units(seed)
     return units
