@@ -327,6 +327,8 @@ CASES += [
     *[short(f"{n.lower()}-weight-decay-1", n, opt(n, lr=lr, weight_decay=1.0))
       for n, lr in (("SGD", 0.05), ("Adam", 1e-2), ("AdamW", 1e-2), ("RMSprop", 1e-3),
                     ("Adagrad", 0.05), ("Adamax", 1e-2), ("NAdam", 1e-2))],
+    short("adam-beta1-0.3", "Adam", opt("Adam", lr=1e-2, betas=(0.3, 0.9)),
+          note="1 - beta1 >= 0.5: torch's lerp takes its other form, end - (end - start)(1 - w)"),
     short("sgd-momentum0-dampening", "SGD", opt("SGD", lr=0.1, momentum=0.0, dampening=0.5),
           note="dampening only scales a momentum buffer; with momentum 0 there is none"),
     # constructor defaults: torch's lr, betas, eps, momentum
