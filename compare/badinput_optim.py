@@ -40,9 +40,36 @@ OPTIMIZER_VARIANTS: dict[str, Callable] = {
 }
 
 
-def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
-    row = dict(cls=f"optim.{name}", variant=variant)
-    np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed))
+def constructor_kwargs(name: str) -> list[tuple[str, dict]]:
+    """``(variant, kwargs)``: every numeric default of the optimizer's signature set to an odd
+    value (-1, 0 or 2; each element of a tuple such as ``betas`` to -1 or 1), and nesterov
+    without momentum or with dampening: torch decides which it refuses."""
+    import inspect
+
+    out = []
+    for p in inspect.signature(getattr(npimpl.optim, name)).parameters.values():
+        d = p.default
+        if isinstance(d, bool) or p.name in ("params",):
+            continue
+        if isinstance(d, (int, float)):
+            out += [(f"{p.name}={v}", {p.name: v}) for v in (-1.0, 0.0, 2.0) if v != d]
+        elif isinstance(d, tuple) and all(isinstance(e, float) for e in d):
+            out += [(f"{p.name}[{j}]={v}", {p.name: d[:j] + (v,) + d[j + 1:]})
+                    for j in range(len(d)) for v in (-1.0, 1.0)]
+    if "nesterov" in inspect.signature(getattr(npimpl.optim, name)).parameters:
+        out += [("nesterov without momentum", dict(nesterov=True, momentum=0.0)),
+                ("nesterov with dampening", dict(nesterov=True, momentum=0.9, dampening=0.5))]
+    return out
+
+
+def _optimizer_cell(name: str, variant: str, seed: int, kwargs: dict | None = None) -> dict:
+    row = dict(cls=f"optim.{name}", variant=variant if kwargs is None else
+               f"constructor {variant}")
+    if kwargs is None:
+        np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed))
+    else:
+        np_ps, t_ps, _, np_gs, t_gs = _params(np.random.default_rng(seed))
+        kw = kwargs
     np_exc = t_exc = None
     try:
         opt = getattr(npimpl.optim, name)(np_ps, **kw)
@@ -88,5 +115,6 @@ def optimizer_cells(name: str, seed: int = 0) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ([_optimizer_cell(name, v, seed) for v in OPTIMIZER_VARIANTS]
+                + [_optimizer_cell(name, v, seed, kw) for v, kw in constructor_kwargs(name)]
                 + [signature_cell(f"optim.{name}", getattr(npimpl.optim, name),
                                   getattr(torch.optim, name))])
