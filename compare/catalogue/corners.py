@@ -489,6 +489,29 @@ CASES += [
 ]
 
 
+def none_grad_where(test):
+    """An upstream gradient that is None (= zero, the contract) for the outputs ``test``
+    picks by shape, normal elsewhere."""
+    return lambda rng, o: None if test(o.shape) else rng.standard_normal(o.shape).astype(o.dtype)
+
+
+CASES += [
+    # backward with None for some outputs: the recurrent layers' output or final state, and
+    # MultiheadAttention's weights
+    Case("gru-grad-none-for-output", "GRU", "recurrent", core.pair(Spec("GRU", 3, 4)),
+         args(normal(5, 2, 3)), grad=none_grad_where(lambda s: s[0] == 5)),
+    Case("lstm-grad-none-for-state", "LSTM", "recurrent",
+         core.pair(Spec("LSTM", 3, 4, num_layers=2)), args(normal(5, 2, 3)),
+         grad=none_grad_where(lambda s: s[0] == 2)),
+    Case("mha-grad-none-for-weights", "MultiheadAttention", "attention",
+         core.pair(Spec("MultiheadAttention", 8, 2)), mha_inputs(L=6, S=6),
+         grad=none_grad_where(lambda s: s == (1, 6, 6))),
+    # recurrent layers of one input feature and one hidden unit (the smallest torch accepts)
+    *[single(f"{n.lower()}-input1-hidden1", Spec(n, 1, 1), args(normal(4, 2, 1)), "recurrent")
+      for n in ("RNN", "GRU", "LSTM")],
+]
+
+
 # --- module API: reset_parameters after training, attribute registration, zero_grad ------------
 def reset_after_redraw(spec):
     """Redraw every parameter and buffer on both sides, then ``reset_parameters()``: torch's
