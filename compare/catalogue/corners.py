@@ -29,6 +29,7 @@ from ..metrics import Metric, tolerance_for
 from ..gen import args, classes, normal
 from ..mutants import Mutant
 from . import core
+from . import models as _models
 from .attention import mha_inputs
 from .norm import randomized
 from .optim import BATCHES, LOSS, MLP, Resume, opt, sched
@@ -335,6 +336,10 @@ CASES += [
                     ("Adagrad", 0.05), ("Adamax", 1e-2), ("NAdam", 1e-2))],
     short("adam-beta1-0.3", "Adam", opt("Adam", lr=1e-2, betas=(0.3, 0.9)),
           note="1 - beta1 >= 0.5: torch's lerp takes its other form, end - (end - start)(1 - w)"),
+    short("sgd-named-parameters", "SGD", lambda m, t: (
+        npimpl.optim.SGD(list(m.named_parameters()), lr=0.1, momentum=0.5),
+        torch.optim.SGD(list(t.named_parameters()), lr=0.1, momentum=0.5)),
+        note="parameters given as (name, parameter) pairs: the groups keep param_names"),
     short("sgd-momentum0-dampening", "SGD", opt("SGD", lr=0.1, momentum=0.0, dampening=0.5),
           note="dampening only scales a momentum buffer; with momentum 0 there is none"),
     # constructor defaults: torch's lr, betas, eps, momentum
@@ -509,6 +514,38 @@ CASES += [
     # recurrent layers of one input feature and one hidden unit (the smallest torch accepts)
     *[single(f"{n.lower()}-input1-hidden1", Spec(n, 1, 1), args(normal(4, 2, 1)), "recurrent")
       for n in ("RNN", "GRU", "LSTM")],
+]
+
+
+def embeddingbag_offsets(offsets):
+    """EmbeddingBag on a 1-D input with odd ``offsets``: both sides raise, or both agree."""
+    def compute(dt):
+        np_mod, t_mod = build(Spec("EmbeddingBag", 6, 3, mode="sum"), dt)
+        idx = np.array([1, 2, 4, 5, 0])
+        off = np.array(offsets)
+        a = _outcome(lambda: np_mod(idx, off))
+        b = _outcome(lambda: t_mod(torch.from_numpy(idx), torch.from_numpy(off)).detach().numpy())
+        return [("out", a, b)]
+    return compute
+
+
+def gelu_erf_ranges(rng, dt):
+    """GELU inputs across every range of the float32 erf npimpl reproduces (|x|/sqrt(2) below
+    2^-28, below 0.84375, 1.25, 1/0.35, 6 and beyond)."""
+    x = np.concatenate([np.linspace(-12, 12, 97), [1e-9, -3e-9, 1.19, -1.2, 1.76, 1.77]])
+    return x.reshape(1, -1).astype(dt)
+
+
+CASES += [
+    *[Compared(f"embeddingbag-offsets-{tag}", "EmbeddingBag", "norm", embeddingbag_offsets(o))
+      for tag, o in (("past-the-input", [0, 2, 7]), ("not-from-0", [1, 3]),
+                     ("last-equals-length", [0, 2, 5]))],
+    single("gelu-erf-ranges", Spec("GELU"), args(gelu_erf_ranges), "activation"),
+    single("mse-mean-one-element", Spec("MSELoss"), args(normal(1), normal(1)), "loss"),
+    # causal attention whose scores reach ~1e4: only the max shift keeps exp finite
+    Case("causalselfattention-large-scores", "CausalSelfAttention", "models",
+         _models.mirrored(_models.CausalSelfAttention, _models.TorchCausalSelfAttention,
+                          _models._SMALL), args(normal(2, 5, 8, scale=60.0))),
 ]
 
 
