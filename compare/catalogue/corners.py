@@ -549,6 +549,57 @@ CASES += [
 ]
 
 
+def optimizer_state(name, steps=3, **kw):
+    """``optimizer.state_dict()`` after a few steps on both sides: every state entry (the
+    step counter, the moment buffers) and every group option, as torch keeps them."""
+    def compute(dt):
+        np_model, t_model = core.pair(MLP)(dt)
+        np_opt, t_opt = opt(name, **kw)(np_model, t_model)
+        np_loss, t_loss = LOSS(dt)
+        x, y = BATCHES(None, dt, 0)
+        for _ in range(steps):
+            np_opt.zero_grad()
+            np_loss(np_model(x), y)
+            np_model.backward(np_loss.backward())
+            np_opt.step()
+            t_opt.zero_grad()
+            t_loss(t_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+            t_opt.step()
+        a, b = np_opt.state_dict(), t_opt.state_dict()
+        rows = [("state keys", sorted(map(str, a["state"])), sorted(map(str, b["state"])))]
+        for k in b["state"]:
+            sa, sb = a["state"].get(k, {}), b["state"][k]
+            rows.append((f"state[{k}] names", sorted(sa), sorted(sb)))
+            rows += [(f"state[{k}].{n}", np.asarray(sa[n], dtype=np.float64),
+                      sb[n].double().numpy() if isinstance(sb[n], torch.Tensor)
+                      else np.asarray(sb[n], dtype=np.float64)) for n in sb if n in sa]
+        for i, (ga, gb) in enumerate(zip(a["param_groups"], b["param_groups"])):
+            rows += [(f"group[{i}].{n}", np.asarray(ga[n], dtype=np.float64),
+                      np.asarray(gb[n], dtype=np.float64))
+                     for n in gb if n in ga and isinstance(gb[n], (int, float, tuple))
+                     and not isinstance(gb[n], bool) and gb[n] is not None]
+        return rows
+    return compute
+
+
+CASES += [
+    *[short(f"{n.lower()}-maximize", n, opt(n, lr=lr, maximize=True), steps=4)
+      for n, lr in (("SGD", 0.02), ("Adam", 1e-3), ("AdamW", 1e-3), ("RMSprop", 1e-3),
+                    ("Adagrad", 0.02), ("Adamax", 1e-3), ("NAdam", 1e-3))],
+    *[Compared(f"{n.lower()}-state-dict", n, "optim", optimizer_state(n, **kw))
+      for n, kw in (("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=1e-2, amsgrad=True)),
+                    ("AdamW", dict(lr=1e-2)), ("RMSprop", dict(lr=1e-2, momentum=0.5,
+                                                               centered=True)),
+                    ("Adagrad", dict(lr=0.1)), ("Adamax", dict(lr=1e-2)),
+                    ("NAdam", dict(lr=1e-2)))],
+    single("avgpool2d-output-1x1", Spec("AvgPool2d", 3), args(normal(2, 2, 3, 4)), "pooling"),
+    single("layernorm-zero-features", Spec("LayerNorm", 0), args(normal(3, 0)), "norm"),
+    Case("embeddingbag-max-empty-bag", "EmbeddingBag", "norm",
+         core.pair(Spec("EmbeddingBag", 6, 3, mode="max")),
+         args(lambda rng, dt: np.array([1, 2, 4, 5, 0]), lambda rng, dt: np.array([0, 2, 2]))),
+]
+
+
 # --- module API: reset_parameters after training, attribute registration, zero_grad ------------
 def reset_after_redraw(spec):
     """Redraw every parameter and buffer on both sides, then ``reset_parameters()``: torch's

@@ -19,7 +19,8 @@ call        ``sum`` ↔ ``mean``, ``max`` ↔ ``min``, ``amax`` ↔ ``amin``, ``
             ``exp`` ↔ ``expm1``, ``log`` ↔ ``log1p``, ``any`` ↔ ``all``, ``floor`` ↔ ``ceil``
 axis        an ``axis=`` keyword dropped (the reduction runs over everything)
 swap        ``f(..., a, b)`` → ``f(..., b, a)``: the last two positional arguments
-            (not for symmetric functions such as ``maximum`` or ``multiply``)
+            (not for symmetric functions such as ``maximum`` or ``multiply``, nor when one
+            is a string: a label or an option name, so only a message or an error changes)
 delete      a call statement deleted (``p.accumulate(g)``), or an assignment into an array
             (``out[mask] = 0``)
 transpose   ``x.T`` → ``x``
@@ -374,7 +375,7 @@ class _Walker:
                           "axis", node, ctx)
         pos = node.args
         if (len(pos) >= 2 and not any(isinstance(a, ast.Starred) for a in pos[-2:])
-                and name not in SYMMETRIC
+                and name not in SYMMETRIC and not any(_is_str(a) for a in pos[-2:])
                 and not all(isinstance(a, ast.Constant) for a in pos[-2:])
                 and ast.dump(pos[-1]) != ast.dump(pos[-2])):
             self._add(path, lambda n: ast.Call(n.func, n.args[:-2] + [n.args[-1], n.args[-2]],
