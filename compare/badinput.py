@@ -452,8 +452,9 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
 def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
     """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call,
     and each numeric default of the npimpl class's signature it leaves out, replaced by an
-    odd value — an int by 0 and -1 (sizes, counts, dims, paddings), a float by -1.0 and 2.0
-    (a probability, an eps, a momentum, a slope, a bound): torch decides which are valid."""
+    odd value — an int by 0, -1 and 2.5 (sizes, counts, dims, paddings), a float by -1.0 and
+    2.0 (a probability, an eps, a momentum, a slope, a bound), one element of a tuple of ints
+    at a time: torch decides which are valid."""
     import inspect
 
     out = []
@@ -462,10 +463,10 @@ def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
         if isinstance(v, tuple) and all(isinstance(e, int) and not isinstance(e, bool)
                                         for e in v):
             # a tuple of ints (kernel size, output size): one element odd at a time
-            return tuple(v[:j] + (o,) + v[j + 1:] for j in range(len(v)) for o in (0, -1))
+            return tuple(v[:j] + (o,) + v[j + 1:] for j in range(len(v)) for o in (0, -1, 2.5))
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return ()
-        return (0, -1) if isinstance(v, int) else (-1.0, 2.0)
+        return (0, -1, 2.5) if isinstance(v, int) else (-1.0, 2.0)
     for i, a in enumerate(spec.args):
         for v in odd(a):
             out.append((f"constructor arg {i} = {v}", spec.args[:i] + (v,) + spec.args[i + 1:],

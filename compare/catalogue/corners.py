@@ -593,6 +593,12 @@ CASES += [
                     ("Adagrad", dict(lr=0.1)), ("Adamax", dict(lr=1e-2)),
                     ("NAdam", dict(lr=1e-2)))],
     single("avgpool2d-output-1x1", Spec("AvgPool2d", 3), args(normal(2, 2, 3, 4)), "pooling"),
+    single("flatten-0d", Spec("Flatten", 0, -1), args(values(1.5)), "core"),
+    # the deprecated size_average / reduce flags, each given alone
+    single("mse-legacy-reduce-true", Spec("MSELoss", reduce=True), args(normal(3, 2),
+                                                                        normal(3, 2)), "loss"),
+    single("l1-legacy-size-average-false", Spec("L1Loss", size_average=False),
+           args(normal(3, 2), normal(3, 2)), "loss"),
     single("layernorm-zero-features", Spec("LayerNorm", 0), args(normal(3, 0)), "norm"),
     Case("embeddingbag-max-empty-bag", "EmbeddingBag", "norm",
          core.pair(Spec("EmbeddingBag", 6, 3, mode="max")),
