@@ -594,6 +594,18 @@ CASES += [
                     ("NAdam", dict(lr=1e-2)))],
     single("avgpool2d-output-1x1", Spec("AvgPool2d", 3), args(normal(2, 2, 3, 4)), "pooling"),
     single("flatten-0d", Spec("Flatten", 0, -1), args(values(1.5)), "core"),
+    single("crossentropy-probs-one-row-mean", Spec("CrossEntropyLoss"),
+           args(normal(1, 4), lambda rng, dt: np.array([[0.1, 0.2, 0.3, 0.4]], dtype=dt)),
+           "loss"),
+    single("convtranspose2d-unbatched-output-size-3", Spec("ConvTranspose2d", 2, 3, 3,
+                                                            stride=2),
+           with_kwargs(args(normal(2, 3, 4)), output_size=(3, 8, 10)), "conv"),
+    Compared("lstm-hx-not-a-pair", "LSTM", "recurrent", lambda dt: [(
+        "out", _outcome(lambda: build(Spec("LSTM", 3, 4), dt)[0](
+            np.zeros((5, 2, 3), dt), np.zeros((1, 2, 4), dt))),
+        _outcome(lambda: build(Spec("LSTM", 3, 4), dt)[1](
+            torch.zeros(5, 2, 3, dtype=getattr(torch, dt.name)),
+            torch.zeros(1, 2, 4, dtype=getattr(torch, dt.name)))))]),
     # the deprecated size_average / reduce flags, each given alone
     single("mse-legacy-reduce-true", Spec("MSELoss", reduce=True), args(normal(3, 2),
                                                                         normal(3, 2)), "loss"),
