@@ -1,10 +1,13 @@
 """The ``lockstep`` command line (also ``python -m compare``).
 
     lockstep report [--cases GLOB] [--dtypes float32,float64] [--seed N] [--out DIR]
+                    [--screenshots]
     lockstep list   [--cases GLOB]
     lockstep bench  [...]            (see ``lockstep bench --help``)
     lockstep train MODEL [...]       (see ``lockstep train --help``)
     lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
+    lockstep book   [--reports DIR] [--screenshots]   the HTML book (``lockstep report`` writes
+                                     it too; see ``lockstep book --help``)
     lockstep mutate [...]            (see ``lockstep mutate --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
@@ -14,6 +17,7 @@ input neither matched torch nor raised a clear error);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -32,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument("--screenshots", action="store_true", help="also save screenshots of the "
+                   "book's Linear and LSTM pages under <out>/book/screenshots (needs Chromium)")
     ls = sub.add_parser("list", help="list the cases of the catalogue")
     ls.add_argument("--cases", default=None)
     sub.add_parser("bench", help="time numpy against torch (see lockstep bench --help)",
@@ -40,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("export", help="write torch's reference data of cases to .npz/.npy (see "
                    "lockstep export --help)", add_help=False)
+    sub.add_parser("book", help="write the HTML book from a report folder (see lockstep book "
+                   "--help)", add_help=False)
     sub.add_parser("mutate", help="mutation-test npimpl against the report (see lockstep "
                    "mutate --help)", add_help=False)
     return p
@@ -55,6 +63,12 @@ def _report(args) -> int:
         print(f"lockstep report: unknown dtype(s) {unknown}; choose from {list(DTYPES)}",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.screenshots:
+        from .book import browser_path
+        if not browser_path():
+            print("lockstep report: --screenshots needs Chromium (apt-get install chromium)",
+                  file=sys.stderr)
+            return EXIT_USAGE
     cases = select(args.cases)
     if not cases:
         print(f"lockstep report: --cases {args.cases!r} matches no case (see `lockstep list`)",
@@ -66,10 +80,14 @@ def _report(args) -> int:
         warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|npimpl)\.")
         run = run_all(cases, dtypes, args.seed, progress=not args.no_progress)
     paths = write_reports(run, args.out)
+    if args.screenshots:          # the README's pictures of the book (headless Chromium)
+        from . import book
+        paths += book.take_screenshots(os.path.join(args.out, "book"))
     rows = run.rows
     print(f"lockstep: {len(run.results)} runs, {len(rows)} quantities compared, "
           f"{len(run.failures)} failed; mutants flagged "
-          f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; wrote {len(paths)} files "
+          f"{sum(c for _, c, _ in run.mutants)}/{len(run.mutants)}; claims held "
+          f"{sum(v.passed for v in run.claims)}/{len(run.claims)}; wrote {len(paths)} files "
           f"to {args.out}/")
     for f in run.failures[:20]:
         print(f"  FAIL {f['case']} [{f['dtype']}] {f['quantity']}: max_abs={f['max_abs']:.3g} "
@@ -78,6 +96,8 @@ def _report(args) -> int:
         print(f"  SURVIVOR mutant {m.name}: {m.bug}")
     for b in run.badinput_failures[:20]:
         print(f"  BAD-INPUT {b['cls']} [{b['variant']}]: {b['outcome']} {b.get('detail', '')}")
+    for v in run.claim_failures:
+        print(f"  CLAIM {v.claim.layer}: {v.claim.text} -- measured: {v.value}")
     return EXIT_OK if run.ok else EXIT_DEVIATION
 
 
@@ -92,7 +112,7 @@ def _list(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("bench", "train", "export", "mutate"):
+    if argv and argv[0] in ("bench", "train", "export", "book", "mutate"):
         import importlib
 
         mod = importlib.import_module({"mutate": "compare.selftest.mutate"}.get(

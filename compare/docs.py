@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import npimpl
 
-SECTIONS = ("Args", "Shape", "Attributes", "Backward", "What torch hides", "Returns", "Note")
+SECTIONS = ("Args", "Shape", "Attributes", "Maths", "Derivation", "Backward", "What torch hides",
+            "Returns", "Note")
 _HEADER = re.compile(r"^\s*(%s):\s*$" % "|".join(re.escape(s) for s in SECTIONS))
 
 
@@ -102,6 +103,9 @@ def find_class(name: str):
     return public_classes().get(name)
 
 
-def one_line(text: str) -> str:
-    """Collapse white space so a paragraph fits in a markdown table cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+def one_line(text: str, table: bool = False) -> str:
+    """Collapse white space into one markdown line; RST ````code```` becomes markdown's
+    ```code```. In a table cell (``table``) every ``|`` is escaped, code spans included (GFM
+    splits cells before it reads code spans); elsewhere ``|`` stays as it is."""
+    out = " ".join(text.split()).replace("``", "`")
+    return out.replace("|", "\\|") if table else out

@@ -170,9 +170,11 @@ def leaves(obj, path: str = "") -> list[tuple[str, Any]]:
 
 
 def like(obj, fn):
-    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure."""
+    """Map ``fn`` over the leaves of a nested tuple/list, keeping the structure (a namedtuple,
+    such as AdaptiveLogSoftmaxWithLoss's ``(output, loss)``, stays one)."""
     if isinstance(obj, (tuple, list)):
-        return type(obj)(like(o, fn) for o in obj)
+        mapped = [like(o, fn) for o in obj]
+        return type(obj)(*mapped) if hasattr(obj, "_fields") else type(obj)(mapped)
     return fn(obj)
 
 

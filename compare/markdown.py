@@ -21,8 +21,10 @@ INIT = "init-ks"          # the tolerance name of the default-initialisation row
 
 #: report sections, in order
 FAMILY_TITLES = {
-    "article": "The article's experiment", "core": "Core layers", "activation": "Activations",
+    "article": "The article's experiment", "core": "Core layers",
+    "distance": "Distances and bilinear maps", "activation": "Activations",
     "loss": "Losses", "conv": "Convolution", "pooling": "Pooling",
+    "padding": "Padding", "resample": "Resampling and rearranging",
     "norm": "Normalization, dropout and embeddings", "recurrent": "Recurrent layers",
     "attention": "Attention and transformers", "optim": "Optimizers, schedules and clipping",
     "training": "Training runs", "models": "Models",
@@ -32,10 +34,18 @@ FAMILY_TITLES = {
 FILE_FAMILY = {
     "module": "core", "linear": "core", "shape": "core", "activation": "activation",
     "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
-    "bce": "loss", "distribution": "loss", "conv": "conv", "conv_transpose": "conv",
-    "pooling": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
+    "bce": "loss", "distribution": "loss", "cosine_loss": "loss", "conv": "conv", "conv_transpose": "conv",
+    "pooling": "pooling", "lp_pool": "pooling", "fractional_max_pool": "pooling",
+    "max_unpool": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
     "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
     "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "shrink": "activation", "sigmoidal": "activation", "prelu": "activation",
+    "container": "core", "bilinear": "distance", "distance": "distance",
+    "lrn": "norm", "alpha_dropout": "norm",
+    "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
+    "channelshuffle": "resample", "fold": "resample",
+    "margin_loss": "loss", "multi_margin": "loss", "triplet": "loss", "ctc": "loss",
+    "adaptive": "loss", "linear_ce": "loss", "deprecated": "loss",
 }
 
 
@@ -86,9 +96,9 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     for dt in ("float64", "float32"):
         w = _worst(rows[(rows["dtype"] == dt) & (rows["kind"] != "error")])
         if w is not None:
-            lines.append((f"worst {dt}", f"max_rel {_fmt(w['max_rel'])}, max_abs "
-                          f"{_fmt(w['max_abs'])} = {w['tol_ratio']:.3f} of its tolerance "
-                          f"({w['tolerance']}) — `{w['case']}` {w['quantity']}"))
+            lines.append((f"worst {dt} (by tol_ratio)", f"tol_ratio {w['tol_ratio']:.3g} "
+                          f"({w['tolerance']}): max_abs {_fmt(w['max_abs'])}, max_rel "
+                          f"{_fmt(w['max_rel'])} — `{w['case']}` {w['quantity']}"))
     fails = rows[~rows["passed"].astype(bool)]
     lines.append(("failures", "**none**" if fails.empty else
                   f"**{len(fails)}**: " + ", ".join(sorted({f"`{c}`" for c in fails["case"]}))))
@@ -100,6 +110,11 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     if os.path.exists(os.path.join(out_dir, "mutation.csv")):
         from .selftest.mutation_report import summary_cell
         lines.append(("systematic mutation", summary_cell(os.path.join(out_dir, "mutation.csv"))))
+    if getattr(run, "claims", None):
+        failed = [v.claim.layer for v in run.claims if not v.passed]
+        lines.append(("claims", f"{len(run.claims) - len(failed)}/{len(run.claims)} measured "
+                      "\"What torch hides\" claims hold ([Claims checked](#claims-checked))"
+                      + (f"; **failed: {', '.join(failed)}**" if failed else "")))
     if not fd.empty:
         from .oracle import UNCHECKED
         bad = int((~fd["passed"].astype(bool)).sum())
@@ -208,25 +223,36 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
         d = docs.layer_doc(cls)
         out.append(f"*{docs.one_line(d.summary)}*")
         out.append("")
+        if d.sections.get("Maths"):
+            out += ["```math", d.sections["Maths"], "```", ""]
+        if d.sections.get("Shape"):
+            out += [f"**Shape:** {docs.one_line(d.sections['Shape'])}", ""]
         if d.backward:
-            out += ["**Backward:**", "", "```text", d.backward, "```", ""]
+            out += ["**Backward:**", "", "```text", d.backward.replace("``", ""), "```", ""]
         elif d.body and layer in _optimizers():
-            out += ["**Update rule:**", "", "```text", d.body, "```", ""]
+            out += ["**Update rule:**", "", "```text", d.body.replace("``", ""), "```", ""]
         if d.hides:
             out += [f"**What torch hides:** {docs.one_line(d.hides)}", ""]
+        links = [f"[the book's page](book/{layer}.html) (derivation, code, worked example, "
+                 "measured claims)"]
         if d.source:
             rel = os.path.relpath(os.path.join(_root(), d.source), os.path.abspath(out_dir))
-            out += [f"Source: [{d.source}]({rel.replace(os.sep, '/')}#L{d.line})", ""]
+            links.insert(0, f"source: [{d.source}]({rel.replace(os.sep, '/')}#L{d.line})")
+        line = "; ".join(links)
+        out += [line[0].upper() + line[1:] + ".", ""]
     table = []
     for case, crows in lrows.groupby("case", sort=False):
         cells = [f"`{case}`"]
         for dt in ("float32", "float64"):
             w = _worst(crows[crows["dtype"] == dt])
-            cells.append("–" if w is None else f"{_fmt(w['max_rel'])} ({w['quantity']})")
+            cells += (["–", "–"] if w is None else
+                      [f"{float(w['tol_ratio']):.3g} (`{docs.one_line(w['quantity'], True)}`)",
+                       _fmt(w["max_rel"])])
         cells.append(str(len(crows)))
         cells.append("pass" if crows["passed"].astype(bool).all() else "**FAIL**")
         table.append(cells)
-    out.append(_table(["case", "worst rel. float32", "worst rel. float64", "quantities",
+    out.append(_table(["case", "float32 worst tol_ratio (quantity)", "float32 max_rel",
+                       "float64 worst tol_ratio (quantity)", "float64 max_rel", "quantities",
                        "result"], table))
     return "\n".join(out)
 
@@ -320,9 +346,9 @@ def mutant_section(run) -> str:
     rows = []
     for m, caught, res in run.mutants:
         bad = [r for r in res.rows if not r.passed]
-        first = f"{bad[0].quantity} ({_fmt(bad[0].max_rel)})" if bad else "–"
-        rows.append((f"`{m.name}`", m.origin, m.bug, "flagged" if caught else "**SURVIVED**",
-                     first))
+        first = (f"`{bad[0].quantity}` (tol_ratio {bad[0].tol_ratio:.3g})" if bad else "–")
+        rows.append((f"`{m.name}`", m.origin, docs.one_line(m.bug, True),
+                     "flagged" if caught else "**SURVIVED**", first))
     return "\n".join(["## The mutant gallery", "",
                       "Deliberately wrong layers, one bug each, run against the correct torch "
                       "twin. Every one must be flagged, or the checker proves nothing.", "",
@@ -392,29 +418,77 @@ def undocumented(rows: pd.DataFrame) -> str:
     rest = [(n, c) for n, c in sorted(docs.public_classes().items()) if n not in seen]
     if not rest:
         return ""
-    table = [(f"`{n}`", docs.one_line(docs.layer_doc(c).summary)) for n, c in rest]
+    table = [(f"`{n}`", docs.one_line(docs.layer_doc(c).summary, True)) for n, c in rest]
     return "\n".join(["## Everything else in npimpl", "",
                       "Classes exercised through the cases above rather than by their own:", "",
                       _table(["class", "what it is"], table)])
 
 
+def claims_section(run) -> str:
+    verdicts = getattr(run, "claims", [])
+    if not verdicts:
+        return ""
+    held = sum(v.passed for v in verdicts)
+    rows = [(f"`{v.claim.layer}`", docs.one_line(v.claim.text, True),
+             docs.one_line(v.value, True), "✓" if v.passed else "**✗ FAILED**")
+            for v in verdicts]
+    return "\n".join(["## Claims checked", "",
+                      f"Every measurable \"What torch hides\" sentence has a check in "
+                      f"`compare/claims/` that runs torch (and npimpl) and measures it: "
+                      f"{held} of {len(verdicts)} hold in this run. A claim that fails "
+                      "fails `lockstep report`, as a deviation does.", "",
+                      _table(["class", "claim", "measured", "holds"], rows)])
+
+
+def contents(text: str) -> str:
+    """A table of contents of the ``##`` sections, each family listing its ``###`` layers,
+    linked by GitHub's heading anchors (a repeated heading gets ``-1``, ``-2`` …)."""
+    seen: dict = {}
+    out, current = [], None
+    for line in text.splitlines():
+        level = 2 if line.startswith("## ") else 3 if line.startswith("### ") else 0
+        if not level:
+            continue
+        title = line[level + 1:].strip()
+        slug = _anchor(title)
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        link = f"[{title}](#{slug}{f'-{n}' if n else ''})"
+        if level == 2:
+            current = [f"- {link}"]
+            out.append(current)
+        elif current is not None:
+            current.append(link)
+    lines = [c[0] + (": " + " · ".join(c[1:]) if len(c) > 1 else "") for c in out]
+    return "## Contents\n\n" + "\n".join(lines)
+
+
 def render(run, out_dir: str) -> str:
     rows = run.rows
+    body = "\n".join([
+        summary(run, rows, out_dir), "",
+        article_section(run, rows), "",
+        families(run, rows, out_dir), "",
+        trajectories(run), "",
+        explainer(run, rows), "",
+        claims_section(run), "",
+        mutant_section(run), "",
+        oracle_section(rows), "",
+        init_section(rows), "",
+        badinput_section(run), "",
+        undocumented(rows), ""])
     parts = ["# lockstep report", "",
              "NumPy layers run in lockstep with their `torch.nn` twins on shared weights. "
              "Every forward output, input gradient, parameter gradient, buffer and optimizer "
-             "step is compared; `max_rel` is max |numpy − torch| / |torch|. Generated by "
-             "`lockstep report`.", "",
-             summary(run, rows, out_dir), "",
-             article_section(run, rows), "",
-             families(run, rows, out_dir), "",
-             trajectories(run), "",
-             explainer(run, rows), "",
-             mutant_section(run), "",
-             oracle_section(rows), "",
-             init_section(rows), "",
-             badinput_section(run), "",
-             undocumented(rows), ""]
+             "step is compared. Per compared tensor: `max_abs` = max |numpy − torch|; "
+             "`max_rel` = max |numpy − torch| / max |torch|, relative to the "
+             "largest magnitude in torch's tensor (so an exact zero in it cannot blow the "
+             "figure up; 0 when both are all zero, inf when only torch's is); `tol_ratio` = "
+             "max |numpy − torch| / (atol + rtol |torch|), element-wise: a row "
+             "passes when `tol_ratio` ≤ 1, and every table shows it. The same layers as an "
+             "HTML book, with derivations, code and worked examples: "
+             "[book/index.html](book/index.html). Generated by `lockstep report`.", "",
+             contents(body), "", body]
     text = "\n".join(parts)
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")

@@ -139,27 +139,44 @@ def write(runs: list[TrainRun], out_dir: str) -> tuple[str, str]:
 
 
 def _plot(runs: list[TrainRun], path: str) -> None:
-    """Loss on both sides per dtype (left); the largest parameter deviation, log axis (right)."""
+    """Three panels sharing the step axis: the loss on both sides per dtype; the loss
+    deviation |loss_numpy - loss_torch| per step; the largest parameter deviation per step.
+    Deviations are on log axes, exact zeros left as gaps (counted in the legend), each dtype
+    in its colour with its tolerance's atol (the floor of ``atol + rtol |torch|``)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+
+    from .plots import DTYPE_COLOUR, integer_steps, log_limits, positive
+    fig, (ax_l, ax_loss, ax_d) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
+    shown_loss, shown_par = [], []
     for run in runs:
+        c = DTYPE_COLOUR.get(run.dtype)
         steps = [r["step"] for r in run.rows]
         acc = ("" if run.test_acc_numpy is None else
                f", test acc {run.test_acc_numpy:.3f} / {run.test_acc_torch:.3f}")
-        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], label=f"NumPy {run.dtype}{acc}")
-        ax_l.plot(steps, [r["loss_torch"] for r in run.rows], ls="--",
+        ax_l.plot(steps, [r["loss_numpy"] for r in run.rows], color=c,
+                  label=f"NumPy {run.dtype}{acc}")
+        ax_l.plot(steps, [r["loss_torch"] for r in run.rows], ls="--", color=c, alpha=.7,
                   label=f"torch {run.dtype}")
-        dev = [max(r["max_param_abs_dev"], 1e-300) for r in run.rows]
-        line, = ax_d.semilogy(steps, dev, label=f"{run.dtype}")
-        ax_d.axhline(run.tolerance.atol, ls=":", color=line.get_color(),
-                     label=f"atol of {run.tolerance.name}")
-    ax_l.set(title=f"{runs[0].model}: training loss", xlabel="step", ylabel="loss")
+        for ax, key, shown in ((ax_loss, "loss_abs_dev", shown_loss),
+                               (ax_d, "max_param_abs_dev", shown_par)):
+            dev = [r[key] for r in run.rows]
+            exact = sum(v == 0 for v in dev)
+            ax.semilogy(steps, positive(dev), color=c, label=run.dtype + (
+                f" ({exact} steps exact)" if exact else ""))
+            ax.axhline(run.tolerance.atol, ls=":", color=c,
+                       label=f"atol of {run.tolerance.name} ({run.tolerance.atol:g})")
+            shown += [dev, [run.tolerance.atol]]
+    log_limits(ax_loss, *shown_loss)
+    log_limits(ax_d, *shown_par)
+    ax_l.set(title=f"{runs[0].model}: training loss", ylabel="loss")
+    ax_loss.set(title="|loss_numpy - loss_torch| per step", ylabel="abs deviation")
     ax_d.set(title="largest |NumPy - torch| over all parameters", xlabel="step",
              ylabel="max abs deviation")
-    ax_l.legend()
-    ax_d.legend()
+    for ax in (ax_l, ax_loss, ax_d):
+        integer_steps(ax)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(path, fig)
     plt.close(fig)

@@ -52,6 +52,23 @@ def index_array(t, owner: str, name: str = "target") -> np.ndarray:
     return t.astype(np.int64, copy=False)
 
 
+def labels(t, owner: str, name: str = "target", dtype=None) -> np.ndarray:
+    """A label array (±1, 0/1 …) as floats of ``dtype``: a float array of that dtype, or an
+    integer array, cast (torch promotes an int64 target against float inputs; a bool target
+    it refuses, since ``-target`` is not defined for bool)."""
+    if isinstance(t, np.ndarray) and t.dtype.kind in "iu":
+        return t.astype(dtype if dtype is not None else np.float64)
+    return array(t, owner, name, dtype)
+
+
+def broadcasts_to(shape: tuple, to: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``to`` (without growing it)."""
+    try:
+        return np.broadcast_shapes(shape, to) == tuple(to)
+    except ValueError:
+        return False
+
+
 def ndim(x: np.ndarray, allowed, owner: str, name: str = "input") -> None:
     """Raise ValueError unless ``x.ndim`` is in ``allowed``."""
     if x.ndim not in allowed:

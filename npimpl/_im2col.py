@@ -17,12 +17,14 @@ small channel multiplier: ``conv.is_depthwise``) uses none of this: ``_depthwise
 its three passes as banded matmuls, because the columns here would be ``prod(K)`` copies
 of the input for a ``prod(K)``-long product (at a larger stride, its input gradient).
 
-Layout: inputs are ``(N, C, *S)`` with one or two spatial dims ``S``; the
+Layout: inputs are ``(N, C, *S)`` with one, two or three spatial dims ``S``; the
 weight is torch's ``(C_out, C_in / groups, *K)``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -88,7 +90,8 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride, dilation, groups: int, b=No
     wg = w.reshape(groups, c_out // groups, -1)                # (G, C_out/G, C/G*prod(K))
     if b is not None:
         wg = np.concatenate([wg, b.reshape(groups, c_out // groups, 1)], axis=2)
-    y = np.matmul(wg, cols)                                    # (N, G, C_out/G, prod(O))
+    with np.errstate(invalid="ignore"):    # inf - inf = NaN, as torch's sum gives: no warning
+        y = np.matmul(wg, cols)                                # (N, G, C_out/G, prod(O))
     return y.reshape(n, c_out, *outs), cols
 
 
@@ -164,6 +167,16 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
     sizes = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(outs, stride, dilation, kernel))
     dx = np.zeros((n, groups) + sizes + (cg,), dy.dtype)              # (N, G, *S, C/G): channels last
     dyg = dy.reshape(n, groups, cog, prod(outs))                      # (N, G, C_out/G, P)
+    with np.errstate(invalid="ignore"):    # inf - inf = NaN, as torch's sum gives: no warning
+        _overlap_add(dx, dyt, dyg, wk, kernel, stride, dilation, outs, cg)
+    nd = len(sizes)
+    dx = dx.transpose(0, 1, nd + 2, *range(2, nd + 2))                 # (N, G, C/G, *S): a view
+    return dx.reshape(n, groups * cg, *sizes)
+
+
+def _overlap_add(dx, dyt, dyg, wk, kernel, stride, dilation, outs, cg):
+    """:func:`col2im`'s loop: per kernel offset one product, added at its strided place."""
+    n, groups = dx.shape[:2]
     for flat, ks in enumerate(np.ndindex(*kernel)):
         sl = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
                    for k, d, o, s in zip(ks, dilation, outs, stride))
@@ -174,9 +187,6 @@ def col2im(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int) -> np.n
         else:
             part = np.matmul(dyt, wk[flat])
         dx[(slice(None),) * 2 + sl] += part.reshape(n, groups, *outs, cg)
-    nd = len(sizes)
-    dx = dx.transpose(0, 1, nd + 2, *range(2, nd + 2))                 # (N, G, C/G, *S): a view
-    return dx.reshape(n, groups * cg, *sizes)
 
 
 def conv_transpose(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, pads):
@@ -215,52 +225,92 @@ def residue_windows(buf: np.ndarray, lead: tuple, lead_strides: tuple, width: in
 def input_grad_rows(dy: np.ndarray, w: np.ndarray, dilation, start, size) -> np.ndarray:
     """dx of a stride-1, ``groups=1`` convolution with dilation 1 along the last axis, over the
     region ``[start, start + size)`` of the padded input, in the *gather* form
-    ``dx[i, j] = sum_{a, b} Wf[a, b]^T dyE[i + a*d, j + b]``, ``Wf`` the kernel flipped in
-    space, ``dyE`` ``dy`` embedded at offset ``(k-1)*d - start`` in a zero grid.
+    ``dx[i.., j] = sum_{a.., b} Wf[a.., b]^T dyE[i + a*d .., j + b]``, ``Wf`` the kernel flipped
+    in space, ``dyE`` ``dy`` embedded at offset ``(k-1)*d - start`` in a zero grid.
 
     The fast path of :func:`conv_transpose` (same result; the tests check it against
     :func:`col2im`). ``dyE`` is built once, channels-last and flat, ``(N, rows * C_out)``
-    with rows ``i*W_E + j``: the ``k_w`` neighbours of a pixel along a row, all channels,
-    are then one contiguous run of ``k_w * C_out`` values, so for kernel row ``a`` every
-    window is a row of a matrix that BLAS can read in place, ``(k_w * C_out)`` wide
-    against ``Wf[a]`` ``(k_w * C_out, C_in)``. BLAS needs the rows of a matrix not to
-    overlap, so the windows of pixels ``q = k_w*m + r`` form one matrix per residue ``r``
-    (:func:`residue_windows`):
-    an ``as_strided`` view ``(N, k_h, k_w, M, k_w * C_out)`` (sample, kernel row, residue,
-    window, values) and one ``matmul`` over all of it, written residue-interleaved into
-    ``(N, k_h, M, k_w, C_in)``; the sum over the kernel rows gives dx. No window is copied
-    and the per-sample order of the batched matmul keeps each sample's ``dyE`` in cache.
-    Positions run over the ``W_E``-wide grid (``k_w - 1`` columns wider than ``dx``); the
-    surplus columns are dropped by the final view. 4.7 ms against 6.4 ms for
-    :func:`col2im` (median, one thread, cold cache) for the input gradient of the bench's
-    Conv2d(16, 32, 3, padding=1) on 32x16x32x32. Returns an ``(N, C_in, *size)`` view of
-    a channels-last buffer. 1-D inputs are one row.
+    with rows the grid's positions in row-major order (``i*W_E + j`` in 2-D): the ``k_w``
+    neighbours of a position along the last axis, all channels, are then one contiguous
+    run of ``k_w * C_out`` values, so for each offset ``a..`` of the kernel along the
+    leading axes (a kernel row in 2-D, a row of a kernel plane in 3-D) every window is a
+    row of a matrix that BLAS can read in place, ``(k_w * C_out)`` wide against ``Wf[a..]``
+    ``(k_w * C_out, C_in)``, and the offset ``a..`` only moves the matrix's start by a fixed
+    number of grid rows. BLAS needs the rows of a matrix not to overlap, so the windows of
+    positions ``q = k_w*m + r`` form one matrix per residue ``r`` (:func:`residue_windows`):
+    an ``as_strided`` view ``(N, *K_lead, k_w, M, k_w * C_out)`` (sample, leading kernel
+    offsets, residue, window, values) and one ``matmul`` over all of it, written
+    residue-interleaved into ``(N, *K_lead, M, k_w, C_in)``; the sum over the leading
+    kernel offsets gives dx. No window is copied and the per-sample order of the batched
+    matmul keeps each sample's ``dyE`` in cache. Positions run over the whole grid (wider
+    than ``dx`` by ``(k-1)*d`` along each axis); the surplus positions are dropped by the
+    final view. 4.7 ms against 6.4 ms for :func:`col2im` (median, one thread, cold cache)
+    for the input gradient of the bench's Conv2d(16, 32, 3, padding=1) on 32x16x32x32.
+    Returns an ``(N, C_in, *size)`` view of a channels-last buffer. 1-D inputs are one row
+    (no leading offsets), 3-D ones a stack of planes (two leading offsets).
     """
-    if dy.ndim == 3:
-        return input_grad_rows(dy[:, :, None], w[:, :, None], (1,) + tuple(dilation),
-                               (0,) + tuple(start), (1,) + tuple(size))[:, :, 0]
-    n, c_out, ho, wo = dy.shape
-    c_in, kh, kw = w.shape[1:]
-    dh = dilation[0]
-    hd, wd = size
-    eh, ew = (kh - 1) * dh - start[0], (kw - 1) - start[1]     # where dy[0, 0] lands in dyE
-    he, we = hd + (kh - 1) * dh, wd + kw - 1
-    m = -(-((hd - 1) * we + wd) // kw)                         # windows per residue
-    # rows the last window reads: every window stays inside dye; rows past he*we are zeros
-    rows = max(he * we, (kh - 1) * dh * we + kw * m + kw - 1)
-    dye = np.zeros((n, rows * c_out), dy.dtype)
-    grid = dye[:, :he * we * c_out].reshape(n, he, we, c_out)
-    i0, i1 = max(0, -eh), min(ho, he - eh)
-    j0, j1 = max(0, -ew), min(wo, we - ew)
-    if i1 > i0 and j1 > j0:
-        grid[:, eh + i0:eh + i1, ew + j0:ew + j1] = dy[:, :, i0:i1, j0:j1].transpose(0, 2, 3, 1)
-    it = dye.itemsize
-    win = residue_windows(dye, (n, kh), (dye.strides[0], dh * we * c_out * it), c_out, kw, m)
-    wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)).reshape(kh, 1, kw * c_out, c_in)
-    parts = np.empty((n, kh, m, kw, c_in), dy.dtype)
-    np.matmul(win, wf, out=parts.transpose(0, 1, 3, 2, 4))
-    dx = parts.sum(axis=1)                                     # (N, M, k_w, C_in): q = k_w*m + r
-    return as_strided(dx, (n, c_in, hd, wd), (dx.strides[0], it, we * c_in * it, c_in * it))
+    g = _rows_geometry(dy.shape, w.shape, tuple(dilation), tuple(start), tuple(size),
+                       dy.itemsize)
+    n, c_out, c_in, nd = dy.shape[0], dy.shape[1], w.shape[1], w.ndim - 2
+    dye = np.zeros((n, g.rows * c_out), dy.dtype)
+    if g.dy_part is not None:
+        grid = dye[:, :g.cells * c_out].reshape(n, *g.ext, c_out)
+        grid[g.grid_part] = dy[g.dy_part].transpose(g.channels_last)
+    win = residue_windows(dye, (n, *g.lead), (dye.strides[0], *g.lead_strides), c_out,
+                          g.kw, g.m)
+    wf = np.ascontiguousarray(w[g.flip].transpose(g.kernel_first))    # (*K, C_out, C_in)
+    wf = wf.reshape(*g.lead, 1, g.kw * c_out, c_in)
+    parts = np.empty((n, *g.lead, g.m, g.kw, c_in), dy.dtype)
+    np.matmul(win, wf, out=parts.swapaxes(-3, -2))
+    # (N, M, k_w, C_in): position q = k_w*m + r
+    dx = parts if nd == 1 else parts.sum(axis=1) if nd == 2 else parts.sum(axis=(1, 2))
+    return as_strided(dx, (n, c_in, *size), (dx.strides[0], dy.itemsize, *g.dx_strides))
+
+
+class _RowsGeometry(NamedTuple):
+    kw: int                 # the kernel's last extent: the width of a window, in grid rows
+    m: int                  # windows per residue
+    rows: int               # grid rows of dyE, with the zero tail the last window reads
+    cells: int              # rows of the grid proper (prod(ext))
+    ext: tuple              # the grid's extent per axis: size + (k-1)*d
+    grid_part: tuple | None  # where dy lands in the grid (the part of it that does)
+    dy_part: tuple | None   # that part of dy (None: dy lands wholly outside the region)
+    channels_last: tuple    # dy's permutation to (N, *O, C_out)
+    lead: tuple             # the leading kernel extents (all but the last)
+    lead_strides: tuple     # byte strides of a step along each leading kernel offset
+    flip: tuple             # the index that flips the kernel in space
+    kernel_first: tuple     # the flipped kernel's permutation to (*K, C_out, C_in)
+    dx_strides: tuple       # byte strides of dx's spatial axes in the (N, M, k_w, C_in) result
+
+
+@lru_cache(maxsize=256)
+def _rows_geometry(dy_shape, w_shape, dilation, start, size, itemsize) -> _RowsGeometry:
+    """The shape bookkeeping of :func:`input_grad_rows`, a pure function of the shapes: cached,
+    as at a small layer's size (Conv2d(3, 8, 3) on 2x3x8x8) recomputing it cost about as much
+    as the arithmetic."""
+    outs, (c_out, c_in), kernel = dy_shape[2:], w_shape[:2], w_shape[2:]
+    nd, kw = len(kernel), kernel[-1]
+    dil = tuple(dilation[:-1]) + (1,)                          # the last axis: dilation 1
+    emb = [(k - 1) * d - s for k, d, s in zip(kernel, dil, start)]   # where dy[0..] lands
+    ext = tuple(s + (k - 1) * d for s, k, d in zip(size, kernel, dil))   # the grid dyE
+    step = [1] * nd                                            # grid rows per step along axis i
+    for i in range(nd - 2, -1, -1):
+        step[i] = step[i + 1] * ext[i + 1]
+    cells = step[0] * ext[0]
+    # positions q = sum_i idx_i*step_i up to dx's last one, in windows of k_w per residue
+    m = -(-(sum((s - 1) * st for s, st in zip(size[:-1], step)) + size[-1]) // kw)
+    reach = sum((k - 1) * d * st for k, d, st in zip(kernel[:-1], dil, step))
+    lo = [max(0, -e) for e in emb]                             # dy's part that lands inside
+    hi = [min(o, x - e) for o, x, e in zip(outs, ext, emb)]
+    inside = all(h > l for l, h in zip(lo, hi))
+    return _RowsGeometry(
+        kw, m, max(cells, reach + kw * m + kw - 1), cells, ext,
+        (slice(None),) + tuple(slice(e + l, e + h) for e, l, h in zip(emb, lo, hi)) if inside else None,
+        (slice(None),) * 2 + tuple(slice(l, h) for l, h in zip(lo, hi)) if inside else None,
+        (0, *range(2, nd + 2), 1), tuple(kernel[:-1]),
+        tuple(d * st * c_out * itemsize for d, st in zip(dil[:-1], step)),
+        (slice(None),) * 2 + (slice(None, None, -1),) * nd, (*range(2, nd + 2), 0, 1),
+        tuple(st * c_in * itemsize for st in step))
 
 
 def on_input(gather, sizes, pads, padding_mode: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Pooling machinery shared by MaxPool1d/2d, AvgPool2d and the adaptive pools.
+"""Pooling machinery shared by the max, average, power-average and adaptive pools (1-3 D).
 
 Each spatial axis is described by ``pos[o, k]``, the input index read by output
 ``o`` at kernel offset ``k`` (negative or past the end: padding). Max pooling over
@@ -14,6 +14,7 @@ or output pixels.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -63,15 +64,16 @@ def padded(x: np.ndarray, axes) -> np.ndarray:
 
 def gather(x: np.ndarray, axes, fill) -> np.ndarray:
     """``win[n, c, o.., k..] = x[n, c, pos..]`` (``fill`` where invalid): ``(N, C, *O, *K)``,
-    for adaptive axes (one or two), by fancy indexing: a copy of every window."""
-    if len(axes) == 1:
-        (a,) = axes
-        win = x[:, :, np.clip(a.pos, 0, a.size - 1)]                     # (N, C, O, K)
-        return np.where(a.valid, win, fill) if not a.valid.all() else win
-    a, b = axes
-    ph, pw = np.clip(a.pos, 0, a.size - 1), np.clip(b.pos, 0, b.size - 1)
-    win = x[:, :, ph[:, None, :, None], pw[None, :, None, :]]            # (N, C, Oh, Ow, Kh, Kw)
-    valid = a.valid[:, None, :, None] & b.valid[None, :, None, :]        # (Oh, Ow, Kh, Kw)
+    for adaptive axes, by one fancy index (the per-axis index arrays broadcast to
+    ``(*O, *K)``): a copy of every window."""
+    nd = len(axes)
+    idx, valid = [], np.ones((1,) * 2 * nd, bool)
+    for i, a in enumerate(axes):
+        shape = [1] * 2 * nd
+        shape[i], shape[nd + i] = a.pos.shape                            # (O_i at i, K_i at nd+i)
+        idx.append(np.clip(a.pos, 0, a.size - 1).reshape(shape))
+        valid = valid & a.valid.reshape(shape)
+    win = x[(slice(None), slice(None)) + tuple(idx)]                     # (N, C, *O, *K)
     return np.where(valid, win, fill) if not valid.all() else win
 
 
@@ -202,23 +204,29 @@ def real_windows(axes) -> np.ndarray:
     return real
 
 
-def scatter_max_grad(dy: np.ndarray, arg: np.ndarray, axes, in_shape) -> np.ndarray:
-    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took
-    (``idx = flat_index(arg, axes)``).
+def scatter_add(dy: np.ndarray, idx: np.ndarray, in_shape) -> np.ndarray:
+    """``dx[n, c, idx[n, c, o..]] += dy[n, c, o..]``, ``idx`` flat over the spatial dims.
 
-    ``np.add.at`` adds in output order, as torch's CPU kernel does, so where overlapping
-    windows took the same input the sum is rounded exactly like torch's (and stays in
-    the input's dtype). Windows that read no real input send nothing."""
+    ``np.add.at`` adds in output order, as torch's CPU kernels do, so where several outputs
+    took the same input the sum is rounded exactly like torch's (and stays in the input's
+    dtype)."""
     n, c = in_shape[:2]
     s = int(np.prod(in_shape[2:]))
+    flat = idx + (np.arange(n * c) * s).reshape((n, c) + (1,) * (idx.ndim - 2))  # + each (n, c)
+    dx = np.zeros(n * c * s, dy.dtype)
+    np.add.at(dx, flat.ravel(), dy.ravel())
+    return dx.reshape(in_shape)
+
+
+def scatter_max_grad(dy: np.ndarray, arg: np.ndarray, axes, in_shape) -> np.ndarray:
+    """``dx[n, c, idx] += dy``: each output's gradient goes to the one input it took
+    (``idx = flat_index(arg, axes)``, added by :func:`scatter_add`). Windows that read no
+    real input send nothing."""
     idx = flat_index(arg, axes)                                          # (N, C, *O)
-    idx += (np.arange(n * c) * s).reshape(n, c, *(1,) * (idx.ndim - 2))  # + start of each (n, c)
     real = real_windows(axes)                                            # (*O)
     if not real.all():
         dy, idx = dy[:, :, real], idx[:, :, real]                        # (N, C, #real)
-    dx = np.zeros(n * c * s, dy.dtype)
-    np.add.at(dx, idx.ravel(), dy.ravel())
-    return dx.reshape(in_shape)
+    return scatter_add(dy, idx, in_shape)
 
 
 def window_sum(x: np.ndarray, axes) -> np.ndarray:
@@ -255,3 +263,35 @@ def adaptive_matrix(axis: Axis, dtype) -> np.ndarray:
     o = np.broadcast_to(np.arange(axis.pos.shape[0])[:, None], axis.pos.shape)
     m[o[axis.valid], axis.pos[axis.valid]] = 1
     return m
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@lru_cache(maxsize=128)
+def adaptive_plan(sizes: tuple, outs: tuple, dtype: np.dtype):
+    """``(axes, mats, div)`` of an adaptive pool from ``sizes`` to ``outs``: the windows per
+    axis, their 0/1 matrices ``(O_i, S_i)`` and the window sizes' outer product ``(*O)``.
+    Cached (read-only arrays): a pure function of the shapes, whose construction cost more
+    than the pooling itself at a small size (AdaptiveAvgPool2d(1) on 2x3x8x8)."""
+    axes = tuple(Axis(_frozen(a.pos), _frozen(a.valid), a.size)
+                 for a in (adaptive_axis(s, o) for s, o in zip(sizes, outs)))
+    mats = tuple(_frozen(adaptive_matrix(a, dtype)) for a in axes)
+    div = np.ones((1,) * len(axes), dtype)
+    for i, m in enumerate(mats):
+        div = div * m.sum(1).reshape([-1 if j == i else 1 for j in range(len(axes))])
+    return axes, mats, _frozen(div)
+
+
+def along(x: np.ndarray, m: np.ndarray, i: int) -> np.ndarray:
+    """``y[.., o, ..] = sum_s m[o, s] x[.., s, ..]`` along spatial axis ``i`` of ``x``
+    ``(N, C, *S)``: one matmul, ``x @ m^T`` for the last axis, else ``m @ x`` with the
+    axes after ``i`` folded into one (a view), so no axis is moved."""
+    n, c, *sizes = x.shape
+    if i == len(sizes) - 1:
+        return x @ m.T
+    before, after = sizes[:i], int(np.prod(sizes[i + 1:]))
+    y = m @ x.reshape(n, c, *before, sizes[i], after)                    # (.., O_i, after)
+    return y.reshape(n, c, *before, m.shape[0], *sizes[i + 1:])

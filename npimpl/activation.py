@@ -42,10 +42,17 @@ class PointwiseCache(NamedTuple):
 
 
 class Pointwise(Activation):
-    """``y = f(x)`` element-wise; a subclass gives ``_f(x)`` and the derivative ``_df(x, y)``.
+    r"""``y = f(x)`` element-wise; a subclass gives ``_f(x)`` and the derivative ``_df(x, y)``.
 
     ``inplace=True`` writes y into the input array, as torch's ``inplace`` does; the cache
     keeps a copy of x so that the backward still sees the input.
+
+    Derivation:
+        1. The map is element-wise, $y_i = f(x_i)$, so $\partial y_i / \partial x_j = 0$ for
+           $i \ne j$ and the Jacobian is the diagonal matrix $\mathrm{diag}(f'(x))$.
+        2. With $g = \partial L/\partial y$, the chain rule keeps one term per element:
+           $\frac{\partial L}{\partial x_i} = g_i f'(x_i)$ (``Pointwise.backward()`` multiplies
+           by ``_df()``).
     """
 
     inplace = False
@@ -63,20 +70,31 @@ class Pointwise(Activation):
     def backward(self, grad_output):
         x, y = self._saved()
         g = self._g(grad_output, y)
-        return np.asarray(g * self._df(x, y), dtype=x.dtype)
+        return np.asarray(self._grad(g, x, y), dtype=x.dtype)
+
+    def _grad(self, g, x, y):
+        """``dx`` from ``dy = g``: ``g * f'(x)`` unless torch composes it otherwise."""
+        return g * self._df(x, y)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
 class ReLU(Pointwise):
-    """``y = max(x, 0)``.
+    r"""``y = max(x, 0)``.
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \max(x, 0)
+
+    Derivation:
+        3. $f'(x) = 1$ for $x > 0$ and $0$ for $x < 0$; at the kink $x = 0$ torch takes 0:
+           $$\frac{\partial L}{\partial x} = g \odot [x > 0]$$
 
     Backward:
         dx = dy * [x > 0]   (at x = 0 exactly the gradient is 0, torch's choice; NaN: dy)
@@ -99,7 +117,7 @@ class ReLU(Pointwise):
 
 
 class LeakyReLU(Pointwise):
-    """``y = x if x > 0 else negative_slope * x``.
+    r"""``y = x if x > 0 else negative_slope * x``.
 
     Args:
         negative_slope: the slope for x <= 0 (default 0.01).
@@ -107,6 +125,13 @@ class LeakyReLU(Pointwise):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases}, \quad a = \text{negative\_slope}
+
+    Derivation:
+        3. $f'(x) = 1$ for $x > 0$, $a$ for $x < 0$, and torch takes $a$ at $x = 0$:
+           $$\frac{\partial L}{\partial x} = g \odot (1 \text{ if } x > 0 \text{ else } a)$$
 
     Backward:
         dx = dy * (1 if x > 0 else negative_slope)   (at x = 0: negative_slope)
@@ -132,7 +157,7 @@ class LeakyReLU(Pointwise):
 
 
 class Hardtanh(Pointwise):
-    """``y = clamp(x, min_val, max_val)``.
+    r"""``y = clamp(x, min_val, max_val)``.
 
     Args:
         min_val, max_val: the clamp bounds (default -1, 1); max_val must exceed min_val.
@@ -140,6 +165,13 @@ class Hardtanh(Pointwise):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \min(\max(x, \text{min\_val}), \text{max\_val})
+
+    Derivation:
+        3. $f' = 1$ strictly inside the bounds, 0 outside, and 0 on the bounds themselves:
+           $$\frac{\partial L}{\partial x} = g \odot [\text{min\_val} < x < \text{max\_val}]$$
 
     Backward:
         dx = dy * [min_val < x < max_val]   (0 at both bounds exactly)
@@ -174,13 +206,19 @@ class Hardtanh(Pointwise):
 
 
 class ReLU6(Hardtanh):
-    """``y = min(max(x, 0), 6)``: ``Hardtanh(0, 6)``.
+    r"""``y = min(max(x, 0), 6)``: ``Hardtanh(0, 6)``.
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \min(\max(x, 0), 6)
+
+    Derivation:
+        3. As Hardtanh(0, 6): $$\frac{\partial L}{\partial x} = g \odot [0 < x < 6]$$
 
     Backward:
         dx = dy * [0 < x < 6]   (0 at x = 0 and at x = 6)
@@ -195,13 +233,21 @@ class ReLU6(Hardtanh):
 
 
 class Hardsigmoid(Pointwise):
-    """``y = min(max(x + 3, 0), 6) / 6``.
+    r"""``y = min(max(x + 3, 0), 6) / 6``.
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \frac{\min(\max(x + 3, 0), 6)}{6}
+
+    Derivation:
+        3. $f' = 1/6$ on $(-3, 3)$, 0 elsewhere (the kinks included); torch's constant is
+           the float32 number nearest 1/6: $$\frac{\partial L}{\partial x} = g \cdot
+           \mathrm{fl}_{32}(1/6)\, [-3 < x < 3]$$
 
     Backward:
         dx = dy * float32(1/6) * [-3 < x < 3]   (0 at x = -3 and at x = 3)
@@ -227,7 +273,7 @@ class Hardsigmoid(Pointwise):
 
 
 class Hardswish(Pointwise):
-    """``y = x * min(max(x + 3, 0), 6) / 6``.
+    r"""``y = x * min(max(x + 3, 0), 6) / 6``.
 
     Args:
         inplace: overwrite the input with the output.
@@ -235,13 +281,25 @@ class Hardswish(Pointwise):
     Shape:
         any shape; output has the input's shape.
 
+    Maths:
+        y = x \cdot \frac{\min(\max(x + 3, 0), 6)}{6}
+
+    Derivation:
+        3. Product rule on $(-3, 3)$: $f'(x) = \frac{x + 3}{6} + \frac{x}{6} = \frac{x}{3} +
+           \frac{1}{2}$; $f' = 0$ below $-3$ and $1$ above $3$, and torch takes those outer
+           values at the kinks: $$\frac{\partial L}{\partial x} = g \odot \begin{cases} 0 & x
+           \le -3 \\ x/3 + 1/2 & -3 < x < 3 \\ 1 & x \ge 3 \end{cases}$$
+
     Backward:
-        dx = dy * (0 if x <= -3; x/3 + 1/2 if -3 < x < 3; 1 if x >= 3)
+        dx = dy * (0 if x <= -3; x/3 + 1/2 if -3 < x < 3; 1 if x >= 3)   (NaN: NaN)
 
     What torch hides:
         the derivative jumps at both kinks (from 0 to -1/2 at -3, from 3/2 to 1 at
         3) and torch 2.x takes the *outer* value at both: 0 at x = -3 and 1 at
         x = 3. Older releases (``x < -3`` / ``x <= 3``) returned -1/2 and 3/2 there.
+        A NaN input gets a NaN gradient from torch's SIMD loop (both tests are false,
+        so the middle formula runs) but dy from its scalar loop for the last few
+        elements; npimpl gives NaN everywhere.
     """
 
     def __init__(self, inplace: bool = False, dtype=None):
@@ -252,7 +310,8 @@ class Hardswish(Pointwise):
         return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
 
     def _df(self, x, y):
-        return np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
+        # the SIMD loop's tests: a NaN fails both and takes the middle formula (NaN)
+        return np.where(x <= -3, 0, np.where(x >= 3, 1, x / 3 + 0.5)).astype(x.dtype)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -262,13 +321,21 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Sigmoid(Pointwise):
-    """``y = 1 / (1 + exp(-x))``.
+    r"""``y = 1 / (1 + exp(-x))``.
 
     Args:
         dtype: the input dtype to accept (None: any float dtype).
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Derivation:
+        3. $\sigma'(x) = \frac{e^{-x}}{(1 + e^{-x})^2} = \sigma(x)\,(1 - \sigma(x))$, a function
+           of the output alone, so the code keeps $y$:
+           $$\frac{\partial L}{\partial x} = g \odot y \odot (1 - y)$$
 
     Backward:
         dx = dy * y * (1 - y)
@@ -285,13 +352,20 @@ class Sigmoid(Pointwise):
 
 
 class Tanh(Pointwise):
-    """``y = tanh(x)``.
+    r"""``y = tanh(x)``.
 
     Args:
         dtype: the input dtype to accept (None: any float dtype).
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \tanh x = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+
+    Derivation:
+        3. $\tanh'(x) = 1 - \tanh^2 x$, again a function of the output:
+           $$\frac{\partial L}{\partial x} = g \odot (1 - y^2)$$
 
     Backward:
         dx = dy * (1 - y^2)

@@ -31,7 +31,7 @@ class MHACache(NamedTuple):
 
 
 class MultiheadAttention(Module):
-    """``MHA = concat_h[softmax(Q W_q^h (K W_k^h)^T / sqrt(d) + mask) V W_v^h] W_o^T + b_o``.
+    r"""``MHA = concat_h[softmax(Q W_q^h (K W_k^h)^T / sqrt(d) + mask) V W_v^h] W_o^T + b_o``.
 
     Args:
         embed_dim, num_heads: E and H (E divisible by H; head_dim d = E / H).
@@ -50,6 +50,19 @@ class MultiheadAttention(Module):
         key_padding_mask (N, S) or (S); attn_mask (L, S) or (N*H, L, S);
         output (attn_output like query, weights (N, L, S') averaged or (N, H, L, S') or None).
 
+    Maths:
+        Q = x_q W_q^\top + b_q, \quad K = x_k W_k^\top + b_k, \quad V = x_v W_v^\top + b_v \quad (\text{rows of in\_proj\_weight})
+        \text{head}_h = \mathrm{softmax}\left(Q_h K_h^\top / \sqrt{d} + M\right) V_h, \qquad y = [\text{head}_1 \dots \text{head}_H]\, W_o^\top + b_o
+
+    Derivation:
+        1. The output projection is a Linear: $\bar W_o \mathrel{\text{+=}} \bar y^\top [\text{heads}]$,
+           $\bar b_o \mathrel{\text{+=}} \sum \bar y$, $\overline{[\text{heads}]} = \bar y W_o$.
+        2. Split that gradient into the $H$ heads; each head runs the attention core's backward
+           (ScaledDotProductAttention, ``sdpa_backward()``): $\bar Q_h, \bar K_h, \bar V_h$.
+        3. A gradient for the returned weights adds to $\bar P$ (divided by $H$ when averaged).
+        4. Merge the heads and undo each input projection as a Linear:
+           $$\bar x_q = \bar Q W_q, \quad \bar W_q \mathrel{\text{+=}} \bar Q^\top x_q, \quad \text{likewise } k, v$$
+
     Backward:
         out_proj as Linear; per head the sdpa backward (dV = W^T dO, dS = P(dW - ΣP dW),
         dQ = dS K/sqrt(d), dK = dS^T Q/sqrt(d)); a gradient for the returned weights adds to
@@ -67,7 +80,10 @@ class MultiheadAttention(Module):
         need_weights=False torch routes through scaled_dot_product_attention and the row is
         0 (then out_proj.bias); is_causal is only a hint that needs attn_mask, and it replaces
         attn_mask by the causal mask only when need_weights=False and no key_padding_mask.
-        Init: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/bias_v.
+        Init: in_proj_weight is xavier_uniform_ over the packed (3E, E) matrix (bound
+        sqrt(6 / 4E), not each projection's sqrt(6 / 2E)); out_proj keeps Linear's default
+        U(-1/sqrt(E), 1/sqrt(E)); in_proj_bias and out_proj.bias are zero; bias_k/bias_v
+        xavier_normal_.
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,

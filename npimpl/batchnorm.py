@@ -121,7 +121,7 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, over the batch.
+    r"""``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, over the batch.
 
     Args:
         num_features: C, the number of channels (dim 1 of the input).
@@ -141,6 +141,26 @@ class _BatchNorm(_NormBase):
         weight, bias: ``(C,)``, initialised to ones and zeros (None without ``affine``).
         running_mean, running_var: ``(C,)`` buffers, initialised to zeros and ones.
         num_batches_tracked: int64 0-d buffer, training forwards seen so far.
+
+    Maths:
+        \mu_c = \mathrm{mean}_{n,\ast}\, x_{n,c,\ast}, \quad \sigma_c^2 = \mathrm{mean}_{n,\ast} (x - \mu_c)^2, \quad
+        y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c
+
+    Derivation:
+        The forward is seven small steps; ``batch_norm_backward()`` undoes them last to first, each
+        comment numbered like the forward step it undoes ($n$ = values per channel, $\bar v =
+        \partial L/\partial v$):
+        7. $y = \gamma \hat x + \beta$: $\bar\beta = \sum \bar y$, $\bar\gamma = \sum \bar y \hat x$,
+           $\bar{\hat x} = \gamma \bar y$.
+        6. $\hat x = x_c\, r$: $\bar x_c = \bar{\hat x}\, r$ (direct path) and $\bar r = \sum
+           \bar{\hat x}\, x_c$. In eval mode $\mu$ and $\sigma^2$ are constants and this is the end.
+        5. $r = 1/s$: $\bar s = -\bar r / s^2$.
+        4. $s = \sqrt{\sigma^2 + \epsilon}$: $\overline{\sigma^2} = \bar s / (2 s)$.
+        3. $\sigma^2 = \mathrm{mean}(x_c^2)$: each $x_c$ gets $\frac{2 x_c}{n}\overline{\sigma^2}$ more.
+        2. $x_c = x - \mu$: $x$ gets $\bar x_c$, and $\bar\mu = -\sum \bar x_c$.
+        1. $\mu = \mathrm{mean}(x)$: each $x$ gets $\bar\mu / n$. Collected, this is LayerNorm's
+           formula over the (batch, space) values of a channel:
+           $$\bar x = r\left(g - \mathrm{mean}(g) - \hat x \odot \mathrm{mean}(g \odot \hat x)\right), \quad g = \gamma \bar y$$
 
     Backward:
         training, with g = dy * weight: dx = rstd * (g - mean(g) - xhat * mean(g * xhat))

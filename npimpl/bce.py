@@ -41,7 +41,7 @@ class BCECache(NamedTuple):
 
 
 class BCELoss(_BinaryLoss):
-    """``l_i = -w_i (y_i log x_i + (1 - y_i) log(1 - x_i))``, each log clamped at -100.
+    r"""``l_i = -w_i (y_i log x_i + (1 - y_i) log(1 - x_i))``, each log clamped at -100.
 
     Args:
         weight: rescales each element's loss; broadcast to the input's shape (a buffer).
@@ -49,6 +49,16 @@ class BCELoss(_BinaryLoss):
 
     Shape:
         input ``(*)`` of probabilities in [0, 1], target the same shape with values in [0, 1].
+
+    Maths:
+        \ell_i = -w_i\big(y_i \log x_i + (1 - y_i)\log(1 - x_i)\big)
+
+    Derivation:
+        1. $\frac{\partial \ell_i}{\partial x_i} = -w_i\left(\frac{y_i}{x_i} - \frac{1 - y_i}{1 - x_i}\right)
+           = w_i \frac{x_i - y_i}{x_i (1 - x_i)}$.
+        2. torch floors the denominator at the float32 constant $10^{-12}$ so $x = 0$ or $1$ stays
+           finite:
+           $$\bar x = \frac{w (x - y)}{\max(x(1 - x), 10^{-12})} \cdot \frac{\bar L}{M}$$
 
     Backward:
         dx = w * dl * (x - y) / max(x (1 - x), float32(1e-12))   (÷ the number of elements for 'mean')
@@ -105,7 +115,7 @@ class LogitCache(NamedTuple):
 
 
 class BCEWithLogitsLoss(_BinaryLoss):
-    """``l_i = -w_i (pw_i y_i log sigmoid(x_i) + (1 - y_i) log(1 - sigmoid(x_i)))``.
+    r"""``l_i = -w_i (pw_i y_i log sigmoid(x_i) + (1 - y_i) log(1 - sigmoid(x_i)))``.
 
     Computed as ``(1 - y) x - (1 + (pw - 1) y) log_sigmoid(x)``, which never forms
     sigmoid(x) and so stays finite for logits of ±700.
@@ -118,6 +128,16 @@ class BCEWithLogitsLoss(_BinaryLoss):
 
     Shape:
         input ``(*)`` of logits, target the same shape (any real values: soft labels are fine).
+
+    Maths:
+        \ell_i = -w_i\big(p_i y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))\big)
+
+    Derivation:
+        1. ($p$ is ``pos_weight``.) $\frac{d}{dx}\log\sigma(x) = 1 - \sigma(x)$ and $\frac{d}{dx}\log(1 - \sigma(x)) = -\sigma(x)$.
+        2. So $\frac{\partial \ell_i}{\partial x_i} = -w_i\big(p_i y_i (1 - \sigma) - (1 - y_i)\sigma\big)
+           = w_i\big((p_i y_i + 1 - y_i)\sigma(x_i) - p_i y_i\big)$; with $p = 1$ it is
+           $\sigma(x) - y$, never forming $\log 0$:
+           $$\bar x = w\big((p y + 1 - y)\,\sigma(x) - p y\big) \frac{\bar L}{M}$$
 
     Backward:
         dx = w * dl * ((pw y + 1 - y) sigmoid(x) - pw y)   (pw = 1: ``sigmoid(x) - y``);

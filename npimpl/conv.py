@@ -1,4 +1,4 @@
-"""Conv1d and Conv2d: a strided view of the input and one matrix product per pass.
+"""Conv1d, Conv2d and Conv3d: a strided view of the input and one matrix product per pass.
 
 The maths lives in the pure functions :func:`conv_forward` / :func:`conv_backward`
 (built on ``npimpl._im2col``, and for most depthwise convolutions on ``npimpl._depthwise``:
@@ -35,7 +35,7 @@ def is_depthwise(x_shape, w_shape, stride, groups) -> bool:
     ms for Conv1d(16, 16, 3, groups=16) on 4x16x64). At a stride other than 1 only the
     input gradient takes it (``_depthwise.depthwise_input_grad``): the forward's tall-image
     rows need stride 1 along the height."""
-    if groups == 1 or w_shape[1] != 1:
+    if groups == 1 or w_shape[1] != 1 or len(w_shape) > 4:    # the band is 1-D or 2-D
         return False
     k = math.prod(w_shape[2:])
     return 3 * (w_shape[0] // groups) <= k and (len(w_shape) == 4
@@ -61,6 +61,25 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
     dW is ``dy`` times the forward's columns, and db, the sum of ``dy`` over batch and
     space, comes out of the same matmul (the columns' row of ones). A depthwise cache
     (``cache.rows``) goes to ``_depthwise.depthwise_backward``.
+
+    In detail: dx = conv_transpose(dy, W), the adjoint of the forward, is itself a
+    convolution: ``dy`` dilated by the stride, padded by ``dilation*(k-1)``, convolved
+    (stride 1) with the kernel flipped in space and transposed ``(C_out, C_in) -> (C_in,
+    C_out)`` per group (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid``
+    reused; the tests check it). With stride 1, one group and no dilation along the last axis
+    it is computed in exactly that gather form, channels-last and without copying windows
+    (``_im2col.input_grad_rows``: one batched matmul reads the rows of ``dy`` in place);
+    otherwise in its scatter form ``col2im`` (per kernel offset one matmul ``W[:, :, k]^T dy``
+    added at its offset, the same kernel as ConvTranspose2d's forward, which never multiplies
+    the zeros a stride inserts); then the padding's gradient (reflect / replicate / circular
+    send a padded position's gradient back to its source). dW is computed as ``dW^T = cols @
+    dy^T``: the orientation OpenBLAS runs fastest here; db comes out of the same matmul, the
+    columns carrying a row of ones for the bias. Depthwise (``groups == C_in > 1``, see
+    :func:`is_depthwise`): at stride 1 the same formulas without the columns
+    (``_depthwise``): dx is the gather form above, each channel's ``dy`` correlated with its
+    own flipped kernels and the multiplier summed; dW = the forward's input rows^T dy, per
+    channel; db = the sum of dy. At a larger stride dx alone takes that gather, on ``dy``
+    dilated by the stride.
     """
     if cache.rows is not None:
         return dwc.depthwise_backward(dy, w, cache.rows, cache.in_shape, cache.pads, dilation,
@@ -91,16 +110,22 @@ def conv_backward(dy, w, cache: ConvCache, stride, dilation, groups, padding_mod
     return dx, dw, db
 
 
-def ntuple(v, n: int, owner: str, name: str) -> tuple:
-    """``3 -> (3, 3)``; a tuple must have ``n`` ints."""
+def ntuple(v, n: int, owner: str, name: str, one: bool = False) -> tuple:
+    """``3 -> (3, 3)``; a tuple must have ``n`` ints, or with ``one`` also a single one
+    (``(3,) -> (3, 3)``): torch's C++ kernels broadcast a 1-element list for stride, padding
+    and dilation (``expand_param_if_needed``, the pooling kernels' ``size() == 1`` branch),
+    but its Python layers never do for ``kernel_size``, whose length shapes the weight."""
     t = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if one and len(t) == 1:
+        t = t * n
     if len(t) != n or not all(isinstance(i, (int, np.integer)) for i in t):
-        raise ValueError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+        either = f"an int, a tuple of one int or of {n}" if one and n > 1 else f"an int or a tuple of {n}"
+        raise ValueError(f"{owner}: {name} must be {either} ints, got {v!r}")
     return tuple(int(i) for i in t)
 
 
 class _ConvNd(Module):
-    """Shared by Conv1d, Conv2d (and ConvTranspose2d): argument checks, parameters, init."""
+    """Shared by Conv1d/2d/3d and ConvTranspose1d/2d/3d: argument checks, parameters, init."""
 
     _nd = 2
     _transposed = False
@@ -117,9 +142,9 @@ class _ConvNd(Module):
                                  f"{groups}, got {c!r}")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = ntuple(kernel_size, nd, name, "kernel_size")
-        self.stride = ntuple(stride, nd, name, "stride")
-        self.dilation = ntuple(dilation, nd, name, "dilation")
-        self.output_padding = ntuple(output_padding, nd, name, "output_padding")
+        self.stride = ntuple(stride, nd, name, "stride", one=True)
+        self.dilation = ntuple(dilation, nd, name, "dilation", one=True)
+        self.output_padding = ntuple(output_padding, nd, name, "output_padding", one=True)
         for what, t, lo in (("kernel_size", self.kernel_size, 1), ("stride", self.stride, 1),
                             ("dilation", self.dilation, 1)):
             if min(t) < lo:
@@ -131,13 +156,24 @@ class _ConvNd(Module):
             if padding == "same" and self.stride != (1,) * nd:
                 raise ValueError(f"{name}: padding='same' is not supported for strided "
                                  f"convolutions, got stride={self.stride}")
+            if padding == "same" and padding_mode != "zeros" and nd > 1 and \
+                    isinstance(dilation, (tuple, list)) and len(dilation) == 1:
+                # torch pads zip(dilation, kernel_size) dims for F.pad: only the first one
+                raise ValueError(f"{name}: padding='same' with padding_mode={padding_mode!r} "
+                                 f"needs dilation as an int or {nd} ints (torch pads only the "
+                                 f"first dim for a 1-tuple), got dilation={dilation!r}")
             self.padding = padding
             # 'same': total d*(k-1), the odd one on the right (torch's _reversed_padding_repeated_twice)
             total = [d * (k - 1) if padding == "same" else 0
                      for d, k in zip(self.dilation, self.kernel_size)]
             self._pads = tuple((t // 2, t - t // 2) for t in total)
         else:
-            self.padding = ntuple(padding, nd, name, "padding")
+            if padding_mode != "zeros" and nd > 1 and isinstance(padding, (tuple, list)) \
+                    and len(padding) == 1:
+                # only the C++ zero padding broadcasts it; F.pad gets a 2-element list
+                raise ValueError(f"{name}: padding_mode={padding_mode!r} needs padding as an int "
+                                 f"or {nd} ints (torch's F.pad refuses a 1-tuple), got {padding!r}")
+            self.padding = ntuple(padding, nd, name, "padding", one=True)
             if min(self.padding) < 0:
                 raise ValueError(f"{name}: padding must be non-negative, got {self.padding}")
             self._pads = tuple((p, p) for p in self.padding)
@@ -170,7 +206,9 @@ class _ConvNd(Module):
         return x, unbatched
 
     def _grad(self, grad_output, expected_shape, unbatched):
-        g = self._input(grad_output, "grad_output", self.weight.dtype)
+        # any float dtype, cast to the module's: torch's autograd casts a gradient to the dtype
+        # of the output it belongs to (a float32 grad_output on a float64 layer: float64 dx)
+        g = self._input(grad_output, "grad_output").astype(self.weight.dtype, copy=False)
         want = expected_shape[1:] if unbatched else expected_shape
         if g.shape != tuple(want):
             raise ValueError(f"{type(self).__name__}: grad_output must have shape {tuple(want)}, "
@@ -220,11 +258,12 @@ class _Conv(_ConvNd):
         return dx[0] if unbatched else dx
 
 
-_DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + sum_c W[o,c] ⋆ x[n,c]``.
+_DOC = r"""Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + sum_c W[o,c] ⋆ x[n,c]``.
 
     Args:
         in_channels, out_channels: channels of input and output (both divisible by ``groups``).
-        kernel_size, stride, dilation: int or tuple of {nd} int(s).
+        kernel_size: int or tuple of {nd} int(s).
+        stride, dilation: int or tuple of {nd} int(s) (or of one, which torch broadcasts).
         padding: int, tuple, ``'valid'`` (none) or ``'same'`` (output size = input size; needs
             stride 1; the total ``dilation*(kernel_size-1)`` is split with the extra element
             on the right/bottom, as torch does for an even kernel).
@@ -242,28 +281,38 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         weight: ``(C_out, C_in/groups, {K})``; bias: ``(C_out,)``; both ``U(-1/sqrt(fan_in),
         1/sqrt(fan_in))`` with ``fan_in = C_in/groups * prod(kernel_size)``.
 
+    Maths:
+        y_{{n,o,p}} = b_o + \sum_{{c}} \sum_{{k}} W_{{o,c,k}}\, \tilde x_{{n,c,\,p s + k d}}
+
+    Derivation:
+        $\tilde x$ is the padded input, $s$ the stride, $d$ the dilation, $p$ and $k$ run over
+        output positions and kernel offsets ({nd}-D), $c$ over the input channels of output
+        channel $o$'s group; $\bar v = \partial L / \partial v$.
+        1. $y$ is linear in $W$: $\partial y_{{n,o,p}} / \partial W_{{o,c,k}} = \tilde x_{{n,c,ps+kd}}$,
+           so $\bar W_{{o,c,k}} = \sum_{{n,p}} \bar y_{{n,o,p}}\, \tilde x_{{n,c,ps+kd}}$: the
+           forward's columns (im2col) times $\bar y$, one matmul (``conv_weight_grad()``); and
+           $\bar b_o = \sum_{{n,p}} \bar y_{{n,o,p}}$.
+        2. $y$ is linear in $\tilde x$: the input position $q$ collects every (output, offset)
+           pair that read it, $\bar{{\tilde x}}_{{n,c,q}} = \sum_o \sum_{{p,k:\; ps + kd = q}}
+           \bar y_{{n,o,p}} W_{{o,c,k}}$.
+        3. For $s = d = 1$ the pairs are $k = q - p$: $\bar{{\tilde x}}_{{n,c,q}} = \sum_o \sum_p
+           \bar y_{{n,o,p}} W_{{o,c,q-p}}$, the *full* correlation of $\bar y$ with the kernel
+           flipped in space and its channel axes swapped; a stride $s$ puts $s - 1$ zeros
+           between the entries of $\bar y$ first. This is the transposed convolution
+           (ConvTranspose's forward).
+        4. The padding's positions are cut off (zeros) or sent back to the positions they
+           copied (reflect, replicate, circular), ``conv_backward()``:
+           $$\bar x = \mathrm{{unpad}}\left(\bar y^{{\uparrow s}} \star \mathrm{{flip}}(W)^\top\right),
+           \quad \bar W = \bar y\, \mathrm{{cols}}(\tilde x)^\top, \quad
+           \bar b = \textstyle\sum_{{n,p}} \bar y$$
+
     Backward:
-        dx = conv_transpose(dy, W), the adjoint of the forward: itself a convolution — ``dy``
-        dilated by the stride, padded by ``dilation*(k-1)``, convolved (stride 1) with the
-        kernel flipped in space and transposed ``(C_out, C_in) -> (C_in, C_out)`` per group
-        (``_im2col.conv_transpose_as_conv``, the forward's ``conv_valid`` reused; the tests
-        check it). With stride 1, one group and no dilation along the last axis it is
-        computed in exactly that gather form, channels-last and without copying windows
-        (``_im2col.input_grad_rows``: one batched matmul reads the rows of ``dy`` in
-        place); otherwise in its scatter form ``col2im`` (per kernel offset one matmul
-        ``W[:, :, k]^T dy`` added at its offset, the same kernel as ConvTranspose2d's
-        forward, which never multiplies the zeros a stride inserts); then the padding's
-        gradient (reflect / replicate / circular send a padded position's gradient back to
-        its source);
-        dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation]  (the forward's
-        columns, one batched matmul, computed as dW^T = cols @ dy^T: the orientation OpenBLAS
-        runs fastest here);  db = sum of dy over batch and space, which the same matmul
-        yields: the columns carry a row of ones for the bias.
-        Depthwise (``groups == C_in > 1``, see ``conv.is_depthwise``): at stride 1 the same
-        formulas without the columns (``_depthwise``): dx is the gather form above, each
-        channel's ``dy`` correlated with its own flipped kernels and the multiplier summed;
-        dW = the forward's input rows^T dy, per channel; db = the sum of dy. At a larger
-        stride dx alone takes that gather, on ``dy`` dilated by the stride.
+        dx = the full correlation of dy (zeros inserted for the stride) with the kernel
+        flipped in space and transposed (C_out, C_in) -> (C_in, C_out) per group: the
+        transposed convolution, then the padding's gradient sent back (or cut off);
+        dW[o, c, k] = sum_{{n,p}} dy[n, o, p] * x_pad[n, c, p*stride + k*dilation];
+        db = sum of dy over batch and space. How the code computes each (gather and scatter
+        forms, depthwise bands, the matmul's orientation): ``conv_backward``'s docstring.
 
     What torch hides:
         torch's "convolution" is a cross-correlation (no kernel flip) and its CPU kernel
@@ -272,11 +321,11 @@ _DOC = """Cross-correlates a learned kernel over the input: ``y[n,o] = b[o] + su
         ``(N, G, C_in/G * prod(K), prod(O))`` and one batched ``matmul`` with the weight
         reshaped to ``(G, C_out/G, C_in/G * prod(K))`` yields ``(N, C_out, *O)`` directly in
         NCHW (the bias is one more weight column, against a row of ones in the columns). A
-        depthwise convolution (one input channel per group, stride 1, a multiplier of at
-        most ``prod(K)/3``) skips the columns, which would be ``prod(K)`` copies of the
+        1-D or 2-D depthwise convolution (one input channel per group, stride 1, a
+        multiplier of at most ``prod(K)/3``) skips the columns, which would be ``prod(K)`` copies of the
         input for one multiply-add per copied element: each channel's batch is one tall
         image whose rows a banded (Toeplitz) matrix of the kernel multiplies, in blocks of
-        16 output columns (``_depthwise``; about 3x faster here). A non-zero
+        16 output columns (``_depthwise``; its speed-up is measured in ``reports/bench.md``). A non-zero
         ``padding_mode`` is an explicit ``F.pad`` before a zero-padding convolution, and
         ``'same'`` with an even kernel pads one more on the high side.
     """
@@ -290,3 +339,9 @@ class Conv1d(_Conv):
 class Conv2d(_Conv):
     _nd = 2
     __doc__ = _DOC.format(nd=2, S="H, W", O="H_out, W_out", K="kh, kw", S1="H", O1="H_out")
+
+
+class Conv3d(_Conv):
+    _nd = 3
+    __doc__ = _DOC.format(nd=3, S="D, H, W", O="D_out, H_out, W_out", K="kd, kh, kw", S1="D",
+                          O1="D_out")

@@ -47,7 +47,7 @@ class ClassCache(NamedTuple):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices: ``l_n = -w[t_n] * x[n, t_n]``.
+    r"""Negative log-likelihood of class indices: ``l_n = -w[t_n] * x[n, t_n]``.
 
     ``input`` holds log-probabilities (e.g. the output of ``LogSoftmax``).
     'mean' divides by ``sum_n w[t_n]`` over non-ignored targets (not by N).
@@ -60,6 +60,15 @@ class NLLLoss(_Loss):
     Shape:
         input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``; target ``(N)``, ``()``
         or ``(N, d1, ..., dK)`` with integer values in ``[0, C)``.
+
+    Maths:
+        \ell_n = -w_{t_n}\, x_{n, t_n}, \qquad L_{\text{mean}} = \frac{\sum_n \ell_n}{\sum_{n:\, t_n \ne \text{ignore}} w_{t_n}}
+
+    Derivation:
+        1. $\ell_n$ reads one entry of row $n$: $\partial \ell_n / \partial x_{n,c} = -w_{t_n}
+           [c = t_n]$; an ignored row reads none.
+        2. 'mean' divides by the kept targets' weights, a constant for the backward:
+           $$\bar x_{n,c} = -\frac{w_{t_n} [c = t_n]}{\sum_m w_{t_m}} \bar L$$
 
     Backward:
         dx[n, t_n] = -w[t_n] * dl_n   (÷ sum of the weights for 'mean'); 0 elsewhere.
@@ -160,7 +169,7 @@ class NLLLoss(_Loss):
 
 
 class CrossEntropyLoss(NLLLoss):
-    """Cross-entropy from raw logits: ``l_n = -sum_c T[n, c] * log softmax(x_n)[c]``.
+    r"""Cross-entropy from raw logits: ``l_n = -sum_c T[n, c] * log softmax(x_n)[c]``.
 
     Fused: ``NLLLoss(LogSoftmax(x, dim=class))`` computed with the max-shift /
     log-sum-exp, so logits of 1e4 stay finite. ``T`` is ``w[t_n] * onehot(t_n)`` for
@@ -177,6 +186,20 @@ class CrossEntropyLoss(NLLLoss):
         input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``; target either class indices
         ``(N)``/``()``/``(N, d1, ..., dK)`` (integers) or class probabilities of the
         input's own shape (floats); output ``()`` or, for 'none', the index target's shape.
+
+    Maths:
+        \ell_n = -\sum_c T_{n,c} \log p_{n,c}, \qquad \log p_{n,c} = x_{n,c} - \log\sum_k e^{x_{n,k}}
+
+    Derivation:
+        $T_{n,c}$ is the weighted target ($w_{t_n}$ at the target class for indices) and $p_n$ the
+        softmax of row $n$.
+        1. $\frac{\partial \log p_{n,c}}{\partial x_{n,j}} = \delta_{cj} - p_{n,j}$ (LogSoftmax).
+        2. $\frac{\partial \ell_n}{\partial x_{n,j}} = -\sum_c T_{n,c} (\delta_{cj} - p_{n,j}) =
+           p_{n,j} \sum_c T_{n,c} - T_{n,j}$: for a one-hot target the famous $p - y$, the softmax's
+           Jacobian and the $1/p$ of the log having cancelled.
+        3. The reduction contributes $r_n$: $1/\sum_n w_{t_n}$ for 'mean' with class indices,
+           $1/M$ with probabilities, 1 for 'sum':
+           $$\bar x_n = r_n \bar\ell_n \left(p_n \textstyle\sum_c T_{n,c} - T_n\right)$$
 
     Backward:
         ``dx_n = r_n * dl_n * (sum_c T[n, c] * softmax(x_n) - T[n, :])``: with

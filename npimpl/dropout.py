@@ -56,7 +56,7 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """``y = x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` per element in training; ``y = x`` in eval.
+    r"""``y = x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` per element in training; ``y = x`` in eval.
 
     Args:
         p: probability of zeroing an element (default 0.5).
@@ -75,6 +75,15 @@ class Dropout(_DropoutNd):
             itself as torch's kernel does: one draw, two computations, so a wrong scaling
             here is still caught. tests/test_dropout.py checks separately that real
             ``torch.nn.Dropout`` computes exactly this formula with the mask it drew.
+
+    Maths:
+        y = \frac{m \odot x}{1 - p}, \quad m_i \sim \mathrm{Bernoulli}(1 - p) \text{ (training)}; \qquad y = x \text{ (eval)}
+
+    Derivation:
+        1. For a fixed mask, $y$ is linear in $x$ with the diagonal factor $m / (1 - p)$.
+        2. So the same mask scales the gradient (``DropoutCache`` keeps it):
+           $$\bar x = \bar y \odot \frac{m}{1 - p}$$
+        3. The expectation $\mathbb{E}[y] = x$: that is why eval can be the identity.
 
     Backward:
         dx = dy * m / (1 - p)   (the same mask; eval: dx = dy)

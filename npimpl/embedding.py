@@ -53,7 +53,7 @@ class EmbeddingCache(NamedTuple):
 
 
 class Embedding(Module):
-    """``y[..., :] = weight[input[...], :]``: row lookup in a ``(num_embeddings, dim)`` table.
+    r"""``y[..., :] = weight[input[...], :]``: row lookup in a ``(num_embeddings, dim)`` table.
 
     Args:
         num_embeddings: number of rows in the table.
@@ -71,6 +71,16 @@ class Embedding(Module):
 
     Attributes:
         weight: ``(num_embeddings, embedding_dim)`` from N(0, 1), the padding row zeroed.
+
+    Maths:
+        y_{\ldots, :} = W_{\text{input}_{\ldots}, :}
+
+    Derivation:
+        1. $y$ at position $k$ copies row $i_k$ of $W$: $\partial y_{k,d} / \partial W_{j,d} = [i_k = j]$.
+        2. Sum over positions: $\bar W_j = \sum_{k:\, i_k = j} \bar y_k$ (repeated indices add up;
+           ``scale_grad_by_freq`` divides by their count), and the padding row gets none:
+           $$\bar W_j \mathrel{\text{+=}} \textstyle\sum_{k:\, i_k = j} \bar y_k, \qquad \bar W_{\text{padding\_idx}} = 0$$
+        3. The indices are integers: no gradient.
 
     Backward:
         dweight[i] += sum of dy over the positions where input == i (repeated indices add

@@ -28,7 +28,7 @@ class GroupNormCache(NamedTuple):
 
 
 class GroupNorm(Module):
-    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, group).
+    r"""``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``, statistics per (sample, group).
 
     Args:
         num_groups: G; the C channels are split into G consecutive groups of C / G.
@@ -40,6 +40,16 @@ class GroupNorm(Module):
 
     Shape:
         input ``(N, C, *)`` → output of the same shape.
+
+    Maths:
+        \hat x = \frac{x - \mu_{n,g}}{\sqrt{\sigma^2_{n,g} + \epsilon}} \text{ over the } C/G \cdot \textstyle\prod(\ast) \text{ values of group } g, \quad y = \gamma_c \hat x + \beta_c
+
+    Derivation:
+        1. LayerNorm's derivation (see its page) with one statistic per (sample, group) over
+           its $n = C/G \cdot \prod(\ast)$ values and $g = \gamma_c \bar y$ per channel:
+           $$\bar x = r\left(g - \mathrm{mean}(g) - \hat x \odot \mathrm{mean}(g \odot \hat x)\right)$$
+        2. The affine parameters are per channel: $\bar\gamma_c = \sum \bar y \odot \hat x$ and
+           $\bar\beta_c = \sum \bar y$ over every dim but 1.
 
     Backward:
         with g = dy * weight[c], over each group's C/G * prod(*) values:

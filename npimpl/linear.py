@@ -41,7 +41,7 @@ def linear_backward(dy: np.ndarray, w: np.ndarray, cache: LinearCache, has_bias:
 
 
 class Linear(Module):
-    """Applies an affine map to the last dimension: ``y = x W^T + b``.
+    r"""Applies an affine map to the last dimension: ``y = x W^T + b``.
 
     Args:
         in_features: size of each input sample.
@@ -58,6 +58,22 @@ class Linear(Module):
             ``U(-1/sqrt(in_features), 1/sqrt(in_features))`` (torch's
             ``kaiming_uniform_(a=sqrt(5))`` works out to exactly this bound).
         bias: ``(out_features,)``, from the same distribution.
+
+    Maths:
+        y = x W^\top + b, \qquad y_{mj} = \sum_i x_{mi} W_{ji} + b_j
+
+    Derivation:
+        Flatten the leading dimensions into rows $m$ (``linear_forward()``), and write
+        $\bar y = \partial L / \partial y$, shape $(M, \text{out})$.
+        1. $\partial y_{mj} / \partial x_{mi} = W_{ji}$, so $\bar x_{mi} = \sum_j \bar y_{mj} W_{ji}$:
+           $\bar x = \bar y\, W$, shape $(M, \text{in})$.
+        2. $\partial y_{mj} / \partial W_{ji} = x_{mi}$ for every row $m$, so the rows add up:
+           $\bar W_{ji} = \sum_m \bar y_{mj} x_{mi}$, i.e. $\bar W = \bar y^\top x$, shape
+           $(\text{out}, \text{in})$, torch's layout of $W$.
+        3. $\partial y_{mj} / \partial b_j = 1$: $\bar b = \sum_m \bar y_m$.
+        4. ``linear_backward()`` returns these; the module adds the parameter gradients to
+           ``.grad`` (they accumulate until ``zero_grad()``):
+           $$\bar x = \bar y W, \qquad \bar W \mathrel{\text{+=}} \bar y^\top x, \qquad \bar b \mathrel{\text{+=}} \textstyle\sum_m \bar y_m$$
 
     Backward:
         dx = dy W;   dW += dy^T x (summed over every leading dim);   db += sum(dy)

@@ -102,13 +102,21 @@ class DiffCache(NamedTuple):
 
 
 class MSELoss(_Loss):
-    """``l_i = (x_i - y_i)^2``, then the reduction.
+    r"""``l_i = (x_i - y_i)^2``, then the reduction.
 
     Args:
         reduction: 'none' | 'mean' | 'sum' (size_average / reduce: torch's deprecated flags).
 
     Shape:
         input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Maths:
+        \ell_i = (x_i - y_i)^2, \qquad L = \frac{1}{M}\sum_i \ell_i \;(\text{mean}) \text{ or } \sum_i \ell_i \;(\text{sum})
+
+    Derivation:
+        1. $\partial \ell_i / \partial x_i = 2(x_i - y_i)$ and $\ell_i$ depends on no other $x_j$.
+        2. The reduction multiplies the upstream $\bar L$ by $1/M$ ('mean', $M$ elements) or 1:
+           $$\bar x = \frac{2 (x - y)}{M} \bar L$$
 
     Backward:
         dx = 2 (x - y) * dl   (divided by the number of elements for 'mean')
@@ -132,13 +140,20 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """``l_i = |x_i - y_i|``, then the reduction.
+    r"""``l_i = |x_i - y_i|``, then the reduction.
 
     Args:
         reduction: 'none' | 'mean' | 'sum'.
 
     Shape:
         input ``(*)``, target the same shape; output ``()`` or ``(*)`` for 'none'.
+
+    Maths:
+        \ell_i = |x_i - y_i|
+
+    Derivation:
+        1. $\partial \ell_i / \partial x_i = \mathrm{sgn}(x_i - y_i)$, taken as 0 at $x_i = y_i$.
+        2. With the reduction's factor: $$\bar x = \frac{\mathrm{sgn}(x - y)}{M} \bar L$$
 
     Backward:
         dx = sign(x - y) * dl   (0 where x == y; ÷ the number of elements for 'mean')
@@ -256,7 +271,8 @@ class MarginRankingLoss(_Loss):
         reduction: 'none' | 'mean' | 'sum'.
 
     Shape:
-        input1, input2 and target ``(*)``, all the same shape (target holds ±1).
+        input1, input2 and target ``(*)``, all the same shape (target holds ±1, as floats
+        of the inputs' dtype or as integers, which torch promotes).
 
     Backward:
         dx1 = -y * dl * [-y (x1 - x2) + margin >= 0],   dx2 = -dx1.
@@ -281,7 +297,7 @@ class MarginRankingLoss(_Loss):
     def forward(self, input1, input2, target):
         x1 = self._x(input1, "input1")
         x2 = self._input(input2, "input2", x1.dtype)
-        y = self._input(target, "target", x1.dtype)
+        y = _checks.labels(target, "MarginRankingLoss", "target", x1.dtype)
         if not x1.shape == x2.shape == y.shape:
             raise ValueError(f"MarginRankingLoss: input1, input2 and target must have the same "
                              f"shape, got {x1.shape}, {x2.shape} and {y.shape}")

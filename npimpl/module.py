@@ -1,4 +1,4 @@
-"""Parameter, Module and Sequential: the skeleton every npimpl layer hangs on.
+"""Parameter and Module: the skeleton every npimpl layer hangs on.
 
 The API mirrors ``torch.nn.Module`` so that a reader can hold the torch docs
 beside the code: parameters and buffers are registered by attribute
@@ -93,6 +93,29 @@ class Module:
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        """Called only when normal lookup fails: an entry a container registered in
+        ``_parameters`` / ``_buffers`` / ``_modules`` without an attribute (``layers.0``)."""
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(store, ()):
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        """Unregister a parameter, buffer or child (as torch's ``__delattr__``)."""
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+            return
+        self.__dict__.pop(name, None)
 
     def register_buffer(self, name: str, value: np.ndarray | None, persistent: bool = True) -> None:
         """Register a non-trainable array (running statistics); in ``state_dict`` if persistent."""
@@ -229,51 +252,10 @@ class Module:
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
 
 
-class Sequential(Module):
-    """Chain modules: ``y = m_k(... m_1(m_0(x)))``; children are named ``'0'``, ``'1'``, ….
-
-    Backward:
-        runs the children's backward in reverse order, each receiving the
-        gradient returned by the module after it.
-    """
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, m in modules[0].items():
-                self.add_module(str(name), m)
-        else:
-            for i, m in enumerate(modules):
-                if not isinstance(m, Module):
-                    raise TypeError(f"Sequential: argument {i} must be an npimpl Module, "
-                                    f"got {type(m).__name__}")
-                self.add_module(str(i), m)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
-
-    def append(self, m: Module) -> "Sequential":
-        self.add_module(str(len(self)), m)
-        return self
-
-    def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
-        self._cache = True
-        return x
-
-    def backward(self, grad_output):
-        self._saved()
-        g = grad_output
-        for m in reversed(list(self._modules.values())):
-            g = m.backward(g)
-        return g
+def __getattr__(name: str):
+    # ``from npimpl.module import Sequential`` kept working after Sequential moved to
+    # container.py (torch's file); imported lazily, since container.py imports this module
+    if name == "Sequential":
+        from .container import Sequential
+        return Sequential
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -109,7 +109,7 @@ def layer_norm_backward(dy, weight, cache: LayerNormCache):
 
 
 class LayerNorm(Module):
-    """``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` over the trailing dims.
+    r"""``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` over the trailing dims.
 
     Args:
         normalized_shape: the trailing shape to normalise over (an int = the last dim).
@@ -122,6 +122,24 @@ class LayerNorm(Module):
     Shape:
         input ``(*, *normalized_shape)`` → output of the same shape.
 
+    Maths:
+        \mu = \frac{1}{n}\sum_i x_i, \quad \sigma^2 = \frac{1}{n}\sum_i (x_i - \mu)^2, \quad
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad y = \gamma \odot \hat x + \beta
+
+    Derivation:
+        Over the $n$ values $x_1 \dots x_n$ of one sample's normalised dims, with $\hat x = (x - \mu)\,r$,
+        $r = 1/\sqrt{\sigma^2 + \epsilon}$ and $g = \gamma \odot \bar y$ (the gradient reaching
+        $\hat x$):
+        1. $\bar\gamma = \sum \bar y \odot \hat x$ and $\bar\beta = \sum \bar y$, summed over
+           everything $\gamma$ and $\beta$ are broadcast over.
+        2. $\hat x_i$ depends on $x_i$ directly and, through $\mu$ and $\sigma^2$, on every $x_j$:
+           $\frac{\partial \hat x_i}{\partial x_j} = r\left(\delta_{ij} - \frac{1}{n} -
+           \frac{\hat x_i \hat x_j}{n}\right)$, using $\partial\mu/\partial x_j = 1/n$ and
+           $\partial\sigma^2/\partial x_j = 2(x_j - \mu)/n$.
+        3. Contract with $g$: $\bar x_j = \sum_i g_i \frac{\partial \hat x_i}{\partial x_j}$, i.e.
+           $$\bar x = r\left(g - \mathrm{mean}(g) - \hat x \odot \mathrm{mean}(g \odot \hat x)\right)$$
+           (``layer_norm_backward()``; the means run over the normalised dims).
+
     Backward:
         with ``g = dy * weight``: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) over the
         normalised dims;   dweight += sum(dy * xhat);   dbias += sum(dy) (sums over ``*``).
@@ -130,8 +148,9 @@ class LayerNorm(Module):
         the variance is the *biased* one (divide by n, not n - 1), eps sits inside the
         square root (``1/sqrt(var + eps)``, not ``1/(std + eps)``), each sample is normalised
         on its own so train and eval agree and there are no buffers; the CPU kernel computes
-        mean and variance in one Welford pass and saves only ``mean`` and ``rstd`` for the
-        backward.
+        mean and variance in one Welford pass, and its autograd node saves the input, the
+        weight, the bias, ``mean`` and ``rstd`` for the backward (npimpl's cache keeps
+        ``xhat`` and ``rstd``).
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
@@ -190,7 +209,7 @@ def rms_norm_backward(dy, weight, cache: RMSNormCache):
 
 
 class RMSNorm(Module):
-    """``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing dims (no centring, no bias).
+    r"""``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing dims (no centring, no bias).
 
     Args:
         normalized_shape: the trailing shape to normalise over (an int = the last dim).
@@ -201,6 +220,17 @@ class RMSNorm(Module):
 
     Shape:
         input ``(*, *normalized_shape)`` → output of the same shape.
+
+    Maths:
+        \hat x = \frac{x}{\sqrt{\frac{1}{n}\sum_i x_i^2 + \epsilon}}, \qquad y = \gamma \odot \hat x
+
+    Derivation:
+        With $r = 1/\sqrt{\mathrm{mean}(x^2) + \epsilon}$ and $g = \gamma \odot \bar y$:
+        1. $\bar\gamma = \sum \bar y \odot \hat x$ over the leading dims.
+        2. $\frac{\partial \hat x_i}{\partial x_j} = r\left(\delta_{ij} - \frac{\hat x_i \hat x_j}{n}\right)$:
+           LayerNorm's Jacobian without the $-1/n$ of the mean.
+        3. So (``rms_norm_backward()``):
+           $$\bar x = r\left(g - \hat x \odot \mathrm{mean}(g \odot \hat x)\right)$$
 
     Backward:
         with g = dy * weight: dx = rrms * (g - xhat * mean(g * xhat));  dweight += sum(dy * xhat).

@@ -36,7 +36,7 @@ def _shared_doc(cls):
 
 @_shared_doc
 class RNN(RNNBase):
-    """``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
+    r"""``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act = tanh or relu.
 
     Args:
         {common_args}
@@ -44,6 +44,13 @@ class RNN(RNNBase):
 
     Shape:
         {common_shape}
+
+    Maths:
+        h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+
+    Derivation:
+        4. One step is an RNNCell: $\bar a_t = \bar h_t \odot \phi'(a_t)$ from the saved output
+           (``rnn_step_backward()``), and $\bar h_{t-1} \mathrel{\text{+=}} \bar a_t W_{hh}$.
 
     Backward:
         through time, last step first: dh_t = dout_t + dpre_{t+1} W_hh;  dpre_t = dh_t act'(pre_t);
@@ -67,7 +74,7 @@ class RNN(RNNBase):
 
 @_shared_doc
 class GRU(RNNBase):
-    """``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
+    r"""``h_t = (1 - z_t) n_t + z_t h_{t-1}``,
     ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
     ``r_t, z_t = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``.
 
@@ -76,6 +83,14 @@ class GRU(RNNBase):
 
     Shape:
         {common_shape}
+
+    Maths:
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad \text{(GRUCell at every step)}
+
+    Derivation:
+        4. One step is a GRUCell (``gru_step_backward()``): its input rows get $[\bar a_r,
+           \bar a_z, \bar a_n]$, its hidden rows $[\bar a_r, \bar a_z, \bar a_n \odot r]$, and
+           $\bar h_{t-1} = \bar h_t \odot z + \bar a^{(h)}_t W_{hh}$.
 
     Backward:
         per step (see GRUCell): dn = dh(1-z)(1-n²), dz = dh(h-n)z(1-z),
@@ -97,21 +112,33 @@ class GRU(RNNBase):
 
 @_shared_doc
 class LSTM(RNNBase):
-    """``c_t = σ(f) c_{t-1} + σ(i) tanh(g)``, ``h_t = σ(o) tanh(c_t)`` [``W_hr`` with proj_size],
-    ``[i f g o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``.
+    r"""``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)`` [``W_hr`` with proj_size]: gates
+    ``i, f, o = σ(a_i, a_f, a_o)``, candidate ``g = tanh(a_g)``,
+    ``[a_i a_f a_g a_o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``.
 
     Args:
         {common_args}
-        proj_size: if > 0, h_t = (σ(o) tanh(c_t)) W_hr^T with W_hr (proj_size, H); h has
+        proj_size: if > 0, h_t = (o tanh(c_t)) W_hr^T with W_hr (proj_size, H); h has
             proj_size features, c keeps H.
 
     Shape:
         {common_shape}
         hx = (h_0, c_0) and (h_n, c_n): c has H features, (D*num_layers, N, H).
 
+    Maths:
+        [a_i\; a_f\; a_g\; a_o] = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}
+        c_t = \sigma(a_f) \odot c_{t-1} + \sigma(a_i) \odot \tanh(a_g), \qquad h_t = \sigma(a_o) \odot \tanh(c_t) \;[\,W_{hr}^\top]
+
+    Derivation:
+        4. One step is an LSTMCell (``lstm_step_backward()``); the cell state carries its own
+           gradient back: $\bar c_{t-1} = \bar c_t \odot f_t$, after $\bar c_t \mathrel{\text{+=}}
+           \bar h_t \odot o_t \odot (1 - \tanh^2 c_t)$. With ``proj_size`` the output is
+           $m W_{hr}^\top$: $\bar W_{hr} \mathrel{\text{+=}} \bar h^\top m$ and $\bar m = \bar h W_{hr}$.
+
     Backward:
-        per step (see LSTMCell): dm = dh W_hr (or dh); dc += dm σ(o)(1 - tanh²c);
-        di, df, dg, do from dc and dm; dc_{t-1} = dc σ(f); dh_{t-1} = dgates W_hh;
+        per step (see LSTMCell; i, f, g, o the activated gates): dm = dh W_hr (or dh);
+        dc += dm o (1 - tanh²c); di, df, dg, do from dc and dm; dc_{t-1} = dc f;
+        dh_{t-1} = da W_hh (da: the pre-activation gradients);
         dW_hr += dh^T m.  ``backward(g_output, (g_h_n, g_c_n)=None)`` returns
         ``(g_input, (g_h0, g_c0))``.
 

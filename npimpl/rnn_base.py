@@ -40,9 +40,23 @@ class RNNCache(NamedTuple):
 
 
 class RNNBase(Module):
-    """Stacked, optionally bidirectional recurrences with torch's parameter names.
+    r"""Stacked, optionally bidirectional recurrences with torch's parameter names.
 
     Subclasses set ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'). See RNN, LSTM, GRU.
+
+    Derivation:
+        1. Unroll the recurrence: step $t$ is one cell whose state $h_{t-1}$ is the previous
+           step's output, so $h_{t-1}$ receives gradient from two places: the output at
+           $t - 1$ and step $t$.
+        2. Backpropagation through time runs the steps last to first (``_backward()``):
+           $\bar h_{t-1} = \bar y_{t-1} + (\text{what step } t \text{ sends back})$, starting
+           from $\bar h_{L-1} = \bar y_{L-1} + \bar h_n$; stacked layers hand their $\bar x$
+           down as the output gradient of the layer below (times its dropout mask), and a
+           reverse direction runs the same steps with time flipped.
+        3. The weights are shared by every step, so their gradients are sums over $t$; the
+           input projections of all steps are one matmul each:
+           $$\bar x_t = \bar a_t W_{ih}, \quad \bar W_{ih} \mathrel{\text{+=}} \textstyle\sum_t
+           \bar a_t^\top x_t, \quad \bar W_{hh} \mathrel{\text{+=}} \textstyle\sum_t \bar a_t^\top h_{t-1}$$
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,

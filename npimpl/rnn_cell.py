@@ -211,7 +211,7 @@ def _squeeze(a, unbatched):
 
 
 class RNNCell(_CellBase):
-    """``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``, act = tanh or relu.
+    r"""``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``, act = tanh or relu.
 
     Args:
         input_size, hidden_size: feature sizes H_in and H.
@@ -220,6 +220,16 @@ class RNNCell(_CellBase):
 
     Shape:
         input (N, H_in) or (H_in); hx (N, H) or (H), zeros when None; output like hx.
+
+    Maths:
+        h' = \phi(a), \quad a = x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh}, \quad \phi \in \{\tanh, \mathrm{relu}\}
+
+    Derivation:
+        1. $\bar a = \bar h' \odot \phi'(a)$: $1 - h'^2$ for tanh, $[h' > 0]$ for relu, both read
+           from the saved output $h'$ (``rnn_step_backward()``).
+        2. $a$ is affine in $x$ and $h$, so as for Linear:
+           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{\text{+=}} \bar a^\top x,
+           \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{\text{+=}} \textstyle\sum_n \bar a_n$$
 
     Backward:
         dpre = dh' * act'(pre);  dx = dpre W_ih;  dh = dpre W_hh;  dW_ih += dpre^T x;
@@ -253,8 +263,9 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    """``c' = σ(f) c + σ(i) tanh(g)``, ``h' = σ(o) tanh(c')`` with
-    ``[i f g o] = x W_ih^T + b_ih + h W_hh^T + b_hh``.
+    r"""``c' = f c + i g``, ``h' = o tanh(c')``: gates ``i, f, o = σ(a_i, a_f, a_o)``,
+    candidate ``g = tanh(a_g)``, pre-activations ``[a_i a_f a_g a_o] = x W_ih^T + b_ih + h W_hh^T
+    + b_hh``.
 
     Args:
         input_size, hidden_size: feature sizes H_in and H.
@@ -264,10 +275,30 @@ class LSTMCell(_CellBase):
         input (N, H_in) or (H_in); hx = (h, c), each (N, H) or (H), zeros when None;
         output (h', c').
 
+    Maths:
+        a = x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh} = [a_i\; a_f\; a_g\; a_o]
+        i = \sigma(a_i), \quad f = \sigma(a_f), \quad g = \tanh(a_g), \quad o = \sigma(a_o)
+        c' = f \odot c + i \odot g, \qquad h' = o \odot \tanh(c')
+
+    Derivation:
+        Write $\bar v = \partial L / \partial v$ for every quantity $v$; $\bar h'$ and $\bar c'$
+        arrive from above (``lstm_step_backward()`` follows these steps line by line).
+        1. $h' = o \odot \tanh(c')$ gives $\bar o = \bar h' \odot \tanh(c')$, and $c'$ feeds $h'$
+           as well as the next step: $\bar c' \mathrel{\text{+=}} \bar h' \odot o \odot (1 - \tanh^2 c')$.
+        2. $c' = f \odot c + i \odot g$ gives $\bar i = \bar c' \odot g$, $\bar f = \bar c' \odot c$,
+           $\bar g = \bar c' \odot i$, and the state gradient $\bar c = \bar c' \odot f$.
+        3. Through the activations ($\sigma' = \sigma(1 - \sigma)$, $\tanh' = 1 - \tanh^2$):
+           $\bar a_i = \bar i\, i(1 - i)$, $\bar a_f = \bar f\, f(1 - f)$, $\bar a_g = \bar g\,(1 - g^2)$,
+           $\bar a_o = \bar o\, o(1 - o)$, concatenated in torch's row order into $\bar a$, $(N, 4H)$.
+        4. $a$ is affine in $x$ and $h$ (as Linear):
+           $$\bar x = \bar a W_{ih}, \quad \bar h = \bar a W_{hh}, \quad \bar W_{ih} \mathrel{\text{+=}} \bar a^\top x,
+           \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^\top h, \quad \bar b_{ih}, \bar b_{hh} \mathrel{\text{+=}} \textstyle\sum_n \bar a_n$$
+
     Backward:
-        dm = dh';  do = dm tanh(c');  dc' += dm σ(o)(1 - tanh²c');  di = dc' g;  df = dc' c;
-        dg = dc' i;  dc = dc' f;  the four pre-activation gradients (times σ' or tanh')
-        feed both matmuls as in RNNCell.  ``backward(g_h, g_c)`` returns
+        (i, f, g, o are the activated gates, a_* their pre-activations, d* = dL/d*)
+        do = dh' tanh(c');  dc' += dh' o (1 - tanh²c');  di = dc' g;  df = dc' c;
+        dg = dc' i;  dc = dc' f;  da = [di i(1-i), df f(1-f), dg (1-g²), do o(1-o)]
+        feeds both matmuls as in RNNCell.  ``backward(g_h, g_c)`` returns
         ``(g_input, (g_h, g_c))``.
 
     What torch hides:
@@ -297,7 +328,7 @@ class LSTMCell(_CellBase):
 
 
 class GRUCell(_CellBase):
-    """``h' = (1 - z) n + z h`` with ``r = σ(W_ir x + b_ir + W_hr h + b_hr)``,
+    r"""``h' = (1 - z) n + z h`` with ``r = σ(W_ir x + b_ir + W_hr h + b_hr)``,
     ``z = σ(W_iz x + b_iz + W_hz h + b_hz)``, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 
     Args:
@@ -306,6 +337,23 @@ class GRUCell(_CellBase):
 
     Shape:
         input (N, H_in) or (H_in); hx (N, H) or (H), zeros when None; output like hx.
+
+    Maths:
+        r = \sigma(x W_{ir}^\top + b_{ir} + h W_{hr}^\top + b_{hr}), \quad z = \sigma(x W_{iz}^\top + b_{iz} + h W_{hz}^\top + b_{hz})
+        n = \tanh\big(x W_{in}^\top + b_{in} + r \odot (h W_{hn}^\top + b_{hn})\big), \qquad h' = (1 - z) \odot n + z \odot h
+
+    Derivation:
+        Write $u = h W_{hn}^\top + b_{hn}$, the term the reset gate scales, and $\bar v = \partial L/\partial v$
+        (``gru_step_backward()``).
+        1. $h' = (1 - z) n + z h$: $\bar n = \bar h' (1 - z)$, $\bar z = \bar h' (h - n)$, and a
+           direct path $\bar h \mathrel{\text{+=}} \bar h' z$.
+        2. Through the activations: $\bar a_n = \bar n (1 - n^2)$, $\bar a_z = \bar z\, z (1 - z)$.
+        3. $a_n = (\dots) + r \odot u$: $\bar r = \bar a_n \odot u$, so $\bar a_r = \bar r\, r(1 - r)$,
+           and $\bar u = \bar a_n \odot r$.
+        4. The input rows get $[\bar a_r, \bar a_z, \bar a_n]$, the hidden rows $[\bar a_r, \bar a_z,
+           \bar a_n \odot r]$ (only the candidate differs), then both matmuls as for Linear:
+           $$\bar x = \bar a^{(i)} W_{ih}, \quad \bar h \mathrel{\text{+=}} \bar a^{(h)} W_{hh}, \quad
+           \bar W_{ih} \mathrel{\text{+=}} \bar a^{(i)\top} x, \quad \bar W_{hh} \mathrel{\text{+=}} \bar a^{(h)\top} h$$
 
     Backward:
         dn = dh'(1 - z)(1 - n²);  dz = dh'(h - n) z(1 - z);  dr = dn (W_hn h + b_hn) r(1 - r);

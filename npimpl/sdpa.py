@@ -13,6 +13,7 @@ import numpy as np
 from einops import reduce, repeat
 
 from . import _checks
+from ._broadcast import broadcast_shape, sum_to
 from .module import Module
 
 
@@ -83,8 +84,10 @@ def sdpa_forward(q, k, v, bias=None, scale=None, *, safe=True, drop=None, groups
     p = masked_softmax(s, safe)
     w = p if drop is None else p * drop
     out = w @ v                                           # (..., L, Ev)
-    # torch on CPU takes its flash kernel for 4-D inputs with equal head dims and no dropout
-    flash = safe and drop is None and q.ndim == 4 and v.shape[-1] == q.shape[-1]
+    # torch on CPU takes its flash kernel for 4-D inputs with equal batch and head dims and
+    # no dropout; inputs that broadcast against each other go to the math kernel
+    flash = (safe and drop is None and q.ndim == k.ndim == v.ndim == 4
+             and q.shape[:2] == k.shape[:2] == v.shape[:2] and v.shape[-1] == q.shape[-1])
     return out, w, SDPACache(q, k, v, p, drop, scale, groups, out, flash)
 
 
@@ -109,6 +112,8 @@ def sdpa_backward(dout, cache: SDPACache, dweights=None):
         ds = p * (dp - (dp * p).sum(-1, keepdims=True))       # softmax backward
     dq = (ds @ k) * scale
     dk = (np.swapaxes(ds, -1, -2) @ q) * scale
+    # a batch dim an input was broadcast along gets the sum of its copies' gradients
+    dq, dk, dv = sum_to(dq, q.shape), sum_to(dk, k.shape), sum_to(dv, v.shape)
     if groups > 1:                                        # sum the repeated heads back
         dk = reduce(dk, "... (h g) s e -> ... h s e", "sum", g=groups)
         dv = reduce(dv, "... (h g) s e -> ... h s e", "sum", g=groups)
@@ -136,33 +141,42 @@ def _prepare(query, key, value, attn_mask, is_causal, enable_gqa,
                              f"multiple of the key/value heads, got key {key.shape}, "
                              f"value {value.shape}")
         groups = hq // hk
-    kv_batch = key.shape[:-3] + (key.shape[-3] * groups,) if groups > 1 else key.shape[:-2]
-    if kv_batch != query.shape[:-2] or value.shape[:-2] != key.shape[:-2]:
-        raise ValueError(f"{owner}: query, key and value must share their batch dims, got "
-                         f"{query.shape}, {key.shape}, {value.shape}")
+    def repeated(a):                                      # the shape after the GQA repeat
+        return a.shape[:-3] + (a.shape[-3] * groups,) + a.shape[-2:] if groups > 1 else a.shape
+    # the batch dims broadcast, as torch's matmuls do: (H, L, E) with (N, H, S, E) is fine
+    shapes = [query.shape[:-2], repeated(key)[:-2], repeated(value)[:-2]]
+    if isinstance(attn_mask, np.ndarray) and attn_mask.ndim > 2:
+        shapes.append(attn_mask.shape[:-2])
+    try:
+        batch = broadcast_shape(owner, *shapes)
+    except ValueError:
+        raise ValueError(f"{owner}: the batch dims of query, key and value (and attn_mask) "
+                         f"must broadcast, got {query.shape}, {key.shape}, {value.shape}"
+                         + (f", mask {attn_mask.shape}" if len(shapes) > 3 else "")) from None
     if is_causal and attn_mask is not None:
         raise ValueError(f"{owner}: explicit attn_mask should not be set when is_causal=True")
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))  # top-left aligned, as torch
     bias = additive_mask(attn_mask, L, S, query.dtype, keep_true=True, owner=owner)
-    return bias, groups
+    return bias, groups, batch
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False, rng=None):
     """``softmax(Q K^T / sqrt(E) + mask) V`` (see :class:`ScaledDotProductAttention`);
     returns only the output. Use :func:`sdpa_forward` / :func:`sdpa_backward` for gradients."""
-    bias, groups = _prepare(query, key, value, attn_mask, is_causal, enable_gqa)
+    bias, groups, batch = _prepare(query, key, value, attn_mask, is_causal, enable_gqa)
     drop = None
     if dropout_p > 0:
         rng = rng if rng is not None else np.random.default_rng()
-        drop = dropout_mask(rng, (*query.shape[:-1], key.shape[-2]), dropout_p, query.dtype)
+        drop = dropout_mask(rng, (*batch, query.shape[-2], key.shape[-2]), dropout_p,
+                            query.dtype)
     out, _, _ = sdpa_forward(query, key, value, bias, scale, safe=True, drop=drop, groups=groups)
     return out
 
 
 class ScaledDotProductAttention(Module):
-    """``out = softmax(Q K^T * scale + mask) V``, scale = 1/sqrt(E) unless given.
+    r"""``out = softmax(Q K^T * scale + mask) V``, scale = 1/sqrt(E) unless given.
 
     Args:
         dropout_p: probability of zeroing an attention weight (applied whenever > 0, as the
@@ -174,11 +188,25 @@ class ScaledDotProductAttention(Module):
         rng: ``np.random.Generator`` for the dropout mask, kept in ``self.mask``.
 
     Shape:
-        query (..., L, E), key (..., S, E), value (..., S, Ev) → (..., L, Ev);
+        query (..., L, E), key (..., S, E), value (..., S, Ev) → (..., L, Ev), where the
+        batch dims ``...`` of the three (and of attn_mask) broadcast against each other,
+        as torch's matmuls do (a 3-D query with a 4-D key and value is fine);
         attn_mask broadcastable to (..., L, S).
 
+    Maths:
+        S = s\, Q K^\top + M, \quad P = \mathrm{softmax}_{\text{rows}}(S), \quad O = P V, \quad s = 1/\sqrt{E}
+
+    Derivation:
+        1. $O = PV$ is a matrix product: $\bar V = P^\top \bar O$ and $\bar P = \bar O V^\top$.
+        2. Each row of $P$ is a softmax of the row of $S$ (see Softmax):
+           $\bar S = P \odot \left(\bar P - \textstyle\sum_j P \odot \bar P\right)$ per row.
+        3. $S = s\,Q K^\top$: $\bar Q = s\,\bar S K$ and $\bar K = s\,\bar S^\top Q$ (the mask is a
+           constant) (``sdpa_backward()``):
+           $$\bar V = P^\top \bar O, \quad \bar S = P \odot (\bar P - \mathrm{rowsum}(P \odot \bar P)), \quad \bar Q = s \bar S K, \quad \bar K = s \bar S^\top Q$$
+
     Backward:
-        dV = W^T dO;  dW = dO V^T;  dS = P (dW - Σ_j P dW);  dQ = dS K scale;  dK = dS^T Q scale.
+        dV = W^T dO;  dW = dO V^T;  dS = P (dW - Σ_j P dW);  dQ = dS K scale;  dK = dS^T Q scale,
+        each summed over the batch dims its input was broadcast along.
         ``backward(g)`` returns ``(g_query, g_key, g_value)``.
 
     What torch hides:
@@ -186,8 +214,9 @@ class ScaledDotProductAttention(Module):
         True = blocked); a float mask is added to the scores; a query row with every key
         masked returns zeros (torch's _safe_softmax), not NaN; dropout draws from torch's
         RNG inside the fused kernel (so lockstep compares dropout_p = 0 only); on CPU,
-        4-D inputs with equal head dims and no dropout go to a flash kernel (online softmax,
-        backward with rowsum(dO * O)), anything else to the math kernel.
+        4-D inputs with equal batch and head dims and no dropout go to a flash kernel (online
+        softmax, backward with rowsum(dO * O)), anything else (broadcast batch dims included)
+        to the math kernel.
     """
 
     def __init__(self, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False, rng=None,
@@ -201,12 +230,12 @@ class ScaledDotProductAttention(Module):
 
     def forward(self, query, key, value, attn_mask=None):
         q = self._input(query, "query", self.dtype)
-        bias, groups = _prepare(q, key, value, attn_mask, self.is_causal, self.enable_gqa,
-                                "ScaledDotProductAttention")
+        bias, groups, batch = _prepare(q, key, value, attn_mask, self.is_causal,
+                                       self.enable_gqa, "ScaledDotProductAttention")
         self.mask = None
         if self.training and self.dropout_p > 0:
-            self.mask = dropout_mask(self.rng, (*q.shape[:-1], key.shape[-2]), self.dropout_p,
-                                     q.dtype)
+            self.mask = dropout_mask(self.rng, (*batch, q.shape[-2], key.shape[-2]),
+                                     self.dropout_p, q.dtype)
         out, _, self._cache = sdpa_forward(q, key, value, bias, self.scale, safe=True,
                                            drop=self.mask, groups=groups)
         return out
@@ -214,7 +243,7 @@ class ScaledDotProductAttention(Module):
     def backward(self, grad_output):
         cache = self._saved()
         g = self._input(grad_output, "grad_output", cache.q.dtype)
-        if g.shape != (*cache.q.shape[:-1], cache.v.shape[-1]):
+        if g.shape != cache.out.shape:
             raise ValueError(f"ScaledDotProductAttention: grad_output must have shape "
-                             f"{(*cache.q.shape[:-1], cache.v.shape[-1])}, got {g.shape}")
+                             f"{cache.out.shape}, got {g.shape}")
         return sdpa_backward(g, cache)

@@ -23,7 +23,7 @@ class GeluCache(NamedTuple):
 
 
 class GELU(Activation):
-    """``y = x * Phi(x)``, ``Phi`` the standard normal CDF (or its tanh approximation).
+    r"""``y = x * Phi(x)``, ``Phi`` the standard normal CDF (or its tanh approximation).
 
     Args:
         approximate: 'none': ``Phi(x) = (1 + erf(x / sqrt(2))) / 2``;
@@ -31,6 +31,17 @@ class GELU(Activation):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x\,\Phi(x), \quad \Phi(x) = \tfrac{1}{2}\left(1 + \mathrm{erf}(x/\sqrt{2})\right)
+        \text{tanh: } y = \tfrac{x}{2}\left(1 + \tanh u\right), \quad u = \sqrt{2/\pi}\,(x + 0.044715\, x^3)
+
+    Derivation:
+        1. Element-wise, so $\bar x = \bar y \odot f'(x)$ (as for every pointwise activation).
+        2. Product rule: $f'(x) = \Phi(x) + x\,\varphi(x)$ with $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
+        3. 'tanh': $f'(x) = \tfrac12(1 + T) + \tfrac{x}{2}(1 - T^2)\, u'(x)$, $T = \tanh u$,
+           $u'(x) = \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, x^2)$:
+           $$\bar x = \bar y \odot \left(\Phi(x) + x\,\varphi(x)\right)$$
 
     Backward:
         'none': ``dx = dy * (Phi(x) + x * exp(-x^2/2) / sqrt(2 pi))``;
@@ -58,6 +69,10 @@ class GELU(Activation):
     # cache instead of recomputing it in backward as the generic Pointwise would
     def forward(self, input):
         x = self._x(input)
+        with np.errstate(invalid="ignore", over="ignore"):   # -inf * Phi(-inf): NaN, as torch
+            return self._forward(x)
+
+    def _forward(self, x):
         if self.approximate == "tanh":
             s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
             y = 0.5 * x * (1 + s)
@@ -70,6 +85,10 @@ class GELU(Activation):
     def backward(self, grad_output):
         x, s = self._saved()
         g = self._g(grad_output, x)
+        with np.errstate(invalid="ignore", over="ignore"):   # ±inf inputs: NaN, as torch
+            return self._backward(g, x, s)
+
+    def _backward(self, g, x, s):
         if self.approximate == "tanh":
             inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
             d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
@@ -82,7 +101,7 @@ class GELU(Activation):
 
 
 class ELU(Pointwise):
-    """``y = x if x > 0 else alpha * (exp(x) - 1)``.
+    r"""``y = x if x > 0 else alpha * (exp(x) - 1)``.
 
     Args:
         alpha: the negative saturation value -alpha (default 1).
@@ -91,14 +110,24 @@ class ELU(Pointwise):
     Shape:
         any shape; output has the input's shape.
 
+    Maths:
+        y = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}
+
+    Derivation:
+        3. $f'(x) = 1$ for $x > 0$ and $\alpha e^{x}$ for $x \le 0$ (torch takes $\alpha$ at 0):
+           $$\bar x = \bar y \odot (1 \text{ if } x > 0 \text{ else } \alpha e^{x})$$
+
     Backward:
-        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha)
+        dx = dy * (1 if x > 0 else alpha * exp(x))   (at x = 0: alpha; NaN: NaN)
 
     What torch hides:
         ELU, SELU and CELU are one kernel, ``elu(x, alpha, scale, input_scale)`` =
         ``scale * x`` for x > 0, ``scale * alpha * (exp(input_scale * x) - 1)`` else;
         its backward tests ``x <= 0``, so at x = 0 the slope is ``alpha``, not 1
-        (the two agree only for alpha = 1).
+        (the two agree only for alpha = 1). A NaN input gets a NaN gradient from the
+        SIMD loop (its test is ``x > 0``, false, so ``exp(NaN)`` runs) but dy * scale
+        from the scalar loop for the last few elements (``x <= 0`` is false too);
+        npimpl gives NaN everywhere.
     """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False, dtype=None):
@@ -116,7 +145,7 @@ class ELU(Pointwise):
     def _df(self, x, y):
         s = self._input_scale_bwd
         neg = s * (self.alpha * self._scale) * np.exp(np.minimum(x, 0) * s)
-        return np.where(x <= 0, neg, self._scale).astype(x.dtype)
+        return np.where(x > 0, self._scale, neg).astype(x.dtype)   # NaN: exp(NaN), as SIMD
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -183,13 +212,20 @@ class CELU(ELU):
 
 
 class SiLU(Pointwise):
-    """``y = x * sigmoid(x)`` (also called swish).
+    r"""``y = x * sigmoid(x)`` (also called swish).
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x\,\sigma(x)
+
+    Derivation:
+        3. Product rule with $\sigma' = \sigma(1 - \sigma)$: $f'(x) = \sigma(x) + x\,\sigma(x)(1 - \sigma(x))$:
+           $$\bar x = \bar y \odot s\,(1 + x(1 - s)), \quad s = \sigma(x)$$
 
     Backward:
         dx = dy * s * (1 + x * (1 - s)),   s = sigmoid(x)
@@ -212,13 +248,21 @@ class SiLU(Pointwise):
 
 
 class Mish(Pointwise):
-    """``y = x * tanh(softplus(x))``, ``softplus(x) = log(1 + exp(x))``.
+    r"""``y = x * tanh(softplus(x))``, ``softplus(x) = log(1 + exp(x))``.
 
     Args:
         inplace: overwrite the input with the output.
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = x \tanh(\mathrm{softplus}(x))
+
+    Derivation:
+        3. With $T = \tanh(\mathrm{softplus}(x))$ and $\mathrm{softplus}' = \sigma$:
+           $f'(x) = T + x\,(1 - T^2)\,\sigma(x)$:
+           $$\bar x = \bar y \odot \left(T + x\,\sigma(x)(1 - T^2)\right)$$
 
     Backward:
         dx = dy * (T + x * sigmoid(x) * (1 - T^2)),   T = tanh(softplus(x))
@@ -234,15 +278,17 @@ class Mish(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return x * np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):                  # NaN in, NaN out, no warning
+            return x * np.tanh(np.logaddexp(0, x))
 
     def _df(self, x, y):
-        t = np.tanh(np.logaddexp(0, x))
+        with np.errstate(invalid="ignore"):
+            t = np.tanh(np.logaddexp(0, x))
         return t + x * sigmoid(x) * (1 - t * t)
 
 
 class Softplus(Pointwise):
-    """``y = log(1 + exp(beta * x)) / beta``, and ``y = x`` where ``beta * x > threshold``.
+    r"""``y = log(1 + exp(beta * x)) / beta``, and ``y = x`` where ``beta * x > threshold``.
 
     Args:
         beta: the sharpness (default 1).
@@ -250,6 +296,14 @@ class Softplus(Pointwise):
 
     Shape:
         any shape; output has the input's shape.
+
+    Maths:
+        y = \frac{1}{\beta}\log\left(1 + e^{\beta x}\right)
+
+    Derivation:
+        3. $f'(x) = \frac{e^{\beta x}}{1 + e^{\beta x}} = \sigma(\beta x)$; above the threshold
+           torch switches to $y = x$, slope 1:
+           $$\bar x = \bar y \odot \frac{z}{z + 1}, \quad z = e^{\beta x}$$
 
     Backward:
         dx = dy * z / (z + 1),   z = exp(beta * x);   dx = dy where beta * x > threshold

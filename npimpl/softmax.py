@@ -67,7 +67,7 @@ def softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 class Softmax(_SoftmaxBase):
-    """``y_i = exp(x_i - m) / sum_j exp(x_j - m)`` along ``dim``, with ``m = max_j x_j``.
+    r"""``y_i = exp(x_i - m) / sum_j exp(x_j - m)`` along ``dim``, with ``m = max_j x_j``.
 
     Args:
         dim: the axis that sums to 1 (None: torch's deprecated implicit choice).
@@ -75,10 +75,25 @@ class Softmax(_SoftmaxBase):
     Shape:
         any shape; output has the input's shape.
 
+    Maths:
+        y_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
+
+    Derivation:
+        1. The shift $m$ cancels between numerator and denominator, so it changes no value
+           and no derivative; it only keeps $e^{x_i - m} \le 1$ finite.
+        2. Differentiate the quotient: $\frac{\partial y_i}{\partial x_j} =
+           y_i \delta_{ij} - y_i y_j = y_i(\delta_{ij} - y_j)$, the Jacobian $J_{ij}$
+           (``_backward()`` builds it, the textbook form).
+        3. With $g_i = \partial L / \partial y_i$ the upstream gradient, the chain rule
+           sums over the outputs: $\frac{\partial L}{\partial x_j} = \sum_i g_i y_i
+           (\delta_{ij} - y_j) = y_j g_j - y_j \sum_i g_i y_i$.
+        4. So the $C \times C$ Jacobian is never needed:
+           $$\frac{\partial L}{\partial x} = y \odot \left(g - \textstyle\sum_i g_i y_i\right)$$
+
     Backward:
-        the Jacobian is ``J_ij = dy_i/dx_j = y_i (delta_ij - y_j)``, and
-        ``dx_j = sum_i J_ij dy_i``. The same product in O(C) without building J:
-        ``dx = y * (dy - sum(dy * y))``.
+        with g = dL/dy the upstream gradient: the Jacobian is ``J_ij = ∂y_i/∂x_j =
+        y_i (delta_ij - y_j)`` and ``dL/dx_j = sum_i J_ij g_i``. The same product in O(C)
+        without building J: ``dL/dx = y * (g - sum(g * y))``.
 
     What torch hides:
         softmax is never differentiated through a Jacobian in torch: its
@@ -100,7 +115,7 @@ class Softmax(_SoftmaxBase):
 
 
 class LogSoftmax(_SoftmaxBase):
-    """``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
+    r"""``y_i = x_i - m - log(sum_j exp(x_j - m))`` along ``dim`` (``m = max_j x_j``).
 
     Args:
         dim: the axis to normalise (None: torch's deprecated implicit choice).
@@ -108,8 +123,20 @@ class LogSoftmax(_SoftmaxBase):
     Shape:
         any shape; output has the input's shape.
 
+    Maths:
+        y_i = x_i - \log \sum_j e^{x_j} = (x_i - m) - \log \sum_j e^{x_j - m}
+
+    Derivation:
+        1. $\frac{\partial}{\partial x_j} \log \sum_k e^{x_k} = \frac{e^{x_j}}{\sum_k
+           e^{x_k}} = p_j$, the softmax, so $\frac{\partial y_i}{\partial x_j} =
+           \delta_{ij} - p_j$.
+        2. With $g = \partial L/\partial y$: $\frac{\partial L}{\partial x_j} = \sum_i g_i
+           (\delta_{ij} - p_j) = g_j - p_j \sum_i g_i$.
+        3. $p = e^{y}$ is recovered from the saved output, so the code keeps only $y$:
+           $$\frac{\partial L}{\partial x} = g - e^{y} \textstyle\sum_i g_i$$
+
     Backward:
-        dx = dy - softmax(x) * sum(dy)
+        with g = dL/dy: dL/dx = g - softmax(x) * sum(g), softmax(x) = exp(y)
 
     What torch hides:
         ``CrossEntropyLoss`` is ``NLLLoss(LogSoftmax(x))`` fused: computing the
@@ -133,8 +160,8 @@ class Softmin(_SoftmaxBase):
         any shape; output has the input's shape.
 
     Backward:
-        ``dx = -y * (dy - sum(dy * y))``: the softmax backward at ``-x``, times the -1
-        of the negation.
+        with g = dL/dy: ``dL/dx = -y * (g - sum(g * y))``: the softmax backward at ``-x``,
+        times the -1 of the negation.
 
     What torch hides:
         ``F.softmin`` is literally ``(-input).softmax(dim)``: the max-shift happens on
@@ -146,3 +173,35 @@ class Softmin(_SoftmaxBase):
 
     def _backward(self, y, g, axis):
         return -(y * (g - np.sum(g * y, axis=axis, keepdims=True)))
+
+
+class Softmax2d(Softmax):
+    """``y = softmax(x)`` over the channels, at every spatial location: ``Softmax(dim=-3)``.
+
+    Args:
+        dtype: the input dtype to accept (None: any float dtype).
+
+    Shape:
+        ``(N, C, H, W)`` or ``(C, H, W)`` → same shape; every ``y[..., :, h, w]`` sums to 1.
+
+    Backward:
+        dx = y * (dy - sum_c(dy * y)) along the channel dim, as :class:`Softmax`.
+
+    What torch hides:
+        "2d" is the *spatial* part: the softmax runs over the channel dim -3, which is
+        what a per-pixel classifier (semantic segmentation) wants; any rank other than 3
+        or 4 is refused, though ``Softmax(dim=-3)`` would compute the same thing there.
+    """
+
+    def __init__(self, dtype=None):
+        super().__init__(-3, dtype)
+
+    def forward(self, input):
+        x = self._x(input)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D "
+                             f"instead (shape {x.shape})")
+        return super().forward(x)
+
+    def extra_repr(self) -> str:
+        return ""

@@ -227,3 +227,67 @@ def test_a_0d_input_gives_0d_arrays_like_torch(name):
     assert y.shape == dx.shape == ()
     np.testing.assert_allclose(y, ty, rtol=1e-15)
     np.testing.assert_allclose(dx, tdx, rtol=1e-15, atol=1e-300)
+
+
+# --- issue 21 D5: a NaN input gives a NaN gradient, as torch's SIMD loop does ----------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["ELU", "SELU", "CELU", "Hardswish"])
+def test_nan_input_gives_nan_gradient_like_torchs_simd_loop(name, dtype):
+    # 64 elements: every one in torch's vectorised loop (its scalar tail, for the last few
+    # elements of a length that is not a multiple of the vector width, passes dy instead)
+    x = np.tile(np.asarray([np.nan, -1.0, 0.5, -3.0], dtype=dtype), 16)
+    (_, dx), (_, tdx) = run_both(getattr(npimpl, name)(), getattr(torch.nn, name)(), x)
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(x))
+    np.testing.assert_array_equal(np.isnan(tdx), np.isnan(x))
+    np.testing.assert_allclose(dx, tdx, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_nan_gradient_does_not_depend_on_the_length():
+    # torch's answer does (dy from its scalar tail); npimpl's is NaN at any position
+    for n in (1, 3, 17):
+        m = npimpl.ELU()
+        m(np.full(n, np.nan))
+        assert np.isnan(m.backward(np.ones(n))).all()
+
+
+# --- Softmax2d -----------------------------------------------------------------------------
+def test_softmax2d_normalises_the_channel_dim_like_torch():
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    g = np.random.default_rng(3).standard_normal(x.shape)
+    (y, dx), (ty, tdx) = run_both(npimpl.Softmax2d(), torch.nn.Softmax2d(), x, g)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(y, ty, rtol=1e-14)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (1, 2, 3, 4, 5)])
+def test_softmax2d_refuses_other_ranks_like_torch(shape):
+    with pytest.raises(ValueError, match=rf"Softmax2d: expected input to be 3D or 4D, got "
+                                         rf"{len(shape)}D"):
+        npimpl.Softmax2d()(np.zeros(shape))
+    with pytest.raises(ValueError):
+        torch.nn.Softmax2d()(torch.zeros(shape))
+
+
+ELEMENTWISE = ["ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
+               "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Sigmoid", "Tanh",
+               "Hardshrink", "Softshrink", "Tanhshrink", "LogSigmoid", "Softsign"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["Threshold", "PReLU"])
+def test_every_activation_treats_nan_as_torchs_simd_loop_does(name, dtype):
+    # issue 21 D5 asked for ELU, SELU, CELU, Hardswish; the same sweep over every element-wise
+    # activation: 64 elements sit in torch's vectorised loop, where its answer is defined
+    x = np.tile(np.asarray([np.nan, -1.0, 0.5, -3.0], dtype=dtype), 16)
+    args = (0.1, 20.0) if name == "Threshold" else ()
+    np_mod = getattr(npimpl, name)(*args, dtype=dtype) if name == "PReLU" else \
+        getattr(npimpl, name)(*args)
+    t_mod = getattr(torch.nn, name)(*args)
+    if name == "PReLU":
+        t_mod = t_mod.to(torch.float32 if dtype == np.float32 else torch.float64)
+    (y, dx), (ty, tdx) = run_both(np_mod, t_mod, x)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ty))
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(tdx))
+    tol = dict(rtol=1.3e-6, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-14)
+    np.testing.assert_allclose(dx, tdx, **tol)

@@ -1,5 +1,6 @@
-"""Conv1d, Conv2d, ConvTranspose2d and their shared machinery: what the catalogue cannot show
-(signatures, layouts, init, the adjoint identities, errors, accumulation)."""
+"""Conv1d/2d/3d, ConvTranspose1d/2d/3d and their shared machinery: what the catalogue cannot
+show (signatures, layouts, init, the adjoint identities, torch's 1-tuple rule, errors,
+accumulation)."""
 import inspect
 import math
 
@@ -11,7 +12,7 @@ import npimpl
 from npimpl import _im2col as im
 from reference import Spec, build, to_numpy, to_torch
 
-CONVS = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+CONVS = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 
 @pytest.mark.parametrize("name", CONVS)
@@ -29,7 +30,11 @@ def test_signature_matches_torch(name):
     ("Conv2d", (4, 6, (3, 2)), dict(groups=2)),
     ("Conv2d", (3, 5, 3), dict(bias=False)),
     ("ConvTranspose2d", (4, 6, (3, 2)), dict(groups=2)),
-], ids=["conv1d-groups2", "conv2d-groups2", "conv2d-nobias", "convtranspose2d-groups2"])
+    ("Conv3d", (4, 6, (3, 2, 1)), dict(groups=2)),
+    ("ConvTranspose1d", (4, 6, 3), dict(groups=2, bias=False)),
+    ("ConvTranspose3d", (4, 6, (3, 2, 1)), dict(groups=2)),
+], ids=["conv1d-groups2", "conv2d-groups2", "conv2d-nobias", "convtranspose2d-groups2",
+        "conv3d-groups2", "convtranspose1d-groups2-nobias", "convtranspose3d-groups2"])
 def test_state_dict_keys_and_layout_match_torch(name, args, kw):
     ours = getattr(npimpl, name)(*args, **kw).state_dict()
     theirs = getattr(torch.nn, name)(*args, **kw).state_dict()
@@ -41,7 +46,9 @@ def test_state_dict_keys_and_layout_match_torch(name, args, kw):
     ("Conv2d", (8, 16, (3, 5)), 8 * 15),
     ("Conv2d", (8, 16, 3, 1, 0, 1, 4), 2 * 9),
     ("ConvTranspose2d", (8, 16, 3), 16 * 9),
-], ids=["conv2d", "conv2d-groups4", "convtranspose2d"])
+    ("Conv3d", (8, 16, (3, 2, 2)), 8 * 12),
+    ("ConvTranspose3d", (8, 16, 3, 1, 0, 0, 2), 8 * 27),
+], ids=["conv2d", "conv2d-groups4", "convtranspose2d", "conv3d", "convtranspose3d-groups2"])
 def test_init_is_uniform_within_one_over_sqrt_fan_in(name, args, fan_in):
     m = getattr(npimpl, name)(*args, dtype=np.float64)
     m.reset_parameters(np.random.default_rng(0))
@@ -370,3 +377,146 @@ def test_depthwise_rows_are_the_zero_embedded_blocks(start, size, kernel, dilati
         blocks = grid[..., blk * b:blk * b + bh].transpose(1, 0, 3, 2, 4)   # (C, N, Hz, Q, Bh)
         want[:, blk, :n * hz] = blocks.reshape(3, n * hz, 2, bh)
     assert np.array_equal(rows.buf, want)
+
+
+# --- 3-D, transposed 1-D/3-D, torch's 1-tuple rule, grad dtypes ------------------------------
+def run_both(spec, x, dt=np.float64, g_dtype=None, **fwd):
+    """Forward and backward on both sides; ``g_dtype`` casts the upstream gradient (torch's
+    autograd casts it to the output's dtype)."""
+    m, t = build(spec, dt)
+    x = x.astype(dt)
+    y = m(x, **fwd)
+    tx = to_torch(x, requires_grad=True)
+    ty = t(tx, **fwd)
+    g = np.random.default_rng(11).standard_normal(y.shape).astype(g_dtype or dt)
+    ty.backward(to_torch(g))
+    dx = m.backward(g)
+    return (y, dx, m), (to_numpy(ty), to_numpy(tx.grad), t)
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("Conv3d", (3, 4, (3, 2, 2)), (1, 3, 5, 4, 6)),
+    ("Conv3d", (2, 4, 3, 1, 1, 1, 2), (1, 2, 4, 5, 3)),
+    ("ConvTranspose1d", (2, 3, 3, 2, 1, 1), (1, 2, 5)),
+    ("ConvTranspose3d", (2, 4, 2, 2, 0, 1, 2), (1, 2, 2, 3, 2)),
+], ids=["conv3d", "conv3d-groups2-pad1", "convtranspose1d-outpad", "convtranspose3d-groups2"])
+def test_unbatched_and_accumulating_like_the_batched_one(name, args, shape):
+    """A batch of one: the unbatched pass is the same pass, so the gradient doubles."""
+    x = np.random.default_rng(12).standard_normal(shape)
+    m = getattr(npimpl, name)(*args, dtype=np.float64)
+    y = m(x)
+    g = np.random.default_rng(13).standard_normal(y.shape)
+    dx = m.backward(g)
+    once = m.weight.grad.copy()
+    assert np.array_equal(y[0], m(x[0]))
+    assert np.array_equal(dx[0], m.backward(g[0]))
+    assert np.allclose(m.weight.grad, 2 * once, rtol=1e-14, atol=0)
+
+
+def test_input_grad_rows_three_d_is_the_scatter():
+    """The gather with two leading kernel offsets (Conv3d's stride-1 input gradient) equals
+    col2im's scatter, cropped to the region of the padded input."""
+    rng = np.random.default_rng(14)
+    w = rng.standard_normal((4, 3, 2, 3, 2))
+    dy = rng.standard_normal((2, 4, 3, 5, 4))
+    dilation, pads = (2, 1, 1), [(1, 0), (0, 2), (-1, 1)]
+    scatter = im.conv_transpose(dy, w, (1, 1, 1), dilation, 1, [(-lo, -hi) for lo, hi in pads])
+    gather = im.input_grad_rows(dy, w, dilation, [lo for lo, _ in pads], scatter.shape[2:])
+    assert gather.shape == scatter.shape
+    assert np.allclose(gather, scatter, rtol=1e-12, atol=1e-12)
+
+
+def test_conv3d_depthwise_stays_on_im2col():
+    from npimpl.conv import conv_forward, is_depthwise
+    assert not is_depthwise((2, 3, 9, 9, 9), (3, 1, 3, 3, 3), (1, 1, 1), 3)
+    _, cache = conv_forward(np.ones((2, 3, 4, 4, 4)), np.ones((3, 1, 3, 3, 3)), None, (1, 1, 1),
+                            [(1, 1)] * 3, (1, 1, 1), 3)
+    assert cache.rows is None and cache.cols is not None
+
+
+ONE_TUPLES = [  # torch broadcasts a 1-element stride / padding / dilation / output_padding
+    ("Conv2d", (2, 3, 3), dict(stride=(2,), padding=(1,), dilation=(2,)), (1, 2, 7, 8)),
+    ("Conv3d", (2, 3, 2), dict(stride=(2,), padding=(1,), dilation=(1,)), (1, 2, 4, 5, 4)),
+    ("Conv3d", (2, 2, (2, 2, 3)), dict(padding="same", dilation=(2,)), (1, 2, 5, 4, 6)),
+    ("ConvTranspose2d", (2, 3, 3), dict(stride=(2,), padding=(1,), output_padding=(1,),
+                                        dilation=(1,)), (1, 2, 3, 4)),
+    ("ConvTranspose3d", (2, 3, 2), dict(stride=(2,), padding=(1,), output_padding=(1,)),
+     (1, 2, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("name,args,kw,shape", ONE_TUPLES,
+                         ids=["conv2d", "conv3d", "conv3d-same-dilation", "convtranspose2d",
+                              "convtranspose3d"])
+def test_one_tuples_broadcast_like_torch(name, args, kw, shape):
+    x = np.random.default_rng(15).standard_normal(shape)
+    (y, dx, m), (ty, tdx, t) = run_both(Spec(name, *args, **kw), x)
+    assert y.shape == ty.shape
+    assert np.allclose(y, ty, rtol=1e-12, atol=1e-12)
+    assert np.allclose(dx, tdx, rtol=1e-12, atol=1e-12)
+    assert np.allclose(m.weight.grad, to_numpy(t.weight.grad), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,args,kw,shape", [
+    ("Conv2d", (2, 3, (3,)), {}, (1, 2, 5, 5)),
+    ("Conv3d", (2, 3, (2,)), {}, (1, 2, 4, 4, 4)),
+    ("ConvTranspose3d", (2, 3, (2,)), {}, (1, 2, 3, 3, 3)),
+    ("Conv2d", (2, 3, 3), dict(padding=(1,), padding_mode="reflect"), (1, 2, 5, 5)),
+    ("Conv3d", (2, 3, 3), dict(padding=(1,), padding_mode="circular"), (1, 2, 4, 4, 4)),
+], ids=["conv2d-kernel", "conv3d-kernel", "convtranspose3d-kernel", "conv2d-reflect-padding",
+        "conv3d-circular-padding"])
+def test_one_tuples_torch_refuses_are_refused(name, args, kw, shape):
+    with pytest.raises((RuntimeError, NotImplementedError, ValueError)):
+        getattr(torch.nn, name)(*args, **kw)(torch.zeros(shape))
+    with pytest.raises(ValueError, match=name) as err:
+        getattr(npimpl, name)(*args, **kw)
+    assert "got" in str(err.value)
+
+
+def test_same_with_a_one_tuple_dilation_and_a_padding_mode_is_refused():
+    # torch pads zip(dilation, kernel_size): only the first dim, so its output is not 'same'
+    t = torch.nn.Conv3d(1, 1, 3, padding="same", dilation=(2,), padding_mode="replicate")
+    assert tuple(t(torch.zeros(1, 1, 9, 9, 9)).shape) != (1, 1, 9, 9, 9)
+    with pytest.raises(ValueError, match="Conv3d: padding='same' with padding_mode='replicate'"):
+        npimpl.Conv3d(1, 1, 3, padding="same", dilation=(2,), padding_mode="replicate")
+
+
+@pytest.mark.parametrize("spec,shape", [
+    (Spec("Conv2d", 2, 3, 3, padding=1), (1, 2, 4, 5)),
+    (Spec("Conv3d", 2, 3, 2), (1, 2, 3, 3, 3)),
+    (Spec("ConvTranspose1d", 2, 3, 3, stride=2), (1, 2, 4)),
+], ids=["conv2d", "conv3d", "convtranspose1d"])
+@pytest.mark.parametrize("dt,g_dt", [(np.float64, np.float32), (np.float32, np.float64)],
+                         ids=["float32-grad-on-float64", "float64-grad-on-float32"])
+def test_grad_output_is_cast_to_the_module_dtype_like_torch(spec, shape, dt, g_dt):
+    x = np.random.default_rng(16).standard_normal(shape)
+    (y, dx, m), (ty, tdx, t) = run_both(spec, x, dt, g_dtype=g_dt)
+    assert dx.dtype == tdx.dtype == dt
+    assert m.weight.grad.dtype == dt
+    assert np.allclose(dx, tdx, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,args,shape,output_size", [
+    ("ConvTranspose1d", (2, 2, 3, 3), (1, 2, 4), [12]),
+    ("ConvTranspose1d", (2, 2, 3, 3), (1, 2, 4), (1, 2, 14)),
+    ("ConvTranspose1d", (2, 2, 3, 3), (2, 4), (2, 13)),
+    ("ConvTranspose3d", (2, 2, 2, 2), (1, 2, 2, 3, 2), (5, 6, 4)),
+    ("ConvTranspose3d", (2, 2, 2, 2), (2, 2, 3, 2), (2, 4, 7, 5)),
+], ids=["1d-spatial", "1d-with-n-c", "1d-unbatched-with-c", "3d-spatial", "3d-unbatched-with-c"])
+def test_conv_transpose_output_size_like_torch(name, args, shape, output_size):
+    x = np.random.default_rng(17).standard_normal(shape)
+    (y, dx, m), (ty, tdx, t) = run_both(Spec(name, *args), x, output_size=output_size)
+    assert y.shape == ty.shape
+    assert np.allclose(y, ty, rtol=1e-12, atol=1e-12) and np.allclose(dx, tdx, rtol=1e-12,
+                                                                         atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,output_size", [((1, 2, 4), (1, 2, 1, 12)), ((2, 4), (1, 2, 12)),
+                                               ((1, 2, 4), (15,)), ((1, 2, 4), (11,))],
+                         ids=["too-long", "unbatched-with-n", "too-big", "too-small"])
+def test_conv_transpose_bad_output_size_refused_like_torch(shape, output_size):
+    m, t = build(Spec("ConvTranspose1d", 2, 2, 3, stride=3), np.float64)
+    with pytest.raises(ValueError):
+        t(torch.zeros(shape, dtype=torch.float64), output_size=output_size)
+    with pytest.raises(ValueError, match="ConvTranspose1d: .*output"):
+        m(np.zeros(shape), output_size=output_size)

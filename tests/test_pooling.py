@@ -8,16 +8,19 @@ import torch
 
 import npimpl
 from npimpl import _pool
-from reference import to_numpy, to_torch
+from reference import Spec, build, to_numpy, to_torch
 
-POOLS = ["MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
+POOLS = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+         "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+         "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+         "FractionalMaxPool2d", "FractionalMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 
 
 @pytest.mark.parametrize("name", POOLS)
 def test_signature_matches_torch(name):
     ours = inspect.signature(getattr(npimpl, name)).parameters
     theirs = inspect.signature(getattr(torch.nn, name)).parameters
-    assert [k for k in ours if k != "dtype"] == list(theirs)
+    assert [k for k in ours if k not in ("dtype", "rng")] == list(theirs)
     for k, p in theirs.items():
         assert ours[k].default == p.default, k
 
@@ -117,7 +120,11 @@ def mixed_input(shape, dtype, seed):
     return x.astype(dtype)
 
 
-MAX_CASES = [("MaxPool1d", dict(kernel_size=3, stride=1, padding=1), (2, 3, 9)),
+MAX_CASES = [("MaxPool3d", dict(kernel_size=(2, 3, 2), stride=(1, 2, 1), padding=(1, 1, 0),
+                                dilation=(1, 1, 2), ceil_mode=True), (2, 3, 6, 5, 6)),
+             ("AdaptiveMaxPool1d", dict(output_size=4), (2, 3, 9)),
+             ("AdaptiveMaxPool3d", dict(output_size=(3, 4, 2)), (2, 3, 6, 5, 4)),
+             ("MaxPool1d", dict(kernel_size=3, stride=1, padding=1), (2, 3, 9)),
              ("MaxPool1d", dict(kernel_size=2, stride=2, dilation=3, ceil_mode=True), (2, 3, 10)),
              ("MaxPool2d", dict(kernel_size=2), (2, 3, 6, 7)),
              ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (2, 3, 7, 6)),
@@ -127,8 +134,8 @@ MAX_CASES = [("MaxPool1d", dict(kernel_size=3, stride=1, padding=1), (2, 3, 9)),
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name,kw,shape", MAX_CASES,
-                         ids=["1d-k3-pad1", "1d-dil3-ceil", "2d-k2", "2d-k3-s2-pad1-ceil",
-                              "2d-k2x3-dil-pad"])
+                         ids=["3d-all-knobs", "adaptive1d", "adaptive3d", "1d-k3-pad1",
+                              "1d-dil3-ceil", "2d-k2", "2d-k3-s2-pad1-ceil", "2d-k2x3-dil-pad"])
 def test_max_ties_nan_and_minus_inf_bit_for_bit_like_torch(name, kw, shape, dtype):
     # every output, index and gradient bit for bit, the signs of zeros included; overlapping
     # windows add their gradients in torch's order, so even float32 sums round alike
@@ -263,3 +270,171 @@ def test_grad_output_shape_is_checked():
     m(np.zeros((1, 2, 4, 4)))
     with pytest.raises(ValueError, match=r"MaxPool2d: grad_output must have shape \(1, 2, 2, 2\)"):
         m.backward(np.zeros((1, 2, 2, 3)))
+
+
+# --- issue 21 D4 and D6b, torch's 1-tuple rule, the 1-D and 3-D pools ------------------------
+@pytest.mark.parametrize("name,kw,shape", [
+    ("MaxPool1d", dict(kernel_size=3, padding=2, dilation=2), (1, 1, 9)),
+    ("MaxPool2d", dict(kernel_size=3, padding=2, dilation=2), (1, 1, 9, 9)),
+    ("MaxPool3d", dict(kernel_size=(3, 3, 5), padding=(2, 0, 0), dilation=3), (1, 1, 9, 9, 9)),
+    ("AvgPool1d", dict(kernel_size=3, padding=2), (1, 1, 9)),
+    ("AvgPool2d", dict(kernel_size=(2, 4), padding=(0, 3)), (1, 1, 9, 9)),
+    ("AvgPool3d", dict(kernel_size=2, padding=(0, 0, 2)), (1, 1, 9, 9, 9)),
+], ids=["maxpool1d-dilated", "maxpool2d-dilated", "maxpool3d-dilated", "avgpool1d", "avgpool2d",
+        "avgpool3d"])
+def test_padding_above_half_the_kernel_is_refused_dilation_not_counted(name, kw, shape):
+    """Issue 21 D4: torch refuses padding > kernel_size // 2 even where the dilated window
+    (5 or 7 wide here) would hold it."""
+    with pytest.raises(RuntimeError, match="pad(ding)? should be"):
+        getattr(torch.nn, name)(**kw)(torch.zeros(shape))
+    with pytest.raises(ValueError, match=f"{name}: pad should be at most half of kernel size"):
+        getattr(npimpl, name)(**kw)
+
+
+def test_padding_of_exactly_half_the_kernel_is_accepted():
+    x = np.random.default_rng(20).standard_normal((1, 2, 7, 6, 5))
+    for name, kw in (("MaxPool3d", dict(kernel_size=(4, 3, 2), padding=(2, 1, 1), dilation=2)),
+                     ("AvgPool3d", dict(kernel_size=(4, 3, 2), padding=(2, 1, 1)))):
+        y = getattr(npimpl, name)(**kw)(x)
+        assert np.array_equal(y, to_numpy(getattr(torch.nn, name)(**kw)(to_torch(x))))
+
+
+GRAD_DTYPE = [  # (spec, input shape): every pool class, D6b
+    (Spec("MaxPool1d", 2), (1, 2, 6)), (Spec("MaxPool2d", 2), (1, 2, 4, 4)),
+    (Spec("MaxPool3d", 2), (1, 2, 2, 4, 4)), (Spec("AvgPool1d", 2), (1, 2, 6)),
+    (Spec("AvgPool2d", 2), (1, 2, 4, 4)), (Spec("AvgPool3d", 2), (1, 2, 2, 4, 4)),
+    (Spec("AdaptiveAvgPool1d", 3), (1, 2, 7)), (Spec("AdaptiveAvgPool2d", 3), (2, 5, 4)),
+    (Spec("AdaptiveAvgPool3d", 2), (1, 2, 3, 4, 5)), (Spec("AdaptiveMaxPool1d", 3), (1, 2, 7)),
+    (Spec("AdaptiveMaxPool2d", 3), (1, 2, 5, 4)), (Spec("AdaptiveMaxPool3d", 2), (1, 2, 3, 4, 5)),
+    (Spec("LPPool1d", 2, 2), (1, 2, 6)), (Spec("LPPool2d", 2, 2), (1, 2, 4, 4)),
+    (Spec("LPPool3d", 3, 2), (1, 2, 2, 4, 4)),
+    (Spec("FractionalMaxPool2d", 2, output_size=3), (1, 2, 5, 5)),
+    (Spec("FractionalMaxPool3d", 2, output_size=2), (1, 2, 4, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("spec,shape", GRAD_DTYPE, ids=lambda v: repr(v) if isinstance(v, Spec) else "")
+def test_float32_grad_on_float64_input_gives_float64_like_torch(spec, shape):
+    """Issue 21 D6b: torch's autograd casts the upstream gradient to the output's dtype."""
+    m, t = build(spec, np.float64)
+    x = np.abs(np.random.default_rng(21).standard_normal(shape))
+    y = m(x)
+    g = np.random.default_rng(22).standard_normal(y.shape).astype(np.float32)
+    dx = m.backward(g)
+    ty = t(tx := to_torch(x, requires_grad=True))
+    ty.backward(to_torch(g))
+    assert dx.dtype == np.float64 and tx.grad.dtype == torch.float64
+    assert np.allclose(dx, to_numpy(tx.grad), rtol=1e-12, atol=1e-12)
+
+
+def test_float32_grad_on_float64_unpool_gives_float64():
+    x, idx = np.ones((1, 2, 3)), np.array([[[0, 3, 5], [1, 2, 4]]])
+    m = npimpl.MaxUnpool1d(2)
+    y = m(x, idx)
+    dx, di = m.backward(np.ones(y.shape, np.float32))
+    tx = to_torch(x, requires_grad=True)
+    torch.nn.MaxUnpool1d(2)(tx, to_torch(idx)).backward(torch.ones(y.shape))
+    assert dx.dtype == np.float64 and tx.grad.dtype == torch.float64 and di is None
+    assert np.array_equal(dx, to_numpy(tx.grad))
+
+
+ONE_TUPLE_POOLS = [  # torch's pooling kernels broadcast a 1-element kernel/stride/padding/dilation
+    ("MaxPool2d", dict(kernel_size=(3,), stride=(2,), padding=(1,), dilation=(1,)), (1, 2, 7, 6)),
+    ("MaxPool3d", dict(kernel_size=(2,), stride=(1,), padding=(1,), dilation=(2,)), (1, 2, 4, 5, 4)),
+    ("AvgPool2d", dict(kernel_size=3, stride=1, padding=(1,)), (1, 2, 5, 6)),
+    ("AvgPool3d", dict(kernel_size=(3,), stride=(2,), padding=(1,)), (1, 2, 5, 4, 6)),
+    ("AvgPool1d", dict(kernel_size=(3,), stride=(2,), padding=(1,)), (1, 2, 7)),
+    ("LPPool2d", dict(norm_type=2, kernel_size=2, stride=(1,)), (1, 2, 4, 5)),
+    ("LPPool3d", dict(norm_type=2, kernel_size=2, stride=(1,)), (1, 2, 3, 4, 3)),
+]
+
+
+@pytest.mark.parametrize("name,kw,shape", ONE_TUPLE_POOLS, ids=[c[0] for c in ONE_TUPLE_POOLS])
+def test_one_tuples_broadcast_like_torch(name, kw, shape):
+    x = np.random.default_rng(23).standard_normal(shape)
+    y = getattr(npimpl, name)(**kw)(x)
+    ty = to_numpy(getattr(torch.nn, name)(**kw)(to_torch(x)))
+    assert y.shape == ty.shape and np.allclose(y, ty, rtol=1e-12, atol=1e-12)
+
+
+REFUSED_ONE_TUPLES = [  # torch's Python layer unpacks or indexes these: it fails, and so do we
+    ("LPPool2d", dict(norm_type=2, kernel_size=(2,)), (1, 2, 4, 4)),
+    ("LPPool3d", dict(norm_type=2, kernel_size=(2,)), (1, 2, 4, 4, 4)),
+    ("LPPool1d", dict(norm_type=2, kernel_size=(2,)), (1, 2, 4)),
+    ("AdaptiveAvgPool2d", dict(output_size=(2,)), (1, 2, 4, 4)),
+    ("AdaptiveMaxPool3d", dict(output_size=(2,)), (1, 2, 4, 4, 4)),
+    ("FractionalMaxPool2d", dict(kernel_size=(2,), output_size=2), (1, 2, 5, 5)),
+    ("FractionalMaxPool3d", dict(kernel_size=2, output_size=(2,)), (1, 2, 5, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("name,kw,shape", REFUSED_ONE_TUPLES,
+                         ids=[c[0] + "-" + "-".join(c[1]) for c in REFUSED_ONE_TUPLES])
+def test_one_tuples_torch_refuses_are_refused(name, kw, shape):
+    with pytest.raises((RuntimeError, ValueError, TypeError)):
+        getattr(torch.nn, name)(**kw)(torch.zeros(shape))
+    with pytest.raises(ValueError, match=name):
+        getattr(npimpl, name)(**kw)
+
+
+@pytest.mark.parametrize("name,shape", [("MaxUnpool2d", (1, 1, 2, 2)),
+                                        ("MaxUnpool3d", (1, 1, 2, 2, 2))])
+@pytest.mark.parametrize("arg", ["kernel_size", "stride", "padding"])
+def test_unpool_one_tuples_refused_like_torch(name, shape, arg):
+    kw = dict(kernel_size=2)
+    kw[arg] = (2,) if arg != "padding" else (0,)
+    idx = torch.zeros(shape, dtype=torch.long)
+    with pytest.raises((RuntimeError, IndexError)):
+        getattr(torch.nn, name)(**kw)(torch.ones(shape), idx)
+    with pytest.raises(ValueError, match=name):
+        getattr(npimpl, name)(**kw)
+
+
+def test_adaptive_output_size_rules_like_torch():
+    x = np.random.default_rng(24).standard_normal((1, 2, 5, 4, 6))
+    y = npimpl.AdaptiveAvgPool3d((None, 2, None))(x)
+    assert np.allclose(y, to_numpy(torch.nn.AdaptiveAvgPool3d((None, 2, None))(to_torch(x))),
+                       rtol=1e-12, atol=1e-12)
+    assert npimpl.AdaptiveMaxPool1d((3,))(x[0, :, 0, 0]).shape == (2, 3)
+    with pytest.raises(TypeError):
+        torch.nn.AdaptiveAvgPool1d(None)(torch.zeros(1, 2, 4))
+    for bad in (None, (None,), (2, 2)):
+        with pytest.raises(ValueError, match="AdaptiveAvgPool1d: output_size"):
+            npimpl.AdaptiveAvgPool1d(bad)
+
+
+def test_adaptive_avg_3d_with_infinities_sums_the_windows():
+    # inf * 0 in the matmul path would make every window NaN
+    x = np.random.default_rng(25).standard_normal((1, 2, 4, 5, 3))
+    x[0, 0, 0, 0, 0], x[0, 1, 3, 4, 2] = np.inf, -np.inf
+    y = npimpl.AdaptiveAvgPool3d((2, 3, 2))(x)
+    ty = to_numpy(torch.nn.AdaptiveAvgPool3d((2, 3, 2))(to_torch(x)))
+    assert np.isinf(y).sum() == np.isinf(ty).sum() == 2 and not np.isnan(y).any()
+    assert np.allclose(y, ty, rtol=1e-12, atol=1e-12)
+
+
+def test_avgpool1d_has_no_divisor_override_like_torch():
+    assert "divisor_override" not in inspect.signature(torch.nn.AvgPool1d).parameters
+    with pytest.raises(TypeError):
+        npimpl.AvgPool1d(2, divisor_override=2)
+
+
+@pytest.mark.parametrize("name,kw,shape", [
+    ("MaxPool3d", dict(kernel_size=2, return_indices=True), (2, 4, 5, 4)),
+    ("AvgPool1d", dict(kernel_size=3, padding=1), (3, 8)),
+    ("AvgPool3d", dict(kernel_size=2, ceil_mode=True), (2, 3, 5, 4)),
+    ("AdaptiveMaxPool3d", dict(output_size=2, return_indices=True), (2, 3, 5, 4)),
+    ("AdaptiveAvgPool1d", dict(output_size=4), (3, 7)),
+], ids=["maxpool3d", "avgpool1d", "avgpool3d", "adaptivemaxpool3d", "adaptiveavgpool1d"])
+def test_unbatched_is_a_batch_of_one(name, kw, shape):
+    x = np.random.default_rng(26).standard_normal(shape)
+    m = getattr(npimpl, name)(**kw)
+    out = m(x)
+    y = out[0] if isinstance(out, tuple) else out
+    g = np.random.default_rng(27).standard_normal(y.shape)
+    dx = m.backward(g)
+    out1 = m(x[None])
+    assert np.array_equal(y, (out1[0] if isinstance(out1, tuple) else out1)[0])
+    if isinstance(out, tuple):
+        assert np.array_equal(out[1], out1[1][0])
+    assert np.array_equal(dx, m.backward(g[None])[0])

@@ -1,12 +1,14 @@
-"""Convolution and pooling cases: every knob alone and combined, odd and non-square sizes,
-tied maxima, and a LeNet-style CNN trained with SGD momentum."""
+"""Convolution cases (1-D to 3-D, transposed too): every knob alone and combined, odd and
+non-square sizes, torch's broadcast 1-tuples, and a LeNet-style CNN trained with SGD momentum.
+The pooling cases are in ``pooling.py``."""
 from __future__ import annotations
 
 import numpy as np
 
 from reference import Spec, build, optimizer_pair, seq
 
-from ..engine import Case, Trajectory
+from ..badinput import Entry
+from ..engine import Case, Inputs, Trajectory
 from ..gen import args, normal
 
 ORDER = 40
@@ -16,29 +18,14 @@ def pair(spec: Spec):
     return lambda dt: build(spec, dt)
 
 
-def case(name, spec, *shape, gen=None):
-    """One single-step case of ``spec`` on an input of ``shape`` (normal unless ``gen``)."""
-    family = "pooling" if "Pool" in spec.name else "conv"
-    return Case(name, spec.name, family, pair(spec), args(gen(*shape) if gen else normal(*shape)))
-
-
-def ties(*shape):
-    """Small integers: nearly every pooling window holds tied maxima."""
-    return lambda rng, dt: rng.integers(-2, 3, shape).astype(dt)
-
-
-def constant(*shape):
-    """All ones: every window is one big tie, and overlapping windows share their winner."""
-    return lambda rng, dt: np.ones(shape, dt)
-
-
-def with_nan(*shape):
-    """Normal values with a few NaN (torch's max pool routes to the last NaN of a window)."""
-    def gen(rng, dt):
-        x = rng.standard_normal(shape).astype(dt)
-        x.reshape(-1)[::7] = np.nan
-        return x
-    return gen
+def case(name, spec, *shape, gen=None, family=None, **forward_kwargs):
+    """One single-step case of ``spec`` on an input of ``shape`` (normal unless ``gen``);
+    ``forward_kwargs`` go to both forwards (``output_size=``)."""
+    family = family or ("pooling" if "Pool" in spec.name else "conv")
+    x = gen(*shape) if gen else normal(*shape)
+    inputs = (args(x) if not forward_kwargs
+              else lambda rng, dt: Inputs((x(rng, dt),), dict(forward_kwargs)))
+    return Case(name, spec.name, family, pair(spec), inputs)
 
 
 C2 = "Conv2d"
@@ -120,54 +107,58 @@ CASES = [
     case("convtranspose2d-all-knobs",
          Spec("ConvTranspose2d", 4, 2, (3, 2), stride=2, padding=(1, 0), output_padding=(1, 0),
               groups=2, dilation=(1, 2)), 2, 4, 5, 4),
-    # MaxPool2d / MaxPool1d, ties included
-    case("maxpool2d-basic", Spec("MaxPool2d", 2), 2, 3, 6, 8),
-    case("maxpool2d-odd-3x2", Spec("MaxPool2d", (3, 2)), 2, 2, 7, 9),
-    case("maxpool2d-stride1-pad1", Spec("MaxPool2d", 3, stride=1, padding=1), 2, 2, 5, 6),
-    case("maxpool2d-dilation2", Spec("MaxPool2d", 2, stride=1, dilation=2), 2, 2, 6, 7),
-    case("maxpool2d-ceil", Spec("MaxPool2d", 2, ceil_mode=True), 2, 2, 7, 9),
-    case("maxpool2d-indices", Spec("MaxPool2d", 3, stride=2, padding=1, return_indices=True),
-         2, 2, 7, 8),
-    case("maxpool2d-all-knobs", Spec("MaxPool2d", (3, 2), stride=(2, 1), padding=1,
-                                     dilation=(1, 2), ceil_mode=True, return_indices=True),
-         2, 2, 8, 7),
-    case("maxpool2d-ties", Spec("MaxPool2d", 3, stride=2, padding=1), 2, 3, 7, 8, gen=ties),
-    case("maxpool2d-ties-constant-overlap", Spec("MaxPool2d", 3, stride=1, return_indices=True),
-         1, 2, 5, 6, gen=constant),
-    case("maxpool2d-nan", Spec("MaxPool2d", 2, stride=1, return_indices=True), 2, 2, 5, 6,
-         gen=with_nan),
-    case("maxpool2d-unbatched", Spec("MaxPool2d", 2), 3, 4, 5),
-    case("maxpool1d-basic", Spec("MaxPool1d", 3), 2, 3, 10),
-    case("maxpool1d-all-knobs", Spec("MaxPool1d", 3, stride=2, padding=1, dilation=2,
-                                     ceil_mode=True, return_indices=True), 2, 3, 12),
-    case("maxpool1d-ties", Spec("MaxPool1d", 4, stride=2, padding=2), 2, 3, 11, gen=ties),
-    case("maxpool1d-unbatched", Spec("MaxPool1d", 2), 3, 7),
-    # AvgPool2d
-    case("avgpool2d-basic", Spec("AvgPool2d", 2), 2, 3, 6, 8),
-    case("avgpool2d-odd-3x2-stride1", Spec("AvgPool2d", (3, 2), stride=1), 2, 2, 5, 7),
-    case("avgpool2d-pad1", Spec("AvgPool2d", 3, stride=2, padding=1), 2, 2, 7, 6),
-    case("avgpool2d-pad1-exclude-pad", Spec("AvgPool2d", 3, stride=2, padding=1,
-                                            count_include_pad=False), 2, 2, 7, 6),
-    case("avgpool2d-ceil", Spec("AvgPool2d", 2, ceil_mode=True), 2, 2, 7, 9),
-    case("avgpool2d-ceil-pad-exclude", Spec("AvgPool2d", (3, 2), stride=2, padding=1,
-                                            ceil_mode=True, count_include_pad=False), 2, 2, 8, 7),
-    case("avgpool2d-ceil-pad-include", Spec("AvgPool2d", (3, 2), stride=2, padding=1,
-                                            ceil_mode=True), 2, 2, 8, 7),
-    case("avgpool2d-divisor-override", Spec("AvgPool2d", 3, stride=(2, 1), padding=1,
-                                            divisor_override=5), 2, 2, 7, 6),
-    case("avgpool2d-unbatched", Spec("AvgPool2d", 2), 3, 4, 6),
-    # adaptive pools
-    case("adaptiveavgpool2d-3x4", Spec("AdaptiveAvgPool2d", (3, 4)), 2, 3, 7, 9),
-    case("adaptiveavgpool2d-1", Spec("AdaptiveAvgPool2d", 1), 2, 3, 5, 6),
-    case("adaptiveavgpool2d-none-5", Spec("AdaptiveAvgPool2d", (None, 5)), 2, 2, 4, 7),
-    case("adaptiveavgpool2d-upsample", Spec("AdaptiveAvgPool2d", (5, 4)), 2, 2, 3, 3),
-    case("adaptivemaxpool2d-3x4", Spec("AdaptiveMaxPool2d", (3, 4)), 2, 3, 7, 9),
-    case("adaptivemaxpool2d-indices", Spec("AdaptiveMaxPool2d", (2, 3), return_indices=True),
-         2, 2, 5, 7),
-    case("adaptivemaxpool2d-ties", Spec("AdaptiveMaxPool2d", (3, 5)), 2, 3, 7, 9, gen=ties),
-    case("adaptivemaxpool2d-upsample-ties", Spec("AdaptiveMaxPool2d", 5, return_indices=True),
-         1, 2, 3, 4, gen=ties),
+    case("convtranspose2d-output-size", Spec("ConvTranspose2d", 2, 3, 3, stride=(3, 2), padding=1),
+         2, 2, 3, 4, output_size=(8, 8)),
+    case("convtranspose2d-one-tuples", Spec("ConvTranspose2d", 2, 2, (2, 3), stride=(2,),
+                                            padding=(1,), output_padding=(1,), dilation=(2,)),
+         2, 2, 3, 4),
+    # torch's C++ kernels broadcast a 1-element stride / padding / dilation
+    case("conv2d-one-tuples", Spec(C2, 2, 3, 3, stride=(2,), padding=(1,), dilation=(1,)),
+         2, 2, 6, 7),
+    case("conv1d-one-tuples", Spec("Conv1d", 2, 3, (3,), stride=(2,), padding=(2,),
+                                   dilation=(2,)), 2, 2, 9),
+    # Conv3d: the 2-D knobs, one axis more (im2col's columns; stride-1 input gradient by
+    # _im2col.input_grad_rows with two leading kernel offsets; no depthwise band in 3-D)
+    case("conv3d-basic", Spec("Conv3d", 2, 3, 2), 2, 2, 3, 4, 5),
+    case("conv3d-unbatched-pad1", Spec("Conv3d", 2, 3, 2, padding=1), 2, 3, 3, 4),
+    case("conv3d-stride-pad-dil", Spec("Conv3d", 2, 4, (2, 3, 2), stride=(2, 1, 2),
+                                       padding=(1, 0, 1), dilation=(1, 2, 1)), 2, 2, 5, 6, 5),
+    case("conv3d-same-even-reflect", Spec("Conv3d", 2, 3, (2, 3, 2), padding="same",
+                                          padding_mode="reflect"), 1, 2, 4, 5, 4),
+    case("conv3d-same-dilated-one-tuple", Spec("Conv3d", 2, 2, (2, 2, 3), padding="same",
+                                               dilation=(2,)), 1, 2, 5, 4, 5),
+    case("conv3d-groups2-circular-nobias", Spec("Conv3d", 4, 2, 3, padding=1, groups=2,
+                                                bias=False, padding_mode="circular"), 1, 4, 3, 4, 5),
+    case("conv3d-depthwise-replicate", Spec("Conv3d", 3, 6, 2, padding=1, groups=3,
+                                            padding_mode="replicate"), 2, 3, 3, 3, 4),
+    case("conv3d-depthwise-stride-one-tuples", Spec("Conv3d", 2, 4, 2, stride=(2,), padding=(1,),
+                                                    groups=2), 2, 2, 3, 4, 4),
+    case("conv3d-valid-dil2-stride2", Spec("Conv3d", 2, 2, 2, padding="valid", dilation=2,
+                                           stride=2), 1, 2, 5, 6, 5),
+    # ConvTranspose1d / ConvTranspose3d
+    case("convtranspose1d-basic", Spec("ConvTranspose1d", 3, 2, 3), 2, 3, 6),
+    case("convtranspose1d-unbatched", Spec("ConvTranspose1d", 2, 3, 2, stride=2), 2, 5),
+    case("convtranspose1d-stride3-pad1-outpad2",
+         Spec("ConvTranspose1d", 2, 3, 3, stride=3, padding=1, output_padding=2), 2, 2, 5),
+    case("convtranspose1d-groups2-dil2-nobias",
+         Spec("ConvTranspose1d", 4, 2, 3, groups=2, dilation=2, bias=False), 2, 4, 5),
+    case("convtranspose1d-output-size", Spec("ConvTranspose1d", 2, 2, 4, stride=3, padding=1),
+         2, 2, 4, output_size=[2, 2, 12]),
+    case("convtranspose3d-basic", Spec("ConvTranspose3d", 2, 3, 2), 2, 2, 2, 3, 2),
+    case("convtranspose3d-unbatched", Spec("ConvTranspose3d", 2, 2, (1, 2, 3)), 2, 2, 3, 2),
+    case("convtranspose3d-all-knobs",
+         Spec("ConvTranspose3d", 4, 2, (3, 2, 2), stride=(2, 1, 2), padding=(1,),
+              output_padding=(1, 0, 1), groups=2, dilation=(1, 2, 1)), 2, 4, 3, 3, 2),
+    case("convtranspose3d-output-size", Spec("ConvTranspose3d", 2, 3, 2, stride=2),
+         2, 3, 2, 2, output_size=(3, 7, 5, 4)),
 ]
+
+
+BAD_INPUT = {
+    "Conv3d": Entry(Spec("Conv3d", 2, 3, 2), (2, 2, 3, 3, 3)),
+    "ConvTranspose1d": Entry(Spec("ConvTranspose1d", 2, 3, 3), (2, 2, 4)),
+    "ConvTranspose3d": Entry(Spec("ConvTranspose3d", 2, 3, 2), (2, 2, 2, 3, 2)),
+}
 
 
 # --- a LeNet-style CNN trained with SGD momentum ---------------------------------------------

@@ -195,7 +195,8 @@ CASES += [
     single("unflatten-dim0-inferred-first", Spec("Unflatten", 0, (-1, 3)), args(normal(6, 2)),
            "core"),
     # ConvTranspose2d.forward(x, output_size): the output padding it implies
-    single("convtranspose2d-output-size", Spec("ConvTranspose2d", 2, 3, 3, stride=2, padding=1),
+    single("convtranspose2d-output-size-stride2-pad1", Spec("ConvTranspose2d", 2, 3, 3, stride=2,
+                                                                      padding=1),
            with_kwargs(args(normal(2, 2, 4, 5)), output_size=(8, 10)), "conv"),
     single("convtranspose2d-output-size-4d-hi", Spec("ConvTranspose2d", 2, 2, (2, 3),
                                                      stride=(3, 2), padding=(0, 1)),

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..activation import ReLU
 from ..linear import Linear
-from ..module import Sequential
+from ..container import Sequential
 from ..shape import Flatten, Unflatten
 
 

@@ -16,8 +16,9 @@ import numpy as np
 from einops import rearrange
 
 from .. import _checks
+from ..container import Sequential
 from ..linear import Linear
-from ..module import Module, Sequential
+from ..module import Module
 
 
 @dataclass

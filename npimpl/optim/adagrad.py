@@ -7,7 +7,7 @@ from .optimizer import Optimizer, step_counter
 
 
 class Adagrad(Optimizer):
-    """p <- p - lr_t * g / (sqrt(sum of g^2) + eps), lr_t = lr / (1 + (t - 1) lr_decay).
+    r"""p <- p - lr_t * g / (sqrt(sum of g^2) + eps), lr_t = lr / (1 + (t - 1) lr_decay).
 
     For each parameter p with gradient g, at step t (t counts from 1)::
 
@@ -28,6 +28,9 @@ class Adagrad(Optimizer):
         foreach, differentiable, fused: accepted and kept in the groups; ignored.
 
     State (per parameter): ``step`` (0-d float32), ``sum`` (s).
+
+    Maths:
+        s_t = s_{t-1} + g_t^2, \qquad p \leftarrow p - \frac{\eta}{1 + (t - 1)\,\delta} \cdot \frac{g_t}{\sqrt{s_t} + \epsilon}
 
     What torch hides:
         the state is created in the constructor, for every parameter (a

@@ -37,7 +37,7 @@ def _lazy_state(optimizer: Optimizer, p, *moments: str) -> dict:
 
 
 class Adam(Optimizer):
-    """p <- p - lr/(1 - beta1^t) * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), in torch's order.
+    r"""p <- p - lr/(1 - beta1^t) * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), in torch's order.
 
     For each parameter p with gradient g, at step t (t counts from 1)::
 
@@ -65,6 +65,10 @@ class Adam(Optimizer):
 
     State (per parameter): ``step`` (0-d float32), ``exp_avg`` (m), ``exp_avg_sq`` (v),
     ``max_exp_avg_sq`` (amsgrad only).
+
+    Maths:
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2
+        p \leftarrow p - \frac{\eta}{1 - \beta_1^t} \cdot \frac{m_t}{\sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
 
     What torch hides:
         ``step`` is a float32 tensor, not an int; the bias corrections are

@@ -8,7 +8,7 @@ from .optimizer import Optimizer, lerp_
 
 
 class Adamax(Optimizer):
-    """p <- p - lr / (1 - beta1^t) * m / u, u = max(beta2 u, |g| + eps).
+    r"""p <- p - lr / (1 - beta1^t) * m / u, u = max(beta2 u, |g| + eps).
 
     For each parameter p with gradient g, at step t (t counts from 1)::
 
@@ -28,6 +28,10 @@ class Adamax(Optimizer):
         foreach, differentiable, capturable: accepted and kept in the groups; ignored.
 
     State (per parameter): ``step`` (0-d float32), ``exp_avg`` (m), ``exp_inf`` (u).
+
+    Maths:
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon)
+        p \leftarrow p - \frac{\eta}{1 - \beta_1^t} \cdot \frac{m_t}{u_t}
 
     What torch hides:
         eps is added to |g| before the max (so u >= eps and there is no

@@ -5,7 +5,7 @@ from .adam import Adam
 
 
 class AdamW(Adam):
-    """p <- p (1 - lr wd), then the Adam step on the plain gradient (torch's AdamW).
+    r"""p <- p (1 - lr wd), then the Adam step on the plain gradient (torch's AdamW).
 
     For each parameter p with gradient g, at step t::
 
@@ -19,11 +19,19 @@ class AdamW(Adam):
         as :class:`Adam`, but ``weight_decay`` defaults to 1e-2 (torch's default) and
         ``decoupled_weight_decay`` is always True.
 
+    Maths:
+        p \leftarrow p\,(1 - \eta\lambda), \text{ then the Adam step on } g_t \text{ (no } \lambda p \text{ in } m, v)
+        \text{paper (Loshchilov \& Hutter): } p \leftarrow p - \eta_t\big(\alpha\, \hat m_t / (\sqrt{\hat v_t} + \epsilon) + \lambda p\big)
+
     What torch hides:
         AdamW is literally ``Adam(..., decoupled_weight_decay=True)`` in torch
-        (the flag is saved in every param group); the decay is multiplied by lr,
-        so a scheduler decays it too — it is not the paper's separate schedule
-        multiplier eta_t times lambda with an lr-independent lambda.
+        (the flag is saved in every param group). The decay is ``lr * weight_decay``:
+        torch's lr plays the role of the paper's alpha * eta_t (base step size times schedule
+        multiplier), and in the paper eta_t also scales lambda, so a scheduler decays the
+        decay in both; the difference is the extra factor of the base step size alpha: the
+        paper shrinks p by eta_t * lambda, torch by alpha * eta_t * lambda, so torch's
+        weight_decay must be 1/alpha times the paper's lambda (0.01 in torch at lr 1e-3 is
+        the paper's 1e-5).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),

@@ -95,12 +95,15 @@ class LRScheduler:
 
 
 class LambdaLR(LRScheduler):
-    """lr_t = base_lr * lr_lambda(t)  (closed form; one lambda per group or one for all).
+    r"""``lr_t = base_lr * lr_lambda(t)`` (closed form; one lambda per group or one for all).
 
     Args:
         optimizer: the npimpl optimizer.
         lr_lambda: ``epoch -> factor``, or a list with one function per param group.
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0 \cdot \lambda(t)
 
     What torch hides:
         ``state_dict()`` cannot save plain functions (they come back as None);
@@ -140,13 +143,16 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """lr_t = lr_{t-1} * gamma when t is a positive multiple of step_size, else lr_{t-1}.
+    r"""``lr_t = lr_{t-1} * gamma`` when t is a positive multiple of step_size, else ``lr_{t-1}``.
 
     Args:
         optimizer: the npimpl optimizer.
         step_size: epochs between two decays.
         gamma: the decay factor (default 0.1).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0\, \gamma^{\lfloor t / \text{step\_size} \rfloor}
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
@@ -166,13 +172,16 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """lr_t = lr_{t-1} * gamma^(times t appears in milestones), else lr_{t-1}.
+    r"""``lr_t = lr_{t-1} * gamma^(times t appears in milestones)``, else ``lr_{t-1}``.
 
     Args:
         optimizer: the npimpl optimizer.
         milestones: epochs at which to decay; a repeated milestone decays that many times.
         gamma: the decay factor (default 0.1).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0\, \gamma^{\#\{m \in \text{milestones}:\; m \le t\}}
     """
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
@@ -194,12 +203,15 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr_t = lr_{t-1} * gamma (lr_0 = the optimizer's lr).
+    r"""``lr_t = lr_{t-1} * gamma`` (``lr_0`` = the optimizer's lr).
 
     Args:
         optimizer: the npimpl optimizer.
         gamma: the factor applied at every step.
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0\, \gamma^{t}
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
@@ -216,8 +228,8 @@ class ExponentialLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """lr_t = base_lr * (start + (end - start) * min(t, total_iters) / total_iters),
-    computed recursively as lr_{t-1} * (1 + (end - start) / (total_iters start + (t-1)(end - start))).
+    r"""``lr_t = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)``,
+    computed recursively as ``lr_{t-1} * (1 + (end - start) / (total_iters start + (t-1)(end - start)))``.
 
     Args:
         optimizer: the npimpl optimizer.
@@ -225,6 +237,9 @@ class LinearLR(LRScheduler):
         end_factor: the factor from total_iters on, in [0, 1] (default 1).
         total_iters: the length of the ramp (default 5).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_0 \left(s + (e - s)\frac{\min(t, T)}{T}\right)
     """
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
@@ -255,14 +270,17 @@ class LinearLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """eta_t = eta_min + (base_lr - eta_min)(1 + cos(pi t / T_max)) / 2, computed recursively:
-    lr_t = (1 + cos(pi t/T)) / (1 + cos(pi (t-1)/T)) * (lr_{t-1} - eta_min) + eta_min.
+    r"""``eta_t = eta_min + (base_lr - eta_min)(1 + cos(pi t / T_max)) / 2``, computed recursively:
+    ``lr_t = (1 + cos(pi t/T)) / (1 + cos(pi (t-1)/T)) * (lr_{t-1} - eta_min) + eta_min``.
 
     Args:
         optimizer: the npimpl optimizer.
         T_max: the half period, in steps.
         eta_min: the lowest lr (default 0).
         last_epoch: -1 to start afresh.
+
+    Maths:
+        \eta_t = \eta_{\min} + \frac{\eta_0 - \eta_{\min}}{2}\left(1 + \cos\frac{\pi t}{T_{\max}}\right)
 
     What torch hides:
         past T_max the recursion does not stop: the lr climbs back to base_lr

@@ -8,7 +8,7 @@ from .optimizer import Optimizer, STEP_DTYPE, lerp_, step_counter
 
 
 class NAdam(Optimizer):
-    """p <- p - lr [(1 - mu_t) g / (1 - P_t) + mu_{t+1} m / (1 - P_t mu_{t+1})] / denom.
+    r"""``p <- p - lr [(1 - mu_t) g / (1 - P_t) + mu_{t+1} m / (1 - P_t mu_{t+1})] / denom``.
 
     For each parameter p with gradient g, at step t (t counts from 1)::
 
@@ -36,6 +36,10 @@ class NAdam(Optimizer):
 
     State (per parameter): ``step`` (0-d float32), ``mu_product`` (0-d float32),
     ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    Maths:
+        \mu_t = \beta_1\left(1 - \tfrac{1}{2}\, 0.96^{t \psi}\right), \qquad P_t = \textstyle\prod_{k \le t} \mu_k
+        p \leftarrow p - \eta \left(\frac{(1 - \mu_t)\, g_t}{1 - P_t} + \frac{\mu_{t+1} m_t}{1 - P_t \mu_{t+1}}\right) \Big/ \left(\sqrt{v_t / (1 - \beta_2^t)} + \epsilon\right)
 
     What torch hides:
         ``mu_product`` is a 0-d tensor of the default dtype (float32) even for

@@ -7,7 +7,7 @@ from .optimizer import Optimizer, lerp_, step_counter
 
 
 class RMSprop(Optimizer):
-    """p <- p - lr * g / (sqrt(v - centered * a^2) + eps), v a running mean of g^2.
+    r"""p <- p - lr * g / (sqrt(v - centered * a^2) + eps), v a running mean of g^2.
 
     For each parameter p with gradient g, every step::
 
@@ -33,6 +33,9 @@ class RMSprop(Optimizer):
 
     State (per parameter): ``step`` (0-d float32, counted but unused), ``square_avg`` (v),
     ``momentum_buffer`` (momentum > 0), ``grad_avg`` (a, centered only).
+
+    Maths:
+        v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2, \qquad p \leftarrow p - \eta\, \frac{g_t}{\sqrt{v_t} + \epsilon}
 
     What torch hides:
         v starts at zero and is never bias-corrected, so the first steps are

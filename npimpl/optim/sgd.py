@@ -7,7 +7,7 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """p <- p - lr * (momentum buffer or gradient), in torch's update order.
+    r"""p <- p - lr * (momentum buffer or gradient), in torch's update order.
 
     For each parameter p with gradient g, every step::
 
@@ -30,6 +30,10 @@ class SGD(Optimizer):
         foreach, differentiable, fused: accepted and kept in the groups, as torch; ignored.
 
     State (per parameter): ``momentum_buffer`` (only when momentum != 0).
+
+    Maths:
+        b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t, \qquad g_t = \nabla_p L + \lambda p
+        p \leftarrow p - \eta\, b_t \quad \text{(nesterov: } p \leftarrow p - \eta\,(g_t + \mu b_t)\text{)}
 
     What torch hides:
         the momentum buffer starts as a copy of the first gradient, not as
