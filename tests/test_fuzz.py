@@ -269,10 +269,10 @@ def fuzz_values(x: np.ndarray, draw, how: str) -> np.ndarray:
     """``how``: integers stored as floats, random elements set to ±0 or ±subnormal, or the
     whole tensor scaled down by 10^k (k in [0, 3])."""
     y = x.copy()
-    if how == "integers":
-        return np.round(y)
+    if how == "integers":                     # np.asarray: a 0-d input stays an array
+        return np.asarray(np.round(y))
     if how == "rescale":
-        return y * 10.0 ** draw.integer(-3, 0)               # down only: see the docstring
+        return np.asarray(y * 10.0 ** draw.integer(-3, 0))   # down only: see the docstring
     if y.size:
         fill = [0.0, -0.0] if how == "zeros" else [5e-324, -5e-324]
         y[draw.mask(y.shape)] = draw.choice(fill)
