@@ -98,6 +98,10 @@ EXCLUDED = {
                                         "1e-6, the step H itself: the central difference of a "
                                         "zero row reads 1/sqrt(2) of the slope (measured: "
                                         "tolerance ratio 4e5); torch agrees with npimpl there",
+    "rmsnorm-eps-default-small-input": "inputs of ~1e-3 against the absolute step h = 1e-6: "
+                                       "the truncation error, relative (h/x)^2 ~ 1e-6, reaches "
+                                       "RTOL itself (measured tolerance ratio 1.06 at the "
+                                       "engine's weights); torch agrees with npimpl to rounding",
 }
 # CTCLoss returns torch's gradient exp(log_probs) - gamma, not the derivative -gamma (see its
 # docstring): the ctc-logsoftmax-* cases check the derivative through a LogSoftmax instead
