@@ -15,6 +15,7 @@ import types
 
 import torch
 
+from .attention import kept_noise
 from .twins import register_twin, torch_dtype
 
 
@@ -47,8 +48,8 @@ def _per_layer_forward(self, input, hx=None):
             c_n.append(hk_out[1])
         else:
             h_n.append(hk_out)
-        if k < self.num_layers - 1:
-            x = x * torch.from_numpy(np_mod.masks[k]).to(x.dtype)
+        if k < self.num_layers - 1:                     # torch's scaling, NumPy's draw
+            x = x * kept_noise(np_mod.masks[k], x, self.dropout)
     out = x[:, 0] if unbatched else (x.transpose(0, 1) if self.batch_first else x)
     h_n = torch.cat(h_n)
     h_n = h_n[:, 0] if unbatched else h_n
