@@ -331,7 +331,7 @@ def _is_clear(exc: Exception, name: str) -> bool:
     """A ValueError/TypeError/IndexError naming the module and saying what it got or wanted."""
     msg = str(exc)
     return (isinstance(exc, CLEAR_ERRORS) and name in msg
-            and any(w in msg for w in ("got", "expected", "must", "need")))
+            and any(w in msg for w in ("got", "expected", "must", "need", "should")))
 
 
 #: the outcome of a clear error where torch accepted the input: reported apart from the clear
@@ -476,6 +476,8 @@ def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
                                         for e in v):
             # a tuple of ints (kernel size, output size): one element odd at a time
             return tuple(v[:j] + (o,) + v[j + 1:] for j in range(len(v)) for o in (0, -1, 2.5))
+        if isinstance(v, str):
+            return ("bogus",)                   # an option name torch does not know
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return ()
         return (0, -1, 2.5) if isinstance(v, int) else (-1.0, 2.0)
@@ -577,6 +579,16 @@ def signature_cell(name: str, np_obj, torch_obj) -> dict:
     row = dict(cls=name, variant="signature")
     a = inspect.signature(np_obj).parameters
     b = inspect.signature(torch_obj).parameters
+    if isinstance(torch_obj, type) and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                                           for p in b.values()):
+        # torch.nn.LSTM(*args, **kwargs): the parameters live in a base class's __init__
+        base = next((c for c in torch_obj.__mro__[1:] if any(
+            p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            for p in inspect.signature(c.__init__).parameters.values() if p.name != "self")),
+            None)
+        if base is not None and base is not torch.nn.Module:
+            b = {k: v for k, v in inspect.signature(base.__init__).parameters.items()
+                 if k != "mode"}
     common = [n for n in a if n in b and n not in SIGNATURE_SKIP]
     problems = []
     if common != [n for n in b if n in common]:
