@@ -595,6 +595,16 @@ CASES += [
                     ("NAdam", dict(lr=1e-2)))],
     single("avgpool2d-output-1x1", Spec("AvgPool2d", 3), args(normal(2, 2, 3, 4)), "pooling"),
     single("flatten-0d", Spec("Flatten", 0, -1), args(values(1.5)), "core"),
+    single("sdpa-3d-mask-broadcast-batch", Spec("ScaledDotProductAttention"),
+           lambda rng, dt: Inputs(tuple(rng.standard_normal(s).astype(dt) for s in
+                                        ((2, 5, 3), (1, 4, 3), (1, 4, 2))),
+                                  {"attn_mask": rng.standard_normal((2, 5, 4)).astype(dt)}),
+           "attention"),
+    single("conv1d-reflect-one-tuple-padding", Spec("Conv1d", 2, 3, 3, padding=(2,),
+                                                    padding_mode="reflect"),
+           args(normal(2, 2, 7)), "conv"),
+    single("kldiv-batchmean-0d", Spec("KLDivLoss", reduction="batchmean"),
+           args(values(-0.7), values(0.4)), "loss"),
     single("crossentropy-probs-one-row-mean", Spec("CrossEntropyLoss"),
            args(normal(1, 4), lambda rng, dt: np.array([[0.1, 0.2, 0.3, 0.4]], dtype=dt)),
            "loss"),
@@ -651,7 +661,9 @@ def registration(dt):
              ("bias = None", lambda m, lib: setattr(m, "bias", None)),
              ("sub = module", lambda m, lib: setattr(m, "sub", lib.Linear(2, 2))),
              ("sub = None", lambda m, lib: setattr(m, "sub", None)),
-             ("sub = module again", lambda m, lib: setattr(m, "sub", lib.ReLU()))]
+             ("sub = module again", lambda m, lib: setattr(m, "sub", lib.ReLU())),
+             ("del sub", lambda m, lib: delattr(m, "sub")),
+             ("del extra", lambda m, lib: delattr(m, "extra"))]
     rows = []
     for what, op in steps:
         op(np_mod, npimpl)
