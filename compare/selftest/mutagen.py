@@ -182,6 +182,13 @@ def _first_line(fn) -> int:
     return min([fn.lineno] + [d.lineno for d in fn.decorator_list])
 
 
+def _children(name: str, value, path: tuple):
+    """``(child, its path)`` for one field of a node: each AST item of a list, or the node."""
+    if isinstance(value, list):
+        return [(v, path + ((name, j),)) for j, v in enumerate(value) if isinstance(v, ast.AST)]
+    return [(value, path + ((name, None),))] if isinstance(value, ast.AST) else []
+
+
 class _Walker:
     """Enumerates mutation sites in a deterministic order."""
 
@@ -260,12 +267,9 @@ class _Walker:
                 continue
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                 self._stmts(value, p, name, fctx)
-            elif isinstance(value, list):
-                for j, v in enumerate(value):
-                    if isinstance(v, ast.AST):
-                        self._node(v, p + ((name, j),), ctx)
-            elif isinstance(value, ast.AST):
-                self._node(value, p + ((name, None),), ctx)
+            else:
+                for v, vp in _children(name, value, p):
+                    self._node(v, vp, ctx)
 
     def _node(self, node, path, ctx):
         if isinstance(node, ast.expr):
@@ -275,12 +279,9 @@ class _Walker:
                                                   ("scope", "qualname", "first_line")})
         elif isinstance(node, (ast.withitem, ast.comprehension, ast.keyword, ast.arguments)):
             for name, value in ast.iter_fields(node):
-                if isinstance(value, list):
-                    for j, v in enumerate(value):
-                        if isinstance(v, ast.expr):
-                            self._expr(v, path + ((name, j),), ctx)
-                elif isinstance(value, ast.expr):
-                    self._expr(value, path + ((name, None),), ctx)
+                for v, vp in _children(name, value, path):
+                    if isinstance(v, ast.expr):
+                        self._expr(v, vp, ctx)
         elif isinstance(node, ast.match_case):
             pass
 
@@ -341,16 +342,11 @@ class _Walker:
             self._expr(node.body, path + (("body", None),), ctx)
             return
         for name, value in ast.iter_fields(node):
-            if isinstance(value, list):
-                for j, v in enumerate(value):
-                    if isinstance(v, ast.AST):
-                        self._node(v, path + ((name, j),), ctx)
-            elif isinstance(value, ast.AST):
-                if isinstance(value, ast.expr):
-                    self._expr(value, path + ((name, None),), ctx,
-                               store=isinstance(getattr(value, "ctx", None), ast.Store))
+            for v, vp in _children(name, value, path):
+                if isinstance(value, ast.expr):         # a single child expression
+                    self._expr(v, vp, ctx, store=isinstance(getattr(v, "ctx", None), ast.Store))
                 else:
-                    self._node(value, path + ((name, None),), ctx)
+                    self._node(v, vp, ctx)
 
     def _call(self, node, path, ctx):
         name = _func_name(node)

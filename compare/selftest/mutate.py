@@ -188,9 +188,16 @@ def run_in_process(m: Mutant, units: list, recent: dict) -> Outcome:
         with np.errstate(all="ignore"):
             again = run_unit(killer, unit_limit(killer))
         if again is not None:
-            raise RuntimeError(f"mutant {m.id} ({m.mutation}) left state behind: "
-                               f"{killer.key} still fails after the restore: {again}")
+            # the unit fails unmutated now: it is flaky (or the mutant left state behind);
+            # it can kill nothing, so it leaves the run and this mutant runs again without it
+            units.remove(killer)
+            FLAKY.append((killer.key, f"failed unmutated after {m.id}: {again}"))
+            return run_in_process(m, units, recent)
     return out
+
+
+#: units dropped during a run because they failed unmutated after a kill: (key, why)
+FLAKY: list = []
 
 
 def run_fresh(out: Outcome, units: list, seed: int) -> None:
@@ -334,7 +341,7 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
         "mutation" in e for e in entries if equivalence(o.mutant, [e]))]
     import resource
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    info = dict(peak_mb=peak_mb, files=files, generated={f: len(v) for f, v in generated.items()},
+    info = dict(peak_mb=peak_mb, flaky=list(FLAKY), files=files, generated={f: len(v) for f, v in generated.items()},
                 per_file=per_file, seed=seed, budget=budget, kinds=kinds,
                 units=len(units), broken=[(u.key, u.baseline) for u in broken],
                 stale=stale, listed_but_killed=listed_but_killed,

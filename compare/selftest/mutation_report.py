@@ -103,6 +103,12 @@ def markdown(outcomes, info) -> str:
     if info["broken"]:
         lines += ["Units left out because they fail unmutated:", "",
                   _table(["unit", "failure"], [(_code(k), v) for k, v in info["broken"]]), ""]
+    if info.get("flaky"):
+        lines += ["Units dropped during the run because they failed unmutated after a kill "
+                  "(flaky, or a mutant left state behind; the mutant was run again without "
+                  "them):", "",
+                  _table(["unit", "what happened"], [(_code(k), v) for k, v in info["flaky"]]),
+                  ""]
     surv = df[df["verdict"].isin(SURVIVED)]
     lines += ["## Survivors", ""]
     if surv.empty:
