@@ -464,9 +464,10 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
 def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
     """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call,
     and each numeric default of the npimpl class's signature it leaves out, replaced by an
-    odd value — an int by 0, -1 and 2.5 (sizes, counts, dims, paddings), a float by -1.0 and
-    2.0 (a probability, an eps, a momentum, a slope, a bound), one element of a tuple of ints
-    at a time: torch decides which are valid."""
+    odd value — an int by 0, -1 and 2.5 (sizes, counts, dims, paddings), a float by -1.0, 0.0
+    and 2.0 (a probability, an eps, a momentum, a slope, a bound), one element of a tuple of
+    ints at a time, a string option by an unknown name: torch decides which are valid. Where
+    both accept, the valid input then runs through both and is compared."""
     import inspect
 
     out = []
@@ -480,7 +481,8 @@ def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
             return ("bogus",)                   # an option name torch does not know
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return ()
-        return (0, -1, 2.5) if isinstance(v, int) else (-1.0, 2.0)
+        return (0, -1, 2.5) if isinstance(v, int) else tuple(o for o in (-1.0, 0.0, 2.0)
+                                                             if o != v)
     for i, a in enumerate(spec.args):
         for v in odd(a):
             out.append((f"constructor arg {i} = {v}", spec.args[:i] + (v,) + spec.args[i + 1:],
@@ -530,7 +532,11 @@ def constructor_cell(name: str, entry: Entry, variant: str, args: tuple, kwargs:
                 "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
     if t_exc is not None:
         return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}
-    return {**row, "outcome": "matches torch", "detail": "both accept"}
+    # both accept: the entry's valid input through both, compared as any other cell
+    import dataclasses
+    odd = dataclasses.replace(entry, spec=Spec(name, *args, **kwargs))
+    x, t, extra = _valid(entry, np.random.default_rng(0))
+    return run_variant(name, odd, variant, ([x] if t is None else [x, t]) + extra)
 
 
 def backward_first_cell(name: str, entry: Entry) -> dict:

@@ -208,6 +208,9 @@ class _BatchNorm(_NormBase):
         if use_batch and n == 1:
             raise ValueError(f"{type(self).__name__}: Expected more than 1 value per channel "
                              f"when training, got input size {x.shape}")
+        if use_batch and not self.eps > 0:                 # torch: batch_norm's own check
+            raise ValueError(f"{type(self).__name__}: eps must be positive during training, "
+                             f"got {self.eps}")
         w = self.weight.data if self.weight is not None else None
         b = self.bias.data if self.bias is not None else None
         if use_batch:

@@ -129,7 +129,7 @@ class Embedding(Module):
         if dy.shape != (*idx.shape, self.embedding_dim):
             raise ValueError(f"Embedding: grad_output must have shape "
                              f"{(*idx.shape, self.embedding_dim)}, got {dy.shape}")
-        dy = dy.reshape(-1, self.embedding_dim)            # (M, dim)
+        dy = dy.reshape(idx.size, self.embedding_dim)      # (M, dim); -1 fails for dim 0
         flat = idx.reshape(-1)                             # (M,)
         if self.scale_grad_by_freq:
             dy = dy * _freq_scale(flat, self.num_embeddings)[:, None].astype(dy.dtype)
