@@ -447,6 +447,17 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
             continue
         args = ([bad] if t is None else [bad, t]) + extra
         out.append(run_variant(name, entry, variant, args))
+    if entry.extra is not None:                 # the second input (x2, key) alone wrong
+        for variant in ("rank +2", "rank -1", "wrong size (last dim)"):
+            rng = np.random.default_rng(seed)
+            x, t, extra = _valid(entry, rng)
+            if not extra or not isinstance(extra[0], np.ndarray) or extra[0].dtype.kind != "f":
+                continue
+            bad = VARIANTS[variant](extra[0])
+            if bad is None:
+                continue
+            out.append(run_variant(name, entry, f"second input: {variant}",
+                                   [x] + ([] if t is None else [t]) + [bad] + extra[1:]))
     if entry.target is not None:
         for variant, make in TARGET_VARIANTS.items():
             if variant in entry.skip:
@@ -622,6 +633,14 @@ def signature_rows() -> list[dict]:
              for n in np_sched.__all__ if hasattr(torch.optim.lr_scheduler, n)]
     pairs += [(f"utils.{n}", getattr(npimpl.utils, n), getattr(torch.nn.utils, n))
               for n in ("clip_grad_norm_", "clip_grad_value_")]
+    # the methods whose defaults a user relies on
+    pairs += [(f"Module.{n}", getattr(npimpl.Module, n), getattr(torch.nn.Module, n))
+              for n in ("zero_grad", "train", "load_state_dict", "named_parameters",
+                        "parameters", "named_modules")]
+    pairs += [(f"Optimizer.{n}", getattr(npimpl.optim.Optimizer, n),
+               getattr(torch.optim.Optimizer, n)) for n in ("zero_grad", "step")]
+    pairs.append(("LRScheduler.step", np_sched.LRScheduler.step,
+                  torch.optim.lr_scheduler.LRScheduler.step))
     return [signature_cell(*p) for p in pairs]
 
 
@@ -669,8 +688,9 @@ def matrix(seed: int = 0) -> list[dict]:
                                     "a catalogue family's BAD_INPUT"))
             continue
         rows += class_cells(name, entry, seed)
-    from .badinput_optim import optimizer_matrix      # it imports this module's helpers
-    return rows + optimizer_matrix(seed) + signature_rows()
+    from .badinput_optim import SCHEDULER_ARGS, optimizer_matrix, scheduler_cells
+    return (rows + optimizer_matrix(seed) + signature_rows()
+            + [c for n in SCHEDULER_ARGS for c in scheduler_cells(n)])
 
 
 def counts(rows: list[dict]) -> Counter:

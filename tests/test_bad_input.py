@@ -106,3 +106,15 @@ def test_constructor_odd_arguments_torch_refuses_are_refused_clearly():
     rows = {r["variant"]: r for r in constructor_cells("Dropout", TABLE["Dropout"])}
     assert rows["constructor arg 0 = 2.0"]["outcome"] == "clear error", rows
     assert rows["constructor arg 0 = -1.0"]["outcome"] == "clear error", rows
+
+
+def test_schedulers_methods_and_functions_match_torch():
+    """The schedulers' odd constructor arguments, and the signatures of what has no class
+    entry (schedulers, clipping functions, Module's and Optimizer's methods)."""
+    from compare.badinput import signature_rows
+    from compare.badinput_optim import SCHEDULER_ARGS, scheduler_cells
+    rows = [c for n in SCHEDULER_ARGS for c in scheduler_cells(n)] + signature_rows()
+    assert len(rows) > 50
+    bad = [f"{r['cls']} {r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
+           if r["outcome"].startswith("FAIL")]
+    assert not bad, "\n".join(bad)

@@ -31,7 +31,7 @@ docstrings and every string constant (error messages, einsum patterns, option na
 comparison with an option name is mutated through its operator), f-strings, ``raise``
 statements (the condition in front of one is mutated), ``assert``, ``warnings.warn`` calls
 and an ``if`` that does nothing but warn (which warnings are emitted is not a result: torch's
-own deprecation warnings differ between versions), annotations, imports, decorators, ``__all__``, and the text-only methods ``__repr__``,
+own deprecation warnings differ between versions), annotations, imports, decorators, ``__all__`` and ``__doc__``, and the text-only methods ``__repr__``,
 ``__str__`` and ``extra_repr``.
 
 Where a mutant sits decides how it is applied in a running process (:mod:`.patching`):
@@ -209,7 +209,8 @@ class _Walker:
                 self._function(stmt, p, classes)
             elif isinstance(stmt, ast.Assign) and stmt.value is not None and all(
                     isinstance(t, ast.Name) for t in stmt.targets) and not any(
-                    t.id == "__all__" for t in stmt.targets) and not _is_str(stmt.value):
+                    t.id in ("__all__", "__doc__") for t in stmt.targets) \
+                    and not _is_str(stmt.value):
                 name = ".".join(classes + [stmt.targets[0].id])
                 ctx = dict(stmt=stmt, scope="assign", qualname=name, first_line=stmt.lineno,
                            lines=())

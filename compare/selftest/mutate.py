@@ -131,10 +131,18 @@ def equivalence(m: Mutant, entries: list[dict]) -> dict | None:
 
 # --- running --------------------------------------------------------------------------------
 def covering_units(m: Mutant, units: list) -> list:
+    """The units that execute the mutated line; for a default argument also the bad-input
+    units that read the class's signature without running its body."""
     if m.lines:
         want = frozenset(m.lines)
-        return [u for u in units if not want.isdisjoint(u.lines.get(m.file, ()))]
-    return [u for u in units if u.lines.get(m.file)]
+        out = [u for u in units if not want.isdisjoint(u.lines.get(m.file, ()))]
+    else:
+        out = [u for u in units if u.lines.get(m.file)]
+    if m.scope == "defaults":
+        cls = m.qualname.split(".")[0]
+        names = {"signatures", cls, f"optim.{cls}", f"lr_scheduler.{cls}"}
+        out += [u for u in units if u.kind == "badinput" and u.name in names and u not in out]
+    return out
 
 
 def _priority(m: Mutant, units: list, recent: dict) -> list:

@@ -120,6 +120,9 @@ def build_units(seed: int = 0, kinds=KINDS, cases=None) -> list[Unit]:
         units += [Unit("badinput", f"optim.{n}", n, _cells_fn(
             lambda n=n: optimizer_cells(n, seed))) for n in optimizer_names()]
         units.append(Unit("badinput", "signatures", "", _cells_fn(badinput.signature_rows)))
+        from compare.badinput_optim import SCHEDULER_ARGS, scheduler_cells
+        units += [Unit("badinput", f"lr_scheduler.{n}", n, _cells_fn(
+            lambda n=n: scheduler_cells(n))) for n in SCHEDULER_ARGS]
     if "init" in kinds:
         units += _init_units(seed)
     return units
