@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from scipy import stats
 
+from reference.twins import Spec
+
 from .engine import Row
 
 #: the KS test's significance: with the seeds fixed a false alarm would be reproducible, so
@@ -189,8 +191,10 @@ def extra_init_rows(seed: int = 0, names=None) -> list[Row]:
     rows = []
     for _, specs in family_attr("INIT_SPECS"):
         for tag, spec in specs:
-            if names is None or spec.name in names:
-                rows += init_rows(f"init-{tag}", spec.name, section_of(spec.name, "init"),
-                                  lambda spec=spec: _build_pair(spec, np.float64), seed,
-                                  samples=2000, max_instances=60)
+            # a Spec, or (layer name, build_pair) for what a Spec cannot build (a GPT)
+            layer, build_pair = (spec.name, lambda spec=spec: _build_pair(spec, np.float64)) \
+                if isinstance(spec, Spec) else spec
+            if names is None or layer in names:
+                rows += init_rows(f"init-{tag}", layer, section_of(layer, "init"), build_pair,
+                                  seed, samples=2000, max_instances=60)
     return rows

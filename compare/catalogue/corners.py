@@ -664,17 +664,51 @@ def registration(dt):
              ("sub = None", lambda m, lib: setattr(m, "sub", None)),
              ("sub = module again", lambda m, lib: setattr(m, "sub", lib.ReLU())),
              ("del sub", lambda m, lib: delattr(m, "sub")),
-             ("del extra", lambda m, lib: delattr(m, "extra"))]
+             ("del extra", lambda m, lib: delattr(m, "extra")),
+             ("buffers", lambda m, lib: (m.register_buffer("kept", _arr(lib, dt, 2)),
+                                         m.register_buffer("scratch", _arr(lib, dt, 3),
+                                                           persistent=False))),
+             ("kept = new array", lambda m, lib: setattr(m, "kept", _arr(lib, dt, 2) + 1)),
+             ("add_module", lambda m, lib: m.add_module("head", lib.Linear(2, 1))),
+             ("del scratch", lambda m, lib: delattr(m, "scratch"))]
     rows = []
     for what, op in steps:
         op(np_mod, npimpl)
         op(t_mod, torch.nn)
+        rows.append((f"{what}: buffers", [n for n, _ in np_mod.named_buffers()],
+                     [n for n, _ in t_mod.named_buffers()]))
         rows += [(f"{what}: parameters", [n for n, _ in np_mod.named_parameters()],
                   [n for n, _ in t_mod.named_parameters()]),
                  (f"{what}: modules", [n for n, _ in np_mod.named_modules()],
                   [n for n, _ in t_mod.named_modules()]),
                  (f"{what}: state_dict", list(np_mod.state_dict()), list(t_mod.state_dict()))]
     return rows
+
+
+def _arr(lib, dt, n):
+    """An array of n zeros for npimpl, a tensor for torch (``lib`` is npimpl or torch.nn)."""
+    return torch.zeros(n, dtype=getattr(torch, dt.name)) if lib is torch.nn else np.zeros(n, dt)
+
+
+def both_raise_or_agree(make_np, make_t):
+    """``dtype -> [('out', numpy outcome, torch outcome)]``: both raise, or both compute."""
+    def compute(dt):
+        a = _outcome(lambda: make_np(dt))
+        b = _outcome(lambda: make_t(dt))
+        return [("out", a, b.detach().numpy() if isinstance(b, torch.Tensor) else b)]
+    return compute
+
+
+def _on_both(spec, x_shape, train=True, **fwd):
+    """The (npimpl, torch) forward of ``spec`` on zeros of ``x_shape``, each side alone."""
+    def side(i):
+        def run_(dt):
+            m = build(spec, dt)[i]
+            m.train(train)
+            x = np.random.default_rng(0).standard_normal(x_shape).astype(dt)
+            return m(x if i == 0 else torch.from_numpy(x), **fwd)
+        return run_
+    return side(0), side(1)
 
 
 def zero_grad_kept(dt):
@@ -716,6 +750,40 @@ def sequential_api(dt):
     rows.append(("out", np_mod[1:4](np_mod[0](x)),
                  t_mod[1:4](t_mod[0](torch.from_numpy(x))).detach().numpy()))
     return rows
+
+
+CASES += [
+    # odd inputs both sides must refuse (or agree on): empty spatial dims of an unbatched
+    # pool input, dims of a 0-d softmax, an InstanceNorm with one spatial element, an LSTM
+    # state that is not a pair
+    *[Compared(f"{spec.name.lower()}-{tag}", spec.name, fam, both_raise_or_agree(
+        *_on_both(spec, shape, train)))
+      for tag, spec, shape, train, fam in (
+          ("unbatched-empty-height", Spec("MaxPool2d", 2), (3, 0, 4), True, "pooling"),
+          ("unbatched-empty-width", Spec("AvgPool2d", 2), (3, 4, 0), True, "pooling"),
+          ("spatial-1x1", Spec("MaxPool2d", 1), (2, 3, 1, 1), True, "pooling"),
+          ("1x1-train", Spec("InstanceNorm2d", 3), (2, 3, 1, 1), True, "norm"),
+          ("1x1-eval-stats", Spec("InstanceNorm2d", 3, track_running_stats=True), (2, 3, 1, 1),
+           False, "norm"))],
+    *[Compared(f"softmax-0d-dim{d}", "Softmax", "activation", both_raise_or_agree(
+        *_on_both(Spec("Softmax", dim=d), ()))) for d in (-2, -1, 0, 1)],
+    Compared("lstm-hx-three-arrays", "LSTM", "recurrent", lambda dt: [(
+        "out", _outcome(lambda: build(Spec("LSTM", 3, 4), dt)[0](
+            np.zeros((5, 2, 3), dt), tuple(np.zeros((1, 2, 4), dt) for _ in range(3)))),
+        _outcome(lambda: build(Spec("LSTM", 3, 4), dt)[1](
+            torch.zeros(5, 2, 3, dtype=getattr(torch, dt.name)),
+            tuple(torch.zeros(1, 2, 4, dtype=getattr(torch, dt.name)) for _ in range(3)))))]),
+    single("unflatten-inferred-middle", Spec("Unflatten", 1, (2, -1, 3)), args(normal(2, 12)),
+           "core"),
+    single("crossentropy-probs-none-2d", Spec("CrossEntropyLoss", reduction="none"),
+           args(normal(3, 4), lambda rng, dt: rng.dirichlet(np.ones(4), 3).astype(dt)), "loss"),
+    # dropout with the generator the module made itself (no rng given): masks shared as usual
+    single("mha-dropout-own-rng", Spec("MultiheadAttention", 8, 2, dropout=0.3),
+           mha_inputs(L=5, S=5), "attention"),
+    single("encoderlayer-dropout-own-rng", Spec("TransformerEncoderLayer", 8, 2,
+                                                dim_feedforward=12, dropout=0.3),
+           args(normal(5, 2, 8)), "attention"),
+]
 
 
 CASES += [
