@@ -677,6 +677,14 @@ def registration(dt):
         op(t_mod, torch.nn)
         rows.append((f"{what}: buffers", [n for n, _ in np_mod.named_buffers()],
                      [n for n, _ in t_mod.named_buffers()]))
+        t_buf = dict(t_mod.named_buffers())      # parameters of new children are drawn apart
+        rows += [(f"{what}: buffer {k}", np.asarray(v, np.float64),
+                  t_buf[k].double().numpy() if k in t_buf else np.full(np.shape(v), np.nan))
+                 for k, v in np_mod.named_buffers()]
+        rows.append((f"{what}: attributes", [n for n in ("extra", "sub", "kept", "scratch",
+                                                         "head") if hasattr(np_mod, n)],
+                     [n for n in ("extra", "sub", "kept", "scratch", "head")
+                      if hasattr(t_mod, n)]))
         rows += [(f"{what}: parameters", [n for n, _ in np_mod.named_parameters()],
                   [n for n, _ in t_mod.named_parameters()]),
                  (f"{what}: modules", [n for n, _ in np_mod.named_modules()],
