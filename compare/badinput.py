@@ -12,9 +12,15 @@ masked array; for losses also bad targets) the NumPy module must either
 * raise a **clear error**: a ValueError/TypeError/IndexError whose message
   names the module and says what it got (``"Linear: ... got shape (2, 5)"``).
   Refusing what torch accepts is allowed (npimpl refuses integer arrays
-  everywhere; torch runs ReLU on them), or
+  everywhere; torch runs ReLU on them) and counted apart, as
+  ``"clear error (torch accepts)"``, or
 * be a **deviation by design**: npimpl accepts what torch refuses, for a reason
   written in :data:`TABLE` (``Entry.by_design``).
+
+Each class's constructor is also called with odd arguments (every numeric argument of its
+entry and every numeric default of its signature set to 0/-1 or -1.0/2.0): npimpl must
+refuse clearly whatever torch refuses. And ``backward`` called before any ``forward`` must
+raise a RuntimeError that says so (the contract).
 
 Optimizers (``npimpl.optim``) get their own variants: an empty or non-Parameter
 parameter list, a negative lr, NaN/inf/zero gradients and a gradient of the wrong
@@ -171,8 +177,8 @@ TABLE: dict[str, Entry] = {
         "empty batch": "as InstanceNorm2d"}),
     "InstanceNorm3d": Entry(Spec("InstanceNorm3d", 2, affine=True), (2, 2, 2, 3, 2), by_design={
         "empty batch": "as InstanceNorm2d"}),
-    "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", 2), (2, 2, 5, 5)),
-    "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", 2), (2, 2, 5, 5)),
+    "AdaptiveAvgPool2d": Entry(Spec("AdaptiveAvgPool2d", (2, 3)), (2, 2, 5, 5)),
+    "AdaptiveMaxPool2d": Entry(Spec("AdaptiveMaxPool2d", (3, 2)), (2, 2, 5, 5)),
     "AvgPool2d": Entry(Spec("AvgPool2d", 2), (2, 2, 4, 4)),
     "MaxPool1d": Entry(Spec("MaxPool1d", 2), (2, 2, 6)),
     "MaxPool2d": Entry(Spec("MaxPool2d", 2), (2, 2, 4, 4)),
@@ -252,6 +258,25 @@ def _object(x):
     return y
 
 
+def _one_value(x, value):
+    """A float input with only its first element set to ``value``."""
+    if x.dtype.kind != "f" or x.size == 0:
+        return None
+    y = x.copy()
+    y.reshape(-1)[0] = value
+    return y
+
+
+def _one_index(x, value):
+    """An integer (index) input with its first element set to ``value`` (None: the largest
+    index plus one thousand); not applicable to float inputs."""
+    if x.dtype.kind != "i" or x.size == 0:
+        return None
+    y = x.copy()
+    y.reshape(-1)[0] = x.max() + 1000 if value is None else value
+    return y
+
+
 def _resize(axis):
     def f(x):
         if x.ndim <= (axis if axis >= 0 else -axis - 1):
@@ -278,6 +303,7 @@ VARIANTS: dict[str, Callable] = {
     "np.matrix": lambda x: np.asmatrix(x) if x.ndim == 2 else None,
     "masked array": _masked,
     "NaN input": _with(np.nan),
+    "one NaN element": lambda x: _one_value(x, np.nan),
     "+inf input": _with(np.inf),
     "-inf input": _with(-np.inf),
     "signed zeros": _signed_zeros,
@@ -287,6 +313,10 @@ VARIANTS: dict[str, Callable] = {
     "read-only array": _readonly,
     "Fortran order": np.asfortranarray,
     "Python list": lambda x: x.tolist(),
+    # index inputs (Embedding): one index of -1 (NumPy would silently read the last row;
+    # torch raises IndexError) or one past the end
+    "negative index": lambda x: _one_index(x, -1),
+    "index too large": lambda x: _one_index(x, None),
 }
 
 #: extra variants of a loss's target: name -> (rng, valid target) -> odd target
@@ -316,7 +346,17 @@ def _is_clear(exc: Exception, name: str) -> bool:
     """A ValueError/TypeError/IndexError naming the module and saying what it got or wanted."""
     msg = str(exc)
     return (isinstance(exc, CLEAR_ERRORS) and name in msg
-            and any(w in msg for w in ("got", "expected", "must", "need")))
+            and any(w in msg for w in ("got", "expected", "must", "need", "should")))
+
+
+#: the outcome of a clear error where torch accepted the input: reported apart from the clear
+#: errors torch raises too (refusing what torch accepts is allowed, but it is a difference)
+TORCH_ACCEPTS = "clear error (torch accepts)"
+
+
+def clear_outcome(t_exc) -> str:
+    """``'clear error'`` when torch refused the input too, else :data:`TORCH_ACCEPTS`."""
+    return "clear error" if t_exc is not None else TORCH_ACCEPTS
 
 
 def _torch_side(t_mod, args):
@@ -369,7 +409,7 @@ def run_variant(name: str, entry: Entry, variant: str, args: list) -> dict:
         # the input name itself (``MultiheadAttention: query must be 2-D or 3-D``)
         owners = {type(m).__name__ for m in np_mod.modules()}
         if any(_is_clear(np_exc, owner) for owner in owners):
-            return {**row, "outcome": "clear error", "detail": detail}
+            return {**row, "outcome": clear_outcome(t_exc), "detail": detail}
         return {**row, "outcome": "FAIL: unclear error", "detail": detail}
     if t_exc is not None and variant in (entry.by_design or {}):
         return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}
@@ -422,6 +462,17 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
             continue
         args = ([bad] if t is None else [bad, t]) + extra
         out.append(run_variant(name, entry, variant, args))
+    if entry.extra is not None:                 # the second input (x2, key) alone wrong
+        for variant in ("rank +2", "rank -1", "wrong size (last dim)"):
+            rng = np.random.default_rng(seed)
+            x, t, extra = _valid(entry, rng)
+            if not extra or not isinstance(extra[0], np.ndarray) or extra[0].dtype.kind != "f":
+                continue
+            bad = VARIANTS[variant](extra[0])
+            if bad is None:
+                continue
+            out.append(run_variant(name, entry, f"second input: {variant}",
+                                   [x] + ([] if t is None else [t]) + [bad] + extra[1:]))
     if entry.target is not None:
         for variant, make in TARGET_VARIANTS.items():
             if variant in entry.skip:
@@ -433,6 +484,188 @@ def cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
                 continue
             out.append(run_variant(name, entry, variant, [x, bad] + extra))
     return out
+
+
+# --- constructor arguments --------------------------------------------------------------------
+def constructor_variants(spec: Spec) -> list[tuple[str, tuple, dict]]:
+    """``(variant, args, kwargs)``: each numeric argument of the entry's valid constructor call,
+    and each numeric default of the npimpl class's signature it leaves out, replaced by an
+    odd value — an int by 0, -1 and 2.5 (sizes, counts, dims, paddings), a float by -1.0, 0.0
+    and 2.0 (a probability, an eps, a momentum, a slope, a bound), one element of a tuple of
+    ints at a time, a string option by an unknown name: torch decides which are valid. Where
+    both accept, the valid input then runs through both and is compared."""
+    import inspect
+
+    out = []
+
+    def odd(v):
+        if isinstance(v, tuple) and all(isinstance(e, int) and not isinstance(e, bool)
+                                        for e in v):
+            # a tuple of ints (kernel size, output size): one element odd at a time
+            return tuple(v[:j] + (o,) + v[j + 1:] for j in range(len(v)) for o in (0, -1, 2.5))
+        if isinstance(v, str):
+            return ("bogus",)                   # an option name torch does not know
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return ()
+        return (0, -1, 2.5) if isinstance(v, int) else tuple(o for o in (-1.0, 0.0, 2.0)
+                                                             if o != v)
+    for i, a in enumerate(spec.args):
+        for v in odd(a):
+            out.append((f"constructor arg {i} = {v}", spec.args[:i] + (v,) + spec.args[i + 1:],
+                        spec.kwargs))
+    for k, a in spec.kwargs.items():
+        for v in odd(a):
+            out.append((f"constructor {k}={v}", spec.args, {**spec.kwargs, k: v}))
+    params = list(inspect.signature(getattr(npimpl, spec.name)).parameters.values())
+    for p in params[len(spec.args):]:
+        if p.name in spec.kwargs or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        for v in odd(p.default):
+            out.append((f"constructor {p.name}={v}", spec.args, {**spec.kwargs, p.name: v}))
+    return out
+
+
+def constructor_cell(name: str, entry: Entry, variant: str, args: tuple, kwargs: dict) -> dict:
+    """Build npimpl's class and torch's with odd arguments: npimpl must refuse (clearly) what
+    torch refuses; refusing what torch accepts is counted apart, as for inputs."""
+    import inspect
+
+    row = dict(cls=name, variant=variant)
+    np_cls, t_cls = getattr(npimpl, name), getattr(torch.nn, name)
+    kw = dict(kwargs)
+    if "dtype" in inspect.signature(np_cls).parameters and \
+            inspect.signature(np_cls).parameters["dtype"].default is not None:
+        kw["dtype"] = np.float64
+    np_exc = t_exc = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            np_cls(*args, **kw)
+        except Exception as exc:  # noqa: BLE001
+            np_exc = exc
+        try:
+            t_cls(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            t_exc = exc
+    if np_exc is not None:
+        detail = f"{type(np_exc).__name__}: {np_exc}"
+        # a composite's constructor builds its children: the child that refuses may name itself
+        if any(_is_clear(np_exc, owner) for owner in [name] + list(npimpl.__all__)):
+            return {**row, "outcome": clear_outcome(t_exc), "detail": detail}
+        return {**row, "outcome": "FAIL: unclear error", "detail": detail}
+    if t_exc is not None and variant not in (entry.by_design or {}):
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
+    if t_exc is not None:
+        return {**row, "outcome": "deviation by design", "detail": entry.by_design[variant]}
+    # both accept: the entry's valid input through both, compared as any other cell
+    import dataclasses
+    odd = dataclasses.replace(entry, spec=Spec(name, *args, **kwargs))
+    x, t, extra = _valid(entry, np.random.default_rng(0))
+    return run_variant(name, odd, variant, ([x] if t is None else [x, t]) + extra)
+
+
+def backward_first_cell(name: str, entry: Entry) -> dict:
+    """``backward`` called before any ``forward`` must raise a RuntimeError that names the
+    module itself (not only a child that happens to have nothing cached) and says a forward
+    is missing (the contract); an AttributeError on an empty cache, or a silent result, is
+    a FAIL."""
+    row = dict(cls=name, variant="backward before forward")
+    np_mod, _ = build(entry.spec, np.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if entry.target is not None:
+                np_mod.backward()
+            else:
+                np_mod.backward(np.ones(entry.shape))
+    except Exception as exc:  # noqa: BLE001
+        msg = str(exc)
+        if isinstance(exc, RuntimeError) and "forward" in msg and type(np_mod).__name__ in msg:
+            return {**row, "outcome": "clear error", "detail": f"RuntimeError: {msg}"}
+        return {**row, "outcome": "FAIL: unclear error", "detail": f"{type(exc).__name__}: {msg}"}
+    return {**row, "outcome": "FAIL: silent", "detail": "backward returned with nothing cached"}
+
+
+def constructor_cells(name: str, entry: Entry) -> list[dict]:
+    """The constructor variants of one class (none for a composite spec or a class torch.nn
+    does not have)."""
+    spec = entry.spec
+    if spec.name != name or not hasattr(torch.nn, name):
+        return []
+    return [constructor_cell(name, entry, v, a, k) for v, a, k in constructor_variants(spec)
+            if v not in entry.skip]
+
+
+# --- signatures -------------------------------------------------------------------------------
+#: parameters only one side has by design: npimpl's dtype/rng, torch's device
+SIGNATURE_SKIP = {"self", "dtype", "device", "rng"}
+
+
+def signature_cell(name: str, np_obj, torch_obj) -> dict:
+    """The parameters both signatures have come in the same order with the same defaults
+    (torch's names, positional order, keywords and defaults are the API): a default changed
+    on the NumPy side is a FAIL even where no case leaves that argument out."""
+    import inspect
+
+    row = dict(cls=name, variant="signature")
+    a = inspect.signature(np_obj).parameters
+    b = inspect.signature(torch_obj).parameters
+    if isinstance(torch_obj, type) and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                                           for p in b.values()):
+        # torch.nn.LSTM(*args, **kwargs): the parameters live in a base class's __init__
+        base = next((c for c in torch_obj.__mro__[1:] if any(
+            p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            for p in inspect.signature(c.__init__).parameters.values() if p.name != "self")),
+            None)
+        if base is not None and base is not torch.nn.Module:
+            b = {k: v for k, v in inspect.signature(base.__init__).parameters.items()
+                 if k != "mode"}
+    common = [n for n in a if n in b and n not in SIGNATURE_SKIP]
+    problems = []
+    if common != [n for n in b if n in common]:
+        problems.append(f"order {common} vs torch's {[n for n in b if n in common]}")
+    for n in common:
+        da, db = a[n].default, b[n].default
+        if isinstance(da, str) and callable(db) and \
+                getattr(torch.nn.functional, da, None) is db:
+            continue                    # activation="relu" is torch's F.relu by name
+        if not (da is db or (type(da) is type(db) and np.all(da == db))
+                or (isinstance(da, (int, float)) and isinstance(db, (int, float))
+                    and not isinstance(da, bool) and not isinstance(db, bool) and da == db)):
+            problems.append(f"{n}={da!r}, torch's {db!r}")
+    if problems:
+        return {**row, "outcome": "FAIL: differs from torch", "detail": "; ".join(problems)}
+    return {**row, "outcome": "matches torch", "detail": f"{len(common)} parameters"}
+
+
+def signature_rows() -> list[dict]:
+    """The signature cells of what the matrix has no class entry for: the lr schedulers and
+    the gradient-clipping functions."""
+    import npimpl.optim.lr_scheduler as np_sched
+
+    pairs = [(f"lr_scheduler.{n}", getattr(np_sched, n), getattr(torch.optim.lr_scheduler, n))
+             for n in np_sched.__all__ if hasattr(torch.optim.lr_scheduler, n)]
+    pairs += [(f"utils.{n}", getattr(npimpl.utils, n), getattr(torch.nn.utils, n))
+              for n in ("clip_grad_norm_", "clip_grad_value_")]
+    # the methods whose defaults a user relies on
+    pairs += [(f"Module.{n}", getattr(npimpl.Module, n), getattr(torch.nn.Module, n))
+              for n in ("zero_grad", "train", "load_state_dict", "named_parameters",
+                        "parameters", "named_modules")]
+    pairs += [(f"Optimizer.{n}", getattr(npimpl.optim.Optimizer, n),
+               getattr(torch.optim.Optimizer, n)) for n in ("zero_grad", "step")]
+    pairs.append(("LRScheduler.step", np_sched.LRScheduler.step,
+                  torch.optim.lr_scheduler.LRScheduler.step))
+    return [signature_cell(*p) for p in pairs]
+
+
+def class_cells(name: str, entry: Entry, seed: int = 0) -> list[dict]:
+    """Every cell of one class: its inputs, its constructor's arguments and signature,
+    backward first."""
+    sig = [signature_cell(name, getattr(npimpl, name), getattr(torch.nn, name))] \
+        if hasattr(torch.nn, name) else []
+    return (cells(name, entry, seed) + constructor_cells(name, entry) + sig
+            + [backward_first_cell(name, entry)])
 
 
 def table() -> dict[str, Entry]:
@@ -471,9 +704,12 @@ def matrix(seed: int = 0, classes: set | None = None) -> list[dict]:
                              detail="add a constructor entry to compare.badinput.TABLE or to "
                                     "a catalogue family's BAD_INPUT"))
             continue
-        rows += cells(name, entry, seed)
-    from .badinput_optim import optimizer_matrix      # it imports this module's helpers
-    return rows + optimizer_matrix(seed, classes)
+        rows += class_cells(name, entry, seed)
+    from .badinput_optim import SCHEDULER_ARGS, optimizer_matrix, scheduler_cells
+    rows += optimizer_matrix(seed, classes)
+    if classes is None:                 # a subset run's matrix: its layers and optimizers only
+        rows += signature_rows() + [c for n in SCHEDULER_ARGS for c in scheduler_cells(n)]
+    return rows
 
 
 def counts(rows: list[dict]) -> Counter:

@@ -15,7 +15,7 @@ import torch
 import npimpl
 from reference import to_numpy
 
-from .badinput import _is_clear
+from .badinput import _is_clear, clear_outcome
 from .metrics import FLOAT64, deviation
 
 
@@ -47,11 +47,41 @@ OPTIMIZER_VARIANTS: dict[str, Callable] = {
 }
 
 
-def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
-    row = dict(cls=f"optim.{name}", variant=variant)
-    np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](np.random.default_rng(seed),
-                                                               SHAPES.get(name, (3,)))
+def constructor_kwargs(name: str) -> list[tuple[str, dict]]:
+    """``(variant, kwargs)``: every numeric default of the optimizer's signature set to an odd
+    value (a float -1, 0 or 2; an int -1, 0, 2 or 2.5; each element of a tuple such as ``betas`` to -1 or 1), and nesterov
+    without momentum or with dampening: torch decides which it refuses."""
+    import inspect
+
+    out = []
+    for p in inspect.signature(getattr(npimpl.optim, name)).parameters.values():
+        d = p.default
+        if isinstance(d, bool) or p.name in ("params",):
+            continue
+        if isinstance(d, int):          # a count: torch decides about 0, -1 and a float
+            out += [(f"{p.name}={v}", {p.name: v}) for v in (-1, 0, 2, 2.5) if v != d]
+        elif isinstance(d, float):
+            out += [(f"{p.name}={v}", {p.name: v}) for v in (-1.0, 0.0, 2.0) if v != d]
+        elif isinstance(d, tuple) and all(isinstance(e, float) for e in d):
+            out += [(f"{p.name}[{j}]={v}", {p.name: d[:j] + (v,) + d[j + 1:]})
+                    for j in range(len(d)) for v in (-1.0, 1.0)]
+    if "nesterov" in inspect.signature(getattr(npimpl.optim, name)).parameters:
+        out += [("nesterov without momentum", dict(nesterov=True, momentum=0.0)),
+                ("nesterov with dampening", dict(nesterov=True, momentum=0.9, dampening=0.5))]
+    return out
+
+
+def _optimizer_cell(name: str, variant: str, seed: int, kwargs: dict | None = None) -> dict:
+    row = dict(cls=f"optim.{name}", variant=variant if kwargs is None else
+               f"constructor {variant}")
+    rng, shape = np.random.default_rng(seed), SHAPES.get(name, (3,))
+    if kwargs is None:
+        np_ps, t_ps, kw, np_gs, t_gs = OPTIMIZER_VARIANTS[variant](rng, shape)
+    else:
+        np_ps, t_ps, _, np_gs, t_gs = _params(rng, shape)
+        kw = kwargs
     np_exc = t_exc = None
+
     def closure(ps, gs):
         """Set the gradients (again) and return the loss of which they are the gradient,
         sum(p * g): what LBFGS re-evaluates; the other optimizers take it too."""
@@ -72,7 +102,7 @@ def _optimizer_cell(name: str, variant: str, seed: int) -> dict:
     except Exception as exc:  # noqa: BLE001
         t_exc = exc
     if np_exc is not None:
-        outcome = "clear error" if _is_clear(np_exc, name) else "FAIL: unclear error"
+        outcome = clear_outcome(t_exc) if _is_clear(np_exc, name) else "FAIL: unclear error"
         return {**row, "outcome": outcome, "detail": f"{type(np_exc).__name__}: {np_exc}"}
     if t_exc is not None:
         return {**row, "outcome": "FAIL: silent (torch refuses)",
@@ -93,8 +123,94 @@ def optimizer_names() -> list[str]:
 
 
 def optimizer_matrix(seed: int = 0, names: set | None = None) -> list[dict]:
-    """Every optimizer (or those in ``names``) against every variant."""
+    """Every optimizer (or those in ``names``): its variants, odd constructor arguments and
+    signature."""
+    return [c for n in optimizer_names() if names is None or n in names
+            for c in optimizer_cells(n, seed)]
+
+
+def optimizer_cells(name: str, seed: int = 0) -> list[dict]:
+    """Every variant of one optimizer, and its signature against torch's."""
+    from .badinput import signature_cell
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [_optimizer_cell(n, v, seed) for n in optimizer_names()
-                if names is None or n in names for v in OPTIMIZER_VARIANTS]
+        return ([_optimizer_cell(name, v, seed) for v in OPTIMIZER_VARIANTS]
+                + [_optimizer_cell(name, v, seed, kw) for v, kw in constructor_kwargs(name)]
+                + [signature_cell(f"optim.{name}", getattr(npimpl.optim, name),
+                                  getattr(torch.optim, name))])
+
+
+# --- learning-rate schedulers: odd constructor arguments ------------------------------------------
+#: the arguments each scheduler needs (the odd values replace these and the signature's
+#: numeric defaults one at a time)
+SCHEDULER_ARGS = {
+    "StepLR": dict(step_size=2), "MultiStepLR": dict(milestones=[2, 4]),
+    "ExponentialLR": dict(gamma=0.9), "CosineAnnealingLR": dict(T_max=5),
+    "LambdaLR": dict(lr_lambda=lambda e: 0.5 ** e), "LinearLR": {},
+    "OneCycleLR": dict(max_lr=0.1, total_steps=10),
+}
+
+
+def scheduler_cells(name: str) -> list[dict]:
+    """A scheduler built with each numeric argument set odd (-1, 0 or 2; an int also 2.5)
+    beside torch's: npimpl must refuse clearly what torch refuses, and where both accept,
+    the learning rates of five steps must agree."""
+    import inspect
+
+    import npimpl.optim.lr_scheduler as np_sched
+
+    base = SCHEDULER_ARGS.get(name)
+    if base is None:
+        return []
+    params = inspect.signature(getattr(np_sched, name)).parameters
+    variants = []
+    for pname, p in params.items():
+        v = base.get(pname, p.default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or pname == "last_epoch":
+            continue
+        odd = (0, -1, 2.5) if isinstance(v, int) else (-1.0, 0.0, 2.0)
+        variants += [(f"constructor {pname}={o}", {**base, pname: o}) for o in odd if o != v]
+    return [_scheduler_cell(name, v, kw) for v, kw in variants]
+
+
+def _scheduler_cell(name: str, variant: str, kw: dict) -> dict:
+    import npimpl.optim.lr_scheduler as np_sched
+
+    row = dict(cls=f"lr_scheduler.{name}", variant=variant)
+    w = np.zeros(3)
+    np_opt = npimpl.optim.SGD([npimpl.Parameter(w.copy())], lr=0.1, momentum=0.9)
+    t_opt = torch.optim.SGD([torch.nn.Parameter(torch.from_numpy(w.copy()))], lr=0.1,
+                            momentum=0.9)
+    np_lrs, t_lrs, np_exc, t_exc = [], [], None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            s = getattr(np_sched, name)(np_opt, **kw)
+            for _ in range(5):
+                np_opt.step()
+                s.step()
+                np_lrs.append(np_opt.param_groups[0]["lr"])
+        except Exception as exc:  # noqa: BLE001
+            np_exc = exc
+        try:
+            s = getattr(torch.optim.lr_scheduler, name)(t_opt, **kw)
+            for _ in range(5):
+                t_opt.step()
+                s.step()
+                t_lrs.append(t_opt.param_groups[0]["lr"])
+        except Exception as exc:  # noqa: BLE001
+            t_exc = exc
+    if np_exc is not None:
+        outcome = (clear_outcome(t_exc) if _is_clear(np_exc, name) else
+                   "same error as torch" if type(np_exc) is type(t_exc) else
+                   "FAIL: unclear error")      # torch's own ZeroDivisionError, for instance
+        return {**row, "outcome": outcome, "detail": f"{type(np_exc).__name__}: {np_exc}"}
+    if t_exc is not None:
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
+    m = deviation(np.asarray(np_lrs, np.float64), np.asarray(t_lrs, np.float64), FLOAT64)
+    if not m.passed:
+        return {**row, "outcome": "FAIL: differs from torch",
+                "detail": f"learning rates {np_lrs} vs torch {t_lrs}"}
+    return {**row, "outcome": "matches torch", "detail": "five steps' learning rates"}

@@ -8,6 +8,7 @@
     lockstep export CASE_GLOB --out FILE.npz   (see ``lockstep export --help``)
     lockstep book   [--reports DIR] [--screenshots]   the HTML book (``lockstep report`` writes
                                      it too; see ``lockstep book --help``)
+    lockstep mutate [...]            (see ``lockstep mutate --help``)
 
 Exit codes: 0 everything agreed; 1 a comparison failed (or a mutant survived, or an odd
 input neither matched torch nor raised a clear error); 2 bad usage (an unknown option or
@@ -71,6 +72,8 @@ def _parser() -> options.Parser:
                    "lockstep export --help)", add_help=False)
     sub.add_parser("book", help="write the HTML book from a report folder (see lockstep book "
                    "--help)", add_help=False)
+    sub.add_parser("mutate", help="mutation-test npimpl against the report (see lockstep "
+                   "mutate --help)", add_help=False)
     return p
 
 
@@ -144,10 +147,11 @@ def _list(args) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    if argv and argv[0] in ("bench", "train", "export", "book"):
+    if argv and argv[0] in ("bench", "train", "export", "book", "mutate"):
         import importlib
 
-        mod = importlib.import_module(f"compare.{argv[0]}")
+        mod = importlib.import_module({"mutate": "compare.selftest.mutate"}.get(
+            argv[0], f"compare.{argv[0]}"))
         return mod.main(argv[1:])
     args = options.parse(_parser(), argv, unit=True)
     if isinstance(args, int):

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from scipy import stats
 
+from reference.twins import Spec
+
 from .engine import Row
 
 #: the KS test's significance: with the seeds fixed a false alarm would be reproducible, so
@@ -172,4 +174,27 @@ def catalogue_init_rows(seed: int = 0, names=None) -> list[Row]:
             continue
         rows += init_rows(f"init-{cls_name}", cls_name, section_of(cls_name, "init"),
                           build_pair, seed)
+    return rows + extra_init_rows(seed, names)
+
+
+def extra_init_rows(seed: int = 0, names=None) -> list[Row]:
+    """Init rows of the further configurations catalogue families list in ``INIT_SPECS``
+    (``[(tag, Spec)]``): paths of ``reset_parameters`` the one configuration per class above
+    never takes (separate q/k/v projections, an LSTM's projection, grouped convolutions).
+    Uniform draws only, at 2,000 values: a wrong bound still moves the KS statistic far
+    past its critical value there."""
+    from reference.twins import _build_pair
+
+    from .catalogue import family_attr
+    from .markdown import section_of
+
+    rows = []
+    for _, specs in family_attr("INIT_SPECS"):
+        for tag, spec in specs:
+            # a Spec, or (layer name, build_pair) for what a Spec cannot build (a GPT)
+            layer, build_pair = (spec.name, lambda spec=spec: _build_pair(spec, np.float64)) \
+                if isinstance(spec, Spec) else spec
+            if names is None or layer in names:
+                rows += init_rows(f"init-{tag}", layer, section_of(layer, "init"), build_pair,
+                                  seed, samples=2000, max_instances=60)
     return rows

@@ -15,7 +15,6 @@ import pandas as pd
 import torch
 
 from . import article, docs
-from .engine import Trajectory
 from .torchoff import TORCH_OFF
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
@@ -91,7 +90,7 @@ def _worst(frame: pd.DataFrame):
 # --- sections -------------------------------------------------------------------------
 def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
     cases = {r.case.name: r.case for r in run.results}
-    n_traj = sum(isinstance(c, Trajectory) or hasattr(c, "run") for c in cases.values())
+    n_traj = len({r.case.name for r in run.results if r.steps})       # cases with steps
     lines = [("cases", f"{len(cases)} ({len(cases) - n_traj} single-step, {n_traj} "
                        f"trajectories) × dtypes {', '.join(run.dtypes)}"),
              ("quantities compared", f"{len(rows)} rows in [deviations.csv](deviations.csv)")]
@@ -119,16 +118,24 @@ def summary(run, rows: pd.DataFrame, out_dir: str) -> str:
         surv = [m.name for m in run.survivors]
         lines.append(("mutation score", f"{caught}/{len(run.mutants)} mutants flagged"
                       + (f"; **survivors: {', '.join(surv)}**" if surv else "")))
+    if os.path.exists(os.path.join(out_dir, "mutation.csv")):
+        from .selftest.mutation_report import summary_cell
+        lines.append(("systematic mutation", summary_cell(os.path.join(out_dir, "mutation.csv"))))
     if getattr(run, "claims", None):
         failed = [v.claim.layer for v in run.claims if not v.passed]
         lines.append(("claims", f"{len(run.claims) - len(failed)}/{len(run.claims)} measured "
                       "\"What torch hides\" claims hold ([Claims checked](#claims-checked))"
                       + (f"; **failed: {', '.join(failed)}**" if failed else "")))
     if not fd.empty:
+        from .oracle import UNCHECKED
         bad = int((~fd["passed"].astype(bool)).sum())
+        unchecked = int((fd["kind"] == UNCHECKED).sum())
+        fd = fd[fd["kind"] != UNCHECKED]
         lines.append(("finite-difference oracle", f"{len(fd)} gradients of {fd['case'].nunique()} "
                       f"cases checked against central differences (float64, no torch): "
-                      + ("all agree" if not bad else f"**{bad} disagree**")))
+                      + ("all agree" if not bad else f"**{bad} disagree**")
+                      + (f"; {unchecked} more compared no element (all NaN, kinks or "
+                         "conventions) and are not counted" if unchecked else "")))
     if not init.empty:
         bad = int((~init["passed"].astype(bool)).sum())
         lines.append(("default initialisation", f"{len(init)} parameters and buffers of "
@@ -416,7 +423,8 @@ def oracle_section(rows: pd.DataFrame) -> str:
     excluded = [(f"`{k}`", v) for k, v in getattr(oracle, "EXCLUDED", {}).items()]
     out = ["## Finite-difference oracle", "", docs.one_line(doc), "",
            f"Central differences with h = {oracle.H:g}, rtol {oracle.RTOL:g}; the derivation of "
-           "the tolerance is in [compare/oracle.py](../compare/oracle.py).", "",
+           "the tolerance is in [compare/oracle.py](../compare/oracle.py). "
+           + getattr(oracle, "NOT_CHECKED", ""), "",
            _table(["layer", "cases", "gradients checked", "worst fraction of tolerance",
                    "result"], table)]
     if excluded:

@@ -121,6 +121,15 @@ def size(x: np.ndarray, axis: int, expected: int, owner: str, name: str = "input
                          f"got shape {x.shape}")
 
 
+def count(value, owner: str, name: str) -> int:
+    """A size that may be 0 (torch builds empty tensors) but not negative: an int, or a
+    ValueError naming ``owner`` (NumPy's own error, 'negative dimensions are not allowed',
+    names nothing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{owner}: {name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
 def option(value, allowed, owner: str, name: str):
     """Raise ValueError unless ``value`` is one of ``allowed``."""
     if value not in allowed:

@@ -117,6 +117,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                              f"unique, positive integers sorted in an increasing order, where "
                              f"each value is between 1 and n_classes-1 = {n_classes - 1}, got "
                              f"{cutoffs}")
+        if not div_value > 0:
+            raise ValueError(f"AdaptiveLogSoftmaxWithLoss: div_value must be positive (each "
+                             f"cluster's width is in_features // div_value ** k), got {div_value}")
         self.in_features, self.n_classes = in_features, n_classes
         self.cutoffs = [int(c) for c in cutoffs] + [n_classes]
         self.div_value, self.head_bias = div_value, head_bias

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _batchnorm_fast as fast
+from . import _checks
 from .module import Module
 from .norm import affine_backward, affine_parameters, reset_affine
 
@@ -93,7 +94,8 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.num_features = _checks.count(num_features, type(self).__name__, "num_features")
+        self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dt = self.dtype = self._dtype(dtype)
         C = self.num_features
@@ -210,6 +212,9 @@ class _BatchNorm(_NormBase):
         if use_batch and n == 1:
             raise ValueError(f"{type(self).__name__}: Expected more than 1 value per channel "
                              f"when training, got input size {x.shape}")
+        if use_batch and not self.eps > 0:                 # torch: batch_norm's own check
+            raise ValueError(f"{type(self).__name__}: eps must be positive during training, "
+                             f"got {self.eps}")
         w = self.weight.data if self.weight is not None else None
         b = self.bias.data if self.bias is not None else None
         # the compact formulas, BLAS sums, only xhat cached (_batchnorm_fast); an empty batch

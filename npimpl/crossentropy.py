@@ -96,6 +96,9 @@ class NLLLoss(_Loss):
                  reduction: str = "mean", dtype=None):
         super().__init__(size_average, reduce, reduction, dtype)
         self._buffer("weight", weight)
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: ignore_index must be an int, got "
+                            f"{ignore_index!r}")
         self.ignore_index = ignore_index
 
     # -- shared by both losses ----------------------------------------------------------

@@ -257,6 +257,8 @@ class CTCLoss(_Loss):
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False,
                  dtype=None):
         super().__init__(None, None, reduction, dtype)
+        if isinstance(blank, bool) or not isinstance(blank, (int, np.integer)):
+            raise TypeError(f"CTCLoss: blank must be an int, got {blank!r}")
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):

@@ -79,6 +79,8 @@ class CosineSimilarity(_TwoInputs):
 
     def __init__(self, dim: int = 1, eps: float = 1e-8, dtype=None):
         super().__init__(dtype)
+        if not eps >= 0:                                   # torch: 'eps must be non-negative'
+            raise ValueError(f"CosineSimilarity: eps must be non-negative, got {eps}")
         self.dim, self.eps = dim, eps
 
     def forward(self, x1, x2):

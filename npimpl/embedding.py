@@ -119,7 +119,8 @@ class Embedding(Module):
                  max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, device=None, dtype=np.float32):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.count(num_embeddings, "Embedding", "num_embeddings")
+        self.embedding_dim = _checks.count(embedding_dim, "Embedding", "embedding_dim")
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
@@ -144,7 +145,7 @@ class Embedding(Module):
     def backward(self, grad_output):
         idx = self._saved().idx
         dy = self._upstream(grad_output, (*idx.shape, self.embedding_dim), self.weight.dtype)
-        dy = dy.reshape(-1, self.embedding_dim)            # (M, dim)
+        dy = dy.reshape(idx.size, self.embedding_dim)      # (M, dim); -1 fails for dim 0
         flat = idx.reshape(-1)                             # (M,)
         if self.scale_grad_by_freq and self.sparse:
             raise ValueError(_NO_FREQ_WITH_SPARSE.format("Embedding"))
@@ -241,7 +242,8 @@ class EmbeddingBag(Module):
                              "(expected sparse=False with mode='max')")
         if scale_grad_by_freq and mode == "max":
             raise ValueError("EmbeddingBag: scale_grad_by_freq is not supported with mode='max'")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.count(num_embeddings, "EmbeddingBag", "num_embeddings")
+        self.embedding_dim = _checks.count(embedding_dim, "EmbeddingBag", "embedding_dim")
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "EmbeddingBag")
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)

@@ -17,6 +17,9 @@ from .module import Module, Parameter
 
 def _shape_tuple(normalized_shape, owner: str) -> tuple:
     """torch accepts an int or a sequence of ints for ``normalized_shape``."""
+    if not isinstance(normalized_shape, (int, np.integer, tuple, list)):
+        raise TypeError(f"{owner}: normalized_shape must be an int or a sequence of ints, got "
+                        f"{normalized_shape!r}")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(normalized_shape)
     if not shape or not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):

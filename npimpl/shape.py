@@ -70,6 +70,10 @@ class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size, dtype=None):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                   for s in self.unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got "
+                            f"{unflattened_size!r}")
         self.dtype = None if dtype is None else self._dtype(dtype)
 
     def forward(self, input):

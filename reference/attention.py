@@ -24,8 +24,21 @@ import torch.nn.functional as F
 from .twins import register_twin, torch_dtype
 
 
+def kept_noise(np_mask, x: torch.Tensor, p: float) -> torch.Tensor:
+    """torch's dropout noise for ``x`` from the elements the NumPy side kept: one Bernoulli
+    per element of x (torch's own view of it: MultiheadAttention folds (N, H) into one dim),
+    scaled as torch scales, ``keep.div_(1 - p)`` in x's dtype (``x * 0`` for p = 1) — never
+    the NumPy mask's values, so a wrong scaling on the NumPy side is still caught."""
+    if np_mask.size != x.numel():
+        raise RuntimeError(f"shared dropout: torch draws one Bernoulli per element of "
+                           f"{tuple(x.shape)}; the NumPy mask has shape {tuple(np_mask.shape)}")
+    if p >= 1:
+        return torch.zeros((), dtype=x.dtype)
+    return (torch.from_numpy(np_mask) != 0).view(x.shape).to(x.dtype).div_(1 - p)
+
+
 def _sdpa_math(mask):
-    """``scaled_dot_product_attention`` with dropout = multiplication by ``mask``."""
+    """``scaled_dot_product_attention`` with dropout = the kept elements of ``mask``."""
     def sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
              enable_gqa=False):
         L, S = q.shape[-2], k.shape[-2]
@@ -36,17 +49,17 @@ def _sdpa_math(mask):
             s = s + (torch.zeros_like(attn_mask, dtype=s.dtype).masked_fill(~attn_mask, -math.inf)
                      if attn_mask.dtype == torch.bool else attn_mask)
         w = torch._safe_softmax(s, -1)
-        return (w * mask.view(w.shape)) @ v
+        return (w * kept_noise(mask, w, dropout_p)) @ v
     return sdpa
 
 
 @contextlib.contextmanager
 def shared_attention_dropout(np_mask):
-    """Within the block, torch.nn.functional's attention dropout multiplies by ``np_mask``."""
-    mask = torch.from_numpy(np_mask)
+    """Within the block, torch.nn.functional's attention dropout keeps the elements
+    ``np_mask`` kept (:func:`kept_noise`)."""
     saved = F.dropout, F.scaled_dot_product_attention
-    F.dropout = lambda x, p=0.5, training=True, inplace=False: x * mask.view(x.shape).to(x.dtype)
-    F.scaled_dot_product_attention = _sdpa_math(mask)
+    F.dropout = lambda x, p=0.5, training=True, inplace=False: x * kept_noise(np_mask, x, p)
+    F.scaled_dot_product_attention = _sdpa_math(np_mask)
     try:
         yield
     finally:

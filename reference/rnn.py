@@ -17,6 +17,7 @@ import types
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
+from .attention import kept_noise
 from .twins import register_twin, torch_dtype
 
 
@@ -51,9 +52,11 @@ def _per_layer_forward(self, input, hx=None):
             c_n.append(hk_out[1])
         else:
             h_n.append(hk_out)
-        if k < self.num_layers - 1:
-            mask = torch.from_numpy(np_mod.masks[k])
-            x = x._replace(data=x.data * mask.to(x.data.dtype)) if packed else x * mask.to(x.dtype)
+        if k < self.num_layers - 1:                     # torch's scaling, NumPy's draw
+            if packed:
+                x = x._replace(data=x.data * kept_noise(np_mod.masks[k], x.data, self.dropout))
+            else:
+                x = x * kept_noise(np_mod.masks[k], x, self.dropout)
     if not packed:
         x = x[:, 0] if unbatched else (x.transpose(0, 1) if self.batch_first else x)
     out = x

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import NOT_LAYERS, TABLE, Entry, counts, matrix, public_classes, run_variant, table
+from compare.badinput import (NOT_LAYERS, TABLE, TORCH_ACCEPTS, Entry, counts, matrix,
+                              public_classes, run_variant, table)
 from compare.badinput_optim import OPTIMIZER_VARIANTS, optimizer_names
 from reference import Spec
 
@@ -34,17 +35,29 @@ def test_no_cell_fails(name):
 @pytest.mark.parametrize("name", optimizer_names(), ids=str)
 def test_no_optimizer_cell_fails(name):
     rows = [r for r in _matrix() if r["cls"] == f"optim.{name}"]
-    assert len(rows) == len(OPTIMIZER_VARIANTS)
+    from compare.badinput_optim import constructor_kwargs
+    # the variants, its constructor's odd arguments and its signature
+    assert len(rows) == len(OPTIMIZER_VARIANTS) + len(constructor_kwargs(name)) + 1
     bad = [f"{r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
            if r["outcome"].startswith("FAIL")]
     assert not bad, "\n".join(bad)
 
 
-def test_matrix_counts_add_up():
-    rows = _matrix()
-    c = counts(rows)
-    assert sum(c.values()) == len(rows)
-    assert c["matches torch"] > 0 and c["clear error"] > 0
+def test_a_refusal_of_what_torch_accepts_is_counted_apart():
+    """npimpl refuses integer arrays everywhere; torch runs ReLU on them but not Linear: the
+    first is a clear error torch does not make, the second one it makes too."""
+    x = np.arange(8).reshape(2, 4)
+    relu = run_variant("ReLU", TABLE["ReLU"], "int64 array", [x])
+    linear = run_variant("Linear", TABLE["Linear"], "int64 array", [x])
+    assert relu["outcome"] == TORCH_ACCEPTS, relu
+    assert linear["outcome"] == "clear error", linear
+    assert counts([relu, linear]) == {TORCH_ACCEPTS: 1, "clear error": 1}
+
+
+@pytest.mark.parametrize("variant", ["negative index", "index too large"])
+def test_an_out_of_range_index_is_refused_as_torch_refuses_it(variant):
+    row = next(r for r in _matrix() if r["cls"] == "Embedding" and r["variant"] == variant)
+    assert row["outcome"] == "clear error" and "IndexError" in row["detail"], row
 
 
 class BroadcastingMSELoss(npimpl.MSELoss):
@@ -74,3 +87,34 @@ def test_an_error_from_inside_numpy_is_a_fail(monkeypatch):
     monkeypatch.setattr(npimpl, "Linear", AttributeErrorLinear)
     row = run_variant("Linear", TABLE["Linear"], "Python list", [[[1.0] * 4] * 2])
     assert row["outcome"] == "FAIL: unclear error" and "AttributeError" in row["detail"]
+
+
+def test_a_changed_default_is_caught_by_the_signature_cell(monkeypatch):
+    """No case leaves Dropout's p out, but torch's default is part of the API."""
+    import torch
+    from compare.badinput import signature_cell
+    assert signature_cell("Dropout", npimpl.Dropout, torch.nn.Dropout)["outcome"] == \
+        "matches torch"
+    init = npimpl.Dropout.__mro__[1].__init__
+    monkeypatch.setattr(init, "__defaults__", (0.4,) + init.__defaults__[1:])
+    row = signature_cell("Dropout", npimpl.Dropout, torch.nn.Dropout)
+    assert row["outcome"] == "FAIL: differs from torch" and "p=0.4" in row["detail"], row
+
+
+def test_constructor_odd_arguments_torch_refuses_are_refused_clearly():
+    from compare.badinput import constructor_cells
+    rows = {r["variant"]: r for r in constructor_cells("Dropout", TABLE["Dropout"])}
+    assert rows["constructor arg 0 = 2.0"]["outcome"] == "clear error", rows
+    assert rows["constructor arg 0 = -1.0"]["outcome"] == "clear error", rows
+
+
+def test_schedulers_methods_and_functions_match_torch():
+    """The schedulers' odd constructor arguments, and the signatures of what has no class
+    entry (schedulers, clipping functions, Module's and Optimizer's methods)."""
+    from compare.badinput import signature_rows
+    from compare.badinput_optim import SCHEDULER_ARGS, scheduler_cells
+    rows = [c for n in SCHEDULER_ARGS for c in scheduler_cells(n)] + signature_rows()
+    assert len(rows) > 50
+    bad = [f"{r['cls']} {r['variant']}: {r['outcome']}: {r['detail']}" for r in rows
+           if r["outcome"].startswith("FAIL")]
+    assert not bad, "\n".join(bad)

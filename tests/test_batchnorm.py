@@ -32,7 +32,8 @@ def test_state_dict_keys_shapes_and_dtypes_match_torch(kw):
 def test_training_normalises_with_biased_but_stores_unbiased_variance():
     """Batch (0, 2): mean 1, biased variance 1, unbiased 2. torch's momentum is the weight of
     the new batch: running_var = 0.9 * 1 + 0.1 * 2 (Keras's 0.1 would weigh the old one)."""
-    m = npimpl.BatchNorm1d(1, eps=0.0, momentum=0.1, dtype=np.float64)
+    # eps must be positive in training (torch refuses 0); 1 + 1e-300 rounds to 1 exactly
+    m = npimpl.BatchNorm1d(1, eps=1e-300, momentum=0.1, dtype=np.float64)
     y = m(np.array([[0.0], [2.0]]))
     np.testing.assert_allclose(y, [[-1.0], [1.0]], rtol=1e-15)
     np.testing.assert_allclose(m.running_mean, [0.9 * 0 + 0.1 * 1], rtol=1e-15)

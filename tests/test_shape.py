@@ -14,9 +14,7 @@ import npimpl
 def test_flatten_shapes_match_torch(start, end, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     y = npimpl.Flatten(start, end)(x)
-    assert y.shape == tuple(torch.nn.Flatten(start, end)(torch.tensor(x)).shape)
-    np.testing.assert_array_equal(npimpl.Flatten(start, end).backward if False else y.ravel(),
-                                  x.ravel())
+    np.testing.assert_array_equal(y, torch.nn.Flatten(start, end)(torch.tensor(x)).numpy())
 
 
 def test_flatten_backward_restores_the_shape():

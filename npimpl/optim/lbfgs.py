@@ -163,6 +163,9 @@ class LBFGS(Optimizer):
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
                  history_size: int = 100, line_search_fn=None):
         check_nonneg(type(self).__name__, lr=lr)
+        for k, v in dict(max_iter=max_iter, history_size=history_size).items():
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{type(self).__name__}: {k} must be an int, got {v!r}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         if line_search_fn not in (None, "strong_wolfe"):

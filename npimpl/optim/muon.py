@@ -81,6 +81,9 @@ class Muon(Optimizer):
                  ns_steps: int = NS_STEPS, adjust_lr_fn=None):
         name = type(self).__name__
         check_nonneg(name, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if isinstance(ns_steps, bool) or not isinstance(ns_steps, (int, np.integer)):
+            raise TypeError(f"{name}: ns_steps must be an int (Newton-Schulz iterations), "
+                            f"got {ns_steps!r}")
         if adjust_lr_fn is not None and adjust_lr_fn not in ("original", "match_rms_adamw"):
             raise ValueError(f"{name}: adjust_lr_fn must be None, 'original' or "
                              f"'match_rms_adamw', got {adjust_lr_fn!r}")
