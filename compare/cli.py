@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 
 from . import options
 from .options import EXIT_DEVIATION, EXIT_OK, fail
@@ -103,15 +102,9 @@ def _report_locked(args, cases) -> int:
         why = would_shrink(args.out, cases, args.dtypes)
         if why:
             return fail("lockstep report", f"--out: {why}")
-    with warnings.catch_warnings():
-        # torch's own UserWarnings (deprecated implicit dims, projections without oneDNN ...)
-        # are expected by the cases that provoke them (and by the book's worked examples,
-        # which rerun them); they would bury the summary
-        warnings.filterwarnings("ignore", category=UserWarning,
-                                module=r"(torch|npimpl|reference)\.")
-        run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
-                      jobs=args.jobs, seeds=args.seeds)
-        paths = write_reports(run, args.out)
+    run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
+                  jobs=args.jobs, seeds=args.seeds)
+    paths = write_reports(run, args.out)
     if args.screenshots:          # the README's pictures of the book (headless Chromium)
         from . import book
         paths += book.take_screenshots(os.path.join(args.out, "book"))
@@ -161,7 +154,8 @@ def _dispatch(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    return options.run_command(_dispatch, argv)
+    with options.expected_warnings_quiet():
+        return options.run_command(_dispatch, argv)
 
 
 if __name__ == "__main__":
