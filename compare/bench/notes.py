@@ -108,4 +108,19 @@ NOTES = {
                           "cached (see ScaledDotProductAttention): 2.03x torch's peak",
     "TransformerDecoder": "as TransformerEncoder, with cross-attention: 2.04x",
     "Transformer": "as TransformerEncoder, encoder and decoder stacks: 2.04x torch's peak",
+    # measured on the idle machine (load average 0.9-1.1, 2026-11-30): misses that the runs
+    # under load hid
+    "CELU": "ELU's blocked pass (_activation_fast.elu, the same 21 operations with alpha "
+            "folded into the input scale): 18.4 ms against torch's fused 8.4 ms",
+    "SELU": "ELU's blocked pass (_activation_fast.elu, 21 operations, the scale folded in): "
+            "19.2 ms against torch's fused 8.7 ms",
+    "CrossEntropyLoss": "log-softmax (max, subtract, exp, row sum, log-subtract), the target's "
+                        "gather, and backward's softmax minus one-hot scaled by 1/N: about 8 "
+                        "NumPy passes over the 8192 x 1000 float32 logits (32 MB, ~3.5 ms "
+                        "each) against torch's log_softmax + nll_loss kernels, two each way: "
+                        "29.4 vs 14.0 ms (idle); its memory is 0.67x torch's",
+    "GLU": "memory 2.0x: sigmoid(b) is cached (16 MB for a 4096 x 2048 float32 input), "
+           "backward's (1 - s) s a g chain makes 16 MB temporaries, and np.concatenate "
+           "copies da and db into the (N, 2C) gradient; torch's glu_backward writes the "
+           "gradient in one kernel",
 }
