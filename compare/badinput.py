@@ -204,6 +204,7 @@ NOT_LAYERS = {
                                     "is in the matrix",
     **{name: "the grad-mode switch (a context manager / query), not a layer"
        for name in ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")},
+    "manual_seed": "re-seeds the default generator (npimpl/random.py), not a layer",
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+import npimpl.random
 from npimpl.sparse import SparseGrad, dense
 from reference import to_numpy, to_torch
 
@@ -351,6 +352,7 @@ def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
               accumulate: bool | None = None, capture: dict | None = None) -> None:
     rng = case_rng(seed, case.name, dtype)
     torch.manual_seed(seed)
+    npimpl.random.manual_seed(seed)     # modules built without an rng draw from it
     np_mod, t_mod = case.model(np.dtype(dtype))
     inp = case.inputs(rng, np.dtype(dtype))
     if not isinstance(inp, Inputs):
@@ -656,6 +658,7 @@ def record_step(rec: _Recorder, res: Result, step: int, np_model, t_model, np_lo
 def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res: Result):
     rng = case_rng(seed, case.name, dtype)
     torch.manual_seed(seed)
+    npimpl.random.manual_seed(seed)     # modules built without an rng draw from it
     dt = np.dtype(dtype)
     npx, tx = build_sides(case, dt)
     for step in range(case.steps):

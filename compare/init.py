@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+import npimpl.random
 from reference.twins import Spec
 
 from .engine import Row
@@ -47,20 +48,16 @@ NAME = "init-ks"
 
 @contextmanager
 def seeded_numpy(seed_parts):
-    """Route ``np.random.default_rng()`` calls without a seed to a seeded stream meanwhile:
-    npimpl's constructors draw from an unseeded generator, and the report must be
-    reproducible."""
-    real = np.random.default_rng
-    seq = np.random.SeedSequence(list(seed_parts))
-
-    def default_rng(seed=None):
-        return real(seq.spawn(1)[0] if seed is None else seed)
-
-    np.random.default_rng = default_rng
+    """npimpl's default generator (what a constructor without ``rng`` draws from,
+    :mod:`npimpl.random`) re-seeded from ``seed_parts`` meanwhile, and put back after: the
+    report must be reproducible."""
+    gen = npimpl.random.default_generator()
+    state = gen.bit_generator.state
+    npimpl.random.manual_seed(np.random.SeedSequence(list(seed_parts)))
     try:
         yield
     finally:
-        np.random.default_rng = real
+        gen.bit_generator.state = state
 
 
 def critical_d(n: int, m: int, alpha: float = ALPHA) -> float:

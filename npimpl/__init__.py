@@ -67,7 +67,9 @@ from .alpha_dropout import AlphaDropout, FeatureAlphaDropout
 from .bilinear import Bilinear
 from .distance import CosineSimilarity, PairwiseDistance
 from . import optim
+from . import random
 from . import utils
+from .random import manual_seed
 
 __all__ = [
     "Module", "Parameter", "Sequential",
@@ -108,7 +110,7 @@ __all__ = [
     "MultiheadAttention", "ScaledDotProductAttention", "scaled_dot_product_attention",
     "TransformerEncoderLayer",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed",
     "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "Hardshrink", "Softshrink", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softsign",
     "PReLU", "RReLU", "Softmax2d",

@@ -12,6 +12,7 @@ import numpy as np
 from einops import einsum
 
 from .module import Module, Parameter
+from .random import generator as default_generator
 
 
 class BilinearCache(NamedTuple):
@@ -68,7 +69,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = default_generator(rng)
         bound = 1.0 / math.sqrt(self.in1_features)
         self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)
         if self.bias is not None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._pointwise import bernoulli_keep
 from .module import Module
+from .random import generator as default_generator
 
 
 class DropoutCache(NamedTuple):
@@ -26,7 +27,7 @@ class _DropoutNd(Module):
             raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 "
                              f"and 1, but got {p}")
         self.p, self.inplace = float(p), inplace
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.rng = default_generator(rng)
         self.dtype = None if dtype is None else self._dtype(dtype)
         self.mask = None
 

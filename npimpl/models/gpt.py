@@ -19,6 +19,7 @@ from .. import _checks
 from ..container import Sequential
 from ..linear import Linear
 from ..module import Module
+from ..random import generator as default_generator
 
 
 @dataclass
@@ -224,7 +225,7 @@ class GPT(Module):
 
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
         """nanoGPT's ``_init_weights``; see the class docstring."""
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = default_generator(rng)
         std_proj = 0.02 / math.sqrt(2 * self.config.n_layer)
         for name, p in self.named_parameters():
             if name.endswith("c_proj.weight"):
