@@ -68,7 +68,7 @@ def find_chromium() -> str | None:
 
 def _high_fd(fd: int) -> int:
     """A copy of ``fd`` numbered above 10, so that placing it at 3 or 4 clobbers nothing."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)     # not inherited as such
     os.close(fd)
     return new
 
@@ -98,7 +98,10 @@ class Browser:
             [self.executable, *FLAGS, f"--user-data-dir={self._profile}",
              f"--window-size={self.width},{self.height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=child, pass_fds=(3, 4, cmd_r, out_w))
+            # os.dup2 makes 3 and 4 inheritable in the child; every other descriptor Python
+            # opened is close-on-exec. (pass_fds=(3, 4, ...) made the parent's 3 and 4
+            # inheritable first, and failed with EBADF once the report had written its plots.)
+            preexec_fn=child, close_fds=False)
         os.close(cmd_r)
         os.close(out_w)
         self._w, self._r = cmd_w, out_r
