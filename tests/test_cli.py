@@ -248,6 +248,19 @@ def test_files_follow_the_umask_and_other_files_are_kept(tmp_path):
         assert p.stat().st_mode & 0o777 == want, (p, oct(p.stat().st_mode))
 
 
+def test_the_books_screenshots_stay_until_retaken(tmp_path):
+    """The book is rewritten by every run; the README's pictures of it (taken with
+    --screenshots) are kept by a run without the option, not deleted."""
+    argv = ["report", "--cases", "flatten-default", "--dtypes", "float64", "--out",
+            str(tmp_path), "--quiet"]
+    assert cli.main(argv) == 0
+    shots = tmp_path / "book" / "screenshots"
+    shots.mkdir(parents=True)
+    (shots / "Linear.png").write_bytes(b"\x89PNG picture")
+    assert cli.main(argv) == 0
+    assert (shots / "Linear.png").read_bytes() == b"\x89PNG picture"
+
+
 def test_a_subset_does_not_replace_a_fuller_report_without_force(tmp_path, capsys):
     out = _seeded_report(tmp_path)
     before = (out / "deviations.csv").read_bytes()
