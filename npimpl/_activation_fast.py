@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._pointwise import blockwise, select, tanh_softplus
-
-
-def _sigmoid(x):
-    from .activation import sigmoid            # activation.py imports this module
-    return sigmoid(x)
+from ._pointwise import blockwise, select, sigmoid, tanh_softplus
 
 
 def silu(m, x):
     """``y = x s``, ``d = s (1 + x (1 - s))``, ``s = sigmoid(x)`` (SiLU's _f, _df)."""
     def block(v):
-        s = _sigmoid(v)
+        s = sigmoid(v)
         return v * s, s * (1 + v * (1 - s))
     return blockwise(block, x, 2)
 
@@ -70,7 +65,7 @@ def mish(m, x):
     """Mish's ``_f`` and ``_df``, sharing ``tanh(softplus(x))``."""
     def block(v):
         t = tanh_softplus(v)
-        return v * t, t + v * _sigmoid(v) * (1 - t * t)
+        return v * t, t + v * sigmoid(v) * (1 - t * t)
     return blockwise(block, x, 2)
 
 

@@ -53,6 +53,16 @@ def select(cond: np.ndarray, a, b, dtype=None) -> np.ndarray:
     return m.view(dtype)
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))``, torch's formula: for x < -88 (float32) exp overflows to inf and
+    the result is its limit 0, so no branch is needed (only the warning is silenced)."""
+    e = np.negative(x, out=np.empty_like(x))                    # one array, 0-d ones too
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+
 def tanh_softplus(x: np.ndarray) -> np.ndarray:
     """``tanh(log(1 + exp(x)))`` (Mish's factor) as ``(e^2 + 2e) / (e^2 + 2e + 2)``, ``e = exp(x)``.
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _activation_fast
-from ._pointwise import select
+from ._pointwise import select, sigmoid     # sigmoid there: _activation_fast uses it too
 from .module import Module
 
 
@@ -329,16 +329,6 @@ class Hardswish(Pointwise):
         return select(x <= -3, 0, select(x >= 3, 1, x / 3 + 0.5))
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))``, torch's formula: for x < -88 (float32) exp overflows to inf and
-    the result is its limit 0, so no branch is needed (only the warning is silenced)."""
-    e = np.negative(x, out=np.empty_like(x))                    # one array, 0-d ones too
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
-    e += 1
-    return np.reciprocal(e, out=e)
-
-
 class Sigmoid(Pointwise):
     r"""``y = 1 / (1 + exp(-x))``.
 
@@ -399,8 +389,3 @@ class Tanh(Pointwise):
     def _df(self, x, y):
         return 1 - y * y
 
-
-# the rest of the family, importable from here as before the split
-from .smooth import CELU, ELU, GELU, SELU, Mish, SiLU, Softplus  # noqa: E402
-from .softmax import (LogSoftmax, Softmax, Softmin, _SoftmaxBase, legacy_softmax_dim,  # noqa: E402
-                      log_softmax, softmax)
