@@ -31,9 +31,11 @@ inside the step does not cancel out:
 from __future__ import annotations
 
 import ctypes
+import datetime as _dt
 import gc
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -114,6 +116,28 @@ def gemm_gflops(m: int, k: int, n: int, repeat: int, seed: int = 0) -> float:
 def blas_info() -> list[dict]:
     from threadpoolctl import threadpool_info
     return threadpool_info()
+
+
+def environment_lines(threads, load=None) -> list[str]:
+    """The machine, the libraries and the load a bench ran under (bench.md's header, and
+    bench_scaling.md's)."""
+    import torch
+    blas = [i for i in blas_info() if i.get("user_api") == "blas"]
+    blas_s = "; ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+                       f"{os.path.basename(i.get('filepath', ''))})" for i in blas) or "unknown"
+    lines = [
+        f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}"
+        + (f"; load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load
+           else ""),
+        f"- NumPy {np.__version__}, BLAS: {blas_s}",
+        f"- torch {torch.__version__}, oneDNN "
+        f"{'on' if torch.backends.mkldnn.is_available() else 'off'}"
+        f"; {threads or 'default'} thread(s) each side (BLAS via threadpoolctl, "
+        "torch.set_num_threads)",
+    ]
+    return lines
 
 
 # --- memory ------------------------------------------------------------------------------------

@@ -1,19 +1,17 @@
 """Running the bench: time every row, measure its memory, write ``bench.csv`` and ``bench.md``."""
 from __future__ import annotations
 
-import datetime as _dt
 import os
-import platform
 import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .. import options
 from ..io import write_text
 from .item import BenchItem
-from .measure import blas_info, gemm_gflops, memory_table, threads_each_side, time_pair
+from .measure import (environment_lines, gemm_gflops, memory_table, threads_each_side,
+                      time_pair)
 
 #: the issue's overall target: the median ratio over every row
 MEDIAN_TARGET = 1.2
@@ -93,25 +91,6 @@ def run_bench(out_dir="reports", quick: bool = False, repeat: int | None = None,
 
 def _fmt(v, spec=".2f") -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
-
-
-def environment_lines(threads, load=None) -> list[str]:
-    blas = [i for i in blas_info() if i.get("user_api") == "blas"]
-    blas_s = "; ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
-                       f"{os.path.basename(i.get('filepath', ''))})" for i in blas) or "unknown"
-    lines = [
-        f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}"
-        + (f"; load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load
-           else ""),
-        f"- NumPy {np.__version__}, BLAS: {blas_s}",
-        f"- torch {torch.__version__}, oneDNN "
-        f"{'on' if torch.backends.mkldnn.is_available() else 'off'}"
-        f"; {threads or 'default'} thread(s) each side (BLAS via threadpoolctl, "
-        "torch.set_num_threads)",
-    ]
-    return lines
 
 
 def _memory_cell(r) -> str:

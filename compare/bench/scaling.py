@@ -17,7 +17,7 @@ from reference import Spec
 
 from ..io import write_text
 from .item import Bench, BenchItem
-from .measure import memory_table, threads_each_side, time_pair
+from .measure import environment_lines, memory_table, threads_each_side, time_pair
 
 #: sweep name -> (size label, sizes, size -> Bench)
 SWEEPS = {
@@ -119,7 +119,6 @@ def scaling_plot(path: str, df: pd.DataFrame) -> None:
 
 
 def render(df, fits, load, threads) -> str:
-    from .run import environment_lines
     lines = ["# lockstep bench --scaling: growth of time and peak memory with one size", "",
              *environment_lines(threads, load),
              "- forward+backward, float32; time: median of interleaved runs; memory: peak extra",
