@@ -109,3 +109,37 @@ def one_line(text: str, table: bool = False) -> str:
     splits cells before it reads code spans); elsewhere ``|`` stays as it is."""
     out = " ".join(text.split()).replace("``", "`")
     return out.replace("|", "\\|") if table else out
+
+
+#: a class is filed under the family of the npimpl file that defines it (whatever case uses it)
+FILE_FAMILY = {
+    "module": "core", "linear": "core", "shape": "core", "activation": "activation",
+    "smooth": "activation", "softmax": "activation", "loss": "loss", "crossentropy": "loss",
+    "bce": "loss", "distribution": "loss", "cosine_loss": "loss", "conv": "conv", "conv_transpose": "conv",
+    "pooling": "pooling", "lp_pool": "pooling", "fractional_max_pool": "pooling",
+    "max_unpool": "pooling", "norm": "norm", "batchnorm": "norm", "groupnorm": "norm",
+    "dropout": "norm", "embedding": "norm", "rnn": "recurrent", "rnn_cell": "recurrent",
+    "attention": "attention", "sdpa": "attention", "transformer": "attention",
+    "transformer_decoder": "attention", "transformer_stack": "attention",
+    "transformer_model": "attention",
+    "recurrence": "recurrent", "grad_mode": "core",
+    "shrink": "activation", "sigmoidal": "activation", "prelu": "activation",
+    "container": "core", "bilinear": "distance", "distance": "distance",
+    "lrn": "norm", "alpha_dropout": "norm",
+    "padding": "padding", "upsampling": "resample", "pixelshuffle": "resample",
+    "channelshuffle": "resample", "fold": "resample",
+    "margin_loss": "loss", "multi_margin": "loss", "triplet": "loss", "ctc": "loss",
+    "adaptive": "loss", "linear_ce": "loss", "deprecated": "loss",
+}
+
+
+def section_of(layer: str, case_family: str) -> str:
+    """The report section of ``layer``: its defining file's family, else the case's."""
+    cls = find_class(layer)
+    if cls is not None:
+        parts = cls.__module__.split(".")
+        if parts[1] in ("optim", "models"):
+            return parts[1]
+        if parts[-1] in FILE_FAMILY:
+            return FILE_FAMILY[parts[-1]]
+    return case_family

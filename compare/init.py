@@ -33,6 +33,7 @@ from scipy import stats
 import npimpl.random
 from reference.twins import Spec
 
+from .docs import section_of
 from .engine import Row
 
 #: the KS test's significance: with the seeds fixed a false alarm would be reproducible, so
@@ -155,7 +156,6 @@ def catalogue_init_rows(seed: int = 0, names=None) -> list[Row]:
     from reference.twins import _build_pair
 
     from .badinput import table
-    from .markdown import section_of
 
     rows = []
     for cls_name, entry in sorted(table().items()):
@@ -183,7 +183,6 @@ def extra_init_rows(seed: int = 0, names=None) -> list[Row]:
     from reference.twins import _build_pair
 
     from .catalogue import family_attr
-    from .markdown import section_of
 
     rows = []
     for _, specs in family_attr("INIT_SPECS"):

@@ -63,7 +63,8 @@ class Context:
         return os.path.exists(os.path.join(self.out_dir, "plots", name))
 
     def family_of(self, cls) -> tuple[str, str]:
-        from ..markdown import FAMILY_TITLES, FILE_FAMILY
+        from ..docs import FILE_FAMILY
+        from ..markdown import FAMILY_TITLES
 
         mod = cls.__module__.split(".")
         if mod[1:2] == ["optim"]:
