@@ -15,7 +15,7 @@ import torch
 import npimpl
 from reference import to_numpy
 
-from .badinput import _is_clear, clear_outcome
+from .badinput_verdict import _is_clear, clear_outcome, signature_cell
 from .metrics import FLOAT64, deviation
 
 
@@ -49,8 +49,9 @@ OPTIMIZER_VARIANTS: dict[str, Callable] = {
 
 def constructor_kwargs(name: str) -> list[tuple[str, dict]]:
     """``(variant, kwargs)``: every numeric default of the optimizer's signature set to an odd
-    value (a float -1, 0 or 2; an int -1, 0, 2 or 2.5; each element of a tuple such as ``betas`` to -1 or 1), and nesterov
-    without momentum or with dampening: torch decides which it refuses."""
+    value (a float -1, 0 or 2; an int -1, 0, 2 or 2.5; each element of a tuple such as
+    ``betas`` to -1 or 1), and nesterov without momentum or with dampening: torch decides
+    which it refuses."""
     import inspect
 
     out = []
@@ -131,8 +132,6 @@ def optimizer_matrix(seed: int = 0, names: set | None = None) -> list[dict]:
 
 def optimizer_cells(name: str, seed: int = 0) -> list[dict]:
     """Every variant of one optimizer, and its signature against torch's."""
-    from .badinput import signature_cell
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ([_optimizer_cell(name, v, seed) for v in OPTIMIZER_VARIANTS]

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import (NOT_LAYERS, TABLE, TORCH_ACCEPTS, Entry, counts, matrix,
-                              public_classes, run_variant, table)
+from compare.badinput import (NOT_LAYERS, TABLE, Entry, counts, matrix, public_classes,
+                              run_variant, table)
 from compare.badinput_optim import OPTIMIZER_VARIANTS, optimizer_names
+from compare.badinput_verdict import TORCH_ACCEPTS
 from reference import Spec
 
 

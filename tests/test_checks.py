@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import npimpl
-from compare.badinput import CLEAR_ERRORS, table
+from compare.badinput import table
+from compare.badinput_verdict import CLEAR_ERRORS
 from compare.catalogue import all_cases
 from compare.engine import Case, Inputs, case_rng, leaves, like
 from reference import Spec
