@@ -348,11 +348,17 @@ def run_case(case: Case, dtype: str, seed: int = 0, accumulate: bool | None = No
                    lambda rec, res: _run_case(case, dtype, seed, rec, res, accumulate, capture))
 
 
+def seed_libraries(seed: int) -> None:
+    """Seed what a case draws from besides its own ``rng``: torch's global generator (weights
+    a torch twin makes) and npimpl's default generator (modules built without ``rng=``)."""
+    torch.manual_seed(seed)
+    npimpl.random.manual_seed(seed)
+
+
 def _run_case(case: Case, dtype: str, seed: int, rec: _Recorder, res: Result,
               accumulate: bool | None = None, capture: dict | None = None) -> None:
     rng = case_rng(seed, case.name, dtype)
-    torch.manual_seed(seed)
-    npimpl.random.manual_seed(seed)     # modules built without an rng draw from it
+    seed_libraries(seed)
     np_mod, t_mod = case.model(np.dtype(dtype))
     inp = case.inputs(rng, np.dtype(dtype))
     if not isinstance(inp, Inputs):
@@ -657,8 +663,7 @@ def record_step(rec: _Recorder, res: Result, step: int, np_model, t_model, np_lo
 
 def _run_trajectory(case: Trajectory, dtype: str, seed: int, rec: _Recorder, res: Result):
     rng = case_rng(seed, case.name, dtype)
-    torch.manual_seed(seed)
-    npimpl.random.manual_seed(seed)     # modules built without an rng draw from it
+    seed_libraries(seed)
     dt = np.dtype(dtype)
     npx, tx = build_sides(case, dt)
     for step in range(case.steps):

@@ -65,12 +65,9 @@ import zlib
 from typing import NamedTuple
 
 import numpy as np
-import torch
-
-import npimpl.random
 
 from .engine import (Case, Inputs, Row, _is_float_array, _np_grads_of_inputs, case_rng,
-                     is_packed, leaves, like)
+                     is_packed, leaves, like, seed_libraries)
 
 #: the step of the central difference (absolute; see the module docstring)
 H = 1e-6
@@ -342,9 +339,8 @@ def fd_case(case: Case, seed: int = 0, max_per_tensor: int = 20, budget: int = 2
     """
     dt = np.dtype("float64")
     rng = case_rng(seed, case.name, "float64")          # the engine's stream: same inputs, g
-    npimpl.random.manual_seed(seed)                     # npimpl's default generator, and
-    torch.manual_seed(seed)                             # the engine's weights: a case that
-    np_mod, _ = case.model(dt)                          # draws them from torch (randomize_)
+    seed_libraries(seed)                                # the engine's weights (a case may
+    np_mod, _ = case.model(dt)                          # draw them from torch: randomize_)
     inp = case.inputs(rng, dt)
     if not isinstance(inp, Inputs):
         inp = Inputs(tuple(inp) if isinstance(inp, (tuple, list)) else (inp,))

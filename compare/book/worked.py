@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-import npimpl.random
 from reference import to_numpy, to_torch
 
 from ..engine import (Case, Inputs, _is_float_array, _np_grads_of_inputs, case_rng, leaves,
-                      like)
+                      like, seed_libraries)
 
 
 @dataclass
@@ -82,8 +81,7 @@ def run(case: Case, seed: int = 0) -> Worked:
 def _run(case: Case, seed: int, out: Worked) -> None:
     dt = np.dtype("float64")
     rng = case_rng(seed, case.name, dt.name)
-    torch.manual_seed(seed)
-    npimpl.random.manual_seed(seed)     # modules built without an rng draw from it
+    seed_libraries(seed)
     np_mod, t_mod = case.model(dt)
     inp = case.inputs(rng, dt)
     if not isinstance(inp, Inputs):
