@@ -18,7 +18,7 @@ from ._pointwise import select
 from .linear import Linear
 from .module import Module, Parameter
 from .sdpa import additive_mask, dropout_mask, sdpa_backward, sdpa_forward
-from .random import generator as default_generator
+from .random import generator
 
 
 class MHACache(NamedTuple):
@@ -107,7 +107,7 @@ class MultiheadAttention(Module):
         self.num_heads, self.dropout, self.batch_first = num_heads, float(dropout), batch_first
         self.head_dim = E // num_heads
         self.add_zero_attn = add_zero_attn
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.mask = None
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.empty((3 * E, E), dt))
@@ -128,7 +128,7 @@ class MultiheadAttention(Module):
 
     def reset_parameters(self, rng=None):
         """xavier_uniform_ in-projections, zero biases, xavier_normal_ bias_k/bias_v (torch)."""
-        rng = default_generator(rng)
+        rng = generator(rng)
         self.out_proj.reset_parameters(rng)
         for w in self._proj_weights():
             fan_out, fan_in = w.shape

@@ -12,7 +12,7 @@ import numpy as np
 from einops import einsum
 
 from .module import Module, Parameter
-from .random import generator as default_generator
+from .random import generator
 
 
 class BilinearCache(NamedTuple):
@@ -69,7 +69,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
-        rng = default_generator(rng)
+        rng = generator(rng)
         bound = 1.0 / math.sqrt(self.in1_features)
         self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)
         if self.bias is not None:

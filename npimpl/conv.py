@@ -15,7 +15,7 @@ from . import _checks
 from . import _depthwise as dwc
 from . import _im2col as im
 from .module import Module, Parameter
-from .random import generator as default_generator
+from .random import generator
 
 
 class ConvCache(NamedTuple):
@@ -187,7 +187,7 @@ class _ConvNd(Module):
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
         """``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weight and bias, ``fan_in = weight.shape[1]
         * prod(kernel_size)``: torch's ``kaiming_uniform_(a=sqrt(5))`` gives exactly this bound."""
-        rng = default_generator(rng)
+        rng = generator(rng)
         fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._pointwise import bernoulli_keep
 from .module import Module
-from .random import generator as default_generator
+from .random import generator
 
 
 class DropoutCache(NamedTuple):
@@ -27,7 +27,7 @@ class _DropoutNd(Module):
             raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 "
                              f"and 1, but got {p}")
         self.p, self.inplace = float(p), inplace
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.dtype = None if dtype is None else self._dtype(dtype)
         self.mask = None
 

@@ -9,7 +9,7 @@ from . import _checks
 from ._scatter import accumulate_rows, add_rows
 from .module import Module, Parameter
 from .sparse import SparseGrad
-from .random import generator as default_generator
+from .random import generator
 
 
 def _indices(x, num: int, owner: str, name: str = "input") -> np.ndarray:
@@ -131,7 +131,7 @@ class Embedding(Module):
 
     def reset_parameters(self, rng=None) -> None:
         """weight ~ N(0, 1), then the padding row set to zero (torch's ``normal_``)."""
-        rng = default_generator(rng)
+        rng = generator(rng)
         self.weight.data[...] = rng.standard_normal(self.weight.shape)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0

@@ -15,7 +15,7 @@ import numpy as np
 from . import _pool as P
 from ._fractional_fast import fractional_max
 from .pooling import _Pool
-from .random import generator as default_generator
+from .random import generator
 
 
 class FractionalCache(NamedTuple):
@@ -98,7 +98,7 @@ class _FractionalMaxPoolNd(_Pool):
         self.return_indices = bool(return_indices)
         self.register_buffer("_random_samples", None if _random_samples is None
                              else np.array(_random_samples))
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.random_samples = None          # (N, C, nd): the samples of the last forward
 
     def _out_size(self, sizes):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .module import Module, Parameter
-from .random import generator as default_generator
+from .random import generator
 
 
 class LinearCache(NamedTuple):
@@ -101,7 +101,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
-        rng = default_generator(rng)
+        rng = generator(rng)
         bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
         self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)
         if self.bias is not None:

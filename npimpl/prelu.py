@@ -13,7 +13,7 @@ import numpy as np
 from ._pointwise import select
 from .activation import Activation
 from .module import Module, Parameter
-from .random import generator as default_generator
+from .random import generator
 
 
 class PReLUCache(NamedTuple):
@@ -141,7 +141,7 @@ class RReLU(Activation):
             raise ValueError(f"RReLU: lower bound should be less than or equal to the upper "
                              f"bound, got lower={lower}, upper={upper}")
         self.lower, self.upper, self.inplace = lower, upper, inplace
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.slopes = self.noise = None
 
     def forward(self, input):

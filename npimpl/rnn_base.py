@@ -20,7 +20,7 @@ from .module import Module, Parameter
 from .utils.rnn import PackedSequence
 from .recurrence import Steps, Weights, direction_backward, direction_forward
 from .rnn_cell import uniform_reset
-from .random import generator as default_generator
+from .random import generator
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _KINDS = Weights._fields            # weight_ih, weight_hh, bias_ih, bias_hh, weight_hr
@@ -83,7 +83,7 @@ class RNNBase(Module):
         self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), batch_first
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = int(proj_size)
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.masks: list = []
         dt = self._dtype(dtype)
         D = 2 if bidirectional else 1

@@ -17,7 +17,7 @@ import numpy as np
 from . import _checks
 from .activation import sigmoid
 from .module import Module, Parameter
-from .random import generator as default_generator
+from .random import generator
 
 
 # --- the three step functions ---------------------------------------------------------------
@@ -120,7 +120,7 @@ def gru_step_backward(dh, cache: GRUStep):
 def uniform_reset(module: Module, rng=None) -> None:
     """torch's init for every recurrent layer and cell: each weight and bias of ``module``
     from U(-k, k), k = 1/sqrt(hidden_size)."""
-    rng = default_generator(rng)
+    rng = generator(rng)
     k = 1.0 / math.sqrt(module.hidden_size)
     for p in module.parameters():
         p.data[...] = rng.uniform(-k, k, p.shape)

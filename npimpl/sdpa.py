@@ -16,7 +16,7 @@ from . import _checks
 from ._broadcast import broadcast_shape, sum_to
 from ._pointwise import bernoulli_keep, select
 from .module import Module
-from .random import generator as default_generator
+from .random import generator
 
 
 def masked_softmax(s: np.ndarray, safe: bool) -> np.ndarray:
@@ -174,7 +174,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     bias, groups, batch = _prepare(query, key, value, attn_mask, is_causal, enable_gqa)
     drop = None
     if dropout_p > 0:
-        rng = default_generator(rng)
+        rng = generator(rng)
         drop = dropout_mask(rng, (*batch, query.shape[-2], key.shape[-2]), dropout_p,
                             query.dtype)
     out, _, _ = sdpa_forward(query, key, value, bias, scale, safe=True, drop=drop, groups=groups)
@@ -230,7 +230,7 @@ class ScaledDotProductAttention(Module):
         super().__init__()
         self.dropout_p, self.is_causal, self.scale = dropout_p, is_causal, scale
         self.enable_gqa = enable_gqa
-        self.rng = default_generator(rng)
+        self.rng = generator(rng)
         self.dtype = None if dtype is None else self._dtype(dtype)
         self.mask = None
 

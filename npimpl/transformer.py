@@ -20,7 +20,7 @@ from .linear import Linear
 from .module import Module
 from .norm import LayerNorm
 from .smooth import GELU
-from .random import generator as default_generator
+from .random import generator
 
 
 class Elementwise(Module):
@@ -120,7 +120,7 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=np.float32, rng=None):
         super().__init__()
-        rng = default_generator(rng)
+        rng = generator(rng)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype, rng=rng)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)

@@ -12,7 +12,7 @@ from .linear import Linear
 from .module import Module
 from .norm import LayerNorm
 from .transformer import activation_module
-from .random import generator as default_generator
+from .random import generator
 
 
 class TransformerDecoderLayer(Module):
@@ -59,7 +59,7 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=np.float32, rng=None):
         super().__init__()
-        rng = default_generator(rng)
+        rng = generator(rng)
         kw = dict(dropout=dropout, batch_first=batch_first, bias=bias, dtype=dtype, rng=rng)
         self.self_attn = MultiheadAttention(d_model, nhead, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)

@@ -13,7 +13,7 @@ from .norm import LayerNorm
 from .transformer import TransformerEncoderLayer
 from .transformer_decoder import TransformerDecoderLayer
 from .transformer_stack import TransformerDecoder, TransformerEncoder
-from .random import generator as default_generator
+from .random import generator
 
 
 class Transformer(Module):
@@ -47,7 +47,7 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
                  bias=True, device=None, dtype=np.float32, rng=None):
         super().__init__()
-        rng = default_generator(rng)
+        rng = generator(rng)
         kw = dict(dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
                   batch_first=batch_first, norm_first=norm_first, bias=bias, dtype=dtype, rng=rng)
         if custom_encoder is not None:
@@ -77,7 +77,7 @@ class Transformer(Module):
 
     def _reset_parameters(self, rng=None):
         """xavier_uniform_ on every parameter with more than one dimension (torch's)."""
-        rng = default_generator(rng)
+        rng = generator(rng)
         for p in self.parameters():
             if p.data.ndim > 1:
                 fan_out, fan_in = p.shape[0], int(np.prod(p.shape[1:]))

@@ -19,7 +19,7 @@ from .. import _checks
 from ..container import Sequential
 from ..linear import Linear
 from ..module import Module
-from ..random import generator as default_generator
+from ..random import generator
 
 
 @dataclass
@@ -225,7 +225,7 @@ class GPT(Module):
 
     def reset_parameters(self, rng: np.random.Generator | None = None) -> None:
         """nanoGPT's ``_init_weights``; see the class docstring."""
-        rng = default_generator(rng)
+        rng = generator(rng)
         std_proj = 0.02 / math.sqrt(2 * self.config.n_layer)
         for name, p in self.named_parameters():
             if name.endswith("c_proj.weight"):
