@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from . import article, docs
-from .docs import FILE_FAMILY, section_of
+from .docs import section_of
 from .torchoff import TORCH_OFF
 
 FD = "finite-difference"  # the tolerance name of the oracle's rows
