@@ -104,19 +104,10 @@ def _report_locked(args, cases) -> int:
             return fail("lockstep report", f"--out: {why}")
     run = run_all(cases, args.dtypes, args.seed, progress=options.show_progress(args),
                   jobs=args.jobs, seeds=args.seeds)
-    shots = os.path.join(args.out, "book", "screenshots")
-    kept = {} if args.screenshots or not os.path.isdir(shots) else {
-        n: open(os.path.join(shots, n), "rb").read() for n in os.listdir(shots)
-        if n.endswith(".png")}
     paths = write_reports(run, args.out)
     if args.screenshots:          # the README's pictures of the book (headless Chromium)
         from . import book
         paths += book.take_screenshots(os.path.join(args.out, "book"))
-    elif kept:                    # the book is rewritten; its pictures stay until retaken
-        os.makedirs(shots, exist_ok=True)
-        for n, data in kept.items():
-            with open(os.path.join(shots, n), "wb") as f:
-                f.write(data)
     rows = run.rows
     if not args.quiet:
         print(f"lockstep: {len(run.results)} runs (seed {run.seed_label}), {len(rows)} "

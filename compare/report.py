@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -263,7 +264,21 @@ def write_reports(result: Run, out_dir: str) -> list[str]:
     the paths written, as they are in ``out_dir``."""
     with replace_folder(out_dir, REPORT_FILES) as dest:
         written = _write_files(result, dest, out_dir)
+        _keep_screenshots(out_dir, dest)
     return [os.path.join(out_dir, os.path.relpath(p, dest)) for p in written]
+
+
+def _keep_screenshots(out_dir: str, dest: str) -> None:
+    """The book is rewritten by every run, but its screenshots (the README's pictures, taken
+    by ``lockstep report --screenshots``, which retakes them afterwards) stay until retaken."""
+    old = os.path.join(out_dir, "book", "screenshots")
+    if not os.path.isdir(old):
+        return
+    new = os.path.join(dest, "book", "screenshots")
+    os.makedirs(new, exist_ok=True)
+    for name in os.listdir(old):
+        if name.endswith(".png") and not os.path.exists(os.path.join(new, name)):
+            shutil.copy2(os.path.join(old, name), os.path.join(new, name))
 
 
 def _write_files(result: Run, dest: str, out_dir: str) -> list[str]:
