@@ -200,3 +200,13 @@ def test_per_file_samples_depend_on_the_seed_and_the_file_only():
                                                               "npimpl/optim/sgd.py"]
     assert os.path.exists(mutate.EQUIVALENTS)
     assert np.isclose(score(frame([])).get("score"), 1.0)
+
+
+def test_ids_names_mutants_or_an_earlier_runs_survivors(tmp_path):
+    assert mutate.parse_ids(None) is None
+    assert mutate.parse_ids("npimpl/linear.py#3, npimpl/conv.py#7") == {"npimpl/linear.py#3",
+                                                                         "npimpl/conv.py#7"}
+    csv_path = tmp_path / "mutation.csv"
+    csv_path.write_text("id,verdict\nnpimpl/a.py#1,killed\nnpimpl/a.py#2,survived\n"
+                        "npimpl/b.py#5,not executed\nnpimpl/b.py#6,equivalent\n")
+    assert mutate.parse_ids(f"@{csv_path}") == {"npimpl/a.py#2", "npimpl/b.py#5"}

@@ -3,6 +3,7 @@
 
     lockstep mutate [--files GLOBS] [--per-file N] [--seed S] [--budget SECONDS]
                     [--kinds case,oracle,badinput,init] [--out reports] [--no-fresh]
+                    [--ids IDS | --ids @mutation.csv] [--jobs N]
 
 1. **Mutants**: every mutant :mod:`.mutagen` generates for the selected npimpl files, or a
    seeded sample of ``--per-file`` of each (default 40; 0 = all). The sample of a file
@@ -21,6 +22,11 @@
 5. **Verdicts**: a survivor listed in ``compare/selftest/equivalents.toml`` (each entry
    with its reason) is *equivalent*; any other survivor is a failure: the command then
    exits 1. The score is killed / (run − equivalent).
+
+``--ids`` keeps only the named mutants of the sample (``npimpl/linear.py#12,...``, or
+``@path/mutation.csv`` for the survivors and unexecuted mutants of an earlier run): the way
+to re-check a fix in minutes. ``--jobs N`` runs the mutants in N processes (each measures
+the coverage itself, then takes every N-th mutant of the round-robin order) and merges them.
 
 Writes ``<out>/mutation.csv`` (every mutant: file, line, function, operator, before/after,
 verdict, killing unit and what failed) and ``<out>/mutation.md``.
@@ -238,7 +244,62 @@ def _parser():
     p.add_argument("--no-fresh", action="store_true",
                    help="skip the fresh-process re-check of survivors")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--ids", default=None,
+                   help="only these mutants of the sample: comma-separated ids "
+                   "(npimpl/linear.py#12), or @mutation.csv for an earlier run's survivors")
+    p.add_argument("--jobs", type=int, default=1, help="processes for the mutant runs")
+    p.add_argument("--shard", default=None, help=argparse.SUPPRESS)   # K/N, for --jobs
+    p.add_argument("--dump", default=None, help=argparse.SUPPRESS)    # pickle, for --jobs
     return p
+
+
+def parse_ids(spec: str | None) -> set | None:
+    """``--ids``: a set of mutant ids, or None for the whole sample."""
+    if not spec:
+        return None
+    if spec.startswith("@"):
+        import csv
+        with open(spec[1:], newline="") as fh:
+            return {r["id"] for r in csv.DictReader(fh)
+                    if r["verdict"] in ("survived", "not executed")}
+    return {s.strip() for s in spec.split(",") if s.strip()}
+
+
+def run_jobs(argv: list[str], jobs: int):
+    """``--jobs N``: the same command in N processes, each on every N-th mutant; their
+    ``(outcomes, info)`` merged in the order one process would give."""
+    import pickle
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lockstep-mutate-") as tmp:
+        dumps = [os.path.join(tmp, f"{k}.pkl") for k in range(jobs)]
+        procs = [subprocess.Popen([sys.executable, "-c", "import sys; from compare.selftest.mutate import "
+                                   "main; sys.exit(main(sys.argv[1:]))", *argv,
+                                   "--jobs", "1", "--shard", f"{k}/{jobs}", "--dump", dumps[k],
+                                   "--no-progress", "--out", os.path.join(tmp, str(k))],
+                                  cwd=ROOT) for k in range(jobs)]
+        codes = [p.wait() for p in procs]
+        if any(not os.path.exists(d) for d in dumps):
+            raise RuntimeError(f"lockstep mutate --jobs: a process ended without a result "
+                               f"(exit codes {codes})")
+        parts = []
+        for d in dumps:
+            with open(d, "rb") as fh:
+                parts.append(pickle.load(fh))
+    by_id = {o.mutant.id: o for outs, _ in parts for o in outs}
+    info = dict(parts[0][1])
+    order = [m for outs, _ in parts for m in (o.mutant for o in outs)]
+    rank = {(f, i): n for n, (f, i) in enumerate(
+        sorted({(m.file, m.index) for m in order}, key=lambda t: (info["files"].index(t[0]), t[1])))}
+    outcomes = [by_id[m.id] for m in sorted(order, key=lambda m: rank[(m.file, m.index)])]
+    for key in ("flaky", "broken", "listed_but_killed"):
+        info[key] = [x for _, i in parts for x in i[key]]
+    for key in ("peak_mb", "coverage_seconds", "mutant_seconds", "total_seconds"):
+        info[key] = max(i[key] for _, i in parts)
+    info["broken"] = list(dict.fromkeys(info["broken"]))
+    info["jobs"] = jobs
+    return outcomes, info
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,9 +317,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lockstep mutate: --kinds {args.kinds!r}: choose from {list(KINDS)}",
               file=sys.stderr)
         return EXIT_USAGE
-    outcomes, info = run(files, args.per_file, args.seed, args.budget, kinds,
-                         fresh=not args.no_fresh, progress=not args.no_progress,
-                         out_dir=args.out)
+    if args.jobs < 1:
+        print("lockstep mutate: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    ids = parse_ids(args.ids)
+    if args.jobs > 1:
+        outcomes, info = run_jobs(list(argv if argv is not None else sys.argv[1:]), args.jobs)
+    else:
+        shard = tuple(int(v) for v in args.shard.split("/")) if args.shard else None
+        outcomes, info = run(files, args.per_file, args.seed, args.budget, kinds,
+                             fresh=not args.no_fresh, progress=not args.no_progress,
+                             out_dir=None if shard else args.out, ids=ids, shard=shard)
+        if args.dump:
+            import pickle
+            with open(args.dump, "wb") as fh:
+                pickle.dump((outcomes, info), fh)
+            return EXIT_OK
     from .mutation_report import summary_line, write
     paths = write(outcomes, info, args.out)
     print(summary_line(outcomes, info) + f"; wrote {', '.join(paths)}")
@@ -278,11 +352,12 @@ def unexplained(outcomes) -> list:
 
 
 def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badinput", "init"),
-        fresh=True, progress=True, out_dir=None, units=None):
+        fresh=True, progress=True, out_dir=None, units=None, ids=None, shard=None):
     """Generate, measure, run; returns ``(outcomes, info)`` for :mod:`.mutation_report`.
     Survivors are printed as they turn up; with ``out_dir``, the mutants done so far are
     written to ``mutation.csv`` every 50 (a long run can be read while it runs). ``units``
-    replaces the report's units (the tests run a handful)."""
+    replaces the report's units (the tests run a handful). ``ids`` keeps only those mutants
+    of the sample; ``shard=(k, n)`` runs every n-th mutant of the order, from the k-th."""
     import warnings
 
     from tqdm import tqdm
@@ -292,6 +367,8 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
     t_start = time.perf_counter()
     generated = {f: generate(ROOT, f) for f in files}
     chosen = {f: sample(ms, per_file, seed) for f, ms in generated.items()}
+    if ids is not None:
+        chosen = {f: [m for m in ms if m.id in ids] for f, ms in chosen.items()}
     entries = load_equivalents()
     in_scope = [e for e in entries if e["file"] in generated]
     stale = [e for e in in_scope
@@ -309,6 +386,8 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
     t_cover = time.perf_counter() - t_start
 
     order = round_robin(chosen, seed)
+    if shard is not None:
+        order = order[shard[0]::shard[1]]
     outcomes: dict = {}
     recent: dict = {}
     t0 = time.perf_counter()
@@ -337,6 +416,8 @@ def run(files, per_file=40, seed=0, budget=None, kinds=("case", "oracle", "badin
     result = []
     for f in files:
         for m in chosen[f]:
+            if m.id not in outcomes:        # another shard's
+                continue
             o = outcomes[m.id]
             if o.verdict in ("survived", "not executed"):
                 e = equivalence(m, entries)

@@ -95,7 +95,8 @@ def markdown(outcomes, info) -> str:
             ("survived", str(s["survived"])),
             ("units", f"{info['units']} ({', '.join(info['kinds'])})"),
             ("time", f"{info['total_seconds']:.0f} s ({info['coverage_seconds']:.0f} s "
-                     f"coverage, {info['mutant_seconds']:.0f} s mutants)"),
+                     f"coverage, {info['mutant_seconds']:.0f} s mutants"
+                     + (f", {info['jobs']} processes" if info.get("jobs", 1) > 1 else "") + ")"),
             ("peak memory", f"{info.get('peak_mb', 0):.0f} MB"),
         ]),
         "",
