@@ -68,4 +68,7 @@ class SharedMaskDropout(torch.nn.Module):
 def _dropout_twin(np_mod, args, kwargs, dtype):
     kind = next(c.__name__ for c in type(np_mod).__mro__
                 if c.__name__ in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d"))
-    return SharedMaskDropout(np_mod, np_mod.p, kind)
+    # p from torch's own constructor (its default when the spec gives none), never from the
+    # NumPy module: a wrong default p on the NumPy side is then a wrong scaling, caught
+    torch_kw = {k: v for k, v in kwargs.items() if k in ("p", "inplace")}
+    return SharedMaskDropout(np_mod, getattr(torch.nn, kind)(*args, **torch_kw).p, kind)
