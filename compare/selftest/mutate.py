@@ -19,7 +19,10 @@
    sample; the rest are "not run".
 4. **Fresh re-check**: a survivor is run again in a new process that imports the mutated
    file (:mod:`.fresh`), against the same units.
-5. **Verdicts**: a survivor listed in ``compare/selftest/equivalents.toml`` (each entry
+5. **Named bugs**: a full run (no ``--files``, no ``--ids``) also plants the bugs issue 22
+   named (:mod:`.named`) and runs the units that must catch them; one that is not killed
+   fails the command too.
+6. **Verdicts**: a survivor listed in ``compare/selftest/equivalents.toml`` (each entry
    with its reason) is *equivalent*; any other survivor is a failure: the command then
    exits 1. The score is killed / (run − equivalent).
 
@@ -41,7 +44,6 @@ import random
 import sys
 import time
 import tomllib
-from collections import defaultdict
 from dataclasses import dataclass
 
 from .mutagen import Mutant, generate
@@ -333,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.dump, "wb") as fh:
                 pickle.dump((outcomes, info), fh)
             return EXIT_OK
+    if args.files is None and ids is None:          # a full run: the issue's named bugs too
+        from .named import check
+        info["named"] = check(seed=args.seed)
     from .mutation_report import summary_line, write
     paths = write(outcomes, info, args.out)
     print(summary_line(outcomes, info) + f"; wrote {', '.join(paths)}")
@@ -343,7 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     for e in info["stale"]:
         print(f"  STALE equivalent entry (matches no mutant): {e['file']} {e['where']} "
               f"{e.get('mutation', '')}")
-    return EXIT_SURVIVOR if bad else EXIT_OK
+    named_missed = [r for r in info.get("named", []) if r.verdict != "killed"]
+    for r in named_missed:
+        print(f"  NAMED BUG {r.verdict.upper()}: {r.named.file} {r.named.where}: {r.named.issue} "
+              f"{r.detail[:120]}")
+    return EXIT_SURVIVOR if bad or named_missed else EXIT_OK
 
 
 def unexplained(outcomes) -> list:

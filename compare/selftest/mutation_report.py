@@ -152,6 +152,9 @@ def markdown(outcomes, info) -> str:
                   f"{o.mutant.file}:{o.mutant.line} {_code(o.mutant.mutation)}"
                   for o in info["listed_but_killed"]]
         lines.append("")
+    if info.get("named"):
+        from .named import markdown as named_markdown
+        lines += named_markdown(info["named"])
     lines += ["Every mutant, its verdict and the unit that killed it: "
               "[mutation.csv](mutation.csv).", ""]
     return "\n".join(lines)
