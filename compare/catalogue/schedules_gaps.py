@@ -309,12 +309,12 @@ def _plateau_bad_state(side, opt):
 
 
 def _resumed_cosine_get_lr(side):
-    """CosineAnnealingLR resumed at epoch 4: its first get_lr() (before any step) is the
-    closed form at epoch 5."""
+    """CosineAnnealingLR resumed at epoch 2: its first get_lr() (before any step) is the
+    closed form at epoch 3."""
     opt = _optimizer(side, "SGD")
     for g in opt.param_groups:
         g["initial_lr"] = g["lr"]
-    s = side.lib.CosineAnnealingLR(opt, T_max=10, eta_min=0.01, last_epoch=4)
+    s = side.lib.CosineAnnealingLR(opt, T_max=10, eta_min=0.01, last_epoch=2)
     return np.array(s.get_lr(), dtype=np.float64)
 
 
@@ -326,6 +326,8 @@ REFUSALS = [
      lambda side: _plateau_bad_state(side, _optimizer(side, "SGD"))),
     ("CyclicLR mode='bogus'", _built(on("CyclicLR", base_lr=0.01, max_lr=0.1, mode="bogus"))),
     ("CosineAnnealingWarmRestarts T_0=0", _built(on("CosineAnnealingWarmRestarts", T_0=0))),
+    ("CosineAnnealingWarmRestarts T_0=2.5",
+     _built(on("CosineAnnealingWarmRestarts", T_0=2.5))),
     ("SequentialLR, a child on another optimizer", _built(_other_optimizer_child)),
     ("OneCycleLR epochs=0", _built(on("OneCycleLR", max_lr=0.5, epochs=0,
                                       steps_per_epoch=5))),
@@ -373,7 +375,7 @@ def _averaged(side, model):
                                                   use_buffers=True),
             "swa-buffers": A.AveragedModel(model, use_buffers=True),
             "ema-multi-buffers": A.AveragedModel(
-                model, multi_avg_fn=A.get_ema_multi_avg_fn(0.9), use_buffers=True),
+                model, multi_avg_fn=A.get_ema_multi_avg_fn(0.5), use_buffers=True),
             "swa-multi": A.AveragedModel(model, multi_avg_fn=A.get_swa_multi_avg_fn()),
             "no-parameters": A.AveragedModel(empty)}
     return {tag: (avg, empty if tag == "no-parameters" else model)
@@ -381,19 +383,27 @@ def _averaged(side, model):
 
 
 def _state(mod) -> dict:
-    return {k: (v.detach().numpy() if isinstance(v, torch.Tensor) else np.asarray(v))
+    """A copy of ``mod``'s state_dict (its arrays are the live ones, updated in place)."""
+    return {k: np.array(v.detach().numpy() if isinstance(v, torch.Tensor) else v)
             for k, v in mod.state_dict().items()}
 
 
 def _averaging(dt):
     """Four updates of every AveragedModel of one model whose weights are redrawn and which
     runs three training batches (its running statistics and num_batches_tracked move)
-    between them; then update_bn on the EMA average, left in eval mode."""
+    between them; then update_bn on the EMA average, left in eval mode.
+
+    get_swa_multi_avg_fn on the integer num_batches_tracked (``use_buffers``) crashes torch
+    (an integer addcdiv); npimpl applies the historic rule torch's error message spells out,
+    ``(input + trunc(tensor1 / tensor2)).to(input.dtype)``, which the torch side computes
+    with torch's own operations."""
     rows = {}
     for name, side in SIDES:
         rng = np.random.default_rng(7)
         model = _model(side, rng)
         avgs = _averaged(side, model)
+        historic = (S.AveragedModel(model, multi_avg_fn=S.get_swa_multi_avg_fn(),
+                                    use_buffers=True) if side.swa is S else None)
         out = rows.setdefault(name, {})
         for k in range(4):
             for p in model.parameters():
@@ -412,6 +422,15 @@ def _averaging(dt):
                 avg.update_parameters(followed)
                 for key, v in _state(avg).items():
                     out[f"{tag}.{key}.update{k}"] = v
+            if historic is not None:
+                historic.update_parameters(model)
+                nbt = np.array(historic.module[1].num_batches_tracked)
+            else:
+                current = model[1].num_batches_tracked
+                hist = current.clone() if k == 0 else (
+                    hist + torch.trunc((current - hist) / torch.tensor(k + 1))).to(torch.int64)
+                nbt = hist.numpy().copy()
+            out[f"swa-multi-buffers.num_batches_tracked.update{k}"] = nbt
         ema = avgs["ema-multi-buffers"][0]
         ema.eval()
         loader = [rng.normal(size=(6, 3)) for _ in range(2)]
