@@ -47,9 +47,10 @@ def _optimizer(side: Side, name: str):
 
 @dataclass
 class Driven(Schedule):
-    """A :class:`Schedule` whose step ``k`` is ``drive(side, sched, opt, k)``, which returns
-    the scheduler to go on with: an explicit epoch, a metric, a state_dict round trip into a
-    new scheduler, a param group added. Besides the sequences, a ``last_epoch`` row: the
+    """A :class:`Schedule` built by ``make(side, opt)`` (a :class:`Side`, not a bare module)
+    whose step ``k`` is ``drive(side, sched, opt, k)``, which returns the scheduler to go on
+    with: an explicit epoch, a metric, a state_dict round trip into a new scheduler, a param
+    group added. Besides the sequences, a ``last_epoch`` row: the
     scheduler's own count after each step (ReduceLROnPlateau and ``step(epoch)`` set it)."""
 
     drive: Callable | None = None
@@ -404,6 +405,7 @@ def _averaging(dt):
         avgs = _averaged(side, model)
         historic = (S.AveragedModel(model, multi_avg_fn=S.get_swa_multi_avg_fn(),
                                     use_buffers=True) if side.swa is S else None)
+        hist = None                                  # torch's side of that average
         out = rows.setdefault(name, {})
         for k in range(4):
             for p in model.parameters():
@@ -427,7 +429,7 @@ def _averaging(dt):
                 nbt = np.array(historic.module[1].num_batches_tracked)
             else:
                 current = model[1].num_batches_tracked
-                hist = current.clone() if k == 0 else (
+                hist = current.clone() if hist is None else (
                     hist + torch.trunc((current - hist) / torch.tensor(k + 1))).to(torch.int64)
                 nbt = hist.numpy().copy()
             out[f"swa-multi-buffers.num_batches_tracked.update{k}"] = nbt
@@ -450,5 +452,6 @@ CASES = SCHEDULES + [
              dtypes=("float64",),
              note="get_ema_avg_fn, the default average, get_ema_multi_avg_fn and "
                   "get_swa_multi_avg_fn, buffers averaged (int64 num_batches_tracked); "
-                  "a model without parameters (one update); update_bn on an averaged model in eval mode"),
+                  "a model without parameters (one update); update_bn on an averaged model "
+                  "in eval mode"),
 ]
