@@ -87,6 +87,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     x = _array(input, cls, "input")
     if x.ndim < 2:
         raise ValueError(f"{cls}: input must be at least 2-D (T, B, *), got shape {x.shape}")
+    if x.size == 0:                                                 # torch refuses it too
+        raise ValueError(f"{cls}: Cannot pack empty tensors, got input of shape {x.shape}")
     lens = _lengths(lengths, cls)
     xt = np.swapaxes(x, 0, 1) if batch_first else x                 # (T, B, *)
     T, B = xt.shape[:2]
@@ -102,15 +104,15 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     else:
         sorted_indices = np.argsort(-lens, kind="stable")            # torch's order for ties
         lens, xt = lens[sorted_indices], xt[:, sorted_indices]
-    if B and lens[-1] <= 0:
+    if lens[-1] <= 0:
         raise ValueError(f"{cls}: Length of all samples has to be greater than 0, but found "
                          f"an element in 'lengths' that is <= 0, got {lens.tolist()}")
-    if B and lens[0] > T:
+    if lens[0] > T:
         raise ValueError(f"{cls}: lengths must not exceed the padded length {T}, got "
                          f"{lens.max()} (torch does not check and returns batch_sizes that "
                          "do not fit its data)")
-    batch_sizes = (lens[None, :] > np.arange(lens[0] if B else 0)[:, None]).sum(1)  # (T',)
-    data = np.concatenate([xt[t, :b] for t, b in enumerate(batch_sizes)]) if B else xt[:0, 0]
+    batch_sizes = (lens[None, :] > np.arange(lens[0])[:, None]).sum(1)             # (T',)
+    data = np.concatenate([xt[t, :b] for t, b in enumerate(batch_sizes)])
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
 
