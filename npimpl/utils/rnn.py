@@ -126,6 +126,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     """``(padded (T, B, *) or (B, T, *), lengths (B,) int64)`` in the original batch order."""
     cls = "pad_packed_sequence"
     data, sizes, _, unsorted = _check_packed(sequence, cls)
+    if len(sizes) == 0:                                             # torch refuses it too
+        raise ValueError(f"{cls}: batch_sizes can not be empty (a PackedSequence of no steps)")
     T = len(sizes)
     if total_length is not None:
         if total_length < T:
@@ -133,7 +135,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"longest sequence in input, but got total_length={total_length} "
                              f"and max sequence length being {T}")
         T = total_length
-    B = int(sizes[0]) if len(sizes) else 0
+    B = int(sizes[0])
     out = np.full((T, B) + data.shape[1:], padding_value, dtype=data.dtype)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     for t, b in enumerate(sizes):
