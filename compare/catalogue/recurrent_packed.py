@@ -4,8 +4,9 @@
 :mod:`.recurrent` do); ``pad_sequence`` / ``unpad_sequence`` and ``pack_sequence`` /
 ``unpack_sequence`` on lists of sequences; the packed classifier in its default
 configuration and on a plain unbatched sequence; and the refusals both libraries share
-(unsorted lengths with ``enforce_sorted``, a zero length, an empty batch, increasing
-``batch_sizes``, an LSTM state that is not a pair, a 1-D state for a batched cell).
+(unsorted lengths with ``enforce_sorted``, a zero length, an empty batch, a packed sequence
+of no steps, a sequence with an extra dim, increasing ``batch_sizes``, an LSTM state that
+is not a pair).
 
 The wrappers' ``backward`` uses that packing and padding only move elements, so each is the
 other's gradient (the docstring of :mod:`npimpl.utils.rnn`): the gradient of the padded
@@ -117,7 +118,7 @@ CASES = [
     packpad_case("gru-sorted-batchfirst-total-length", "GRU", (4, 4, 2, 1), batch_first=True,
                  enforce_sorted=True, pad_kw=dict(padding_value=-1.5, total_length=6),
                  bidirectional=True),
-    packpad_case("rnn-one-sequence-sorted", "RNN", (3,), enforce_sorted=True),
+    packpad_case("rnn-one-sequence-one-step-sorted", "RNN", (1,), enforce_sorted=True),
     # no layer: a 2-D (T, B) batch and a 4-D one, packed and padded back (with a fill value)
     packpad_case("2d-unsorted", None, (2, 4, 3), features=(),
                  pad_kw=dict(padding_value=0.25, total_length=5)),
@@ -237,10 +238,11 @@ CASES += [
     Case("packed-lstm-classifier-default", "PackedLSTMClassifier", "recurrent",
          lambda dt: packed_classifier_pair(dt, H_IN, H, 3), args(_packed((2, 5, 1, 5, 3))),
          note="one layer, one direction (the constructor's defaults): h_n[-1:] is the state"),
-    Case("lstm-classifier-unbatched-bidir", "PackedLSTMClassifier", "recurrent",
-         lambda dt: packed_classifier_pair(dt, H_IN, H, 3, bidirectional=True),
+    Case("lstm-classifier-unbatched-layers2", "PackedLSTMClassifier", "recurrent",
+         lambda dt: packed_classifier_pair(dt, H_IN, H, 3, num_layers=2),
          args(normal(4, H_IN)),
-         note="a plain unbatched (L, H_in) sequence: h_n is (2, H), the logits (3,)"),
+         note="a plain unbatched (L, H_in) sequence through two layers, one direction: h_n "
+              "is (2, H), the last layer's row is classified, the logits are (3,)"),
 ]
 
 
@@ -288,6 +290,19 @@ CASES += [
              both(_pack_np((3, 0, 1), np.zeros(0, np.int64), enforce_sorted=False),
                   _pack_torch((3, 0, 1), [], enforce_sorted=False)),
              note="an empty batch: 'Cannot pack empty tensors' on both sides"),
+    Compared("pad-packed-no-steps-refused", "PackedSequence", "recurrent",
+             both(lambda dt: R.pad_packed_sequence(R.PackedSequence(np.zeros((0, 3), dt), []),
+                                                   total_length=2)[0],
+                  lambda td: TR.pad_packed_sequence(TR.PackedSequence(
+                      torch.zeros(0, 3, dtype=td), torch.zeros(0, dtype=torch.int64)),
+                      total_length=2)[0]),
+             note="a PackedSequence with empty batch_sizes: both refuse"),
+    Compared("pad-sequence-extra-dims-refused", "PackedSequence", "recurrent",
+             both(lambda dt: R.pad_sequence([np.zeros((4, 2), dt), np.ones((1, 1, 2), dt)]),
+                  lambda td: TR.pad_sequence([torch.zeros(4, 2, dtype=td),
+                                              torch.ones(1, 1, 2, dtype=td)])),
+             note="a sequence (1, 1, 2) beside (4, 2): torch's copy cannot broadcast the extra "
+                  "dim away (NumPy's assignment could), both refuse"),
     Compared("rnn-packed-increasing-batch-sizes-refused", "RNN", "recurrent",
              both(_increasing_batch_sizes, _increasing_batch_sizes_torch),
              note="batch_sizes [2, 1, 2] (a step with more sequences than the one before)"),
@@ -297,10 +312,4 @@ CASES += [
                   lambda td: torch.nn.LSTM(3, 4, dtype=td)(torch.zeros(5, 2, 3, dtype=td),
                                                            torch.zeros(2, 1, 2, 4, dtype=td))[0]),
              note="hx one array of two states instead of the pair (h_0, c_0)"),
-    Compared("rnncell-batched-input-1d-hx-refused", "RNNCell", "recurrent",
-             both(lambda dt: npimpl.RNNCell(4, 3, dtype=dt.type)(np.zeros((1, 4), dt),
-                                                                 np.zeros(3, dt)),
-                  lambda td: torch.nn.RNNCell(4, 3, dtype=td)(torch.zeros(1, 4, dtype=td),
-                                                              torch.zeros(3, dtype=td))),
-             note="a batched input (1, 4) with an unbatched hx (3,)"),
 ]
