@@ -19,7 +19,7 @@ from ..gen import args
 from .corners import Compared, _outcome
 from .norm import bag_offsets, emb, repeated
 
-ORDER = 41
+ORDER = 52
 
 CASES = [
     emb("embedding-sparse", Spec("Embedding", 7, 4, sparse=True), args(repeated(3, 5, n=7))),
