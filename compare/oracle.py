@@ -66,6 +66,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from npimpl.sparse import dense
+
 from .engine import (Case, Inputs, Row, _is_float_array, _np_grads_of_inputs, case_rng,
                      is_packed, leaves, like, seed_libraries)
 
@@ -361,8 +363,8 @@ def fd_case(case: Case, seed: int = 0, max_per_tensor: int = 20, budget: int = 2
     nothing = not any(np.any(m) for _, m in used)
     ret = np_mod.backward(*g_struct) if isinstance(out, tuple) else np_mod.backward(g_struct)
     grads_in = _np_grads_of_inputs(ret, len(inp.args))
-    params = [(n, p, None if p.grad is None else p.grad.copy())
-              for n, p in np_mod.named_parameters()]
+    params = [(n, p, None if p.grad is None else np.array(dense(p.grad), copy=True))
+              for n, p in np_mod.named_parameters()]      # a sparse gradient: its dense table
 
     # 2. numeric, element by element
     prob.g, prob.finite = g_struct, finite

@@ -55,7 +55,11 @@ def _per_layer_forward(self, input, hx=None):
         if k < self.num_layers - 1:                     # torch's scaling, NumPy's draw
             if packed:
                 x = x._replace(data=x.data * kept_noise(np_mod.masks[k], x.data, self.dropout))
-            else:
+            else:                                       # masks documented (L, N, D*H_out)
+                if np_mod.masks[k].shape != tuple(x.shape):
+                    raise RuntimeError(f"shared dropout: the NumPy mask has shape "
+                                       f"{np_mod.masks[k].shape}, not the (L, N, D*H_out) = "
+                                       f"{tuple(x.shape)} its docstring promises")
                 x = x * kept_noise(np_mod.masks[k], x, self.dropout)
     if not packed:
         x = x[:, 0] if unbatched else (x.transpose(0, 1) if self.batch_first else x)

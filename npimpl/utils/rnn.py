@@ -87,6 +87,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     x = _array(input, cls, "input")
     if x.ndim < 2:
         raise ValueError(f"{cls}: input must be at least 2-D (T, B, *), got shape {x.shape}")
+    if x.size == 0:                                                 # torch refuses it too
+        raise ValueError(f"{cls}: Cannot pack empty tensors, got input of shape {x.shape}")
     lens = _lengths(lengths, cls)
     xt = np.swapaxes(x, 0, 1) if batch_first else x                 # (T, B, *)
     T, B = xt.shape[:2]
@@ -102,15 +104,15 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     else:
         sorted_indices = np.argsort(-lens, kind="stable")            # torch's order for ties
         lens, xt = lens[sorted_indices], xt[:, sorted_indices]
-    if B and lens[-1] <= 0:
+    if lens[-1] <= 0:
         raise ValueError(f"{cls}: Length of all samples has to be greater than 0, but found "
                          f"an element in 'lengths' that is <= 0, got {lens.tolist()}")
-    if B and lens[0] > T:
+    if lens[0] > T:
         raise ValueError(f"{cls}: lengths must not exceed the padded length {T}, got "
                          f"{lens.max()} (torch does not check and returns batch_sizes that "
                          "do not fit its data)")
-    batch_sizes = (lens[None, :] > np.arange(lens[0] if B else 0)[:, None]).sum(1)  # (T',)
-    data = np.concatenate([xt[t, :b] for t, b in enumerate(batch_sizes)]) if B else xt[:0, 0]
+    batch_sizes = (lens[None, :] > np.arange(lens[0])[:, None]).sum(1)             # (T',)
+    data = np.concatenate([xt[t, :b] for t, b in enumerate(batch_sizes)])
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
 
@@ -124,6 +126,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     """``(padded (T, B, *) or (B, T, *), lengths (B,) int64)`` in the original batch order."""
     cls = "pad_packed_sequence"
     data, sizes, _, unsorted = _check_packed(sequence, cls)
+    if len(sizes) == 0:                                             # torch refuses it too
+        raise ValueError(f"{cls}: batch_sizes can not be empty (a PackedSequence of no steps)")
     T = len(sizes)
     if total_length is not None:
         if total_length < T:
@@ -131,7 +135,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"longest sequence in input, but got total_length={total_length} "
                              f"and max sequence length being {T}")
         T = total_length
-    B = int(sizes[0]) if len(sizes) else 0
+    B = int(sizes[0])
     out = np.full((T, B) + data.shape[1:], padding_value, dtype=data.dtype)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     for t, b in enumerate(sizes):
