@@ -150,7 +150,10 @@ class ELU(Pointwise):
 
     def _f(self, x):
         neg = np.expm1(np.minimum(x, 0) * self._input_scale) * (self.alpha * self._scale)
-        return select(x <= 0, neg, x * self._scale)                # np.where, branch-free
+        # x < 0: a zero keeps its sign (scale * (-0) = -0), as torch's output does (measured,
+        # torch 2.13: elu(-0) = -0 and, for a negative alpha, elu(+0) = +0); the branch
+        # alpha * expm1(+-0) would give the zero the sign of alpha times its own
+        return select(x < 0, neg, x * self._scale)                 # np.where, branch-free
 
     def _df(self, x, y):
         s = self._input_scale_bwd
