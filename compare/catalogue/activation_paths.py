@@ -81,12 +81,16 @@ CASES += [
 ]
 
 # 3. more than 2 * BLOCK elements: the blocked loop, for each function that returns a value
-#    and a derivative from it (float32 only: the float64 path is the same loop)
+#    and its derivative (float32 only: the float64 path is the same loop)
 LONG = (2, BLOCK + 1)
 for tag, spec in [("elu", Spec("ELU")), ("mish", Spec("Mish")), ("logsigmoid", Spec("LogSigmoid")),
                   ("gelu-tanh", Spec("GELU", approximate="tanh"))]:
     CASES.append(Case(f"{tag}-blocks", spec.name, "activation", lambda dt, s=spec: build(s, dt),
                       args(with_values(TAILS, *LONG)), dtypes=("float32",)))
+# ... and for its one caller with a single output: an element-wise loss with reduction='none'
+CASES.append(Case("huber-none-blocks", "HuberLoss", "loss",
+                  lambda dt: build(Spec("HuberLoss", reduction="none"), dt),
+                  args(normal(*LONG, scale=2.0), normal(*LONG)), dtypes=("float32",)))
 
 # 4. the softmax backward through its Jacobian, along an inner dim
 CASES += [
