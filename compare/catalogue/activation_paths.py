@@ -92,9 +92,10 @@ CASES.append(Case("huber-none-blocks", "HuberLoss", "loss",
                   lambda dt: build(Spec("HuberLoss", reduction="none"), dt),
                   args(normal(*LONG, scale=2.0), normal(*LONG)), dtypes=("float32",)))
 
-# 4. the softmax backward through its Jacobian, along an inner dim
+# 4. the softmax backward through its Jacobian, along an inner dim of a 4-D input (in 3-D,
+#    moving dim 1 last and moving the last dim to 1 are the same permutation)
 CASES += [
-    case("softmax-jacobian-dim1", Spec("Softmax", dim=1), normal(2, 4, 3, scale=2.0),
+    case("softmax-jacobian-4d-dim1", Spec("Softmax", dim=1), normal(2, 4, 3, 2, scale=2.0),
          JacobianSoftmax),
 ]
 
