@@ -103,8 +103,8 @@ CASES += [
 # 5. the sign of a zero output: the engine compares values, +0 == -0, so these cases add the
 #    output's sign bits as a second (boolean, compared exactly) output. torch keeps a zero's
 #    sign through ELU for any alpha (elu(+-0) = +-0; the negative branch would give
-#    alpha * expm1(+-0), the sign flipped by a negative alpha), and PReLU's
-#    ``x > 0 ? x : w * x`` gives w * (+0) = -0 for a negative slope.
+#    alpha * expm1(+-0), the sign flipped by a negative alpha), and PReLU's (and RReLU's in
+#    eval) ``x > 0 ? x : w * x`` gives w * (+0) = -0 for a negative slope.
 #    (The fused ELU of npimpl._activation_fast still takes the negative branch at 0, so this
 #    runs the textbook ELU; npimpl's ReLU returns +0 for -0, torch -0.)
 class SignOfZero(npimpl.Module):
@@ -132,11 +132,14 @@ class TorchSignOfZero(torch.nn.Module):
         return y, torch.signbit(y)
 
 
-def sign_of_zero(spec: Spec, np_cls=None):
+def sign_of_zero(spec: Spec, np_cls=None, eval_mode: bool = False):
     base = swapped(spec, np_cls) if np_cls is not None else (lambda dt: build(spec, dt))
 
     def model(dt):
         np_mod, t_mod = base(dt)
+        if eval_mode:
+            np_mod.eval()
+            t_mod.eval()
         return SignOfZero(np_mod), TorchSignOfZero(t_mod)
     return model
 
@@ -147,4 +150,7 @@ CASES += [
          sign_of_zero(Spec("ELU", alpha=-0.5), textbook(npimpl.ELU)), args(ZEROS)),
     Case("prelu-slope-neg-sign-of-zero", "PReLU", "activation",
          sign_of_zero(Spec("PReLU", init=-0.5)), args(ZEROS)),
+    # RReLU in eval is leaky_relu with the mean slope, x > 0 ? x : x * slope: -0 for +0
+    Case("rrelu-eval-slope-neg-sign-of-zero", "RReLU", "activation",
+         sign_of_zero(Spec("RReLU", -0.5, -0.25), eval_mode=True), args(ZEROS)),
 ]
