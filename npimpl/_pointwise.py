@@ -23,7 +23,7 @@ import numpy as np
 
 BLOCK = 1 << 16        # elements per block: 256 KiB of float32 (measured best for 16K-256K)
 
-_UINT = {4: np.uint32, 8: np.uint64, 2: np.uint16}
+_UINT = {4: np.uint32, 8: np.uint64}      # float32, float64 (npimpl refuses float16)
 #: below this many elements select is np.where (the same result; its four passes cost more
 #: than a few mispredictions: the catalogue's tiny cases ran 4% slower with them)
 SMALL = 1024

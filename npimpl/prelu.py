@@ -65,14 +65,10 @@ class PReLU(Module):
     def forward(self, input):
         x = self._input(input, dtype=self.weight.dtype)
         C = self.num_parameters
-        if C != 1:
-            if x.ndim == 0:
-                raise ValueError(f"PReLU: a 0-d input has no channel dim; num_parameters must "
-                                 f"be 1, got {C} (torch: 'Not allow zero-dim input tensor')")
-            channels = x.shape[1] if x.ndim >= 2 else 1
-            if channels != C:
-                raise ValueError(f"PReLU: mismatch of parameter numbers and input channel "
-                                 f"size: expected {C} channels in dim 1, got shape {x.shape}")
+        if C != 1 and (x.ndim < 2 or x.shape[1] != C):     # 0-d and 1-D: one channel
+            raise ValueError(f"PReLU: mismatch of parameter numbers and input channel "
+                             f"size: expected {C} channels in dim 1 (an input of fewer "
+                             f"than 2 dims has one), got shape {x.shape}")
         if C == 1:
             w = self.weight.data.reshape(())                      # one slope for everything
             axes = tuple(range(x.ndim))

@@ -22,8 +22,8 @@ from .special import erf  # noqa: E402
 
 class GeluCache(NamedTuple):
     x: np.ndarray        # the input
-    s: np.ndarray        # Phi(x) ('none') or tanh(u) ('tanh'), computed once in forward
-    d: np.ndarray | None = None     # float32 'none': the derivative itself (npimpl._gelu)
+    s: np.ndarray | None     # float64 'none': Phi(x), computed once in forward
+    d: np.ndarray | None = None     # 'tanh' and float32 'none': the derivative (npimpl._gelu)
 
 
 class GELU(Activation):
@@ -83,16 +83,12 @@ class GELU(Activation):
             y, d = gelu_f32(x)                                       # (npimpl._gelu)
             self._cache = GeluCache(x, None, d)
             return y
-        if self.approximate == "tanh" and x.size:      # the same formulas, in blocks (_gelu)
+        if self.approximate == "tanh":                 # the formulas in blocks (_gelu)
             y, d = gelu_tanh(x, self._K, self._B)
             self._cache = GeluCache(x, None, d)
             return y
-        if self.approximate == "tanh":
-            s = np.tanh(self._B * (x + self._K * x * x * x))            # T = tanh(u)
-            y = 0.5 * x * (1 + s)
-        else:
-            s = 0.5 * (1 + erf(x * math.sqrt(0.5)))                      # Phi(x)
-            y = x * s                                                    # = x * 0.5 * (1 + erf)
+        s = 0.5 * (1 + erf(x * math.sqrt(0.5)))                          # Phi(x)
+        y = x * s                                                        # = x * 0.5 * (1 + erf)
         self._cache = GeluCache(x, s)
         return np.asarray(y, dtype=x.dtype)
 
@@ -103,13 +99,9 @@ class GELU(Activation):
             return self._backward(g, x, s, d)
 
     def _backward(self, g, x, s, d=None):
-        if d is not None:                                                # made in forward
+        if d is not None:                            # made in forward ('tanh', float32 'none')
             return np.asarray(g * d)
-        if self.approximate == "tanh":
-            inner_d = self._B * (1 + 3 * self._K * x * x)                # du/dx
-            d = 0.5 * (1 + s) + 0.5 * x * (1 - s * s) * inner_d
-        else:
-            d = s + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)    # Phi(x) + x phi(x)
+        d = s + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)        # Phi(x) + x phi(x)
         return np.asarray(g * d, dtype=x.dtype)
 
     def extra_repr(self) -> str:
@@ -158,7 +150,10 @@ class ELU(Pointwise):
 
     def _f(self, x):
         neg = np.expm1(np.minimum(x, 0) * self._input_scale) * (self.alpha * self._scale)
-        return select(x <= 0, neg, x * self._scale)                # np.where, branch-free
+        # x < 0: a zero keeps its sign (scale * (-0) = -0), as torch's output does (measured,
+        # torch 2.13: elu(-0) = -0 and, for a negative alpha, elu(+0) = +0); the branch
+        # alpha * expm1(+-0) would give the zero the sign of alpha times its own
+        return select(x < 0, neg, x * self._scale)                 # np.where, branch-free
 
     def _df(self, x, y):
         s = self._input_scale_bwd

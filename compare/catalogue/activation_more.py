@@ -106,7 +106,9 @@ BAD_INPUT = {
                                           "LogSigmoid", "Softsign")},
     "Threshold": Entry(Spec("Threshold", 0.1, 20.0), (2, 4)),
     "GLU": Entry(Spec("GLU"), (2, 4)),
-    "PReLU": Entry(Spec("PReLU", 4), (2, 4)),
+    # 2 channels: "rank -1" gives a 1-D input of 2 elements, which a PReLU(2) that took it
+    # for 2 channels would accept (torch counts one channel there and refuses)
+    "PReLU": Entry(Spec("PReLU", 2), (3, 2)),
     "RReLU": Entry(Spec("RReLU"), (2, 4)),
     "Softmax2d": Entry(Spec("Softmax2d"), (2, 3, 2, 2)),
 }
