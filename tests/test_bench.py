@@ -86,8 +86,8 @@ def test_scaling_fit_and_files(tmp_path):
     assert scaling.exponent(sizes, 3 * sizes ** 2.0) == pytest.approx(2.0)
     assert np.isnan(scaling.exponent(sizes, [1, 0, 2, 3]))
     rows = [dict(sweep=s, item=f"{s}: N={n}", size=n, numpy_ms=n * 1.0, torch_ms=n * 0.5,
-                 numpy_mb=n * 2.0, torch_mb=n ** 2 * 1.0, rounds=3) for s in ("A over N", "B over N")
-            for n in sizes]
+                 numpy_mb=n * 2.0, torch_mb=n ** 2 * 1.0, rounds=3)
+            for s in ("A over N", "B over N") for n in sizes]
     df = pd.DataFrame(rows)
     fits = scaling.fit_table(df)
     assert fits["torch_memory_exp"].tolist() == pytest.approx([2.0, 2.0])

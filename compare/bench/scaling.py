@@ -1,9 +1,9 @@
 """``lockstep bench --scaling``: how time and memory grow with one size, NumPy against torch.
 
-Four sweeps, one size growing in a constant ratio: Softmax over the classes C, MultiheadAttention over the
-sequence length, LSTM over the time steps T, Conv2d over the batch. For each side the growth
-exponent is the least-squares slope of log(time) (log(peak extra memory)) against log(size):
-1 for linear growth, 2 for quadratic. A hidden quadratic term in NumPy (the Softmax Jacobian
+Four sweeps, one size growing in a constant ratio: Softmax over the classes C,
+MultiheadAttention over the sequence length, LSTM over the time steps T, Conv2d over the
+batch. For each side the growth exponent is the least-squares slope of log(time) (log(peak
+extra memory)) against log(size): 1 for linear growth, 2 for quadratic. A hidden quadratic term in NumPy (the Softmax Jacobian
 of issue 19: memory ``C^2`` per row) shows as an exponent above torch's.
 
 What makes the comparison a measurement rather than noise:
