@@ -3,17 +3,19 @@
 Four sweeps, one size growing in a constant ratio: Softmax over the classes C,
 MultiheadAttention over the sequence length, LSTM over the time steps T, Conv2d over the
 batch. For each side the growth exponent is the least-squares slope of log(time) (log(peak
-extra memory)) against log(size): 1 for linear growth, 2 for quadratic. A hidden quadratic term in NumPy (the Softmax Jacobian
-of issue 19: memory ``C^2`` per row) shows as an exponent above torch's.
+extra memory)) against log(size): 1 for linear growth, 2 for quadratic. A hidden quadratic
+term in NumPy (the Softmax Jacobian of issue 19: memory ``C^2`` per row) shows as an exponent
+above torch's.
 
 What makes the comparison a measurement rather than noise:
 
 * **Sizes in one regime.** Every point's working set is past the 32 MiB L3 cache or its
-  step long enough that per-call costs are a small part, and no side's largest block crosses
-  glibc's 32 MiB mmap ceiling inside a sweep (above it a freed block goes back to the kernel
-  and the next step pays page faults for it: system time). A point in cache, a fixed cost or
-  such a crossing bends the line and moves the slope, whatever the code's growth; each
-  sweep's reason is in :data:`SIZES_WHY`, and each step's page faults are counted.
+  step long enough that per-call costs are a small part, and no side's step turns, inside a
+  sweep, from reusing the memory it freed to faulting in fresh pages (glibc hands a freed
+  block of 32 MiB or more back to the kernel, and smaller ones depending on its history; the
+  next step pays a page fault per 4 KiB, CPU time). A point in cache, a fixed cost or such a
+  turn bends the line and moves the slope, whatever the code's growth; each sweep's reason
+  is in :data:`SIZES_WHY`, and the table counts every size's page faults per step.
 * **Rounds interleaved across the sizes.** After warm-up, each round runs every size of a
   sweep once on each side (the order of the sizes and of the two sides alternating between
   rounds), so a load spike from another process lands on all sizes alike instead of on the
@@ -53,8 +55,9 @@ SWEEPS = {
                        lambda c: Bench(Spec("Softmax", dim=-1), (256, c))),
     "MultiheadAttention over length": ("L", (64, 128, 256, 512),
                                        lambda n: _mha(n)),
-    "LSTM over T": ("T", (24, 48, 96, 192), lambda t: Bench(Spec("LSTM", 256, 256), (t, 32, 256))),
-    "Conv2d over batch": ("N", (64, 96, 144, 216),
+    "LSTM over T": ("T", (96, 144, 216, 324),
+                    lambda t: Bench(Spec("LSTM", 256, 256), (t, 32, 256))),
+    "Conv2d over batch": ("N", (64, 80, 100, 125),
                           lambda n: Bench(Spec("Conv2d", 16, 32, 3, padding=1), (n, 16, 32, 32))),
 }
 
@@ -67,13 +70,15 @@ SIZES_WHY = {
                       "1.12)",
     "MultiheadAttention over length": "the (B, H, L, L) probabilities grow 4x a step and pass "
                                       "the caches and the 32 MiB ceiling on both sides alike",
-    "LSTM over T": "torch's largest block, the (T, B, 4H) gates, stays under 32 MiB (at T = 256 "
-                   "it crossed it: torch's exponent 1.11)",
-    "Conv2d over batch": "NumPy's column matrix (N x 590 KB) 37-127 MiB, past 32 MiB throughout "
+    "LSTM over T": "from T = 96 torch's step faults in pages in proportion to T (7,100 a step "
+                   "at T = 96, 14,200 at 192, none at 24 and 48), NumPy's stays near none: "
+                   "over T = 24-192 torch's exponent read 1.05 [1.02, 1.06] against NumPy's "
+                   "0.98, over 32-256 1.11",
+    "Conv2d over batch": "NumPy's column matrix (N x 590 KB) 37-74 MiB, past 32 MiB throughout "
                          "(over N = 16-128 it crossed it between 32 and 64, NumPy's page faults "
                          "went from 0 to ~600 a step, and that step up read as NumPy's exponent "
-                         "1.05 [1.03, 1.19] against torch's 0.98); torch's blocks all stay "
-                         "under it",
+                         "1.05 [1.03, 1.19] against torch's 0.98); at N = 216 torch's step "
+                         "faulted too (20,700 pages, none up to 144), so the sweep stops at 125",
 }
 
 #: bootstrap resamples of the rounds, and the interval's coverage
