@@ -74,11 +74,13 @@ SIZES_WHY = {
                    "at T = 96, 14,200 at 192, none at 24 and 48), NumPy's stays near none: "
                    "over T = 24-192 torch's exponent read 1.05 [1.02, 1.06] against NumPy's "
                    "0.98, over 32-256 1.11",
-    "Conv2d over batch": "NumPy's column matrix (N x 590 KB) 37-74 MiB, past 32 MiB throughout "
-                         "(over N = 16-128 it crossed it between 32 and 64, NumPy's page faults "
-                         "went from 0 to ~600 a step, and that step up read as NumPy's exponent "
-                         "1.05 [1.03, 1.19] against torch's 0.98); at N = 216 torch's step "
-                         "faulted too (20,700 pages, none up to 144), so the sweep stops at 125",
+    "Conv2d over batch": "NumPy's column matrix (N x 590 KB) 37-74 MiB, past 32 MiB throughout, "
+                         "so its step may fault in pages at any size (14-970 a step in one "
+                         "run, as the allocator's history has it); over N = 16-128 it crossed "
+                         "32 MiB between 32 and 64, NumPy's page faults went from 0 to ~600 a "
+                         "step, and that step up read as NumPy's exponent 1.05 [1.03, 1.19] "
+                         "against torch's 0.98; at N = 216 torch's step faulted too (20,700 "
+                         "pages, none up to 144), so the sweep stops at 125",
 }
 
 #: bootstrap resamples of the rounds, and the interval's coverage
