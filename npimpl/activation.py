@@ -62,6 +62,9 @@ class Pointwise(Activation):
     #: optional ``(module, x) -> (y, f'(x))`` from ``npimpl._activation_fast``: both in one
     #: blocked pass, so the backward is ``g * d``; used only by the class that names it
     _fast = None
+    #: optional ``(module, g, x) -> dx``, for a ``_fast`` that returns ``(y, None)``: the
+    #: backward in blocks, recomputing f'(x) (the piecewise-linear maps: cheaper than caching it)
+    _fast_grad = None
 
     def forward(self, input):
         x = self._x(input)
@@ -82,6 +85,9 @@ class Pointwise(Activation):
         g = self._g(grad_output, y)
         if d is not None:
             return np.asarray(g * d)                 # (0-d stays an array)
+        fast_grad = type(self).__dict__.get("_fast_grad")
+        if fast_grad is not None:
+            return fast_grad(self, g, x)
         return np.asarray(self._grad(g, x, y), dtype=x.dtype)
 
     def _grad(self, g, x, y):
@@ -152,6 +158,9 @@ class LeakyReLU(Pointwise):
         unlike ReLU, the kink at 0 takes the *left* slope: ``leaky_relu_backward``
         tests ``x > 0``, so x = 0 gets ``negative_slope``, not 1.
     """
+
+    _fast = _activation_fast.leaky_relu     # in blocks (npimpl._activation_fast)
+    _fast_grad = _activation_fast.leaky_relu_grad
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False, dtype=None):
         super().__init__(dtype)
@@ -273,6 +282,8 @@ class Hardsigmoid(Pointwise):
     """
 
     _SLOPE = float(np.float32(1.0) / np.float32(6.0))    # torch's `1.0f / 6.0f`
+    _fast = _activation_fast.hardsigmoid    # in blocks (npimpl._activation_fast)
+    _fast_grad = _activation_fast.hardsigmoid_grad
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)
@@ -315,7 +326,8 @@ class Hardswish(Pointwise):
         elements; npimpl gives NaN everywhere.
     """
 
-    _fast = _activation_fast.hardswish      # y and f'(x) in one blocked pass
+    _fast = _activation_fast.hardswish      # in blocks (npimpl._activation_fast)
+    _fast_grad = _activation_fast.hardswish_grad
 
     def __init__(self, inplace: bool = False, dtype=None):
         super().__init__(dtype)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _activation_fast as fast
 from ._pointwise import select
 from .activation import Pointwise
 
@@ -49,6 +50,8 @@ class Hardshrink(Pointwise):
         0 everywhere, as for Hardtanh.
     """
 
+    _fast, _fast_grad = fast.hardshrink, fast.shrink_grad    # in blocks (_activation_fast)
+
     def __init__(self, lambd: float = 0.5, dtype=None):
         super().__init__(dtype)
         self.lambd = lambd
@@ -83,6 +86,8 @@ class Softshrink(Pointwise):
         is still closed: x = ±0 gets gradient 0 where the slope is 1 on both sides. A NaN
         input stays NaN in the forward; its gradient follows Hardshrink's.
     """
+
+    _fast, _fast_grad = fast.softshrink, fast.shrink_grad    # in blocks (_activation_fast)
 
     def __init__(self, lambd: float = 0.5, dtype=None):
         super().__init__(dtype)
@@ -152,6 +157,8 @@ class Threshold(Pointwise):
         required (no defaults), and ``value`` need not be the threshold: Threshold(0.1,
         20) maps everything below 0.1 *up* to 20, a jump the gradient ignores.
     """
+
+    _fast, _fast_grad = fast.threshold, fast.threshold_grad    # in blocks (_activation_fast)
 
     def __init__(self, threshold: float, value: float, inplace: bool = False, dtype=None):
         super().__init__(dtype)

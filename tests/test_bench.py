@@ -86,22 +86,70 @@ def test_scaling_fit_and_files(tmp_path):
     assert scaling.exponent(sizes, 3 * sizes ** 2.0) == pytest.approx(2.0)
     assert np.isnan(scaling.exponent(sizes, [1, 0, 2, 3]))
     rows = [dict(sweep=s, item=f"{s}: N={n}", size=n, numpy_ms=n * 1.0, torch_ms=n * 0.5,
-                 numpy_mb=n * 2.0, torch_mb=n ** 2 * 1.0) for s in ("A over N", "B over N")
-            for n in sizes]
+                 numpy_mb=n * 2.0, torch_mb=n ** 2 * 1.0, rounds=3)
+            for s in ("A over N", "B over N") for n in sizes]
     df = pd.DataFrame(rows)
     fits = scaling.fit_table(df)
     assert fits["torch_memory_exp"].tolist() == pytest.approx([2.0, 2.0])
+    assert fits["memory_verdict"].tolist() == ["NumPy grows no faster"] * 2
+    assert fits["time_verdict"].tolist() == ["not measured"] * 2     # no rounds given
     scaling.scaling_plot(str(tmp_path / "s.png"), df)
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     text = scaling.render(df, fits, [0.0, 0.0], 1)
-    assert "| A over N | 1.00 | 1.00 | 1.00 | 2.00 |" in text
+    assert "| A over N | 1.00 | 1.00 | +0.00 | not measured | 1.00 (1.00) | 2.00 (2.00) | " \
+           "NumPy grows no faster |" in text
+    assert "| A over N: N=8 | 8.00 (-) | 4.00 (-) | 2.00x | 16.0 | 64.0 |" in text
 
 
-def test_scaling_sweeps_have_four_growing_sizes():
+def test_growth_exponent_drops_the_fixed_part():
+    sizes = np.array([16, 32, 64, 128])
+    held = 40 + 0.5 * sizes                # a large fixed part flattens the plain slope
+    assert scaling.exponent(sizes, held) < 0.8
+    assert scaling.growth_exponent(sizes, held) == pytest.approx(1.0)
+    assert scaling.growth_exponent(sizes, 3 + sizes ** 2.0) == pytest.approx(2.0)
+    assert np.isnan(scaling.growth_exponent(sizes, [5, 5, 6, 7]))     # nothing grew once
+
+
+def test_bootstrap_interval_and_verdict():
+    sizes = np.array([1, 2, 4, 8])
+    rng = np.random.default_rng(1)
+    noise = lambda: np.exp(rng.normal(0, 0.05, (4, 15)))     # 5 % noise per round
+    same = sizes[:, None] * noise(), sizes[:, None] * noise()
+    ci = scaling.bootstrap_exponents(sizes, *same)
+    assert ci["numpy"][0] < 1 < ci["numpy"][1] and ci["delta"][0] < 0 < ci["delta"][1]
+    assert scaling.verdict(*ci["delta"]) == "alike within the uncertainty"
+    faster = sizes[:, None] ** 1.5 * noise(), sizes[:, None] * noise()
+    ci = scaling.bootstrap_exponents(sizes, *faster)
+    assert 0.4 < ci["delta"][0] < 0.5 < ci["delta"][1] < 0.6
+    assert scaling.verdict(*ci["delta"]) == "**NumPy grows faster**"
+    assert scaling.verdict(*scaling.bootstrap_exponents(sizes, *faster[::-1])["delta"]) == \
+        "NumPy grows slower"
+    # paired rounds: a load spike hitting both sides in one round leaves the difference alone
+    spike = np.ones((4, 15))
+    spike[:, 3] = 3.0
+    ci = scaling.bootstrap_exponents(sizes, sizes[:, None] * spike, sizes[:, None] * spike)
+    assert ci["delta"] == (0.0, 0.0)
+
+
+def test_time_sweep_runs_every_size_each_round_on_both_sides():
+    calls = []
+    items = [bench.BenchItem(f"S: N={n}", (lambda n=n: (lambda: calls.append(("np", n)),
+                                                         lambda: calls.append(("t", n)))))
+             for n in (1, 2, 3)]
+    t_np, t_t, s_np, s_t = scaling.time_sweep(items, repeat=4, warmup=1)
+    assert t_np.shape == t_t.shape == s_np.shape == s_t.shape == (3, 4)
+    timed = calls[6:]                                   # after one warm-up pair per size
+    rounds = [timed[i:i + 6] for i in range(0, 24, 6)]
+    assert [sorted(r) for r in rounds] == [sorted(calls[:6])] * 4
+    assert [r[0] for r in rounds] == [("np", 1), ("np", 3), ("t", 1), ("t", 3)]   # all 4 orders
+
+
+def test_scaling_sweeps_have_four_growing_sizes_in_a_constant_ratio():
     assert set(scaling.SWEEPS) == {"Softmax over C", "MultiheadAttention over length",
-                                   "LSTM over T", "Conv2d over batch"}
+                                   "LSTM over T", "Conv2d over batch"} == set(scaling.SIZES_WHY)
     for label, sizes, make in scaling.SWEEPS.values():
         assert len(sizes) == 4 and list(sizes) == sorted(sizes)
+        assert len({b / a for a, b in zip(sizes, sizes[1:])}) == 1
 
 
 def test_every_note_names_a_public_class():

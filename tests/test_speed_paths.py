@@ -257,3 +257,56 @@ def test_grouped_row_additions_are_np_add_at(case):
     np.add.at(ref, idx[idx != 3], rows[idx != 3])
     np.testing.assert_allclose(P.grad, ref, rtol=1e-13, atol=1e-13)
     assert not P.grad[3].any()
+
+
+FAST_POINTWISE = [("LeakyReLU", ()), ("LeakyReLU", (0.2,)), ("LeakyReLU", (1.0,)),
+                  ("LeakyReLU", (1.5,)), ("LeakyReLU", (-0.5,)), ("Hardsigmoid", ()),
+                  ("Hardswish", ()), ("SiLU", ()), ("ELU", ()), ("ELU", (0.5,)), ("CELU", (0.3,)),
+                  ("SELU", ()), ("Hardshrink", ()), ("Hardshrink", (-0.2,)), ("Softshrink", ()),
+                  ("Softshrink", (0.0,)), ("Threshold", (0.1, 20.0)), ("Threshold", (0.0, 0.0)),
+                  ("Threshold", (-1.0, -3.5))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name, args", FAST_POINTWISE, ids=lambda v: str(v))
+def test_activation_fast_paths_are_the_textbook_to_the_bit(name, args, dtype, monkeypatch):
+    """npimpl._activation_fast (the class's ``_fast``/``_fast_grad``) against the class's own
+    ``_f``/``_df``/``_grad`` (a subclass that names no fast path runs those): outputs and input
+    gradients equal bit for bit (NaN as NaN), on kinks, band edges, signed zeros, infinities,
+    NaN, an upstream gradient with inf/NaN/-0, several blocks and a ragged last one, a
+    non-contiguous view, 0-d and empty arrays."""
+    from npimpl import _activation_fast
+    monkeypatch.setattr(_activation_fast, "FAST_BLOCK", 1 << 10)       # many blocks, a ragged end
+    rng = np.random.default_rng(0)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 3.0, -3.0, 0.5, -0.5, 0.1, 0.2, -0.2, 1e-45,
+             -1e-45, 2.9999998, -2.9999998, 6.0, 1.5, -1.5, 88.0, -100.0, 1e30, -1e30]
+    x = np.concatenate([rng.standard_normal(5000) * 3, np.repeat(edges, 7)]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    g[::97], g[::101], g[::103] = np.inf, np.nan, -0.0
+    cls = getattr(npimpl, name)
+    assert "_fast" in vars(cls)
+    textbook = type("Textbook" + name, (cls,), {})
+    for xs, gs in [(x, g), (x[:600].reshape(20, 30).T, g[:600].reshape(20, 30).T),
+                   (np.asarray(dtype(-0.0)), np.asarray(dtype(2.0))),
+                   (np.asarray(dtype(np.nan)), np.asarray(dtype(-1.0))),
+                   (np.zeros((0, 3), dtype), np.zeros((0, 3), dtype))]:
+        fast, slow = cls(*args), textbook(*args)
+        with np.errstate(all="ignore"):
+            pairs = [(fast(xs.copy()), slow(xs.copy()))]
+            pairs.append((fast.backward(gs), slow.backward(gs)))
+        for a, b in pairs:
+            assert a.dtype == b.dtype == dtype and a.shape == b.shape
+            nan = np.isnan(a)
+            assert np.array_equal(nan, np.isnan(b))
+            assert a[~nan].tobytes() == b[~nan].tobytes()
+
+
+def test_leaky_relu_of_slope_0_keeps_plus_infinity_as_torch_does():
+    """``max(x, 0 x)`` (the textbook's _f) gives NaN at x = +inf for slope 0 (inf * 0), torch's
+    ``x > 0 ? x : x * 0`` gives inf; the fast path, ``x * clip([x > 0], 0, 1)``, gives torch's."""
+    import torch
+    x = np.array([np.inf, -np.inf, 2.0, -2.0, 0.0], np.float32)
+    want = torch.nn.functional.leaky_relu(torch.from_numpy(x), 0.0).numpy()
+    with np.errstate(invalid="ignore"):
+        got = npimpl.LeakyReLU(0.0)(x.copy())
+    np.testing.assert_array_equal(got, want)

@@ -14,21 +14,28 @@ _PASSES = ("{k} whole-array NumPy operations forward+backward (counted in {where
            "pass over the 16 MB batch at 0.7-1.2 ms; torch's fused forward and backward "
            "kernels make about four ({torch})")
 
+_BLOCKED = ("{k} NumPy passes forward + backward in cache-sized blocks written in place "
+            "({where}); measured before -> after, interleaved in one process at load 12 "
+            "(both sides slower than idle): {t}")
+
 #: class name -> the measured reason its row misses a target
 NOTES = {
-    "LeakyReLU": _PASSES.format(k=8, where="activation.py: max(x, a x); then x > 0, a "
-                                "4-pass select of the slope, the product", torch="3.7 ms"),
-    "Hardsigmoid": _PASSES.format(k=10, where="activation.py: clip, add, divide; the band's "
-                                  "two comparisons, their and, a 3-pass select, the product",
-                                  torch="3.9 ms"),
-    "Hardswish": _PASSES.format(k=17, where="_activation_fast.hardswish: the output 4, the "
-                                "derivative's two comparisons, x/3 + 1/2 and two selects 11, "
-                                "the backward's product 1", torch="3.7 ms"),
-    "SiLU": _PASSES.format(k=10, where="_activation_fast.silu, in 64K blocks: the sigmoid 4, "
-                           "the output 1, the derivative 4, the backward's product 1",
-                           torch="4.4 ms"),
-    "ELU": _PASSES.format(k=21, where="_activation_fast.elu, in 64K blocks: expm1 and exp, "
-                          "min, three scalings, two 5-pass selects", torch="8.6 ms"),
+    "LeakyReLU": _BLOCKED.format(k="3 + 3", where="_activation_fast.leaky_relu(_grad): "
+                                 "y = x clip([x > 0], a, 1), the slope redone in the "
+                                 "backward's blocks", t="7.9 -> 6.2 ms, torch 3.3"),
+    "Hardsigmoid": _BLOCKED.format(k="3 + 4", where="_activation_fast.hardsigmoid(_grad): "
+                                   "clip(x + 3, 0, 6) / 6; |x| < 3 times the slope times dy",
+                                   t="11.7 -> 6.3 ms, torch 3.8"),
+    "Hardswish": _BLOCKED.format(k="4 + 7", where="_activation_fast.hardswish(_grad): the "
+                                 "output 4; the derivative from clip(x, -3, 3) / 3 and its "
+                                 "trunc, no select", t="16.1 -> 6.9 ms, torch 4.2"),
+    "SiLU": _BLOCKED.format(k="9 + 1", where="_activation_fast.silu: the sigmoid 4 (exp and a "
+                            "reciprocal), the output 1, the derivative 4, cached; the "
+                            "backward's product", t="11.5 -> 10.7 ms, torch 4.7: still over "
+                            "2x, bound by the nine passes that give the textbook's bits"),
+    "ELU": _BLOCKED.format(k="18 + 1", where="_activation_fast.elu: min, expm1 and exp with "
+                           "their scalings, the two selects on the bits with one mask each",
+                           t="20.5 -> 15.7 ms, torch 8.8"),
     "GELU": "'none': erf, which NumPy lacks, as a float32 rational approximation: 25 "
             "NumPy operations in 128K blocks (npimpl/_gelu.py measured 16.8-17.3 ms against "
             "torch's 7.4-8.7 for its one vectorised loop); fdlibm's float64 erf took 88 ms. "
@@ -38,12 +45,14 @@ NOTES = {
                                torch="9.0 ms"),
     "LogSigmoid": _PASSES.format(k=16, where="_activation_fast.logsigmoid: exp, log1p (see "
                                  "Softplus), a select", torch="9.3 ms"),
-    "Hardshrink": _PASSES.format(k=11, where="shrink.py: the band's comparisons and two 3-pass "
-                                 "selects", torch="3.9 ms"),
-    "Softshrink": _PASSES.format(k=7, where="shrink.py: x - clip(x), |x| > l and a 3-pass "
-                                 "select", torch="3.7 ms"),
-    "Threshold": _PASSES.format(k=10, where="shrink.py: a comparison and a 5-pass select each "
-                                "way", torch="4.2 ms"),
+    "Hardshrink": _BLOCKED.format(k="4 + 4", where="_activation_fast.hardshrink, "
+                                  "shrink_grad: |x|, the band as a bit mask, one and",
+                                  t="8.5 -> 6.7 ms, torch 4.3"),
+    "Softshrink": _BLOCKED.format(k="2 + 4", where="_activation_fast.softshrink: x - clip(x); "
+                                  "shrink_grad", t="9.6 -> 5.3 ms, torch 3.3"),
+    "Threshold": _BLOCKED.format(k="5 + 3", where="_activation_fast.threshold(_grad): one "
+                                 "comparison's bit mask, a select of value and x; dy and the "
+                                 "mask", t="10.6 -> 7.0 ms, torch 3.5"),
     "Softmax": "forward max, subtract, exp, sum, divide and backward multiply, sum, subtract, "
                "multiply: 9 NumPy passes over the batch (12.5 ms on 4096 x 1024), torch's "
                "softmax and its backward are one fused kernel each (4.8 ms); rows in blocks "
@@ -110,10 +119,12 @@ NOTES = {
     "Transformer": "as TransformerEncoder, encoder and decoder stacks: 2.04x torch's peak",
     # measured on the idle machine (load average 0.9-1.1, 2026-11-30): misses that the runs
     # under load hid
-    "CELU": "ELU's blocked pass (_activation_fast.elu, the same 21 operations with alpha "
-            "folded into the input scale): 18.4 ms against torch's fused 8.4 ms",
-    "SELU": "ELU's blocked pass (_activation_fast.elu, 21 operations, the scale folded in): "
-            "19.2 ms against torch's fused 8.7 ms",
+    "CELU": "ELU's blocked pass (_activation_fast.elu, alpha folded into the input scale): "
+            "18.4 ms against torch's 8.4 (idle); in blocks written in place 20.2 -> 15.7 ms "
+            "against 8.5 (load 12, interleaved)",
+    "SELU": "ELU's blocked pass (_activation_fast.elu, the scale folded in): 19.2 ms against "
+            "torch's 8.7 (idle); in blocks written in place 20.5 -> 15.6 ms against 8.6 (load "
+            "12, interleaved)",
     "CrossEntropyLoss": "log-softmax (max, subtract, exp, row sum, log-subtract), the target's "
                         "gather, and backward's softmax minus one-hot scaled by 1/N: about 8 "
                         "NumPy passes over the 8192 x 1000 float32 logits (32 MB, ~3.5 ms "

@@ -192,7 +192,7 @@ def main(argv=None) -> int:
 
 def _scaling(a) -> int:
     from .scaling import run_scaling
-    run_scaling(a.out, repeat=a.repeat or 7, threads=a.threads or None,
+    run_scaling(a.out, repeat=a.repeat or 9, threads=a.threads or None,
                 memory=not a.no_memory, only=a.only)
     if not a.quiet:
         print(f"wrote {os.path.join(a.out, 'bench_scaling.md')} (.csv, .png)")
