@@ -253,12 +253,12 @@ def elu(m, x):
         np.multiply(neg, s, out=d)
         np.exp(d, out=d)
         d *= s * coef                           # the negative branch of _df
-        np.less_equal(v, 0, out=nu)
-        np.negative(nu, out=nu)                 # all ones where x <= 0
+        np.less(v, 0, out=nu)                   # torch: elu(+-0) = +-0 (the positive
+        np.negative(nu, out=nu)                 # branch), for any alpha: ones where x < 0
         np.multiply(v, m._scale, out=t)         # the positive branch of _f
         yu ^= tu
         yu &= nu
-        yu ^= tu                                # y: the negative branch where x <= 0
+        yu ^= tu                                # y: the negative branch where x < 0
         np.greater(v, 0, out=nu)
         np.negative(nu, out=nu)                 # all ones where x > 0
         np.bitwise_xor(du, scale, out=tu)

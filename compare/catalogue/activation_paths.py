@@ -148,6 +148,9 @@ ZEROS = fixed([[0.0, -0.0, 1.5, -1.5], [-0.0, 0.0, -0.0, 0.0]])
 CASES += [
     Case("elu-alpha-neg-textbook-sign-of-zero", "ELU", "activation",
          sign_of_zero(Spec("ELU", alpha=-0.5), textbook(npimpl.ELU)), args(ZEROS)),
+    Case("elu-alpha-neg-sign-of-zero", "ELU", "activation",
+         sign_of_zero(Spec("ELU", alpha=-0.5)), args(ZEROS)),
+    Case("selu-sign-of-zero", "SELU", "activation", sign_of_zero(Spec("SELU")), args(ZEROS)),
     Case("prelu-slope-neg-sign-of-zero", "PReLU", "activation",
          sign_of_zero(Spec("PReLU", init=-0.5)), args(ZEROS)),
     # RReLU in eval is leaky_relu with the mean slope, x > 0 ? x : x * slope: -0 for +0
