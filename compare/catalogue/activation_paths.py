@@ -68,6 +68,18 @@ CASES = [
     case("hardswish-textbook", Spec("Hardswish"),
          with_values([-3.0, 3.0, -3.5, 3.5, 0.0, 1.5, -1.5, -2.9, 2.9], 4, 7),
          textbook(npimpl.Hardswish)),
+    # the piecewise-linear maps whose fast forward makes only y and whose backward recomputes
+    # the slope in blocks (_fast_grad): their textbook _f/_df, both sides of every threshold
+    case("hardsigmoid-textbook", Spec("Hardsigmoid"),
+         with_values([-3.0, 3.0, -3.5, 3.5, 0.0, -2.9, 2.9], 4, 7), textbook(npimpl.Hardsigmoid)),
+    case("leakyrelu-slope0.2-textbook", Spec("LeakyReLU", 0.2),
+         with_values([0.0, -0.0, 1e-3, -1e-3] + TAILS, 4, 7), textbook(npimpl.LeakyReLU)),
+    case("hardshrink-lambd0.5-textbook", Spec("Hardshrink", 0.5),
+         with_values([0.5, -0.5, 0.6, -0.6, 0.0, 0.4, -0.4], 4, 7), textbook(npimpl.Hardshrink)),
+    case("softshrink-lambd0.5-textbook", Spec("Softshrink", 0.5),
+         with_values([0.5, -0.5, 0.6, -0.6, 0.0, 0.4, -0.4], 4, 7), textbook(npimpl.Softshrink)),
+    case("threshold-0.1-20-textbook", Spec("Threshold", 0.1, 20.0),
+         with_values([0.1, 0.0, 0.2, -0.1, 0.05], 4, 7), textbook(npimpl.Threshold)),
 ]
 
 # 2. SMALL elements and more: select's bit path, with a zero for b (Hardsigmoid's slope
