@@ -1,0 +1,251 @@
+"""Corners of the convolution, pooling, padding, resampling and shape families that systematic
+mutation (``lockstep mutate``) found untested: sizes at a check's boundary (an output of
+exactly one element, an empty output torch accepts, a pad equal to the size), arguments torch
+refuses (a negative pad in one dim only, a 1-tuple torch does not broadcast, an output_size
+out of range in one dim only), a kernel too wide for 8-bit offsets, a whole block of output
+columns in the padding, repeated unpooling indices, an axis too long for the dense
+resampling matrix, a NaN under LPPool's max, AdaptiveLogSoftmaxWithLoss's inference methods.
+
+Cases keep their class's ``layer`` and ``family``, so the report files them with the class.
+A :func:`checked` case compares what each side *does* with one call: npimpl must refuse with
+a clear error (a ValueError/TypeError/IndexError naming the class) exactly where torch raises,
+and where both return, their outputs (and input gradients) are compared.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import npimpl
+from reference import Spec, build
+
+from ..badinput_verdict import _is_clear
+from ..engine import Case, Inputs
+from ..gen import args, normal
+from .corners import Compared
+from .pooling import fractional, unpool, with_nan
+
+ORDER = 46
+
+
+def _np_module(spec: Spec, dt):
+    cls = getattr(npimpl, spec.name)
+    import inspect
+    kw = dict(spec.kwargs)
+    if "dtype" in inspect.signature(cls).parameters:
+        kw["dtype"] = dt.type
+    return cls(*spec.args, **kw)
+
+
+def _t(v):
+    return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+
+
+def checked(name, family, spec, inputs, method=None, **fwd):
+    """A :class:`Compared` case: ``spec`` built on both sides (weights shared when both
+    accept it) and called on ``inputs(dt)`` (a list; float arrays are the differentiable ones)
+    with ``fwd``, or its method ``method``. Row ``outcome``: ``refuses`` (npimpl: clearly,
+    naming the class; torch: any exception), ``returns``, or how npimpl failed unclearly. Where
+    both return: the output and the gradient of ``sum(output * g)`` for every float input."""
+    layer = spec.name
+
+    def compute(dt):
+        xs = inputs(dt)
+        np_out = t_out = None
+        try:
+            np_mod, t_mod = build(spec, dt.name)
+        except Exception:  # noqa: BLE001 - which side refused is found below
+            np_mod = t_mod = None
+        try:
+            np_mod = np_mod or _np_module(spec, dt)
+            fn = getattr(np_mod, method) if method else np_mod
+            with np.errstate(all="ignore"):
+                np_out = fn(*xs, **fwd)
+            a = "returns"
+        except Exception as exc:  # noqa: BLE001 - raising is one of the outcomes compared
+            a = "refuses" if _is_clear(exc, layer) else f"fails unclearly: {type(exc).__name__}: {exc}"
+        t_in = [torch.from_numpy(v.copy()).requires_grad_(v.dtype.kind == "f")
+                if isinstance(v, np.ndarray) else v for v in xs]
+        try:
+            t_mod = t_mod or getattr(torch.nn, layer)(*spec.args, **spec.kwargs).to(
+                getattr(torch, dt.name))
+            fn = getattr(t_mod, method) if method else t_mod
+            t_out = fn(*t_in, **fwd)
+            b = "returns"
+        except Exception:  # noqa: BLE001
+            b = "refuses"
+        rows = [("outcome", a, b)]
+        if a == b == "returns":
+            np_y = np_out[0] if isinstance(np_out, tuple) else np_out
+            t_y = t_out[0] if isinstance(t_out, tuple) else t_out
+            rows.append(("output", np.asarray(np_y), t_y.detach().numpy()))
+            if method is None and t_y.is_floating_point() and any(t.requires_grad for t in t_in):
+                g = np.random.default_rng(0).standard_normal(np_y.shape).astype(np_y.dtype)
+                grads = np_mod.backward(g)
+                grads = grads if isinstance(grads, tuple) else (grads,)
+                t_y.backward(torch.from_numpy(g))
+                for i, (ga, t) in enumerate(zip(grads, t_in)):
+                    if isinstance(t, torch.Tensor) and t.requires_grad:
+                        rows.append((f"grad.{i}", ga, t.grad.numpy()))
+        return rows
+    return Compared(name, layer, family, compute)
+
+
+def fixed(*arrays):
+    """``dt -> [arrays]``: floats cast to the case's dtype, integer arrays (indices) kept."""
+    return lambda dt: [np.asarray(a, dt) if np.asarray(a).dtype.kind == "f" else np.asarray(a)
+                       for a in arrays]
+
+
+def randn(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def with_inf(*shape):
+    """Normal values with +inf and -inf in every plane."""
+    def gen(rng, dt):
+        x = rng.standard_normal(shape).astype(dt)
+        x[..., 1], x[..., -2] = np.inf, -np.inf
+        return x
+    return gen
+
+
+def _case(name, family, spec, *shape, gen=None):
+    return Case(name, spec.name, family, lambda dt: build(spec, dt),
+                args(gen(*shape) if gen else normal(*shape)))
+
+
+#: FractionalMaxPool2d samples for 2 samples x 2 channels, both ends of [0, 1] included
+SAMPLES = np.array([[[0.0, 0.3], [0.7, 1.0]], [[0.5, 0.999], [0.25, 0.0]]])
+IDX22 = np.array([[[[0, 3], [9, 14]]]])              # a MaxPool2d(2)'s indices on 4x4
+X22 = randn(1, 1, 2, 2)
+
+CASES = [
+    # --- MaxUnpool: torch's _pair / _triple take no 1-tuple; output_size by its rule --------
+    checked("maxunpool2d-kernel-one-tuple-refused", "pooling", Spec("MaxUnpool2d", (2,)),
+            fixed(X22, IDX22)),
+    checked("maxunpool2d-stride-one-tuple-refused", "pooling", Spec("MaxUnpool2d", 2, stride=(2,)),
+            fixed(X22, IDX22)),
+    checked("maxunpool2d-output-size-one-int-refused", "pooling", Spec("MaxUnpool2d", 2),
+            fixed(X22, IDX22), output_size=(4,)),
+    checked("maxunpool2d-output-size-a-stride-above-refused", "pooling", Spec("MaxUnpool2d", 2),
+            fixed(X22, IDX22), output_size=(6, 4)),
+    checked("maxunpool2d-index-past-plane-refused", "pooling", Spec("MaxUnpool2d", 2),
+            fixed(X22, np.array([[[[0, 3], [9, 16]]]]))),
+    # an output of one element: (1 - 1) * 1 + 3 - 2 * 1
+    unpool("maxunpool1d-output-one", 1, dict(kernel_size=3, stride=1, padding=1), (2, 2, 1),
+           Spec("MaxUnpool1d", 3, stride=1, padding=1)),
+    # --- pools: a negative pad in one dim only, a float divisor, an empty unbatched dim ----
+    checked("maxpool2d-padding-negative-in-one-dim-refused", "pooling",
+            Spec("MaxPool2d", 3, padding=(1, -1)), fixed(randn(1, 1, 5, 5))),
+    checked("avgpool2d-divisor-override-float-refused", "pooling",
+            Spec("AvgPool2d", 2, divisor_override=2.5), fixed(randn(1, 1, 4, 4))),
+    checked("maxpool2d-unbatched-empty-height-refused", "pooling", Spec("MaxPool2d", 2),
+            fixed(np.ones((2, 0, 4)))),
+    # LPPool: an output of one window along the axis; p = inf through a NaN (torch's sgn(NaN)
+    # is 0, so the window's gradient stops there)
+    _case("lppool1d-one-window", "pooling", Spec("LPPool1d", 2, 3), 2, 2, 4),
+    _case("lppool2d-inf-nan", "pooling", Spec("LPPool2d", float("inf"), 2, stride=1), 2, 2, 4, 5,
+          gen=with_nan),
+    # FractionalMaxPool: a kernel of 257 columns (its offsets need 16 bits)
+    fractional("fractionalmaxpool2d-kernel-257", Spec("FractionalMaxPool2d", (1, 257),
+                                                      output_size=(1, 2)), 1, 2, 2, 258),
+    checked("maxunpool1d-repeated-indices-last-wins", "pooling", Spec("MaxUnpool1d", 2, stride=1),
+            fixed(randn(2, 2, 4), np.array([[[0, 1, 1, 4], [3, 3, 2, 3]], [[2, 2, 2, 0], [1, 0, 1, 0]]]))),
+    # FractionalMaxPool: one output row (the last start alone), NaN (the textbook gather),
+    # samples given (checked as torch cannot: within [0, 1]), arguments torch refuses
+    fractional("fractionalmaxpool2d-output-height-one",
+               Spec("FractionalMaxPool2d", 2, output_size=(1, 3)), 2, 2, 6, 6),
+    fractional("fractionalmaxpool2d-nan-indices",
+               Spec("FractionalMaxPool2d", 2, output_size=(3, 4), return_indices=True),
+               2, 3, 7, 9, gen=with_nan),
+    Case("fractionalmaxpool2d-given-samples", "FractionalMaxPool2d", "pooling",
+         lambda dt: build(Spec("FractionalMaxPool2d", 2, output_size=(3, 4),
+                               _random_samples=SAMPLES.astype(dt)), dt), args(normal(2, 2, 7, 8))),
+    checked("fractionalmaxpool2d-output-height-zero", "pooling",
+            Spec("FractionalMaxPool2d", 2, output_size=(0, 3)), fixed(randn(1, 1, 6, 6))),
+    checked("fractionalmaxpool2d-kernel-one-tuple-refused", "pooling",
+            Spec("FractionalMaxPool2d", (2,), output_size=3), fixed(randn(1, 1, 6, 6))),
+    checked("fractionalmaxpool2d-output-size-one-tuple-refused", "pooling",
+            Spec("FractionalMaxPool2d", 2, output_size=(3,)), fixed(randn(1, 1, 6, 6))),
+    checked("fractionalmaxpool2d-output-size-negative-refused", "pooling",
+            Spec("FractionalMaxPool2d", 2, output_size=(-1, 3)), fixed(randn(1, 1, 6, 6))),
+    checked("fractionalmaxpool2d-output-ratio-zero-refused", "pooling",
+            Spec("FractionalMaxPool2d", 2, output_ratio=(0, 0.5)), fixed(randn(1, 1, 6, 6))),
+    checked("fractionalmaxpool2d-kernel-one-past-the-input-refused", "pooling",
+            Spec("FractionalMaxPool2d", 3, output_size=(6, 3)), fixed(randn(1, 1, 7, 7))),
+    checked("fractionalmaxpool3d-kernel-reaching-the-end-refused", "pooling",
+            Spec("FractionalMaxPool3d", 2, output_size=3), fixed(randn(1, 1, 4, 5, 5))),
+    # --- padding: every mode's limit at equality, empty outputs torch gives ---------------
+    checked("zeropad1d-crop-past-the-size-refused", "padding", Spec("ZeroPad1d", (-4, 0)),
+            fixed(randn(1, 2, 3))),
+    checked("zeropad1d-crop-to-empty", "padding", Spec("ZeroPad1d", (-2, -1)),
+            fixed(randn(2, 2, 3))),
+    checked("reflectionpad1d-pad-equals-size-refused", "padding", Spec("ReflectionPad1d", (0, 3)),
+            fixed(randn(1, 2, 3))),
+    checked("circularpad1d-crop-to-empty", "padding", Spec("CircularPad1d", (-2, -1)),
+            fixed(randn(2, 2, 3))),
+    checked("replicationpad2d-one-dim-empty", "padding", Spec("ReplicationPad2d", (0, 0, -2, -1)),
+            fixed(randn(2, 2, 3, 4))),
+    # --- resampling ----------------------------------------------------------------------
+    checked("unfold-zero-dilation-in-one-dim-refused", "resample", Spec("Unfold", 2, dilation=(1, 0)),
+            fixed(randn(1, 1, 4, 4))),
+    checked("unfold-too-small-in-one-dim-refused", "resample", Spec("Unfold", 3),
+            fixed(randn(1, 1, 2, 5))),
+    _case("fold-output-height-one", "resample", Spec("Fold", (1, 4), (1, 2)), 2, 2, 3),
+    checked("upsample-float-size-refused", "resample", Spec("Upsample", size=2.5),
+            fixed(randn(1, 1, 3))),
+    checked("upsample-empty-height-refused", "resample", Spec("Upsample", scale_factor=2),
+            fixed(np.ones((1, 1, 0, 3)))),
+    checked("upsample-size-zero-in-one-dim-refused", "resample", Spec("Upsample", size=(0, 3)),
+            fixed(randn(1, 1, 2, 3))),
+    _case("upsample-bilinear-height-one", "resample",
+          Spec("Upsample", scale_factor=2, mode="bilinear"), 2, 2, 1, 3),
+    # 200 -> 400 along one axis: 80000 matrix entries, past _interp_fast.MAX_DENSE, so the
+    # textbook gather and its reduceat adjoint run (forward and backward)
+    _case("upsample-linear-long-axis", "resample", Spec("Upsample", size=400, mode="linear"),
+          1, 2, 200),
+    # area: the inputs of each window only (a shorter window's padding reads would make
+    # 0 * inf = NaN); non-finite inputs keep the textbook path
+    _case("upsample-area-inf", "resample", Spec("Upsample", size=3, mode="area"), 2, 2, 5,
+          gen=with_inf),
+    # --- shape ---------------------------------------------------------------------------
+    _case("unflatten-three-sizes-inferred-last", "core", Spec("Unflatten", 1, (3, 4, -1)), 2, 24),
+    checked("unflatten-zero-beside-inferred-refused", "core", Spec("Unflatten", 1, (0, -1)),
+            fixed(np.ones((2, 0)))),
+    # --- convolution ---------------------------------------------------------------------
+    checked("convtranspose2d-output-size-float-refused", "conv",
+            Spec("ConvTranspose2d", 2, 3, 3, stride=(3, 2), padding=1),
+            fixed(randn(2, 2, 3, 4)), output_size=(8, 8.0)),
+    checked("convtranspose2d-output-size-out-of-range-in-one-dim-refused", "conv",
+            Spec("ConvTranspose2d", 2, 3, 3, stride=(3, 2), padding=1),
+            fixed(randn(2, 2, 3, 4)), output_size=(8, 10)),
+    checked("convtranspose1d-output-size-zero-refused", "conv",
+            Spec("ConvTranspose1d", 1, 1, 2, padding=1), fixed(randn(1, 1, 1))),
+    # depthwise with 20 columns of zero padding on the left: output block 0 lies in it
+    _case("conv2d-depthwise-block-in-the-padding", "conv",
+          Spec("Conv2d", 2, 2, 3, padding=(1, 20), groups=2), 1, 2, 4, 5),
+    # torch's F.pad refuses a 1-tuple for a 2-D non-zero padding mode; 'same' with a
+    # non-zero mode takes a 1-D 1-tuple dilation, and a 2-D one of two
+    checked("conv2d-reflect-padding-one-tuple-refused", "conv",
+            Spec("Conv2d", 2, 3, 3, padding=(1,), padding_mode="reflect"), fixed(randn(1, 2, 5, 5))),
+    _case("conv1d-same-reflect-dilation-one-tuple", "conv",
+          Spec("Conv1d", 2, 3, 3, padding="same", padding_mode="reflect", dilation=(2,)), 2, 2, 7),
+    _case("conv2d-same-reflect-dilation-pair", "conv",
+          Spec("Conv2d", 2, 3, 3, padding="same", padding_mode="reflect", dilation=(1, 2)),
+          2, 2, 5, 7),
+    checked("conv2d-stride-zero-in-one-dim-refused", "conv", Spec("Conv2d", 2, 3, 3, stride=(1, 0)),
+            fixed(randn(1, 2, 5, 5))),
+    checked("conv2d-input-too-short-in-height-refused", "conv", Spec("Conv2d", 2, 3, 3),
+            fixed(randn(1, 2, 2, 5))),
+    # depthwise with a stride in one dim only: im2col, not the stride-1 band
+    _case("conv2d-depthwise-stride-2x1", "conv", Spec("Conv2d", 3, 3, 3, groups=3, stride=(2, 1)),
+          2, 3, 7, 8),
+    # --- AdaptiveLogSoftmaxWithLoss: its cutoffs, and the inference methods ---------------
+    checked("adaptive-cutoff-zero-refused", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 4, 8, [0, 5]),
+            fixed(randn(2, 4), np.array([1, 2]))),
+    checked("adaptive-log-prob", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 6, 9, [2, 5], 2.0),
+            fixed(randn(16, 6, seed=1)), method="log_prob"),
+    checked("adaptive-predict", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 6, 9, [2, 5], 2.0),
+            fixed(randn(16, 6, seed=1)), method="predict"),
+]
