@@ -45,8 +45,9 @@ def is_depthwise(x_shape, w_shape, stride, groups) -> bool:
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
     """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
-    if is_depthwise(x.shape, w.shape, stride, groups) and all(st == 1 for st in stride):
-        # banded matmuls, no column matrix
+    if is_depthwise(x.shape, w.shape, stride, groups) and all(st == 1 for st in stride) \
+            and np.isfinite(x).all():
+        # banded matmuls, no column matrix (their zeros would turn an inf of x into NaN)
         y, rows = dwc.depthwise_forward(x, w, b, pads, dilation, padding_mode)
         return y, ConvCache(None, x.shape, tuple(pads), rows, b is not None)
     xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
