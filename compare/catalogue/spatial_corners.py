@@ -238,6 +238,9 @@ CASES = [
             fixed(randn(1, 2, 5, 5))),
     checked("conv2d-input-too-short-in-height-refused", "conv", Spec("Conv2d", 2, 3, 3),
             fixed(randn(1, 2, 2, 5))),
+    # depthwise through an inf: the band's matmul would multiply it by zeros (NaN); im2col
+    _case("conv2d-depthwise-inf", "conv", Spec("Conv2d", 2, 2, 3, groups=2, padding=1),
+          2, 2, 5, 6, gen=with_inf),
     # depthwise with a stride in one dim only: im2col, not the stride-1 band
     _case("conv2d-depthwise-stride-2x1", "conv", Spec("Conv2d", 3, 3, 3, groups=3, stride=(2, 1)),
           2, 3, 7, 8),
