@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 import npimpl
 from reference import Spec, build
@@ -117,6 +118,45 @@ def _case(name, family, spec, *shape, gen=None):
 
 #: FractionalMaxPool2d samples for 2 samples x 2 channels, both ends of [0, 1] included
 SAMPLES = np.array([[[0.0, 0.3], [0.7, 1.0]], [[0.5, 0.999], [0.25, 0.0]]])
+def only_padding_windows(dt):
+    """MaxPool2d((2, 1), dilation (2, 1), padding (1, 0)) over one input row: every window's
+    taps are rows -1 and 1, both padding. torch outputs -inf with an index past the input,
+    where its backward would write; npimpl sends those windows' gradient nowhere. The
+    reference for that: torch's max pool of the input padded with -inf explicitly (the
+    gradient of the padding then cut off)."""
+    x = randn(2, 2, 1, 4).astype(dt)
+    g = randn(2, 2, 1, 4, seed=1).astype(dt)
+    m = npimpl.MaxPool2d((2, 1), stride=1, padding=(1, 0), dilation=(2, 1))
+    y = m(x)
+    dx = m.backward(g)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = F.max_pool2d(F.pad(tx, (0, 0, 1, 1), value=-np.inf), (2, 1), stride=1, dilation=(2, 1))
+    ty.backward(torch.from_numpy(g))
+    return [("output", y, ty.detach().numpy()), ("grad.0", dx, tx.grad.numpy())]
+
+
+def embedding_grad_accumulated(dt):
+    """Two backwards into one Embedding weight gradient (no zero_grad): torch adds each
+    backward's sum per index to .grad; the second's two rows of index 5 cancel (1e16 and
+    -1e16), so the order of the additions shows (1 + (a + b) = 1, (1 + a) + b = 0)."""
+    np_m, t_m = build(Spec("Embedding", 8, 2), dt.name)
+    idx = np.array([5, 5, 3])
+    for g in ([[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]], [[1e16, 1e16], [-1e16, -1e16], [1.0, 1.0]]):
+        g = np.array(g, dt)
+        np_m(idx)
+        np_m.backward(g)
+        t_m(torch.from_numpy(idx)).backward(torch.from_numpy(g))
+    return [("weight.grad", np_m.weight.grad, t_m.weight.grad.numpy())]
+
+
+def cancelling_left_border(rng, y):
+    """Upstream gradient of a left pad of 2: the edge column receives -1e16, 1 and 1e16
+    (torch: (-1e16 + 1) + 1e16 = 0), the rest normal."""
+    g = rng.standard_normal(y.shape).astype(y.dtype)
+    g[..., 0], g[..., 1], g[..., 2] = -1e16, 1, 1e16
+    return g
+
+
 IDX22 = np.array([[[[0, 3], [9, 14]]]])              # a MaxPool2d(2)'s indices on 4x4
 X22 = randn(1, 1, 2, 2)
 
@@ -142,6 +182,7 @@ CASES = [
             Spec("AvgPool2d", 2, divisor_override=2.5), fixed(randn(1, 1, 4, 4))),
     checked("maxpool2d-unbatched-empty-height-refused", "pooling", Spec("MaxPool2d", 2),
             fixed(np.ones((2, 0, 4)))),
+    Compared("maxpool2d-windows-of-only-padding", "MaxPool2d", "pooling", only_padding_windows),
     # LPPool: an output of one window along the axis; p = inf through a NaN (torch's sgn(NaN)
     # is 0, so the window's gradient stops there)
     _case("lppool1d-one-window", "pooling", Spec("LPPool1d", 2, 3), 2, 2, 4),
@@ -187,6 +228,12 @@ CASES = [
             fixed(randn(2, 2, 3))),
     checked("replicationpad2d-one-dim-empty", "padding", Spec("ReplicationPad2d", (0, 0, -2, -1)),
             fixed(randn(2, 2, 3, 4))),
+    # a left border of 2 in one dim, none elsewhere: npimpl._padding_fast's adjoint (which
+    # adds the border back last position first) instead of padding.pad_backward (first
+    # first); cancelling upstream values make the order show, and torch's is the former's
+    Case("replicationpad2d-left-only-cancelling-grad", "ReplicationPad2d", "padding",
+         lambda dt: build(Spec("ReplicationPad2d", (2, 0, 0, 0)), dt), args(normal(2, 2, 2, 3)),
+         grad=cancelling_left_border),
     # --- resampling ----------------------------------------------------------------------
     checked("unfold-zero-dilation-in-one-dim-refused", "resample", Spec("Unfold", 2, dilation=(1, 0)),
             fixed(randn(1, 1, 4, 4))),
@@ -244,6 +291,9 @@ CASES = [
     # depthwise with a stride in one dim only: im2col, not the stride-1 band
     _case("conv2d-depthwise-stride-2x1", "conv", Spec("Conv2d", 3, 3, 3, groups=3, stride=(2, 1)),
           2, 3, 7, 8),
+    # --- Embedding: a second backward adds to .grad (npimpl._scatter's grouped sums)
+    Compared("embedding-grad-accumulated-cancelling", "Embedding", "norm",
+             embedding_grad_accumulated),
     # --- AdaptiveLogSoftmaxWithLoss: its cutoffs, and the inference methods ---------------
     checked("adaptive-cutoff-zero-refused", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 4, 8, [0, 5]),
             fixed(randn(2, 4), np.array([1, 2]))),
