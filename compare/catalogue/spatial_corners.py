@@ -157,6 +157,16 @@ def cancelling_left_border(rng, y):
     return g
 
 
+def cancelling_taps(rng, y):
+    """Upstream gradient of Upsample(size=512, mode='linear') on 128: input 60 receives
+    +B (output 241, weight 7/8), -B (output 242, 7/8) and 1 (output 245, 1/8), B = 7 * 2^53,
+    and nothing else; torch adds them in output order: (B - B) + 1 = 1."""
+    g = rng.standard_normal(y.shape).astype(y.dtype)
+    g[..., 238:246] = 0
+    g[..., 241], g[..., 242], g[..., 245] = 2.0 ** 56, -2.0 ** 56, 8
+    return g
+
+
 IDX22 = np.array([[[[0, 3], [9, 14]]]])              # a MaxPool2d(2)'s indices on 4x4
 X22 = randn(1, 1, 2, 2)
 
@@ -256,6 +266,12 @@ CASES = [
     # 0 * inf = NaN); non-finite inputs keep the textbook path
     _case("upsample-area-inf", "resample", Spec("Upsample", size=3, mode="area"), 2, 2, 5,
           gen=with_inf),
+    # 128 -> 512: exactly _interp_fast.MAX_DENSE entries, still the dense matrix, whose
+    # adjoint adds in output order as torch does; a cancelling upstream gradient shows it
+    # (the textbook adjoint sums each tap apart: -B + 1 absorbs the 1, then + B gives 0)
+    Case("upsample-linear-dense-limit-cancelling-grad", "Upsample", "resample",
+         lambda dt: build(Spec("Upsample", size=512, mode="linear"), dt), args(normal(2, 2, 128)),
+         grad=cancelling_taps),
     # --- shape ---------------------------------------------------------------------------
     _case("unflatten-three-sizes-inferred-last", "core", Spec("Unflatten", 1, (3, 4, -1)), 2, 24),
     checked("unflatten-zero-beside-inferred-refused", "core", Spec("Unflatten", 1, (0, -1)),
