@@ -182,6 +182,11 @@ CASES = [
             fixed(X22, IDX22), output_size=(6, 4)),
     checked("maxunpool2d-index-past-plane-refused", "pooling", Spec("MaxUnpool2d", 2),
             fixed(X22, np.array([[[[0, 3], [9, 16]]]]))),
+    # a negative default output height, (1 - 1) * 2 + 2 - 2 * 2, on an empty batch (no index
+    # to refuse first)
+    checked("maxunpool2d-negative-output-empty-batch-refused", "pooling",
+            Spec("MaxUnpool2d", 2, padding=(2, 0)),
+            fixed(np.ones((0, 1, 1, 2)), np.zeros((0, 1, 1, 2), np.int64))),
     # an output of one element: (1 - 1) * 1 + 3 - 2 * 1
     unpool("maxunpool1d-output-one", 1, dict(kernel_size=3, stride=1, padding=1), (2, 2, 1),
            Spec("MaxUnpool1d", 3, stride=1, padding=1)),
