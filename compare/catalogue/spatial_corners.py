@@ -138,11 +138,14 @@ def only_padding_windows(dt):
 def embedding_grad_accumulated(dt):
     """Two backwards into one Embedding weight gradient (no zero_grad): torch adds each
     backward's sum per index to .grad; the second's two rows of index 5 cancel (1e16 and
-    -1e16), so the order of the additions shows (1 + (a + b) = 1, (1 + a) + b = 0)."""
+    -1e16), so the order of the additions shows (1 + (a + b) = 1, (1 + a) + b = 0). Both
+    take npimpl._scatter.add_rows's few-groups branch (the second at its boundary: 2 groups,
+    2 repeats)."""
     np_m, t_m = build(Spec("Embedding", 8, 2), dt.name)
-    idx = np.array([5, 5, 3])
-    for g in ([[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]], [[1e16, 1e16], [-1e16, -1e16], [1.0, 1.0]]):
-        g = np.array(g, dt)
+    passes = (([5, 3, 5, 5], [[0.25, 0.25], [1.0, 1.0], [0.25, 0.25], [0.5, 0.5]]),
+              ([5, 5, 3], [[1e16, 1e16], [-1e16, -1e16], [1.0, 1.0]]))
+    for idx, g in passes:       # the first: index 5 at rows 0, 2, 3 (a run with a gap)
+        idx, g = np.array(idx), np.array(g, dt)
         np_m(idx)
         np_m.backward(g)
         t_m(torch.from_numpy(idx)).backward(torch.from_numpy(g))
