@@ -274,6 +274,10 @@ CASES = [
     # 0 * inf = NaN); non-finite inputs keep the textbook path
     _case("upsample-area-inf", "resample", Spec("Upsample", size=3, mode="area"), 2, 2, 5,
           gen=with_inf),
+    # 3-D, the width past MAX_DENSE (260 -> 300), the others not: the textbook adjoint
+    # moves each axis back in its place (with three, moving back is not a swap)
+    _case("upsample-trilinear-long-width", "resample", Spec("Upsample", size=(3, 2, 300),
+                                                            mode="trilinear"), 1, 2, 2, 2, 260),
     # 128 -> 512: exactly _interp_fast.MAX_DENSE entries, still the dense matrix, whose
     # adjoint adds in output order as torch does; a cancelling upstream gradient shows it
     # (the textbook adjoint sums each tap apart: -B + 1 absorbs the 1, then + B gives 0)
