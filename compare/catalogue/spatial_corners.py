@@ -170,6 +170,23 @@ def cancelling_taps(rng, y):
     return g
 
 
+def area_inf_grad(dt):
+    """Upsample(size=3, mode='area') from 5 (windows of 2, 3 and 2 inputs) under an upstream
+    gradient with +inf and -inf: the textbook adjoint (non-finite gradients keep it) spreads
+    them over each window only, as torch's adaptive average pool does."""
+    x = randn(2, 2, 5).astype(dt)
+    g = randn(2, 2, 3, seed=1).astype(dt)
+    g[0, :, 0], g[1, :, 2] = np.inf, -np.inf
+    m = npimpl.Upsample(size=3, mode="area")
+    y = m(x)
+    with np.errstate(invalid="ignore"):
+        dx = m.backward(g)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.Upsample(size=3, mode="area")(tx)
+    ty.backward(torch.from_numpy(g))
+    return [("output", y, ty.detach().numpy()), ("grad.0", dx, tx.grad.numpy())]
+
+
 IDX22 = np.array([[[[0, 3], [9, 14]]]])              # a MaxPool2d(2)'s indices on 4x4
 X22 = randn(1, 1, 2, 2)
 
@@ -284,8 +301,10 @@ CASES = [
     Case("upsample-linear-dense-limit-cancelling-grad", "Upsample", "resample",
          lambda dt: build(Spec("Upsample", size=512, mode="linear"), dt), args(normal(2, 2, 128)),
          grad=cancelling_taps),
+    Compared("upsample-area-inf-grad", "Upsample", "resample", area_inf_grad),
     # --- shape ---------------------------------------------------------------------------
     _case("unflatten-three-sizes-inferred-last", "core", Spec("Unflatten", 1, (3, 4, -1)), 2, 24),
+    _case("unflatten-one-beside-inferred", "core", Spec("Unflatten", 1, (1, -1)), 2, 6),
     checked("unflatten-zero-beside-inferred-refused", "core", Spec("Unflatten", 1, (0, -1)),
             fixed(np.ones((2, 0)))),
     # --- convolution ---------------------------------------------------------------------
@@ -313,6 +332,12 @@ CASES = [
             fixed(randn(1, 2, 5, 5))),
     checked("conv2d-input-too-short-in-height-refused", "conv", Spec("Conv2d", 2, 3, 3),
             fixed(randn(1, 2, 2, 5))),
+    checked("conv2d-kernel-one-tuple-refused", "conv", Spec("Conv2d", 2, 3, (3,)),
+            fixed(randn(1, 2, 5, 5))),
+    _case("conv1d-reflect-padding-one-tuple", "conv",
+          Spec("Conv1d", 2, 3, 3, padding=(1,), padding_mode="reflect"), 2, 2, 7),
+    # one input row, padded by one on each side: exactly the kernel's height
+    _case("conv2d-pad1-input-height-one", "conv", Spec("Conv2d", 2, 3, 3, padding=1), 2, 2, 1, 5),
     # depthwise through an inf: the band's matmul would multiply it by zeros (NaN); im2col
     _case("conv2d-depthwise-inf", "conv", Spec("Conv2d", 2, 2, 3, groups=2, padding=1),
           2, 2, 5, 6, gen=with_inf),
