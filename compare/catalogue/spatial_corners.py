@@ -13,6 +13,8 @@ and where both return, their outputs (and input gradients) are compared.
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,7 +23,7 @@ import npimpl
 from reference import Spec, build
 
 from ..badinput_verdict import _is_clear
-from ..engine import Case, Inputs
+from ..engine import Case
 from ..gen import args, normal
 from .corners import Compared
 from .pooling import fractional, unpool, with_nan
@@ -30,16 +32,12 @@ ORDER = 46
 
 
 def _np_module(spec: Spec, dt):
+    """The npimpl side alone (where torch's constructor refuses the spec, build cannot run)."""
     cls = getattr(npimpl, spec.name)
-    import inspect
     kw = dict(spec.kwargs)
     if "dtype" in inspect.signature(cls).parameters:
         kw["dtype"] = dt.type
     return cls(*spec.args, **kw)
-
-
-def _t(v):
-    return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
 
 
 def checked(name, family, spec, inputs, method=None, **fwd):
@@ -58,18 +56,20 @@ def checked(name, family, spec, inputs, method=None, **fwd):
         except Exception:  # noqa: BLE001 - which side refused is found below
             np_mod = t_mod = None
         try:
-            np_mod = np_mod or _np_module(spec, dt)
+            np_mod = _np_module(spec, dt) if np_mod is None else np_mod
             fn = getattr(np_mod, method) if method else np_mod
             with np.errstate(all="ignore"):
                 np_out = fn(*xs, **fwd)
             a = "returns"
         except Exception as exc:  # noqa: BLE001 - raising is one of the outcomes compared
-            a = "refuses" if _is_clear(exc, layer) else f"fails unclearly: {type(exc).__name__}: {exc}"
+            a = ("refuses" if _is_clear(exc, layer)
+                 else f"fails unclearly: {type(exc).__name__}: {exc}")
         t_in = [torch.from_numpy(v.copy()).requires_grad_(v.dtype.kind == "f")
                 if isinstance(v, np.ndarray) else v for v in xs]
         try:
-            t_mod = t_mod or getattr(torch.nn, layer)(*spec.args, **spec.kwargs).to(
-                getattr(torch, dt.name))
+            if t_mod is None:
+                t_mod = getattr(torch.nn, layer)(*spec.args, **spec.kwargs).to(
+                    getattr(torch, dt.name))
             fn = getattr(t_mod, method) if method else t_mod
             t_out = fn(*t_in, **fwd)
             b = "returns"
@@ -80,7 +80,8 @@ def checked(name, family, spec, inputs, method=None, **fwd):
             np_y = np_out[0] if isinstance(np_out, tuple) else np_out
             t_y = t_out[0] if isinstance(t_out, tuple) else t_out
             rows.append(("output", np.asarray(np_y), t_y.detach().numpy()))
-            if method is None and t_y.is_floating_point() and any(t.requires_grad for t in t_in):
+            if method is None and t_y.is_floating_point() and any(
+                    isinstance(t, torch.Tensor) and t.requires_grad for t in t_in):
                 g = np.random.default_rng(0).standard_normal(np_y.shape).astype(np_y.dtype)
                 grads = np_mod.backward(g)
                 grads = grads if isinstance(grads, tuple) else (grads,)
@@ -227,7 +228,8 @@ CASES = [
     fractional("fractionalmaxpool2d-kernel-257", Spec("FractionalMaxPool2d", (1, 257),
                                                       output_size=(1, 2)), 1, 2, 2, 258),
     checked("maxunpool1d-repeated-indices-last-wins", "pooling", Spec("MaxUnpool1d", 2, stride=1),
-            fixed(randn(2, 2, 4), np.array([[[0, 1, 1, 4], [3, 3, 2, 3]], [[2, 2, 2, 0], [1, 0, 1, 0]]]))),
+            fixed(randn(2, 2, 4), np.array([[[0, 1, 1, 4], [3, 3, 2, 3]],
+                                            [[2, 2, 2, 0], [1, 0, 1, 0]]]))),
     # FractionalMaxPool: one output row (the last start alone), NaN (the textbook gather),
     # samples given (checked as torch cannot: within [0, 1]), arguments torch refuses
     fractional("fractionalmaxpool2d-output-height-one",
@@ -270,7 +272,8 @@ CASES = [
          lambda dt: build(Spec("ReplicationPad2d", (2, 0, 0, 0)), dt), args(normal(2, 2, 2, 3)),
          grad=cancelling_left_border),
     # --- resampling ----------------------------------------------------------------------
-    checked("unfold-zero-dilation-in-one-dim-refused", "resample", Spec("Unfold", 2, dilation=(1, 0)),
+    checked("unfold-zero-dilation-in-one-dim-refused", "resample",
+            Spec("Unfold", 2, dilation=(1, 0)),
             fixed(randn(1, 1, 4, 4))),
     checked("unfold-too-small-in-one-dim-refused", "resample", Spec("Unfold", 3),
             fixed(randn(1, 1, 2, 5))),
@@ -322,7 +325,8 @@ CASES = [
     # torch's F.pad refuses a 1-tuple for a 2-D non-zero padding mode; 'same' with a
     # non-zero mode takes a 1-D 1-tuple dilation, and a 2-D one of two
     checked("conv2d-reflect-padding-one-tuple-refused", "conv",
-            Spec("Conv2d", 2, 3, 3, padding=(1,), padding_mode="reflect"), fixed(randn(1, 2, 5, 5))),
+            Spec("Conv2d", 2, 3, 3, padding=(1,), padding_mode="reflect"),
+            fixed(randn(1, 2, 5, 5))),
     _case("conv1d-same-reflect-dilation-one-tuple", "conv",
           Spec("Conv1d", 2, 3, 3, padding="same", padding_mode="reflect", dilation=(2,)), 2, 2, 7),
     _case("conv2d-same-reflect-dilation-pair", "conv",
@@ -348,7 +352,8 @@ CASES = [
     Compared("embedding-grad-accumulated-cancelling", "Embedding", "norm",
              embedding_grad_accumulated),
     # --- AdaptiveLogSoftmaxWithLoss: its cutoffs, and the inference methods ---------------
-    checked("adaptive-cutoff-zero-refused", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 4, 8, [0, 5]),
+    checked("adaptive-cutoff-zero-refused", "loss",
+            Spec("AdaptiveLogSoftmaxWithLoss", 4, 8, [0, 5]),
             fixed(randn(2, 4), np.array([1, 2]))),
     checked("adaptive-log-prob", "loss", Spec("AdaptiveLogSoftmaxWithLoss", 6, 9, [2, 5], 2.0),
             fixed(randn(16, 6, seed=1)), method="log_prob"),
