@@ -45,8 +45,9 @@ def is_depthwise(x_shape, w_shape, stride, groups) -> bool:
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, padding_mode="zeros"):
     """``y = conv(pad(x), w) + b``; returns ``(y, cache)``. ``x`` ``(N, C_in, *S)``."""
-    if is_depthwise(x.shape, w.shape, stride, groups) and all(st == 1 for st in stride):
-        # banded matmuls, no column matrix
+    if is_depthwise(x.shape, w.shape, stride, groups) and all(st == 1 for st in stride) \
+            and np.isfinite(x).all():
+        # banded matmuls, no column matrix (their zeros would turn an inf of x into NaN)
         y, rows = dwc.depthwise_forward(x, w, b, pads, dilation, padding_mode)
         return y, ConvCache(None, x.shape, tuple(pads), rows, b is not None)
     xp = im.pad(x, pads, padding_mode)                          # (N, C_in, *S_padded)
@@ -189,7 +190,7 @@ class _ConvNd(Module):
         * prod(kernel_size)``: torch's ``kaiming_uniform_(a=sqrt(5))`` gives exactly this bound."""
         rng = generator(rng)
         fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        bound = 1.0 / math.sqrt(fan_in)          # fan_in >= 1: __init__ refuses empty dims
         self.weight.data[...] = rng.uniform(-bound, bound, self.weight.shape)
         if self.bias is not None:
             self.bias.data[...] = rng.uniform(-bound, bound, self.bias.shape)
@@ -236,7 +237,8 @@ class _Conv(_ConvNd):
             if s + lo + hi < d * (k - 1) + 1:
                 raise ValueError(f"{name}: input spatial size {x.shape[2:]} (padded by "
                                  f"{self._pads}) is smaller than the dilated kernel "
-                                 f"{tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))}")
+                                 f"{tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))}"
+                                 f" (expected at least its size in every dim)")
             # replicate repeats the edge as often as needed: torch sets it no limit
             if self.padding_mode in ("reflect", "circular") and \
                     max(lo, hi) > (s - 1 if self.padding_mode == "reflect" else s):

@@ -129,7 +129,8 @@ class _ConvTransposeNd(_ConvNd):
         hi = [m + s - 1 for m, s in zip(lo, self.stride)]
         if any(not a <= o <= b for o, a, b in zip(out, lo, hi)):
             raise ValueError(f"{name}: requested an output size of {list(out)}, but valid sizes "
-                             f"range from {lo} to {hi} (for an input of {list(sizes)})")
+                             f"range from {lo} to {hi} (for an input of {list(sizes)}): "
+                             f"expected one in that range")
         return tuple(o - a for o, a in zip(out, lo))
 
     def forward(self, input, output_size=None):
@@ -137,7 +138,7 @@ class _ConvTransposeNd(_ConvNd):
         op = self._output_padding(x.shape[2:], output_size, unbatched)
         if any(m + o <= 0 for m, o in zip(self._min_sizes(x.shape[2:]), op)):
             raise ValueError(f"{type(self).__name__}: input of spatial size {x.shape[2:]} gives a "
-                             f"non-positive output size")
+                             f"non-positive output size (expected every size >= 1)")
         b = self.bias.data if self.bias is not None else None
         y, cache = conv_transpose_forward(x, self.weight.data, b, self.stride, self.padding, op,
                                           self.dilation, self.groups)

@@ -133,7 +133,8 @@ class _FractionalMaxPoolNd(_Pool):
             # torch: o + k - 1 <= s in 2-D, but strictly < in 3-D
             if o + k - 1 > s or (nd == 3 and o + k - 1 == s):
                 raise ValueError(f"{name}: pool {what} {k} too large relative to input {what} "
-                                 f"{s} for an output {what} of {o}")
+                                 f"{s} for an output {what} of {o} (expected output + kernel - 1 "
+                                 f"{'<' if nd == 3 else '<='} input)")
         u = self._samples(x)
         self.random_samples = u
         starts = [intervals(u[:, :, self._sample_of_axis[d]], sizes[d], outs[d], kernel[d])

@@ -25,6 +25,9 @@ A = -0.75   # the cubic convolution constant torch uses (Keys' kernel; OpenCV's 
 class Taps(NamedTuple):
     idx: np.ndarray    # (S_out, T) int: the input positions output j reads, non-decreasing in j
     w: np.ndarray      # (S_out, T): their weights
+    #: (S_out, T) bool, area mode only: the weight-0 reads that pad a shorter window to T,
+    #: left out of the sums (torch's window sum never reads them: 0 * inf would be NaN)
+    pad: np.ndarray | None = None
 
 
 def source_scale(in_size: int, out_size: int, scale, align_corners: bool, opmath):
@@ -134,7 +137,8 @@ def area_taps(in_size, out_size, opmath) -> Taps:
     length = end - start
     k = np.arange(max(int(length.max(initial=1)), 1))
     idx = np.minimum(start[:, None] + k, end[:, None] - 1)
-    return Taps(idx, np.where(k < length[:, None], 1 / length[:, None], 0).astype(opmath))
+    inside = k < length[:, None]
+    return Taps(idx, np.where(inside, 1 / length[:, None], 0).astype(opmath), ~inside)
 
 
 def axis_taps(mode, in_size, out_size, scale, align_corners, opmath, dims) -> Taps:
@@ -156,7 +160,10 @@ def interp_forward(x: np.ndarray, taps) -> np.ndarray:
         tp = taps[ax]
         xm = np.moveaxis(x, x.ndim - d + ax, -1)                 # (..., S_in)
         # (..., S_out, T) times (S_out, T): inf * 0 gives NaN, as torch's t0*w0 + t1*w1 does
-        y = (xm[..., tp.idx] * tp.w.astype(x.dtype)).sum(-1)    # (..., S_out)
+        terms = xm[..., tp.idx] * tp.w.astype(x.dtype)
+        if tp.pad is not None:
+            terms[..., tp.pad] = 0                               # area: not in the window
+        y = terms.sum(-1)                                        # (..., S_out)
         x = np.moveaxis(y, -1, x.ndim - d + ax)
     return x
 
@@ -174,7 +181,10 @@ def interp_backward(dy: np.ndarray, taps, in_sizes) -> np.ndarray:
         for t in range(tp.idx.shape[1]):
             i = tp.idx[:, t]
             runs = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])   # where a new target starts
-            dx[..., i[runs]] += np.add.reduceat(gm * tp.w[:, t].astype(dy.dtype), runs, axis=-1)
+            part = gm * tp.w[:, t].astype(dy.dtype)
+            if tp.pad is not None:
+                part[..., tp.pad[:, t]] = 0                       # area: not in the window
+            dx[..., i[runs]] += np.add.reduceat(part, runs, axis=-1)
         g = np.moveaxis(dx, -1, g.ndim - d + ax)
     return np.ascontiguousarray(g)
 

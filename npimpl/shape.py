@@ -82,7 +82,11 @@ class Unflatten(Module):
         sizes = list(self.unflattened_size)
         if sizes.count(-1) == 1:
             known = int(np.prod([s for s in sizes if s != -1]))
-            sizes[sizes.index(-1)] = x.shape[d] // known if known else 0
+            if known == 0:      # torch: "the unspecified dimension size -1 can be any value"
+                raise ValueError(f"Unflatten: unflattened_size {self.unflattened_size} has a 0 "
+                                 f"beside its -1, which any size then fits; expected the -1 "
+                                 f"among non-zero sizes")
+            sizes[sizes.index(-1)] = x.shape[d] // known
         if int(np.prod(sizes)) != x.shape[d]:
             raise ValueError(f"Unflatten: unflattened_size {self.unflattened_size} must multiply "
                              f"to the size of dim {self.dim}, which is {x.shape[d]}")
