@@ -168,8 +168,8 @@ class LeakyReLU(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        ax = x * self.negative_slope                  # = where(x > 0, x, a x), branch-free:
-        return np.maximum(x, ax) if self.negative_slope <= 1 else np.minimum(x, ax)
+        # torch's x > 0 ? x : a x (max(x, a x) would be NaN at x = +inf for a = 0: inf * 0)
+        return select(x > 0, x, x * self.negative_slope, x.dtype)
 
     def _df(self, x, y):
         return select(x > 0, 1, self.negative_slope, x.dtype)

@@ -74,6 +74,8 @@ CASES = [
          with_values([-3.0, 3.0, -3.5, 3.5, 0.0, -2.9, 2.9], 4, 7), textbook(npimpl.Hardsigmoid)),
     case("leakyrelu-slope0.2-textbook", Spec("LeakyReLU", 0.2),
          with_values([0.0, -0.0, 1e-3, -1e-3] + TAILS, 4, 7), textbook(npimpl.LeakyReLU)),
+    case("leakyrelu-slope0-infinities-textbook", Spec("LeakyReLU", 0.0),
+         with_values([np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0], 3, 4), textbook(npimpl.LeakyReLU)),
     case("hardshrink-lambd0.5-textbook", Spec("Hardshrink", 0.5),
          with_values([0.5, -0.5, 0.6, -0.6, 0.0, 0.4, -0.4], 4, 7), textbook(npimpl.Hardshrink)),
     case("softshrink-lambd0.5-textbook", Spec("Softshrink", 0.5),
