@@ -120,7 +120,8 @@ class ReLU(Pointwise):
     What torch hides:
         torch differentiates through the *output* (``threshold_backward(dy, y, 0)``),
         so the kink at 0 gets slope 0, not 1 and not 0.5. Its test is ``y <= 0 ? 0 : dy``,
-        so a NaN input passes dy through (``y > 0`` would block it).
+        so a NaN input passes dy through (``y > 0`` would block it). Its forward is
+        ``x < 0 ? 0 : x``, so relu(-0) = -0 (NumPy's ``maximum(x, 0)`` gives +0).
     """
 
     def __init__(self, inplace: bool = False, dtype=None):
@@ -128,7 +129,7 @@ class ReLU(Pointwise):
         self.inplace = inplace
 
     def _f(self, x):
-        return np.maximum(x, 0)
+        return select(x < 0, 0, x, x.dtype)         # torch's x < 0 ? 0 : x: -0 stays -0
 
     def _df(self, x, y):
         return ~(y <= 0)            # torch's test is `y <= 0 ? 0 : dy`: a NaN passes dy through

@@ -164,6 +164,7 @@ CASES += [
          sign_of_zero(Spec("ELU", alpha=-0.5), textbook(npimpl.ELU)), args(ZEROS)),
     Case("elu-alpha-neg-sign-of-zero", "ELU", "activation",
          sign_of_zero(Spec("ELU", alpha=-0.5)), args(ZEROS)),
+    Case("relu-sign-of-zero", "ReLU", "activation", sign_of_zero(Spec("ReLU")), args(ZEROS)),
     Case("selu-sign-of-zero", "SELU", "activation", sign_of_zero(Spec("SELU")), args(ZEROS)),
     Case("prelu-slope-neg-sign-of-zero", "PReLU", "activation",
          sign_of_zero(Spec("PReLU", init=-0.5)), args(ZEROS)),
