@@ -64,6 +64,14 @@ CASES = [
          fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])),
     case("pairwise-eps0-zero-row", Spec("PairwiseDistance", 2.0, 0.0),
          fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[0.5, 1.0, 0.5], [0.0, 3.0, 1.0]])),
+    # p = inf over the last dim of 3-D inputs, with ties for the largest |x1 - x2| (the
+    # gradient is shared among them) and a zero row; p = 3 and 1.5 with a zero row
+    case("pairwise-pinf-3d-ties-eps0", Spec("PairwiseDistance", float("inf"), 0.0),
+         fixed([[[1.0, -1.0, 0.5], [2.0, 0.0, -2.0]], [[0.0, 0.0, 0.0], [0.3, -1.2, 0.7]]]),
+         fixed(np.zeros((2, 2, 3)))),
+    *[case(f"pairwise-p{p}-eps0-zero-row", Spec("PairwiseDistance", p, 0.0),
+           fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[0.5, 1.0, 0.5], [0.0, 3.0, 1.0]]))
+      for p in (1.5, 3.0)],
 ]
 
 
