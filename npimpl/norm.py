@@ -98,7 +98,7 @@ def layer_norm_forward(x, weight, bias, axes: tuple, eps: float):
     if overflow.any():                                           # |x| past sqrt(max float)
         rstd = np.where(overflow, _scaled_rstd(xc, axes, eps), rstd)
     xhat = xc * rstd
-    y = xhat
+    y = xhat.copy()                 # the caller's to change in place: never the cached xhat
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -219,7 +219,7 @@ def rms_norm_forward(x, weight, axes: tuple, eps: float):
     """``y = x / sqrt(mean(x^2) + eps) * weight`` over ``axes``; ``(y, cache)``."""
     rrms = 1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + x.dtype.type(eps))
     xhat = x * rrms
-    y = xhat * weight if weight is not None else xhat
+    y = xhat * weight if weight is not None else xhat.copy()   # never the cached xhat itself
     return y, RMSNormCache(xhat, rrms, axes)
 
 

@@ -272,7 +272,9 @@ def staged(spec: Spec, train: bool = True):
 
     def model(dt):
         np_mod, t_mod = make(dt)
-        np_mod._staged = True
+        for m in np_mod.modules():
+            if hasattr(m, "_staged"):
+                m._staged = True
         return np_mod, t_mod
     return model
 
@@ -296,6 +298,25 @@ CASES += [
     single("groupnorm-empty-batch-noaffine", Spec("GroupNorm", 2, 4, affine=False),
            args(normal(0, 4, 3))),
     single("layernorm-empty-batch", Spec("LayerNorm", 3), args(normal(0, 3))),
+]
+
+
+def then_inplace_relu(norm: Spec, features: int) -> Spec:
+    """``norm``, an in-place ReLU on its output, a Linear: without an affine map the output is
+    the normalised input itself, which the norm's backward needs, so it must be a copy (torch
+    saves the input and the statistics instead)."""
+    return seq(norm, Spec("ReLU", inplace=True), Spec("Linear", features, 2))
+
+
+CASES += [
+    *[single(f"{norm.name.lower()}-noaffine-then-inplace-relu", then_inplace_relu(norm, 3),
+             args(normal(5, 4, 3)), layer=norm.name)
+      for norm in (Spec("LayerNorm", 3, elementwise_affine=False),
+                   Spec("RMSNorm", 3, elementwise_affine=False),
+                   Spec("GroupNorm", 2, 4, affine=False), Spec("InstanceNorm1d", 4))],
+    *[Case(f"{norm.name.lower()}-staged-noaffine-then-inplace-relu", norm.name, "norm",
+           staged(then_inplace_relu(norm, 3)), args(normal(5, 4, 3)))
+      for norm in (Spec("LayerNorm", 3, elementwise_affine=False),)],
 ]
 
 
