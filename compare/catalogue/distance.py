@@ -34,6 +34,9 @@ CASES = [
     case("bilinear-unbatched", Spec("Bilinear", 4, 2, 3), normal(4), normal(2)),
     case("bilinear-nobias-out1", Spec("Bilinear", 3, 3, 1, bias=False), normal(5, 3),
          normal(5, 3)),
+    # the smallest sizes torch takes: one in1 feature (its init bound is 1), no outputs
+    case("bilinear-in1-1", Spec("Bilinear", 1, 2, 3), normal(4, 1), normal(4, 2)),
+    case("bilinear-out0", Spec("Bilinear", 3, 4, 0), normal(5, 3), normal(5, 4)),
     # CosineSimilarity: the default dim 1, the last dim, broadcasting, a 1-D pair, tiny and
     # zero vectors (the eps floor), a large eps
     case("cosine-dim1", Spec("CosineSimilarity"), normal(4, 5), normal(4, 5)),
