@@ -139,6 +139,8 @@ CASES += [
     case("multilabelmargin-repeats-and-padding-none", Spec("MultiLabelMarginLoss",
                                                           reduction="none"),
          normal(3, 5), fixed(np.array([[3, 3, -1, 0, 0], [4, 1, 0, 2, 3], [-1, 2, 2, 2, 2]]))),
+    case("multilabelmargin-no-labels-none", Spec("MultiLabelMarginLoss", reduction="none"),
+         normal(2, 4), fixed(np.array([[-1, 2, 0, 1], [-1, -1, 3, 0]]))),
     case("multilabelmargin-kink-sum", Spec("MultiLabelMarginLoss", reduction="sum"),
          fixed(np.array([[0.0, 1.0, 0.0, 0.5], [2.0, 1.0, 1.0, 0.0]])),
          fixed(np.array([[1, -1, 0, 0], [0, 2, -1, 3]]))),

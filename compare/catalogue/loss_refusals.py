@@ -85,3 +85,25 @@ CASES += [refusal(f"linearce-options-{tag}", "LinearCrossEntropyOptions", "loss"
                   lambda dt, kw=kw: npimpl.LinearCrossEntropyOptions(**kw),
                   lambda dt, kw=kw: torch.nn.LinearCrossEntropyOptions(**kw))
           for tag, kw in _OPTIONS]
+
+
+# --- an empty batch's 'mean' for the per-sample margin losses ---------------------------------
+def empty_mean_is_zero(spec, x, t):
+    """npimpl's documented 'mean' of an empty batch (``_RowLoss``): 0, not 0/0. torch's CPU
+    kernels return an output they never write for it (uninitialised memory: 1e-41, -2e16,
+    5e146 in five calls), so the value is npimpl's rule, checked against 0 without torch."""
+    def compute(dt):
+        return [("loss", build(spec, dt)[0](x.astype(dt), t), np.zeros((), dt))]
+    return compute
+
+
+CASES += [
+    Compared("multimargin-empty-batch-mean-is-0", "MultiMarginLoss", "loss",
+             empty_mean_is_zero(Spec("MultiMarginLoss"), np.zeros((0, 4)),
+                                np.zeros(0, np.int64)),
+             note="torch not called: its empty-batch 'mean' is uninitialised memory"),
+    Compared("multilabelmargin-empty-batch-mean-is-0", "MultiLabelMarginLoss", "loss",
+             empty_mean_is_zero(Spec("MultiLabelMarginLoss"), np.zeros((0, 4)),
+                                np.zeros((0, 4), np.int64)),
+             note="torch not called: its empty-batch 'mean' is uninitialised memory"),
+]
