@@ -125,6 +125,9 @@ CASES += [
     Case("groupnorm-huge-1e30", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 4)),
          args(normal(2, 4, 3, scale=1e30)), reference64=True,
          note="as layernorm-huge-1e20, with GroupNorm at 1e30"),
+    Case("groupnorm-huge-1e30-batch1", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 4)),
+         args(normal(1, 4, 3, scale=1e30)), reference64=True,
+         note="one sample through GroupNorm's textbook (the squares overflow float32)"),
 ]
 
 # InstanceNorm2d: defaults have no parameters and no buffers; every option and mode
