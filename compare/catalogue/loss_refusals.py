@@ -107,3 +107,35 @@ CASES += [
                                 np.zeros((0, 4), np.int64)),
              note="torch not called: its empty-batch 'mean' is uninitialised memory"),
 ]
+
+
+# --- grad_inputs: the inputs the engine differentiates are the ones backward returns -------------
+def grad_inputs_agree(spec, *arrays):
+    """``grad_inputs`` tells the engine which positional inputs to differentiate on the torch
+    side (and to compare); it must name exactly the inputs npimpl's backward returns a
+    gradient for, and those gradients must be torch's (every float input requiring grad)."""
+    def compute(dt):
+        np_mod, t_mod = build(spec, dt)
+        xs = [np.asarray(a).astype(dt) for a in arrays]
+        y = np_mod(*xs)
+        grads = np_mod.backward(np.ones_like(y))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        ts = [torch.from_numpy(x).requires_grad_() for x in xs]
+        t_mod(*ts).sum().backward()
+        returned = [i for i, g in enumerate(grads) if g is not None]
+        rows = [("grad_inputs", str(tuple(np_mod.grad_inputs)), str(tuple(returned)))]
+        return rows + [(f"grad_in{i}", grads[i], ts[i].grad.numpy()) for i in returned]
+    return compute
+
+
+_R = np.random.default_rng(2)
+CASES += [
+    Compared("marginranking-grad-inputs", "MarginRankingLoss", "loss",
+             grad_inputs_agree(Spec("MarginRankingLoss", 0.2), _R.standard_normal(5),
+                               _R.standard_normal(5), np.array([1.0, -1.0, 1.0, -1.0, 1.0]))),
+    Compared("cosineembedding-grad-inputs", "CosineEmbeddingLoss", "loss",
+             grad_inputs_agree(Spec("CosineEmbeddingLoss", 0.1), _R.standard_normal((4, 3)),
+                               _R.standard_normal((4, 3)), np.array([1.0, -1.0, -1.0, 1.0]))),
+    Compared("tripletmargin-grad-inputs", "TripletMarginLoss", "loss",
+             grad_inputs_agree(Spec("TripletMarginLoss", 2.0), *_R.standard_normal((3, 4, 3)))),
+]
