@@ -33,8 +33,9 @@ BLOCK = 1 << 18         # elements per block of rows (1 MiB of float32): measure
 
 
 def _forward_rows(xb, w, b, eps, y, xh, rs) -> bool:
-    """One block: ``xh = (xb - mean) * rstd``, ``rs = rstd``, ``y = xh * w + b``, in place;
-    False (nothing written) if a row's variance is not finite."""
+    """One block: ``xh = (xb - mean) * rstd``, ``rs = rstd``, ``y = xh * w + b`` (``y = xh``
+    without them: y is the caller's to change in place, never the cached xh), in place; False
+    (nothing written) if a row's variance is not finite."""
     n = xb.shape[1]
     np.subtract(xb, (xb @ np.ones(n, xb.dtype) / n)[:, None], out=xh)      # x - mean
     var = np.einsum("ij,ij->i", xh, xh) / n                                 # biased
@@ -43,8 +44,6 @@ def _forward_rows(xb, w, b, eps, y, xh, rs) -> bool:
     np.sqrt(var + eps, out=rs)
     np.divide(1.0, rs, out=rs)                                              # 1 / sqrt(var + eps)
     xh *= rs[:, None]
-    if y is None:                                   # no affine map: y is xhat itself
-        return True
     if w is not None:
         np.multiply(xh, w, out=y)
     else:
@@ -84,14 +83,11 @@ def layer_norm_forward(x, weight, bias, axes: tuple, eps: float):
     x2 = np.ascontiguousarray(x).reshape(m, n)
     w = None if weight is None else weight.reshape(n)
     b = None if bias is None else bias.reshape(n)
-    xhat, rstd = np.empty_like(x2), np.empty(m, x.dtype)
-    affine = w is not None or b is not None
-    y = np.empty_like(x2) if affine else xhat        # as the textbook: y is xhat without one
+    y, xhat, rstd = np.empty_like(x2), np.empty_like(x2), np.empty(m, x.dtype)
     step = max(1, BLOCK // n)
     for i in range(0, m, step):
         r = slice(i, i + step)
-        if not _forward_rows(x2[r], w, b, x.dtype.type(eps), y[r] if affine else None,
-                             xhat[r], rstd[r]):
+        if not _forward_rows(x2[r], w, b, x.dtype.type(eps), y[r], xhat[r], rstd[r]):
             yb, c = norm.layer_norm_forward(x2[r], w, b, (-1,), eps)   # overflow or NaN
             y[r], xhat[r], rstd[r] = yb, c.xhat, c.rstd[:, 0]
     cache = norm.LayerNormCache(xhat.reshape(x.shape), rstd.reshape(lead + (1,) * len(axes)),
@@ -137,16 +133,13 @@ def group_norm_forward(x, groups: int, weight, bias, eps: float):
     spatial = n * g_ // x.shape[1] if n else 0
     x3 = np.ascontiguousarray(x).reshape(n_, g_, n)
     w, b = _group_vectors(weight, g_, spatial), _group_vectors(bias, g_, spatial)
-    xhat, rstd = np.empty_like(x3), np.empty((n_, g_), x.dtype)
-    affine = w is not None or b is not None
-    y = np.empty_like(x3) if affine else xhat
+    y, xhat, rstd = np.empty_like(x3), np.empty_like(x3), np.empty((n_, g_), x.dtype)
     step = max(1, BLOCK // max(n, 1))
     for g in range(g_):
         for i in range(0, n_, step):
             r = slice(i, i + step)
             if not _forward_rows(x3[r, g], None if w is None else w[g], None if b is None
-                                 else b[g], x.dtype.type(eps), y[r, g] if affine else None,
-                                 xhat[r, g], rstd[r, g]):
+                                 else b[g], x.dtype.type(eps), y[r, g], xhat[r, g], rstd[r, g]):
                 return None
     return y.reshape(x.shape), xhat, rstd[..., None]
 

@@ -184,6 +184,10 @@ class _BatchNorm(_NormBase):
     """
 
     _ranks: tuple = ()
+    #: True sends every batch through the staged textbook (``batch_norm_forward`` /
+    #: ``batch_norm_backward``), not only an empty one: the catalogue runs a subclass with it
+    #: to hold the seven steps to torch too (the two paths agree to rounding)
+    _staged = False
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
@@ -219,7 +223,7 @@ class _BatchNorm(_NormBase):
         b = self.bias.data if self.bias is not None else None
         # the compact formulas, BLAS sums, only xhat cached (_batchnorm_fast); an empty batch
         # keeps the staged textbook (its NaN statistics)
-        forward = fast.forward if x.size else batch_norm_forward
+        forward = batch_norm_forward if self._staged or not x.size else fast.forward
         if use_batch:
             y, self._cache, mu, var = forward(x, w, b, self.eps)
             if self.training and self.track_running_stats and n > 0:   # torch: an empty
@@ -237,9 +241,9 @@ class _BatchNorm(_NormBase):
         self.running_var[...] = (1 - m) * self.running_var + m * unbiased
 
     def backward(self, grad_output):
-        staged = self._saved().xc is not None          # the textbook's cache (an empty batch)
-        return affine_backward(self, grad_output, batch_norm_backward if staged else fast.backward,
-                               type(self).__name__)
+        textbook = self._saved().xc is not None        # the textbook's cache (staged, or empty)
+        backward = batch_norm_backward if textbook else fast.backward
+        return affine_backward(self, grad_output, backward, type(self).__name__)
 
 
 class BatchNorm1d(_BatchNorm):

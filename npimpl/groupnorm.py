@@ -93,8 +93,8 @@ class GroupNorm(Module):
             self._cache = GroupNormCache(LayerNormCache(xhat, rstd, (-1,)), x.shape)
             return y
         xg = x.reshape(N, G, x[0].size // G if N else 0)          # (N, G, C/G * spatial)
-        xhat, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)
-        y = xhat.reshape(x.shape)                                  # (N, C, *)
+        y, ln = layer_norm_forward(xg, None, None, (-1,), self.eps)   # y: a copy of ln.xhat
+        y = y.reshape(x.shape)                                     # (N, C, *)
         if self.weight is not None:
             y = y * _channel(self.weight.data, x.ndim)
         if self.bias is not None:
@@ -205,15 +205,15 @@ class _InstanceNorm(_NormBase):
                                     tuple(range(-nd, 0)))
                 self._cache = InstanceNormCache(xhat, ln, None, unbatched)
                 return y[0] if unbatched else y
-            xhat, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
-                                          self.eps)                 # (N, C, *S)
-            rstd = None
+            y, ln = layer_norm_forward(x, None, None, tuple(range(-nd, 0)),
+                                       self.eps)                    # (N, C, *S), y a copy
+            xhat, rstd = ln.xhat, None
         else:
             rstd = _channel(1.0 / np.sqrt(self.running_var + x.dtype.type(self.eps)), x.ndim)
             xhat, ln = (x - _channel(self.running_mean, x.ndim)) * rstd, None
-        y = xhat
+            y = xhat                # its backward reads xhat only with a weight (y new then)
         if self.weight is not None:
-            y = y * _channel(self.weight.data, x.ndim)
+            y = xhat * _channel(self.weight.data, x.ndim)
         if self.bias is not None:
             y = y + _channel(self.bias.data, x.ndim)
         self._cache = InstanceNormCache(xhat, ln, rstd, unbatched)

@@ -34,6 +34,9 @@ CASES = [
     case("bilinear-unbatched", Spec("Bilinear", 4, 2, 3), normal(4), normal(2)),
     case("bilinear-nobias-out1", Spec("Bilinear", 3, 3, 1, bias=False), normal(5, 3),
          normal(5, 3)),
+    # the smallest sizes torch takes: one in1 feature (its init bound is 1), no outputs
+    case("bilinear-in1-1", Spec("Bilinear", 1, 2, 3), normal(4, 1), normal(4, 2)),
+    case("bilinear-out0", Spec("Bilinear", 3, 4, 0), normal(5, 3), normal(5, 4)),
     # CosineSimilarity: the default dim 1, the last dim, broadcasting, a 1-D pair, tiny and
     # zero vectors (the eps floor), a large eps
     case("cosine-dim1", Spec("CosineSimilarity"), normal(4, 5), normal(4, 5)),
@@ -64,6 +67,14 @@ CASES = [
          fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])),
     case("pairwise-eps0-zero-row", Spec("PairwiseDistance", 2.0, 0.0),
          fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[0.5, 1.0, 0.5], [0.0, 3.0, 1.0]])),
+    # p = inf over the last dim of 3-D inputs, with ties for the largest |x1 - x2| (the
+    # gradient is shared among them) and a zero row; p = 3 and 1.5 with a zero row
+    case("pairwise-pinf-3d-ties-eps0", Spec("PairwiseDistance", float("inf"), 0.0),
+         fixed([[[1.0, -1.0, 0.5], [2.0, 0.0, -2.0]], [[0.0, 0.0, 0.0], [0.3, -1.2, 0.7]]]),
+         fixed(np.zeros((2, 2, 3)))),
+    *[case(f"pairwise-p{p}-eps0-zero-row", Spec("PairwiseDistance", p, 0.0),
+           fixed([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), fixed([[0.5, 1.0, 0.5], [0.0, 3.0, 1.0]]))
+      for p in (1.5, 3.0)],
 ]
 
 

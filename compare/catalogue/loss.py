@@ -197,6 +197,12 @@ CASES += [
          fixed(np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]))),
     case("marginranking-hinge", Spec("MarginRankingLoss", 0.5, reduction="none"),
          fixed([1.5, 1.0, 2.0, 0.0]), fixed([1.0, 1.5, 1.0, 0.0]), fixed([1.0, -1.0, 1.0, -1.0])),
+    # past one block of npimpl._pointwise.BLOCK = 65536 elements: 'mean'/'sum' add up the
+    # blocks' sums, 'none' keeps the whole per-element array
+    case("smoothl1-beta0.5-two-blocks-mean", Spec("SmoothL1Loss", beta=0.5), normal(257, 256),
+         normal(257, 256)),
+    case("huber-two-blocks-none", Spec("HuberLoss", reduction="none", delta=0.8),
+         normal(257, 256), normal(257, 256)),
 ]
 
 # --- GaussianNLLLoss: var full, homoscedastic (one dim short / one dim of size 1), a float;

@@ -97,6 +97,26 @@ CASES += [
                                                    options=O(allow_retain_graph=True,
                                                              batch_chunk_size=2)),
          normal(5), indices(n=6)),
+    # batch_chunk_size beside 'aspect_ratio': allowed where both give the same rows
+    # (ceil(10 / ceil(12 / 3)) = 3 -> 4 rows)
+    pair("linearce-chunked-aspect-ratio-and-rows4-mean",
+         Spec("LinearCrossEntropyLoss", 3, 12, options=O(batch_chunk_size=4,
+                                                         chunking_method="aspect_ratio")),
+         normal(10, 3), indices(10, n=12)),
+    # one class, some targets ignored: the ignored rows' weights are looked up safely
+    pair("linearce-chunked-one-class-ignore-mean",
+         Spec("LinearCrossEntropyLoss", 3, 1, bias=True, options=O(batch_chunk_size=2)),
+         normal(5, 3), fixed(np.array([0, -100, 0, 0, -100]))),
+    # label_smoothing with options: torch (and npimpl) warn and take the reference path
+    pair("linearce-options-ignored-smooth1-weight-ignore",
+         Spec("LinearCrossEntropyLoss", 4, 6, weight=W6, ignore_index=2, label_smoothing=1.0,
+              options=O(batch_chunk_size=2)),
+         normal(7, 4), indices(7, n=6, ignore=2)),
+]
+# ignore_index=None on the reference path: torch's CrossEntropyLoss default, -100, is ignored
+CASES += [
+    pair("linearce-ignore-none-default-minus100-mean", Spec("LinearCrossEntropyLoss", 4, 5),
+         normal(6, 4), indices(6, n=5, ignore=-100)),
 ]
 
 

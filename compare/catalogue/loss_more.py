@@ -139,6 +139,8 @@ CASES += [
     case("multilabelmargin-repeats-and-padding-none", Spec("MultiLabelMarginLoss",
                                                           reduction="none"),
          normal(3, 5), fixed(np.array([[3, 3, -1, 0, 0], [4, 1, 0, 2, 3], [-1, 2, 2, 2, 2]]))),
+    case("multilabelmargin-no-labels-none", Spec("MultiLabelMarginLoss", reduction="none"),
+         normal(2, 4), fixed(np.array([[-1, 2, 0, 1], [-1, -1, 3, 0]]))),
     case("multilabelmargin-kink-sum", Spec("MultiLabelMarginLoss", reduction="sum"),
          fixed(np.array([[0.0, 1.0, 0.0, 0.5], [2.0, 1.0, 1.0, 0.0]])),
          fixed(np.array([[1, -1, 0, 0], [0, 2, -1, 3]]))),
@@ -180,6 +182,24 @@ CASES += [
     case("tripletmargin-legacy-size-average-false", Spec("TripletMarginLoss", 1.0, 2.0, 1e-6,
                                                          False, False),
          normal(3, 4), normal(3, 4), normal(3, 4)),
+]
+# a positive equal to its anchor with eps = 0: a zero distance, whose gradient is 0 for every
+# p > 1 (not 0 * inf); p = inf on 3-D and unbatched inputs (the norm over the last dim)
+_Z = np.array([[2.0, 1.0, -1.0], [-1.0, 1.5, 0.5]])
+CASES += [
+    case(f"tripletmargin-p{p}-eps0-zero-distance-none",
+         Spec("TripletMarginLoss", 5.0, p, 0.0, reduction="none"), fixed(_Z),
+         fixed(np.array([[2.0, 1.0, -1.0], [0.5, 1.0, -0.5]])),
+         fixed(np.array([[0.0, 1.0, 1.0], [1.0, -1.0, 0.5]])))
+    for p in (1.5, 3.0)]
+CASES += [
+    case("tripletmargin-pinf-3d-none", Spec("TripletMarginLoss", 3.0, float("inf"),
+                                            reduction="none"),
+         normal(2, 3, 4), normal(2, 3, 4), normal(2, 3, 4)),
+    case("tripletmargin-pinf-unbatched", Spec("TripletMarginLoss", 4.0, float("inf")),
+         normal(5), normal(5), normal(5)),
+    case("tripletmargin-p0-none", Spec("TripletMarginLoss", 1.0, 0.0, reduction="none"),
+         normal(4, 3), fixed(np.array([[0.5, 0.0, 1.0]] * 4)), normal(4, 3)),
 ]
 # swap ties: a positive equal to its anchor makes d(a, n) == d(p, n) (half the gradient each)
 _A = np.array([[1.0, -0.5, 2.0], [0.3, 0.2, -1.0]])

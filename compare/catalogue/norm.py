@@ -125,6 +125,9 @@ CASES += [
     Case("groupnorm-huge-1e30", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 4)),
          args(normal(2, 4, 3, scale=1e30)), reference64=True,
          note="as layernorm-huge-1e20, with GroupNorm at 1e30"),
+    Case("groupnorm-huge-1e30-batch1", "GroupNorm", "norm", randomized(Spec("GroupNorm", 2, 4)),
+         args(normal(1, 4, 3, scale=1e30)), reference64=True,
+         note="one sample through GroupNorm's textbook (the squares overflow float32)"),
 ]
 
 # InstanceNorm2d: defaults have no parameters and no buffers; every option and mode
@@ -262,6 +265,64 @@ CASES += [
 ]
 
 
+
+
+def staged(spec: Spec, train: bool = True):
+    """:func:`randomized`, with the NumPy module switched to its whole-array textbook
+    (``_staged``: BatchNorm's seven steps, LayerNorm's ``layer_norm_forward``/``_backward``),
+    which the default blocked/closed-form path otherwise leaves to empty batches."""
+    make = randomized(spec, train)
+
+    def model(dt):
+        np_mod, t_mod = make(dt)
+        for m in np_mod.modules():
+            if hasattr(m, "_staged"):
+                m._staged = True
+        return np_mod, t_mod
+    return model
+
+
+CASES += [
+    Case("batchnorm2d-staged-train", "BatchNorm2d", "norm", staged(Spec("BatchNorm2d", 4)),
+         args(normal(3, 4, 2, 3, scale=2.0, shift=1.0)),
+         note="the staged textbook (BatchNorm's _staged) on a real batch"),
+    Case("batchnorm1d-staged-noaffine-momentum-none", "BatchNorm1d", "norm",
+         staged(Spec("BatchNorm1d", 4, affine=False, momentum=None)),
+         args(normal(6, 4, scale=2.0, shift=-1.0)), note="the staged textbook without weights"),
+    Case("batchnorm1d-staged-nobias-3d-eval", "BatchNorm1d", "norm",
+         staged(Spec("BatchNorm1d", 4, bias=False), train=False),
+         args(normal(3, 4, 5, scale=2.0, shift=1.0)),
+         note="the staged textbook in eval (running statistics)"),
+    Case("layernorm-staged-2dims", "LayerNorm", "norm", staged(Spec("LayerNorm", (3, 4))),
+         args(normal(2, 3, 4, scale=2.0, shift=1.0)),
+         note="LayerNorm's whole-array textbook (_staged) instead of the blocked rows"),
+    # empty batches: GroupNorm's textbook path, whose parameter gradients are sums of nothing
+    single("groupnorm-empty-batch", Spec("GroupNorm", 2, 4), args(normal(0, 4, 3))),
+    single("groupnorm-empty-batch-noaffine", Spec("GroupNorm", 2, 4, affine=False),
+           args(normal(0, 4, 3))),
+    single("layernorm-empty-batch", Spec("LayerNorm", 3), args(normal(0, 3))),
+]
+
+
+def then_inplace_relu(norm: Spec, features: int) -> Spec:
+    """``norm``, an in-place ReLU on its output, a Linear: without an affine map the output is
+    the normalised input itself, which the norm's backward needs, so it must be a copy (torch
+    saves the input and the statistics instead)."""
+    return seq(norm, Spec("ReLU", inplace=True), Spec("Linear", features, 2))
+
+
+CASES += [
+    *[single(f"{norm.name.lower()}-noaffine-then-inplace-relu", then_inplace_relu(norm, 3),
+             args(normal(5, 4, 3)), layer=norm.name)
+      for norm in (Spec("LayerNorm", 3, elementwise_affine=False),
+                   Spec("RMSNorm", 3, elementwise_affine=False),
+                   Spec("GroupNorm", 2, 4, affine=False), Spec("InstanceNorm1d", 4))],
+    *[Case(f"{norm.name.lower()}-staged-noaffine-then-inplace-relu", norm.name, "norm",
+           staged(then_inplace_relu(norm, 3)), args(normal(5, 4, 3)))
+      for norm in (Spec("LayerNorm", 3, elementwise_affine=False),)],
+]
+
+
 # --- Dropout / Dropout2d: the torch twin reuses the NumPy mask (reference.SharedMaskDropout) ----
 def drop(name, spec, inputs, train=True, note=""):
     return single(name, spec, inputs, family="norm", train=train, note=note)
@@ -288,6 +349,11 @@ CASES += [
     drop("dropout3d-3d-masks-dim0", Spec("Dropout3d", 0.5), args(normal(6, 3, 4)),
          note="torch reads a 3-D input as unbatched: dim 0 is masked"),
     drop("dropout3d-p1", Spec("Dropout3d", 1.0), args(normal(2, 3, 2, 2, 2))),
+    single("dropout-inplace-in-sequential", seq(Spec("Linear", 4, 6),
+                                                Spec("Dropout", 0.3, inplace=True),
+                                                Spec("Linear", 6, 3)),
+           args(normal(5, 4)), layer="Dropout",
+           note="inplace=True masks the Linear's output in place (torch refuses it on a leaf)"),
 ]
 
 
