@@ -210,6 +210,15 @@ GEMM_SIZES = ((9, 13, 7), (14, 16, 7), (4, 70, 9)) + ((16, 16, 16),) * 3 + (
     ((16, 17, 16),) * 3 + ((20, 37, 9),) if _has_avx512_bf16() else ())
 
 
+def lbfgs_schedule(name, lrs: tuple, note: str, **kw):
+    """L-BFGS with the strong-Wolfe line search, float64, one outer step per entry of
+    ``lrs`` with that lr (a LambdaLR): lr sets the first trial step, and so which branches of
+    the bracketing and zoom phases the line search takes."""
+    return replace(lbfgs(name, steps=len(lrs), line_search_fn="strong_wolfe",
+                         tolerance_grad=1e-5, note=note, **kw),
+                   scheduler=sched("LambdaLR", lambda e: lrs[e % len(lrs)]))
+
+
 # --- SparseAdam: some steps' gradients touch a single embedding row -----------------------
 def _bag_batches(rng, dt, step):
     if step % 3 == 1:                 # every bag is the same token: one row of the gradient
@@ -303,6 +312,15 @@ CASES = [
           history_size=2, max_iter=3, lr=0.02, tolerance_grad=1e-5,
           note="lr 0.02: every trial step is too short, the bracketing phase extrapolates "
                "until the evaluations (max_eval 3) run out"),
+    lbfgs_schedule("lbfgs-strong-wolfe-bracket-reversed", (3, 0.05, 1, 30, 30, 100),
+                   max_iter=2, max_eval=10, history_size=4,
+                   note="a zoom step lands past the minimum below the low end: the bracket's "
+                        "ends swap (cubic interpolation with x1 > x2); the zoom runs out of "
+                        "evaluations (seeds 0-5: worst tol_ratio 0.24)"),
+    lbfgs_schedule("lbfgs-strong-wolfe-low-end-second", (0.3, 100, 1, 0.05, 10, 0.05, 0.01),
+                   max_iter=4, max_eval=10, history_size=2,
+                   note="a bracket whose low end is its second point (seeds 0-5: worst "
+                        "tol_ratio 0.08)"),
     StateTrajectory("sparseadam-maximize-one-row", "SparseAdam", "optim", model=pair(BAG_MLP),
                     loss=LOSS, batches=_bag_batches,
                     optimizer=split_opt(lambda n: n.startswith("0."),
