@@ -90,16 +90,11 @@ class Muon(Optimizer):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
                                       nesterov=nesterov, ns_coefficients=tuple(ns_coefficients),
                                       eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn))
-
-    def add_param_group(self, param_group: dict) -> None:
-        """As torch's, and only 2-D parameters (torch refuses others at construction, and a
-        group added later at its step)."""
-        super().add_param_group(param_group)
-        for p in self.param_groups[-1]["params"]:
-            if p.data.ndim != 2:
-                self.param_groups.pop()
-                raise ValueError(f"{self._name()}: only 2-D parameters are supported, got one "
-                                 f"of shape {p.data.shape}")
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.data.ndim != 2:
+                    raise ValueError(f"{name}: only 2-D parameters are supported, got one of "
+                                     f"shape {p.data.shape}")
 
     def _orthogonalise(self, u, coefficients, steps, eps) -> np.ndarray:
         """Step 3, torch's bfloat16 Newton–Schulz (a subclass may swap in another)."""
@@ -111,6 +106,9 @@ class Muon(Optimizer):
         if group["ns_steps"] >= 100:
             raise ValueError(f"{type(self).__name__}: ns_steps must be < 100, got "
                              f"{group['ns_steps']}")
+        if grad.ndim != 2:              # a group added after construction: torch, at the step
+            raise ValueError(f"{type(self).__name__}: only 2-D parameters are supported, got "
+                             f"one of shape {p.data.shape}")
         state = self.state.setdefault(p, {})
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = np.zeros_like(grad)
