@@ -291,9 +291,8 @@ class Optimizer:
         return self._cast_leaf(p, val)
 
     def _cast_leaf(self, p: Parameter, val):
-        if isinstance(val, np.ndarray):
-            return (val.astype(p.data.dtype, copy=True) if val.dtype.kind == "f"
-                    else np.array(val, copy=True))
+        if isinstance(val, np.ndarray):     # torch: every tensor to a floating param's dtype
+            return val.astype(p.data.dtype if p.data.dtype.kind == "f" else val.dtype, copy=True)
         if isinstance(val, (list, tuple)):
             return type(val)(self._cast_leaf(p, v) for v in val)
         return copy.deepcopy(val)
