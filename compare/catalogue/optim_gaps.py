@@ -232,12 +232,32 @@ def _bag_batches(rng, dt, step):
 STRAY = 99
 
 
+def _as_float32(saved: dict) -> dict:
+    """The checkpoint with the optimizers' per-parameter buffers stored in float32 (``step``
+    and the stray entry as they are): both libraries cast them back to the parameters'
+    dtype on loading."""
+    out = dict(saved)
+    for key, is_torch in (("np_opt", False), ("t_opt", True)):
+        sd = copy.deepcopy(saved[key]) if is_torch else dict(saved[key])
+        state = {}
+        for i, entry in sd["state"].items():
+            if i == STRAY:
+                state[i] = entry
+                continue
+            state[i] = {n: (v if n == "step" else
+                            v.float() if is_torch else v.astype(np.float32))
+                        for n, v in entry.items()}
+        out[key] = {**sd, "state": state}
+    return out
+
+
 @dataclass
 class ResumeTwice(Resume):
     """As :class:`Resume`, but the resumed run is done twice from the same checkpoint: the
-    NumPy side loads the very same saved dicts again (its ``load_state_dict`` copies, so the
+    NumPy side loads the very same saved arrays again (its ``load_state_dict`` copies, so the
     first resumed run must not have changed them); torch's side gets a fresh deep copy each
-    time (torch's loading shares the tensors). The checkpoint also carries a stray state
+    time (torch's loading shares the tensors). The second time the buffers are stored in
+    float32 (:func:`_as_float32`): loading casts them to the parameters' dtype. The checkpoint also carries a stray state
     entry (key :data:`STRAY`). Rows as :class:`Resume`'s, the second resumed run's under
     ``again.*``, and its optimizer state against torch's after every step (``state.*``,
     the stray entry included)."""
@@ -248,7 +268,7 @@ class ResumeTwice(Resume):
         batches = [self.batches(case_rng(seed, self.name, dt.name), dt, k)
                    for k in range(self.steps)]
         npx, tx = build_sides(self, dt)
-        self.restore(npx, tx, self._saved)
+        self.restore(npx, tx, _as_float32(self._saved))
         for k in range(self.resume_at, self.steps):
             np_loss, t_loss = train_step(self, npx, tx, *batches[k])
             record_step(rec, res, k, npx.model, tx.model, np_loss, t_loss, "again.")
@@ -324,11 +344,12 @@ CASES = [
     StateTrajectory("sparseadam-maximize-one-row", "SparseAdam", "optim", model=pair(BAG_MLP),
                     loss=LOSS, batches=_bag_batches,
                     optimizer=split_opt(lambda n: n.startswith("0."),
-                                        ("SparseAdam", dict(lr=1e-2, maximize=True)),
+                                        ("SparseAdam", dict(lr=1e-2, betas=(0.0, 0.99),
+                                                            maximize=True)),
                                         ("Adam", dict(lr=1e-2))),
                     steps=STEPS,
-                    note="maximize; every third step all bags are one token, so the "
-                         "embedding's gradient has a single row"),
+                    note="maximize, beta1 0 (accepted by torch); every third step all bags "
+                         "are one token, so the embedding's gradient has a single row"),
     GemmBf16("bf16-gemm-adversarial", "Muon", "optim", GEMM_SIZES,
              note="Muon's bfloat16 products against torch's mm/addmm, bit for bit, in every "
                   "layout, at sizes either side of ATen's oneDNN threshold (oneDNN's only on "
