@@ -2,7 +2,9 @@
 
 Each variant builds an ``npimpl.optim`` optimizer and its ``torch.optim`` twin on the
 same values, assigns the gradient and takes one step; as for the layers
-(:mod:`compare.badinput`), npimpl must match torch or raise a clear error.
+(:mod:`compare.badinput`), npimpl must match torch or raise a clear error. For an odd
+constructor argument the clear error must name that option, and an option torch refuses at
+construction must be refused there (not only at the step, or never).
 """
 from __future__ import annotations
 
@@ -44,7 +46,20 @@ OPTIMIZER_VARIANTS: dict[str, Callable] = {
     "+inf gradient": lambda rng, shape: _params(rng, shape, grad_value=np.inf),
     "gradient of the wrong shape": lambda rng, shape: _params(rng, shape, grad_shape=(1,)),
     "zero gradient": lambda rng, shape: _params(rng, shape, grad_value=0.0),
+    "parameter in two groups": lambda rng, shape: _two_groups(rng, shape),
 }
+
+
+def _two_groups(rng, shape):
+    """Groups ``[p0]`` and ``[p0, p1]``: p0 in both (torch refuses it), p1 new."""
+    (p0,), (t0,), _, (g0,), (tg0,) = _params(rng, shape)
+    (p1,), (t1,), _, (g1,), (tg1,) = _params(rng, shape)
+    return ([{"params": [p0]}, {"params": [p0, p1]}], [{"params": [t0]}, {"params": [t0, t1]}],
+            {}, [g0, g1], [tg0, tg1])
+
+
+#: boundary values of options that the generic odd values (-1, 0, 2, 2.5) do not reach
+BOUNDARY_KWARGS = {"Muon": [("ns_steps", 100)]}
 
 
 def constructor_kwargs(name: str) -> list[tuple[str, dict]]:
@@ -66,6 +81,7 @@ def constructor_kwargs(name: str) -> list[tuple[str, dict]]:
         elif isinstance(d, tuple) and all(isinstance(e, float) for e in d):
             out += [(f"{p.name}[{j}]={v}", {p.name: d[:j] + (v,) + d[j + 1:]})
                     for j in range(len(d)) for v in (-1.0, 1.0)]
+    out += [(f"{k}={v}", {k: v}) for k, v in BOUNDARY_KWARGS.get(name, [])]
     if "nesterov" in inspect.signature(getattr(npimpl.optim, name)).parameters:
         out += [("nesterov without momentum", dict(nesterov=True, momentum=0.0)),
                 ("nesterov with dampening", dict(nesterov=True, momentum=0.9, dampening=0.5))]
@@ -92,28 +108,62 @@ def _optimizer_cell(name: str, variant: str, seed: int, kwargs: dict | None = No
             return float(sum(np.sum(np.asarray(to_numpy(p.data)) * np.asarray(to_numpy(g)))
                              for p, g in zip(ps, gs)))
         return f
+    np_built = t_built = False
     try:
         opt = getattr(npimpl.optim, name)(np_ps, **kw)
-        opt.step(closure(np_ps, np_gs))
+        np_built = True
+        opt.step(closure(_flat(np_ps), np_gs))
     except Exception as exc:  # noqa: BLE001
         np_exc = exc
     try:
         t_opt = getattr(torch.optim, name)(t_ps, **kw)
-        t_opt.step(closure(t_ps, t_gs))
+        t_built = True
+        t_opt.step(closure(_flat(t_ps), t_gs))
     except Exception as exc:  # noqa: BLE001
         t_exc = exc
+    if np_built and not t_built:
+        # a refusal that only comes at the step (or not at all) is not torch's refusal: the
+        # option itself went unchecked (SparseAdam's dense gradient refused either way)
+        return {**row, "outcome": "FAIL: silent (torch refuses)",
+                "detail": f"constructed; torch refuses at construction: "
+                          f"{type(t_exc).__name__}: {str(t_exc)[:120]}"
+                          + (f"; npimpl at the step: {type(np_exc).__name__}: {np_exc}"
+                             if np_exc is not None else "")}
+    if np_exc is not None and kwargs is not None and not np_built \
+            and not any(w in str(np_exc) for k in kwargs for w in _option_words(k)):
+        return {**row, "outcome": "FAIL: unclear error",
+                "detail": f"the message does not name the option {sorted(kwargs)}: "
+                          f"{type(np_exc).__name__}: {np_exc}"}
     if np_exc is not None:
         outcome = clear_outcome(t_exc) if _is_clear(np_exc, name) else "FAIL: unclear error"
         return {**row, "outcome": outcome, "detail": f"{type(np_exc).__name__}: {np_exc}"}
     if t_exc is not None:
         return {**row, "outcome": "FAIL: silent (torch refuses)",
                 "detail": f"torch: {type(t_exc).__name__}: {str(t_exc)[:120]}"}
-    for p, t in zip(np_ps, t_ps):
+    for p, t in zip(_flat(np_ps), _flat(t_ps)):
         m = deviation(p.data, to_numpy(t), FLOAT64)
         if not m.passed:
             return {**row, "outcome": "FAIL: differs from torch",
                     "detail": f"parameter after one step max_abs={m.max_abs:.3g} {m.note}"}
     return {**row, "outcome": "matches torch", "detail": "parameters after one step"}
+
+
+#: how a message may name an option besides its own name (``weight_decay`` or "weight decay")
+OPTION_WORDS = {"eps": ("epsilon",), "lr": ("learning rate",), "betas": ("beta",),
+                "etas": ("eta",), "step_sizes": ("step size",)}
+
+
+def _option_words(option: str) -> tuple:
+    return (option, option.replace("_", " ")) + OPTION_WORDS.get(option, ())
+
+
+def _flat(ps) -> list:
+    """The parameters of a parameter list or of a list of groups, each once."""
+    out = []
+    for p in (p for q in ps for p in (q["params"] if isinstance(q, dict) else [q])):
+        if not any(p is o for o in out):
+            out.append(p)
+    return out
 
 
 def optimizer_names() -> list[str]:

@@ -178,13 +178,13 @@ class LBFGS(Optimizer):
                                       line_search_fn=line_search_fn))
         if len(self.param_groups) != 1:
             raise ValueError(f"{type(self).__name__}: LBFGS doesn't support per-parameter "
-                             "options (parameter groups)")
+                             "options (parameter groups): expected one group")
         self._params = self.param_groups[0]["params"]
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:
             raise ValueError(f"{type(self).__name__}: LBFGS doesn't support per-parameter "
-                             "options (parameter groups)")
+                             "options (parameter groups): expected one group")
         super().add_param_group(param_group)
 
     # -- flat views ----------------------------------------------------------------------

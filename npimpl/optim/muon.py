@@ -106,6 +106,9 @@ class Muon(Optimizer):
         if group["ns_steps"] >= 100:
             raise ValueError(f"{type(self).__name__}: ns_steps must be < 100, got "
                              f"{group['ns_steps']}")
+        if grad.ndim != 2:              # a group added after construction: torch, at the step
+            raise ValueError(f"{type(self).__name__}: only 2-D parameters are supported, got "
+                             f"one of shape {p.data.shape}")
         state = self.state.setdefault(p, {})
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = np.zeros_like(grad)

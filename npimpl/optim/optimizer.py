@@ -172,7 +172,7 @@ class Optimizer:
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in ps):
             raise ValueError(f"{self._name()}: some parameters appear in more than one "
-                             "parameter group")
+                             "parameter group (expected each in one group only)")
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         self.param_groups.append(group)
@@ -196,7 +196,7 @@ class Optimizer:
         if self.sparse_grads == "sparse":
             return grad
         if self.sparse_grads == "dense":
-            if group.get("weight_decay", 0):
+            if group["weight_decay"]:               # SGD and Adagrad: always in the group
                 raise TypeError(f"{name}: weight_decay is not compatible with sparse gradients "
                                 "(torch refuses it too); expected weight_decay=0")
             return grad.to_dense()
@@ -291,9 +291,8 @@ class Optimizer:
         return self._cast_leaf(p, val)
 
     def _cast_leaf(self, p: Parameter, val):
-        if isinstance(val, np.ndarray):
-            return (val.astype(p.data.dtype, copy=True) if val.dtype.kind == "f"
-                    else np.array(val, copy=True))
+        if isinstance(val, np.ndarray):     # torch: every tensor to a floating param's dtype
+            return val.astype(p.data.dtype if p.data.dtype.kind == "f" else val.dtype, copy=True)
         if isinstance(val, (list, tuple)):
             return type(val)(self._cast_leaf(p, v) for v in val)
         return copy.deepcopy(val)

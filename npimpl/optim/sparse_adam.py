@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..sparse import SparseGrad
-from .optimizer import Optimizer, check_nonneg, scalar
+from .optimizer import Optimizer, scalar
 
 
 class SparseAdam(Optimizer):
@@ -51,7 +51,8 @@ class SparseAdam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, maximize: bool = False):
         name = type(self).__name__
-        check_nonneg(name, lr=lr)
+        if not 0.0 < scalar(lr, f"{name}: lr"):                     # torch: lr > 0, not >= 0
+            raise ValueError(f"{name}: invalid learning rate {lr} (expected > 0)")
         if not 0.0 < scalar(eps):
             raise ValueError(f"{name}: invalid epsilon value {eps} (expected > 0)")
         betas = tuple(scalar(b, f"{name}: betas") for b in betas)
