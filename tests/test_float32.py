@@ -29,6 +29,10 @@ ALLOWED = {}
 ALLOWED_TEMPORARIES = {
     ("RReLU", "npimpl.prelu:forward"): "torch draws the slopes in double and rounds them to "
                                        "the input's dtype ((scalar_t)uniform): the same draw",
+    ("Upsample", "npimpl.interpolate:source_index"): "one source position per output index of "
+                                                     "an axis, (j + 0.5) in double as torch's "
+                                                     "C++: the size of the data only when the "
+                                                     "input is one long axis",
 }
 
 
