@@ -103,6 +103,9 @@ CASES = [
                                          [0, 0, 0, 0, 0, 1]], activation="gelu"),
     fast("mask-check-off-holes", padding=_HOLES, stack_kw=dict(mask_check=False)),
     fast("mask-check-holes-ordinary", padding=_HOLES),        # not left-aligned: no nested path
+    # a hole after a valid first key (row 0): still not left-aligned
+    fast("mask-check-hole-after-first", padding=[[0, 1, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0],
+                                                 [0, 0, 1, 1, 1, 1]]),
     fast("nested-disabled", padding=_LEFT, stack_kw=dict(enable_nested_tensor=False)),
     fast("norm-first", padding=_LEFT, norm_first=True),       # nested refused, layers fused
     fused_layer("dead-row", ("dead-row",)),

@@ -1,0 +1,416 @@
+"""What a module does besides forward and backward, compared with torch call for call: the
+seq2seq model's greedy decoding (and ``decode``), ``Module.__setattr__``'s registration order,
+``register_buffer``, ``load_state_dict``'s missing keys, the containers' dict and list
+methods (``ModuleList.__setitem__``, ``ParameterDict.setdefault`` / ``get`` / ``|=``, values
+that are not parameters), the grad-mode context managers, and a parameter whose gradient
+mixes a sparse and a dense contribution.
+
+Each case is a :class:`~compare.catalogue.corners.Compared`: ``compute(dtype)`` runs the same
+calls on both sides and returns ``[(quantity, numpy, torch)]``; names and strings must be
+equal, an exception on one side must be an exception on the other.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from scipy import stats
+from torch import nn
+
+import npimpl
+from npimpl.models import GPT, GPTConfig, Seq2SeqTransformer
+from npimpl.models.seq2seq import EOS, decode
+from reference import Spec, share_weights, to_numpy, torch_dtype
+from reference.models import TorchGPT, _pair
+from reference.seq_models import TorchSeq2SeqTransformer
+
+from .. import init
+from ..engine import Case, Result, guarded
+from ..metrics import Metric, tolerance_for
+from ..gen import args
+from .corners import Compared, _outcome
+
+ORDER = 96
+
+
+# --- Seq2SeqTransformer.greedy and decode -------------------------------------------------------
+_SRC = np.array([[7, 4, 9, 0, 0], [3, 12, 5, 8, 6], [10, 11, 0, 0, 0], [5, 5, 6, 7, 0],
+                 [12, 3, 4, 8, 9]], np.int64)
+
+
+def _digits(ids) -> str:
+    """What ``decode`` must give, written out: digits are the tokens 3-12, EOS (2) ends the
+    string, PAD (0) and BOS (1) spell nothing."""
+    out = ""
+    for i in ids:
+        if i == EOS:
+            break
+        out += str(i - 3) if i >= 3 else ""
+    return out
+
+
+def _refusal(exc) -> str:
+    """The contract's refusal of a backward with nothing cached: a RuntimeError that names the
+    module it was called on (not a child that happens to have nothing cached either)."""
+    if isinstance(exc, RuntimeError) and "Seq2SeqTransformer" in str(exc):
+        return "RuntimeError naming the model"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def greedy(dt):
+    """A 1+1-layer model in eval mode decodes five sources of three lengths (``model(src)``:
+    greedy). The generator's EOS bias is raised by 1 on both sides so that strings end at
+    different steps (seed 0: after 2, 3 and 6 tokens): the later scores of a finished string
+    are forced (0 for PAD, -inf elsewhere), and its decoded string stops at EOS."""
+    size = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                dim_feedforward=16, max_len=8)
+    # the default vocabulary is the task's: PAD, BOS, EOS and the ten digits (torch's twin is
+    # given that count, not npimpl's constant)
+    m, t = _pair(Seq2SeqTransformer(**size, dtype=dt.type),
+                 TorchSeq2SeqTransformer(vocab_size=3 + 10, **size), dt)
+    before = _outcome(lambda: m.backward(np.ones((5, 6, 13), dt)))
+    m.generator.bias.data[EOS] += 1.0
+    with torch.no_grad():
+        t.generator.bias[EOS] += 1.0
+    m.eval()
+    t.eval()
+    a = m(_SRC)
+    b = to_numpy(t(torch.from_numpy(_SRC)))
+    ids_np, ids_t = a.argmax(-1), b.argmax(-1)
+    after = _outcome(lambda: m.backward(np.ones_like(a)))  # greedy keeps nothing to differentiate
+    return [("backward-before-forward", _refusal(before), "RuntimeError naming the model"),
+            ("backward-after-greedy", _refusal(after), "RuntimeError naming the model"),
+            ("scores", a, b),
+            ("decoded", [decode(r) for r in ids_np], [_digits(r.tolist()) for r in ids_t]),
+            ("eos-steps", [int(np.argmax(r == EOS)) if (r == EOS).any() else -1 for r in ids_np],
+             [int(np.argmax(r == EOS)) if (r == EOS).any() else -1 for r in ids_t])]
+
+
+# --- Module: registration, buffers, load_state_dict ---------------------------------------------
+def _names(mod) -> list:
+    return [n for n, _ in mod.named_parameters()]
+
+
+def registration(dt):
+    """Attribute assignment in torch's order: a name first bound to a plain value (None, a
+    number) and only later to a Parameter is registered when it becomes one, after the
+    parameters registered meanwhile; a buffer registered again under its name replaces the
+    attribute as well."""
+    td = torch_dtype(dt)
+    rows = []
+    # (not `weight = None`: npimpl registers that as an absent parameter, as a layer's
+    # register_parameter('weight', None) does, where torch keeps a plain attribute)
+    for first, plain in (("a", None), ("a", 3.0), ("weight", 3.0)):
+        m, t = npimpl.Module(), nn.Module()
+        for mod, P, arr in ((m, npimpl.Parameter, lambda v: np.full(2, v, dt)),
+                            (t, nn.Parameter, lambda v: torch.full((2,), v, dtype=td))):
+            setattr(mod, first, plain)
+            mod.b = P(arr(1.0))
+            setattr(mod, first, P(arr(2.0)))
+        rows.append((f"order.{first}={plain}", _names(m), _names(t)))
+    # a parameter set to None leaves named_parameters (torch keeps a None in its place)
+    m, t = npimpl.Module(), nn.Module()
+    for mod, P, arr in ((m, npimpl.Parameter, np.ones(2, dt)),
+                        (t, nn.Parameter, torch.ones(2, dtype=td))):
+        mod.w, mod.x = P(arr), P(arr)
+        mod.w = None
+    rows.append(("unset.names", _names(m), _names(t)))
+    rows.append(("unset.attribute", [m.w], [t.w]))
+    m, t = npimpl.Module(), nn.Module()
+    m.register_buffer("s", np.zeros(2, dt))
+    t.register_buffer("s", torch.zeros(2, dtype=td))
+    m.s = np.ones(2, dt)
+    t.s = torch.ones(2, dtype=td)
+    m.register_buffer("s", np.full(2, 5.0, dt))
+    t.register_buffer("s", torch.full((2,), 5.0, dtype=td))
+    rows.append(("buffer.attribute", m.s, to_numpy(t.s)))
+    rows.append(("buffer.named", dict(m.named_buffers())["s"], to_numpy(dict(t.named_buffers())["s"])))
+    return rows
+
+
+def state_dicts(dt):
+    """load_state_dict with keys missing: strict raises (only missing keys, none unexpected);
+    strict=False reports them, a top-level key included; BatchNorm's num_batches_tracked may be
+    absent (older checkpoints)."""
+    td = torch_dtype(dt)
+    rows = []
+    np_lin, t_lin = npimpl.Linear(3, 2, dtype=dt.type), nn.Linear(3, 2, dtype=td)
+    share_weights(np_lin, t_lin)
+    only_w = {"weight": np.ones((2, 3), dt)}
+    rows.append(("strict-missing-bias", _outcome(lambda: np_lin.load_state_dict(only_w)),
+                 _outcome(lambda: t_lin.load_state_dict({"weight": torch.ones(2, 3, dtype=td)}))))
+    a = np_lin.load_state_dict(only_w, strict=False)
+    b = t_lin.load_state_dict({"weight": torch.ones(2, 3, dtype=td)}, strict=False)
+    rows.append(("nonstrict.missing", list(a.missing_keys), list(b.missing_keys)))
+    rows.append(("nonstrict.weight", np_lin.weight.data, to_numpy(t_lin.weight)))
+    np_bn = npimpl.Sequential(npimpl.BatchNorm1d(3, dtype=dt.type))
+    t_bn = nn.Sequential(nn.BatchNorm1d(3, dtype=td))
+    sd = {k: v for k, v in t_bn.state_dict().items() if "num_batches" not in k}
+    a = np_bn.load_state_dict({k: to_numpy(v) for k, v in sd.items()})
+    b = t_bn.load_state_dict(sd)
+    rows.append(("no-num-batches-tracked.missing", list(a.missing_keys), list(b.missing_keys)))
+    return rows
+
+
+# --- containers -------------------------------------------------------------------------------
+def containers(dt):
+    """ModuleList / ModuleDict / ParameterDict / ParameterList methods, call for call."""
+    td = torch_dtype(dt)
+    rows = []
+    # ModuleList.__setitem__ replaces an entry in place
+    np_l = npimpl.ModuleList([npimpl.Linear(2, 3, dtype=dt.type), npimpl.Tanh()])
+    t_l = nn.ModuleList([nn.Linear(2, 3, dtype=td), nn.Tanh()])
+    np_l[1] = npimpl.Linear(3, 1, dtype=dt.type)
+    t_l[1] = nn.Linear(3, 1, dtype=td)
+    share_weights(np_l, t_l)
+    rows.append(("modulelist.setitem.names", _names(np_l), _names(t_l)))
+    rows.append(("modulelist.setitem.type", type(np_l[1]).__name__, type(t_l[1]).__name__))
+    # ModuleDict: membership, keys torch refuses
+    np_d = npimpl.ModuleDict({"lin": npimpl.Linear(2, 2, dtype=dt.type)})
+    t_d = nn.ModuleDict({"lin": nn.Linear(2, 2, dtype=td)})
+    rows.append(("moduledict.contains", ["lin" in np_d, "x" in np_d], ["lin" in t_d, "x" in t_d]))
+    for key in ("", "a.b"):
+        rows.append((f"moduledict.setitem[{key!r}]",
+                     _outcome(lambda k=key: np_d.__setitem__(k, npimpl.Tanh())),
+                     _outcome(lambda k=key: t_d.__setitem__(k, nn.Tanh()))))
+    rows.append(("moduledict.keys", list(np_d.keys()), list(t_d.keys())))
+    # ParameterDict
+    np_p = npimpl.ParameterDict({"a": np.ones(2, dt)})
+    t_p = nn.ParameterDict({"a": torch.ones(2, dtype=td)})
+    for side, arr in ((np_p, lambda v: np.full(2, v, dt)),
+                      (t_p, lambda v: torch.full((2,), v, dtype=td))):
+        side.setdefault("b", arr(2.0))
+        side.setdefault("a", arr(9.0))                     # present: unchanged
+        side["s"] = "text"                                 # not a parameter: kept as it is
+        side |= OrderedDict([("c", arr(3.0))])
+        side["t"] = "tmp"
+        side["t"] = arr(4.0)                               # a plain value becomes a parameter
+        side["u"] = "gone"
+        del side["u"]
+        side["u"] = arr(5.0)                               # the name is free again
+    rows.append(("parameterdict.keys", list(np_p.keys()), list(t_p.keys())))
+    rows.append(("parameterdict.names", _names(np_p), _names(t_p)))
+    for k in ("a", "b", "c", "t", "u"):
+        rows.append((f"parameterdict[{k}]", np_p[k].data, to_numpy(t_p[k])))
+    rows.append(("parameterdict.attribute-types",
+                 [type(getattr(np_p, k)).__name__ for k in ("t", "u")],
+                 [type(getattr(t_p, k)).__name__ for k in ("t", "u")]))
+    rows.append(("parameterdict[s]", np_p["s"], t_p["s"]))
+    rows.append(("parameterdict.get", [np_p.get("s"), np_p.get("zz", "dflt")],
+                 [t_p.get("s"), t_p.get("zz", "dflt")]))
+    rows.append(("parameterdict.get.value", np_p.get("b").data, to_numpy(t_p.get("b"))))
+    # ParameterList.extend refuses an array (torch: a tensor), iterable as it is
+    np_pl = npimpl.ParameterList([np.ones(2, dt)])
+    t_pl = nn.ParameterList([torch.ones(2, dtype=td)])
+    rows.append(("parameterlist.extend(array)", _outcome(lambda: np_pl.extend(np.ones(2, dt))),
+                 _outcome(lambda: t_pl.extend(torch.ones(2, dtype=td)))))
+    rows.append(("parameterlist.len", [len(np_pl)], [len(t_pl)]))
+    return rows
+
+
+# --- grad mode --------------------------------------------------------------------------------
+def grad_mode(dt):
+    """The context managers nest and restore the mode, and never swallow an exception."""
+    rows = []
+    for side, lib in (("numpy", npimpl), ("torch", torch)):
+        flags = []
+        with lib.no_grad():
+            flags.append(lib.is_grad_enabled())
+            with lib.enable_grad():
+                flags.append(lib.is_grad_enabled())
+            flags.append(lib.is_grad_enabled())
+        flags.append(lib.is_grad_enabled())
+
+        def raising(cm):
+            with cm:
+                raise ValueError("inside")
+        outcomes = [_outcome(lambda: raising(lib.no_grad())),
+                    _outcome(lambda: raising(lib.enable_grad())),
+                    _outcome(lambda: raising(lib.set_grad_enabled(False)))]
+        flags.append(lib.is_grad_enabled())
+        rows.append((side, flags, outcomes))
+    (_, f_np, o_np), (_, f_t, o_t) = rows
+    out = [("flags", [bool(f) for f in f_np], [bool(f) for f in f_t])]
+    for name, a, b in zip(("no_grad", "enable_grad", "set_grad_enabled"), o_np, o_t):
+        out.append((f"raises-through.{name}", a, b))
+    return out
+
+
+# --- a parameter whose gradient is sparse and dense at once -------------------------------------
+class TiedSparse(npimpl.Module):
+    """``logits = emb(ids) @ emb.weight.T`` with ``Embedding(sparse=True)``: the weight gets a
+    sparse gradient from the lookup and a dense one from the product. ``sparse_first`` says
+    which backward accumulates first (the sum is the same dense table either way)."""
+
+    def __init__(self, V=6, D=3, sparse_first=False, dtype=np.float64):
+        super().__init__()
+        self.emb = npimpl.Embedding(V, D, sparse=True, dtype=dtype)
+        self.sparse_first = sparse_first
+
+    def forward(self, ids):
+        h = self.emb(ids)
+        self._cache = h
+        return h @ self.emb.weight.data.T
+
+    def backward(self, g):
+        h = self._saved()
+        W = self.emb.weight
+        dense = g.reshape(-1, g.shape[-1]).T @ h.reshape(-1, h.shape[-1])
+        if self.sparse_first:
+            self.emb.backward(g @ W.data)
+            W.accumulate(dense)
+        else:
+            W.accumulate(dense)
+            self.emb.backward(g @ W.data)
+        return None
+
+
+class TorchTiedSparse(nn.Module):
+    def __init__(self, V=6, D=3, sparse_first=False, dtype=torch.float64):
+        super().__init__()
+        self.emb = nn.Embedding(V, D, sparse=True, dtype=dtype)
+
+    def forward(self, ids):
+        return self.emb(ids) @ self.emb.weight.T
+
+
+def tied_sparse(sparse_first):
+    def make(dt):
+        np_m = TiedSparse(sparse_first=sparse_first, dtype=np.dtype(dt).type)
+        t_m = TorchTiedSparse(dtype=torch_dtype(dt))
+        share_weights(np_m, t_m)
+        return np_m, t_m
+    return make
+
+
+def _ids(rng, dt):
+    return rng.integers(0, 6, (2, 4)).astype(np.int64)
+
+
+CASES = [
+    Compared("seq2seq-greedy-eos", "Seq2SeqTransformer", "models", greedy),
+    Compared("module-setattr-order-buffers", "Module", "core", registration),
+    Compared("module-load-state-dict-missing", "Module", "core", state_dicts),
+    Compared("containers-methods", "ParameterDict", "core", containers),
+    Compared("grad-mode-nesting-exceptions", "no_grad", "core", grad_mode),
+    Case("embedding-sparse-tied-dense-first", "Embedding", "core", tied_sparse(False),
+         args(_ids)),
+    Case("embedding-sparse-tied-sparse-first", "Embedding", "core", tied_sparse(True),
+         args(_ids)),
+]
+
+
+# --- masks that only look causal: is_causal=None must not take them for the causal mask -----------
+def _lookalikes(S):
+    """Float masks (S, S) that differ from the causal mask (-inf above the diagonal, 0 on and
+    below it) in one way each: none of them is the causal mask, so none gives the hint."""
+    above = np.triu(np.ones((S, S), bool), 1)
+    return {"zeros": np.zeros((S, S)),
+            "ones-above": above.astype(float),                     # True == 1.0
+            "from-second-diagonal": np.triu(np.full((S, S), -np.inf), 2),
+            "inverted": np.where(above, 0.0, -np.inf),             # the last row sees nothing
+            "plus-inf-above": np.where(above, np.inf, 0.0),
+            "plus-one-below": np.where(above, -np.inf, 1.0)}      # the same softmax
+
+
+class _FlagLayer(npimpl.TransformerEncoderLayer):
+    """An encoder layer that only reports the ``is_causal`` its stack passes: ``src + 1`` where
+    the stack detected a causal mask, ``src`` otherwise (torch's stack passes the hint on to
+    any layer, a custom one included)."""
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        return src + (1.0 if is_causal else 0.0)
+
+
+class _TorchFlagLayer(nn.TransformerEncoderLayer):
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        return src + (1.0 if is_causal else 0.0)
+
+
+def causal_hint(dt):
+    """The hint a stack detects from a causal mask (``is_causal=None``), for the sequence
+    length of each layout: batch_first (N, S, E), sequence-first (S, N, E) and unbatched
+    (S, E), with N, S and E all different; and no hint from the masks that only look causal
+    (the decoder's ``tgt_is_causal`` takes the same rule)."""
+    rows = []
+    rng = np.random.default_rng(6)
+    for bf in (True, False):
+        stacks = [cls(layer(8, 2, 16, dropout=0.0, batch_first=bf, **kw), 1,
+                      enable_nested_tensor=False)
+                  for cls, layer, kw in ((npimpl.TransformerEncoder, _FlagLayer,
+                                          dict(dtype=dt.type)),
+                                         (nn.TransformerEncoder, _TorchFlagLayer,
+                                          dict(dtype=torch_dtype(dt))))]
+        for shape in ((2, 5, 8) if bf else (5, 2, 8), (5, 8)):
+            x = rng.standard_normal(shape).astype(dt)
+            for kind, mask in (("float", npimpl.Transformer.generate_square_subsequent_mask(
+                    5, dtype=dt)), ("bool", np.triu(np.ones((5, 5), bool), 1))):
+                a = stacks[0](x, mask=mask)
+                with torch.no_grad():
+                    b = stacks[1](torch.from_numpy(x), mask=torch.from_numpy(mask)).numpy()
+                rows.append((f"hint.batch_first={bf}.{len(shape)}d.{kind}", a, b))
+    x = rng.standard_normal((5, 2, 8)).astype(dt)          # stacks[1]: sequence-first
+    for name, mask in _lookalikes(5).items():
+        a = stacks[0](x, mask=mask.astype(dt))
+        with torch.no_grad():
+            b = stacks[1](torch.from_numpy(x), mask=torch.from_numpy(mask.astype(dt))).numpy()
+        rows.append((f"lookalike.{name}", a, b))
+    return rows
+
+
+CASES.append(Compared("transformer-causal-hint-layouts", "TransformerEncoder", "attention",
+                      causal_hint))
+
+
+# --- GPT's own initialisation ----------------------------------------------------------------
+@dataclass
+class InitDraw:
+    """One model built from its own defaults on each side (nothing shared), every parameter
+    compared as a distribution: a parameter torch sets to one constant must be exactly that
+    constant, any other must pass the two-sample Kolmogorov-Smirnov test of
+    :mod:`compare.init` (statistic under its critical value at alpha 1e-6). The init report's
+    range check is left out: these draws are normal, with no bound to reach past."""
+
+    name: str
+    layer: str
+    family: str
+    build_pair: Callable
+    dtypes: tuple = ("float64",)
+    note: str = ""
+
+    def run(self, dtype: str, seed: int = 0) -> Result:
+        def body(rec, res):
+            torch.manual_seed(seed)
+            with init.seeded_numpy([seed, 7]):
+                np_m, t_m = self.build_pair()
+            for pname, (a, b, kind) in init._state(np_m, t_m).items():
+                if np.all(b == b[0]):
+                    rec.add(f"init.{pname}", "init", a, np.full_like(a, b[0]))
+                    continue
+                d = float(stats.ks_2samp(a, b).statistic)
+                ratio = d / init.critical_d(a.size, b.size)
+                rec.add(f"init.{pname}", "init", None, None,
+                        Metric(d, d, ratio, (), ratio <= 1.0,
+                               f"KS D={d:.4f}, {ratio:.2f} of its critical value; n={a.size}"))
+        return guarded(self, dtype, tolerance_for(dtype), body)
+
+
+_GPT = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)
+
+
+def _gpt_init_pair():
+    """nanoGPT's init: the residual projections' smaller std, unit LayerNorm weights, zero
+    biases, N(0, 0.02) elsewhere."""
+    return GPT(_GPT, dtype=np.float64), TorchGPT(_GPT).double()
+
+
+CASES.append(InitDraw("gpt-own-init", "GPT", "models", _gpt_init_pair))
+
+
+# --- default initialisations the bad-input matrix's configurations never build ------------------
+INIT_SPECS = [
+    ("mha-add-bias-kv", Spec("MultiheadAttention", 8, 2, add_bias_kv=True)),
+]
