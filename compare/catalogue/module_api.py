@@ -31,7 +31,7 @@ from .. import init
 from ..engine import Case, Result, guarded
 from ..metrics import Metric, tolerance_for
 from ..gen import args
-from .corners import Compared, _outcome
+from .corners import Compared, _outcome, clipped
 
 ORDER = 96
 
@@ -363,6 +363,24 @@ def causal_hint(dt):
 
 CASES.append(Compared("transformer-causal-hint-layouts", "TransformerEncoder", "attention",
                       causal_hint))
+
+
+# --- sizes of 0 and the 0-"norm" ----------------------------------------------------------------
+def empty_embedding(dt):
+    """Embedding(4, 0): torch builds the empty table and looks rows up in it."""
+    ids = np.array([[0, 3, 1], [2, 2, 0]], np.int64)
+    a = npimpl.Embedding(4, 0, dtype=dt.type)(ids)
+    b = nn.Embedding(4, 0, dtype=torch_dtype(dt))(torch.from_numpy(ids)).detach().numpy()
+    return [("shape", list(a.shape), list(b.shape)), ("out", a, b)]
+
+
+CASES += [
+    Compared("embedding-dim-0", "Embedding", "core", empty_embedding),
+    # the 0-"norm" counts non-zero entries: of each gradient (one with a 1, one all zeros),
+    # then of those counts
+    Compared("clip-grad-norm-p0-zeros-ones", "clip_grad_norm_", "optim",
+             clipped("norm", 1.0, 0.0, grads=[[0.0, 1.0, 2.0], [0.0, 0.0]])),
+]
 
 
 # --- GPT's own initialisation ----------------------------------------------------------------
