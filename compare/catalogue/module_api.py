@@ -361,6 +361,42 @@ def causal_hint(dt):
     return rows
 
 
+def nested_layers_changed(dt):
+    """The nested path (eval, no_grad, a left-aligned key padding mask) after the encoder's
+    layers were changed: a copy put back in training mode cannot run on nested tensors (torch
+    refuses), and a layer of another kind in its place is called with torch's arguments
+    (``is_causal`` False: no mask, no hint)."""
+    td = torch_dtype(dt)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 6, 8)).astype(dt)
+    kpm = np.array([[0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1]], bool)
+    rows = []
+    for change in ("train", "flag"):
+        m = npimpl.TransformerEncoder(npimpl.TransformerEncoderLayer(
+            8, 2, 12, dropout=0.0, batch_first=True, dtype=dt.type), 2)
+        t = nn.TransformerEncoder(nn.TransformerEncoderLayer(
+            8, 2, 12, dropout=0.0, batch_first=True, dtype=td), 2)
+        share_weights(m, t)
+        m.eval()
+        t.eval()
+        if change == "train":
+            m.layers[1].train()
+            t.layers[1].train()
+        else:
+            m.layers[1] = _FlagLayer(8, 2, 12, dropout=0.0, batch_first=True, dtype=dt.type)
+            t.layers[1] = _TorchFlagLayer(8, 2, 12, dropout=0.0, batch_first=True, dtype=td)
+        with npimpl.no_grad():
+            a = _outcome(lambda: m(x, src_key_padding_mask=kpm))
+        with torch.no_grad():
+            b = _outcome(lambda: t(torch.from_numpy(x),
+                                   src_key_padding_mask=torch.from_numpy(kpm)))
+        rows.append((f"nested.layer-1-{change}", a,
+                     b if isinstance(b, BaseException) else b.numpy()))
+    return rows
+
+
+CASES.append(Compared("encoder-nested-layers-changed", "TransformerEncoder", "attention",
+                      nested_layers_changed))
 CASES.append(Compared("transformer-causal-hint-layouts", "TransformerEncoder", "attention",
                       causal_hint))
 
