@@ -119,6 +119,21 @@ def registration(dt):
         mod.w = None
     rows.append(("unset.names", _names(m), _names(t)))
     rows.append(("unset.attribute", [m.w], [t.w]))
+    # ... and a parameter or a child set again comes back in its old place
+    for mod, P, arr in ((m, npimpl.Parameter, np.ones(2, dt)),
+                        (t, nn.Parameter, torch.ones(2, dtype=td))):
+        mod.w = P(arr)
+    rows.append(("unset.set-again.names", _names(m), _names(t)))
+    names = {}
+    for side, mod, lib in (("numpy", npimpl.Module(), npimpl), ("torch", nn.Module(), nn)):
+        mod.c, mod.d = lib.Tanh(), lib.ReLU()
+        mod.c = None
+        names[side] = [[n for n, _ in mod.named_modules()], [mod.c]]
+        mod.c = lib.Sigmoid()
+        names[side].append([n for n, _ in mod.named_modules()])
+    for i, what in enumerate(("child.unset.names", "child.unset.attribute",
+                              "child.unset-set-again.names")):
+        rows.append((what, names["numpy"][i], names["torch"][i]))
     m, t = npimpl.Module(), nn.Module()
     m.register_buffer("s", np.zeros(2, dt))
     t.register_buffer("s", torch.zeros(2, dtype=td))
