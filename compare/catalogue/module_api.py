@@ -21,7 +21,7 @@ from scipy import stats
 from torch import nn
 
 import npimpl
-from npimpl.models import GPT, GPTConfig, Seq2SeqTransformer
+from npimpl.models import GPT, Block, GPTConfig, Seq2SeqTransformer
 from npimpl.models.seq2seq import EOS, decode
 from reference import Spec, share_weights, to_numpy, torch_dtype
 from reference.models import TorchGPT, _pair
@@ -432,6 +432,80 @@ CASES += [
     Compared("clip-grad-norm-p0-zeros-ones", "clip_grad_norm_", "optim",
              clipped("norm", 1.0, 0.0, grads=[[0.0, 1.0, 2.0], [0.0, 0.0]])),
 ]
+
+
+# --- more of the transformer family's API -----------------------------------------------------
+class _PassThrough(npimpl.Module):
+    """A custom decoder that takes any tgt and returns it (no feature check of its own)."""
+
+    def forward(self, tgt, memory, **masks):
+        return tgt
+
+
+class _TorchPassThrough(nn.Module):
+    def forward(self, tgt, memory, **masks):
+        return tgt
+
+
+def _softsign(x):
+    return x / (1 + np.abs(x))
+
+
+_softsign.torch = torch.nn.functional.softsign
+
+
+def transformer_api(dt):
+    """Transformer refuses a tgt whose features are not d_model even when its decoder would
+    not; Transformer.reset_parameters() brings back the default init (LayerNorm weights 1,
+    biases 0); a GPT Block's backward before any forward names the Block; a plain callable
+    activation runs forward (under no_grad); the functional sdpa with dropout_p 1 drops
+    every weight."""
+    td = torch_dtype(dt)
+    rng = np.random.default_rng(8)
+    rows = []
+    m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, custom_decoder=_PassThrough(),
+                           dtype=dt.type)
+    t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, custom_decoder=_TorchPassThrough(),
+                       dtype=td)
+    src, tgt = rng.standard_normal((5, 2, 8)).astype(dt), rng.standard_normal((4, 2, 6)).astype(dt)
+    rows.append(("transformer.tgt-features-6", _outcome(lambda: m(src, tgt)),
+                 _outcome(lambda: t(torch.from_numpy(src), torch.from_numpy(tgt)))))
+    m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=dt.type)
+    t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=td)
+    m.reset_parameters()
+    for name in ("encoder.norm.weight", "encoder.norm.bias", "decoder.layers.0.norm3.weight",
+                 "decoder.layers.0.self_attn.in_proj_bias"):
+        a = dict(m.named_parameters())[name].data
+        b = dict(t.named_parameters())[name].detach().numpy()
+        rows.append((f"transformer.reset_parameters.{name}", a, b))
+    block = Block(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8),
+                  dtype=dt.type)
+    exc = _outcome(lambda: block.backward(np.ones((1, 3, 8), dt)))
+    rows.append(("gpt.block.backward-before-forward",
+                 "RuntimeError naming Block" if isinstance(exc, RuntimeError)
+                 and "Block" in str(exc) else f"{type(exc).__name__}: {exc}",
+                 "RuntimeError naming Block"))
+    layer_np = npimpl.TransformerEncoderLayer(8, 2, 12, dropout=0.0, activation=_softsign,
+                                              dtype=dt.type)
+    layer_t = nn.TransformerEncoderLayer(8, 2, 12, dropout=0.0, activation=_softsign.torch,
+                                         dtype=td)
+    share_weights(layer_np, layer_t)
+    x = rng.standard_normal((5, 2, 8)).astype(dt)
+    with npimpl.no_grad():
+        a = layer_np(x)
+    with torch.no_grad():
+        b = layer_t(torch.from_numpy(x)).numpy()
+    rows.append(("encoderlayer.plain-callable-activation", a, b))
+    q, k, v = (rng.standard_normal((2, 3, 4)).astype(dt) for _ in range(3))
+    rows.append(("sdpa.dropout_p=1",
+                 npimpl.scaled_dot_product_attention(q, k, v, dropout_p=1.0,
+                                                     rng=np.random.default_rng(0)),
+                 torch.nn.functional.scaled_dot_product_attention(
+                     *(torch.from_numpy(a) for a in (q, k, v)), dropout_p=1.0).numpy()))
+    return rows
+
+
+CASES.append(Compared("transformer-family-api", "Transformer", "attention", transformer_api))
 
 
 # --- GPT's own initialisation ----------------------------------------------------------------
