@@ -1,12 +1,15 @@
-"""What a module does besides forward and backward, compared with torch call for call: the
-seq2seq model's greedy decoding (and ``decode``), ``Module.__setattr__``'s registration order,
-``register_buffer``, ``load_state_dict``'s missing keys, the containers' dict and list
-methods (``ModuleList.__setitem__``, ``ParameterDict.setdefault`` / ``get`` / ``|=``, values
-that are not parameters), the grad-mode context managers, and a parameter whose gradient
-mixes a sparse and a dense contribution.
+"""What modules do besides one forward and backward, compared with torch call for call: the
+seq2seq model's greedy decoding (and ``decode``); ``Module.__setattr__``'s registration order
+(a parameter or child set to None and back keeps its place), ``register_buffer`` again,
+``load_state_dict`` with missing keys; the containers' dict and list methods
+(``ModuleList.__setitem__``, ``ParameterDict.setdefault`` / ``get`` / ``|=``, values that are
+not parameters); the grad-mode context managers; a parameter whose gradient mixes a sparse and
+a dense contribution; the ``is_causal`` hint a Transformer stack detects (every layout, and
+masks that only look causal); the nested path after its layers were changed; more of the
+transformer family's API; sizes of 0 and the 0-"norm"; GPT's own initialisation.
 
-Each case is a :class:`~compare.catalogue.corners.Compared`: ``compute(dtype)`` runs the same
-calls on both sides and returns ``[(quantity, numpy, torch)]``; names and strings must be
+Most cases are a :class:`~compare.catalogue.corners.Compared`: ``compute(dtype)`` runs the
+same calls on both sides and returns ``[(quantity, numpy, torch)]``; names and strings must be
 equal, an exception on one side must be an exception on the other.
 """
 from __future__ import annotations
@@ -29,8 +32,8 @@ from reference.seq_models import TorchSeq2SeqTransformer
 
 from .. import init
 from ..engine import Case, Result, guarded
-from ..metrics import Metric, tolerance_for
 from ..gen import args
+from ..metrics import Metric, tolerance_for
 from .corners import Compared, _outcome, clipped
 
 ORDER = 96
@@ -97,8 +100,9 @@ def _names(mod) -> list:
 def registration(dt):
     """Attribute assignment in torch's order: a name first bound to a plain value (None, a
     number) and only later to a Parameter is registered when it becomes one, after the
-    parameters registered meanwhile; a buffer registered again under its name replaces the
-    attribute as well."""
+    parameters registered meanwhile; a parameter or a child set to None keeps its place and
+    comes back there; a buffer registered again under its name replaces the attribute as
+    well."""
     td = torch_dtype(dt)
     rows = []
     # (not `weight = None`: npimpl registers that as an absent parameter, as a layer's
@@ -142,7 +146,8 @@ def registration(dt):
     m.register_buffer("s", np.full(2, 5.0, dt))
     t.register_buffer("s", torch.full((2,), 5.0, dtype=td))
     rows.append(("buffer.attribute", m.s, to_numpy(t.s)))
-    rows.append(("buffer.named", dict(m.named_buffers())["s"], to_numpy(dict(t.named_buffers())["s"])))
+    rows.append(("buffer.named", dict(m.named_buffers())["s"],
+                 to_numpy(dict(t.named_buffers())["s"])))
     return rows
 
 
