@@ -26,7 +26,7 @@ from torch import nn
 import npimpl
 from npimpl.models import GPT, Block, GPTConfig, Seq2SeqTransformer
 from npimpl.models.seq2seq import EOS, decode
-from reference import Spec, share_weights, to_numpy, torch_dtype
+from reference import share_weights, to_numpy, torch_dtype
 from reference.models import TorchGPT, _pair
 from reference.seq_models import TorchSeq2SeqTransformer
 
@@ -558,7 +558,51 @@ def _gpt_init_pair():
 CASES.append(InitDraw("gpt-own-init", "GPT", "models", _gpt_init_pair))
 
 
-# --- default initialisations the bad-input matrix's configurations never build ------------------
-INIT_SPECS = [
-    ("mha-add-bias-kv", Spec("MultiheadAttention", 8, 2, add_bias_kv=True)),
-]
+@dataclass
+class InitScale:
+    """The scale of a zero-mean normal init, compared by its mean square: ``draws(dtype)``
+    returns ``{name: (numpy values, torch values)}``; a row passes when the log of the ratio
+    of the two mean squares stays within 5.3 standard errors, sqrt(2/n + 2/m) (two-sided
+    alpha 1e-7: for normal draws n·ms/σ² is chi-squared with n degrees of freedom). A KS test
+    needs far more draws to see a std off by 20%."""
+
+    name: str
+    layer: str
+    family: str
+    draws: Callable
+    dtypes: tuple = ("float64",)
+    note: str = ""
+
+    def run(self, dtype: str, seed: int = 0) -> Result:
+        def body(rec, res):
+            torch.manual_seed(seed)
+            with init.seeded_numpy([seed, 8]):
+                pairs = self.draws()
+            for pname, (a, b) in pairs.items():
+                lr = float(np.log(np.mean(a * a) / np.mean(b * b)))
+                se = float(np.sqrt(2 / a.size + 2 / b.size))
+                ratio = abs(lr) / (5.3 * se)
+                rec.add(f"init-scale.{pname}", "init", None, None,
+                        Metric(abs(lr), abs(lr), ratio, (), ratio <= 1.0,
+                               f"log mean-square ratio {lr:+.4f}, {ratio:.2f} of its bound; "
+                               f"n={a.size}"))
+        return guarded(self, dtype, tolerance_for(dtype), body)
+
+
+def _bias_kv_draws(resets=32, E=32):
+    """bias_k and bias_v pooled (both xavier_normal_ of (1, 1, E): std sqrt(2 / 2E)) over
+    ``resets`` re-initialisations of one MultiheadAttention per side: 2048 draws each."""
+    m = npimpl.MultiheadAttention(E, 2, add_bias_kv=True, dtype=np.float64)
+    t = nn.MultiheadAttention(E, 2, add_bias_kv=True, dtype=torch.float64)
+    a, b = [], []
+    for _ in range(resets):
+        m.reset_parameters()
+        t._reset_parameters()
+        for name in ("bias_k", "bias_v"):                    # copies: reset writes in place
+            a.append(getattr(m, name).data.ravel().copy())
+            b.append(getattr(t, name).detach().numpy().ravel().copy())
+    return {"bias_k+bias_v": (np.concatenate(a), np.concatenate(b))}
+
+
+CASES.append(InitScale("mha-bias-kv-init-scale", "MultiheadAttention", "attention",
+                       _bias_kv_draws))
