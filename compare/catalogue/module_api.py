@@ -483,13 +483,14 @@ def transformer_api(dt):
         a = dict(m.named_parameters())[name].data
         b = dict(t.named_parameters())[name].detach().numpy()
         rows.append((f"transformer.reset_parameters.{name}", a, b))
-    block = Block(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8),
-                  dtype=dt.type)
-    exc = _outcome(lambda: block.backward(np.ones((1, 3, 8), dt)))
-    rows.append(("gpt.block.backward-before-forward",
-                 "RuntimeError naming Block" if isinstance(exc, RuntimeError)
-                 and "Block" in str(exc) else f"{type(exc).__name__}: {exc}",
-                 "RuntimeError naming Block"))
+    config = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
+    for cls, shape in ((Block, (1, 3, 8)), (GPT, (1, 3, 11))):
+        exc = _outcome(lambda: cls(config, dtype=dt.type).backward(np.ones(shape, dt)))
+        name = cls.__name__
+        rows.append((f"gpt.{name}.backward-before-forward",
+                     f"RuntimeError naming {name}" if isinstance(exc, RuntimeError)
+                     and f"{name}." in str(exc) else f"{type(exc).__name__}: {exc}",
+                     f"RuntimeError naming {name}"))
     layer_np = npimpl.TransformerEncoderLayer(8, 2, 12, dropout=0.0, activation=_softsign,
                                               dtype=dt.type)
     layer_t = nn.TransformerEncoderLayer(8, 2, 12, dropout=0.0, activation=_softsign.torch,
