@@ -135,6 +135,11 @@ def registration(dt):
         names[side] = [[n for n, _ in mod.named_modules()], [mod.c]]
         mod.c = lib.Sigmoid()
         names[side].append([n for n, _ in mod.named_modules()])
+    # a plain attribute deleted is gone
+    for mod in (m, t):
+        mod.plain = 3.0
+        del mod.plain
+    rows.append(("del-plain-attribute", [hasattr(m, "plain")], [hasattr(t, "plain")]))
     for i, what in enumerate(("child.unset.names", "child.unset.attribute",
                               "child.unset-set-again.names")):
         rows.append((what, names["numpy"][i], names["torch"][i]))
@@ -502,6 +507,15 @@ def transformer_api(dt):
     with torch.no_grad():
         b = layer_t(torch.from_numpy(x)).numpy()
     rows.append(("encoderlayer.plain-callable-activation", a, b))
+    # an activation that returns no array: refused with a clear error (the contract), where
+    # torch's dropout raises a TypeError
+    bad = npimpl.TransformerEncoderLayer(8, 2, 12, dropout=0.0, dtype=dt.type,
+                                         activation=lambda h: float(h.sum()))
+    exc = _outcome(lambda: bad(x))
+    rows.append(("encoderlayer.activation-returns-a-float",
+                 "clear error" if isinstance(exc, (ValueError, TypeError))
+                 and "TransformerEncoderLayer" in str(exc) else f"{type(exc).__name__}: {exc}",
+                 "clear error"))
     q, k, v = (rng.standard_normal((2, 3, 4)).astype(dt) for _ in range(3))
     rows.append(("sdpa.dropout_p=1",
                  npimpl.scaled_dot_product_attention(q, k, v, dropout_p=1.0,
