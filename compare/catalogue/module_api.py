@@ -135,6 +135,12 @@ def registration(dt):
         names[side] = [[n for n, _ in mod.named_modules()], [mod.c]]
         mod.c = lib.Sigmoid()
         names[side].append([n for n, _ in mod.named_modules()])
+    # a child under a parameter's name ('bias') set to None is no child any more
+    for mod, lib in ((m, npimpl), (t, nn)):
+        mod.bias = lib.Tanh()
+        mod.bias = None
+    rows.append(("child-named-bias.unset", [n for n, _ in m.named_modules()],
+                 [n for n, _ in t.named_modules()]))
     # a plain attribute deleted is gone
     for mod in (m, t):
         mod.plain = 3.0
@@ -526,6 +532,61 @@ def transformer_api(dt):
 
 
 CASES.append(Compared("transformer-family-api", "Transformer", "attention", transformer_api))
+
+
+def _refused_then_backward(name, np_mod, t_mod, good, bad, rng, dt):
+    """Forward ``good``, then a call torch refuses (``bad``, other values), then backward: the
+    gradients are those of the good forward on both sides (a refused call leaves nothing
+    behind), input by input and parameter by parameter."""
+    t_good = [torch.from_numpy(a.copy()).requires_grad_() for a in good]
+    a = np_mod(*good)
+    b = t_mod(*t_good)
+    rows = [(f"{name}.out", a, b.detach().numpy())]
+    rows.append((f"{name}.refused", _outcome(lambda: np_mod(*bad)),
+                 _outcome(lambda: t_mod(*(torch.from_numpy(x) for x in bad)))))
+    g = rng.standard_normal(a.shape).astype(dt)
+    np_g = np_mod.backward(g)
+    b.backward(torch.from_numpy(g))
+    for i, (x, y) in enumerate(zip(np_g, t_good)):
+        rows.append((f"{name}.grad_in[{i}]", x, y.grad.numpy()))
+    t_p = dict(t_mod.named_parameters())
+    for pname, p in np_mod.named_parameters():
+        rows.append((f"{name}.grad.{pname}", p.grad, t_p[pname].grad.numpy()))
+    return rows
+
+
+def refused_calls(dt):
+    """A decoder layer given a 2-D memory with a 3-D tgt, a Transformer given a 2-D src with a
+    3-D tgt: refused before any child runs, so the backward that follows is the good
+    forward's."""
+    td = torch_dtype(dt)
+    rng = np.random.default_rng(9)
+
+    def seq(*shape):
+        return rng.standard_normal(shape).astype(dt)
+    rows = []
+    m = npimpl.TransformerDecoderLayer(8, 2, 12, dropout=0.0, dtype=dt.type)
+    t = nn.TransformerDecoderLayer(8, 2, 12, dropout=0.0, dtype=td)
+    share_weights(m, t)
+    rows += _refused_then_backward("decoderlayer", m, t, (seq(4, 2, 8), seq(5, 2, 8)),
+                                   (seq(4, 2, 8), seq(5, 8)), rng, dt)
+    m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=dt.type)
+    t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=td)
+    share_weights(m, t)
+    rows += _refused_then_backward("transformer", m, t, (seq(5, 2, 8), seq(4, 2, 8)),
+                                   (seq(5, 8), seq(4, 2, 8)), rng, dt)
+    # unbatched with batch_first: src and tgt lengths differ, no batch dim to compare
+    m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True, dtype=dt.type)
+    t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True, dtype=td)
+    share_weights(m, t)
+    src, tgt = seq(5, 8), seq(3, 8)
+    with torch.no_grad():
+        rows.append(("transformer.batch-first-unbatched", m(src, tgt),
+                     t(torch.from_numpy(src), torch.from_numpy(tgt)).numpy()))
+    return rows
+
+
+CASES.append(Compared("transformer-refused-calls", "Transformer", "attention", refused_calls))
 
 
 # --- GPT's own initialisation ----------------------------------------------------------------
