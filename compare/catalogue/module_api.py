@@ -682,3 +682,41 @@ def _bias_kv_draws(resets=32, E=32):
 
 CASES.append(InitScale("mha-bias-kv-init-scale", "MultiheadAttention", "attention",
                        _bias_kv_draws))
+
+
+class _ConvEncoder(npimpl.Module):
+    """A custom encoder that only holds a Conv2d: a 4-D parameter for Transformer's xavier."""
+
+    def __init__(self, dtype):
+        super().__init__()
+        self.conv = npimpl.Conv2d(4, 6, 3, dtype=dtype)
+
+
+class _TorchConvEncoder(nn.Module):
+    def __init__(self, dtype):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 6, 3, dtype=dtype)
+
+
+def _custom_xavier_draws(resets=40):
+    """Transformer._reset_parameters (xavier_uniform_ on every parameter of more than one
+    dimension, a custom encoder's included) on a Conv2d weight (6, 4, 3, 3): fan_in 4 * 9,
+    fan_out 6 * 9 (torch counts the kernel on both sides); and on a matrix."""
+    m = npimpl.Transformer(8, 2, num_decoder_layers=1, dim_feedforward=12, dropout=0.0,
+                           custom_encoder=_ConvEncoder(np.float64), dtype=np.float64)
+    t = nn.Transformer(8, 2, num_decoder_layers=1, dim_feedforward=12, dropout=0.0,
+                       custom_encoder=_TorchConvEncoder(torch.float64), dtype=torch.float64)
+    names = ("encoder.conv.weight", "decoder.layers.0.linear1.weight")
+    out = {n: ([], []) for n in names}
+    for _ in range(resets):
+        m._reset_parameters()
+        t._reset_parameters()
+        np_p, t_p = dict(m.named_parameters()), dict(t.named_parameters())
+        for n, (a, b) in out.items():
+            a.append(np_p[n].data.ravel().copy())
+            b.append(t_p[n].detach().numpy().ravel().copy())
+    return {n: (np.concatenate(a), np.concatenate(b)) for n, (a, b) in out.items()}
+
+
+CASES.append(InitScale("transformer-custom-encoder-xavier-scale", "Transformer", "attention",
+                       _custom_xavier_draws))
