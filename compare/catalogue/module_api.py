@@ -513,6 +513,12 @@ def transformer_api(dt):
     with torch.no_grad():
         b = layer_t(torch.from_numpy(x)).numpy()
     rows.append(("encoderlayer.plain-callable-activation", a, b))
+    # an activation pair whose function is not callable: refused at construction
+    exc = _outcome(lambda: npimpl.TransformerEncoderLayer(8, 2, 12, activation=(3, None)))
+    rows.append(("encoderlayer.activation-not-callable",
+                 "clear error" if isinstance(exc, (ValueError, TypeError))
+                 and "TransformerEncoderLayer" in str(exc) else f"{type(exc).__name__}: {exc}",
+                 "clear error"))
     # an activation that returns no array: refused with a clear error (the contract), where
     # torch's dropout raises a TypeError
     bad = npimpl.TransformerEncoderLayer(8, 2, 12, dropout=0.0, dtype=dt.type,
@@ -556,9 +562,9 @@ def _refused_then_backward(name, np_mod, t_mod, good, bad, rng, dt):
 
 
 def refused_calls(dt):
-    """A decoder layer given a 2-D memory with a 3-D tgt, a Transformer given a 2-D src with a
-    3-D tgt: refused before any child runs, so the backward that follows is the good
-    forward's."""
+    """A decoder layer given a 2-D memory with a 3-D tgt, a norm_first one given 4-D tgt and
+    memory, a Transformer given a 2-D src with a 3-D tgt: refused before any child runs, so
+    the backward that follows is the good forward's."""
     td = torch_dtype(dt)
     rng = np.random.default_rng(9)
 
@@ -570,6 +576,12 @@ def refused_calls(dt):
     share_weights(m, t)
     rows += _refused_then_backward("decoderlayer", m, t, (seq(4, 2, 8), seq(5, 2, 8)),
                                    (seq(4, 2, 8), seq(5, 8)), rng, dt)
+    m = npimpl.TransformerDecoderLayer(8, 2, 12, dropout=0.0, norm_first=True, dtype=dt.type)
+    t = nn.TransformerDecoderLayer(8, 2, 12, dropout=0.0, norm_first=True, dtype=td)
+    share_weights(m, t)
+    rows += _refused_then_backward("decoderlayer-norm-first", m, t,
+                                   (seq(4, 2, 8), seq(5, 2, 8)),
+                                   (seq(1, 4, 2, 8), seq(1, 5, 2, 8)), rng, dt)
     m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=dt.type)
     t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, dtype=td)
     share_weights(m, t)
@@ -715,6 +727,16 @@ def _custom_xavier_draws(resets=40):
         for n, (a, b) in out.items():
             a.append(np_p[n].data.ravel().copy())
             b.append(t_p[n].detach().numpy().ravel().copy())
+    a, b = [], []
+    for _ in range(resets):                # the public reset: each submodule's own, then xavier
+        m.reset_parameters()
+        for mod in t.modules():
+            if mod is not t and hasattr(mod, "reset_parameters"):
+                mod.reset_parameters()
+        t._reset_parameters()
+        a.append(m.decoder.layers[0].linear2.weight.data.ravel().copy())
+        b.append(t.decoder.layers[0].linear2.weight.detach().numpy().ravel().copy())
+    out["reset_parameters.decoder.layers.0.linear2.weight"] = (a, b)
     return {n: (np.concatenate(a), np.concatenate(b)) for n, (a, b) in out.items()}
 
 
