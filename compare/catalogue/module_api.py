@@ -513,6 +513,15 @@ def transformer_api(dt):
     with torch.no_grad():
         b = layer_t(torch.from_numpy(x)).numpy()
     rows.append(("encoderlayer.plain-callable-activation", a, b))
+    # is_causal=True is taken at its word (torch drops src_mask for the causal mask), even
+    # with a mask that is not causal
+    mask = np.zeros((5, 5), bool)
+    mask[:, 3] = True
+    with npimpl.no_grad():
+        a = layer_np(x, src_mask=mask, is_causal=True)
+    with torch.no_grad():
+        b = layer_t(torch.from_numpy(x), src_mask=torch.from_numpy(mask), is_causal=True).numpy()
+    rows.append(("encoderlayer.is_causal-hint-over-mask", a, b))
     # an activation pair whose function is not callable: refused at construction
     exc = _outcome(lambda: npimpl.TransformerEncoderLayer(8, 2, 12, activation=(3, None)))
     rows.append(("encoderlayer.activation-not-callable",
