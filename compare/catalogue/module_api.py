@@ -538,6 +538,18 @@ def transformer_api(dt):
                  and "TransformerEncoderLayer" in str(exc) else f"{type(exc).__name__}: {exc}",
                  "clear error"))
     q, k, v = (rng.standard_normal((2, 3, 4)).astype(dt) for _ in range(3))
+    other = np.float32 if dt == np.float64 else np.float64       # a key of another dtype
+    rows.append(("sdpa.key-of-another-dtype",
+                 _outcome(lambda: npimpl.scaled_dot_product_attention(q, k.astype(other), v)),
+                 _outcome(lambda: torch.nn.functional.scaled_dot_product_attention(
+                     torch.from_numpy(q), torch.from_numpy(k.astype(other)),
+                     torch.from_numpy(v)))))
+    exc = _outcome(lambda: npimpl.Transformer(8, 2, 1, 1, 12, dtype=dt.type).backward(
+        np.ones((4, 2, 8), dt)))
+    rows.append(("transformer.backward-before-forward",
+                 "RuntimeError naming Transformer" if isinstance(exc, RuntimeError)
+                 and "Transformer." in str(exc) else f"{type(exc).__name__}: {exc}",
+                 "RuntimeError naming Transformer"))
     rows.append(("sdpa.dropout_p=1",
                  npimpl.scaled_dot_product_attention(q, k, v, dropout_p=1.0,
                                                      rng=np.random.default_rng(0)),
