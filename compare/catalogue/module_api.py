@@ -584,8 +584,8 @@ def _refused_then_backward(name, np_mod, t_mod, good, bad, rng, dt):
 
 def refused_calls(dt):
     """A decoder layer given a 2-D memory with a 3-D tgt, a norm_first one given 4-D tgt and
-    memory, a Transformer given a 2-D src with a 3-D tgt: refused before any child runs, so
-    the backward that follows is the good forward's."""
+    memory, a Transformer given a 2-D src with a 3-D tgt or batches of 2 and 3: refused before
+    any child runs, so the backward that follows is the good forward's."""
     td = torch_dtype(dt)
     rng = np.random.default_rng(9)
 
@@ -608,6 +608,11 @@ def refused_calls(dt):
     share_weights(m, t)
     rows += _refused_then_backward("transformer", m, t, (seq(5, 2, 8), seq(4, 2, 8)),
                                    (seq(5, 8), seq(4, 2, 8)), rng, dt)
+    for p in list(m.parameters()) + list(t.parameters()):   # a second good forward, afresh
+        p.grad = None
+    rows += _refused_then_backward("transformer-batch-3-vs-2", m, t,
+                                   (seq(5, 2, 8), seq(4, 2, 8)),
+                                   (seq(5, 2, 8), seq(4, 3, 8)), rng, dt)
     # unbatched with batch_first: src and tgt lengths differ, no batch dim to compare
     m = npimpl.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True, dtype=dt.type)
     t = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True, dtype=td)
