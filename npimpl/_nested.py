@@ -77,5 +77,14 @@ def nested_fast_path(layers, x, kpm):
     pad = np.arange(S)[None, :] >= lengths[:, None]       # (N, S): the first `length` tokens
     out = x
     for layer in layers:
+        # a copy changed after construction (back in training mode, say) would run its
+        # attention on nested tensors outside the fused kernel: torch asserts there
+        own = getattr(type(layer), "forward", None) is TransformerEncoderLayer.forward
+        why = layer._why_not_fused(out) if own else ""
+        if why:
+            raise RuntimeError("TransformerEncoder: MultiheadAttention does not support "
+                               "NestedTensor outside of its fast path. The fast path was not "
+                               f"hit because {why} (in a layer changed after the encoder "
+                               "was built)")
         out = layer(out, src_mask=None, src_key_padding_mask=pad, is_causal=False)
     return np.where(pad[..., None], 0, out).astype(x.dtype)   # to_padded_tensor(0.0)

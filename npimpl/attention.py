@@ -82,7 +82,9 @@ class MultiheadAttention(Module):
         with need_weights=True a fully masked query row is NaN (plain softmax), with
         need_weights=False torch routes through scaled_dot_product_attention and the row is
         0 (then out_proj.bias); is_causal is only a hint that needs attn_mask, and it replaces
-        attn_mask by the causal mask only when need_weights=False and no key_padding_mask.
+        attn_mask by the causal mask only when need_weights=False and no key_padding_mask
+        (scaled_dot_product_attention's own, top-left aligned over every key slot: the
+        bias_k and zero-attention keys appended at S, S + 1 are hidden from queries i < S).
         Init: in_proj_weight is xavier_uniform_ over the packed (3E, E) matrix (bound
         sqrt(6 / 4E), not each projection's sqrt(6 / 2E)); out_proj keeps Linear's default
         U(-1/sqrt(E), 1/sqrt(E)); in_proj_bias and out_proj.bias are zero; bias_k/bias_v
@@ -210,8 +212,9 @@ class MultiheadAttention(Module):
         if is_causal and attn_mask is None:
             raise ValueError("MultiheadAttention: is_causal=True needs attn_mask (torch treats "
                              "is_causal as a hint about attn_mask), got attn_mask=None")
-        if is_causal and kpm is None and not need_weights:
-            am = select(np.tril(np.ones((L, S), bool)), 0.0, -np.inf, dt)
+        # the hint replaces attn_mask by scaled_dot_product_attention's own causal mask, built
+        # below over every key slot: the bias_k / zero-attention slots are keys S, S + 1
+        causal = is_causal and kpm is None and not need_weights
         # 1. input projections (time-major)
         q, k, v = (x @ w.T + (0 if b is None else b)
                    for x, (w, b) in zip((xq, xk, xv), map(self._wb, range(3))))
@@ -228,10 +231,12 @@ class MultiheadAttention(Module):
             k, v = np.concatenate([k, z], 2), np.concatenate([v, z], 2)
             extra.append(0)
         S2 = k.shape[2]
-        pad = [(0, 0)] * 3 + [(0, S2 - S)]
+        if causal:                                        # top-left: row i sees keys j <= i
+            am = select(np.tril(np.ones((L, S2), bool)), 0.0, -np.inf, dt)
         bias = None
         for m in (am, kpm):
             if m is not None:
+                pad = [(0, 0)] * 3 + [(0, S2 - m.shape[-1])]
                 m = np.pad(m.reshape((1,) * (4 - m.ndim) + m.shape), pad)
                 bias = m if bias is None else bias + m
         # 4. attention; torch's weights path uses plain softmax, its sdpa path _safe_softmax

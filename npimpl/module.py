@@ -136,9 +136,11 @@ class Module:
             self._modules[name] = value
         elif name in self._buffers:
             self._buffers[name] = value
-        elif value is None and name in ("weight", "bias"):
-            self._modules.pop(name, None)
-            self._parameters[name] = None  # torch registers an absent bias as None
+        elif value is None and (name in params or name in ("weight", "bias")):
+            self._modules.pop(name, None)  # torch keeps a parameter's place (and a layer's
+            self._parameters[name] = None  # register_parameter('bias', None)) as None
+        elif value is None and name in self._modules:
+            self._modules[name] = None     # and a child's place
         else:
             self._parameters.pop(name, None)
             self._modules.pop(name, None)

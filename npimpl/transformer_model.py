@@ -79,8 +79,9 @@ class Transformer(Module):
         """xavier_uniform_ on every parameter with more than one dimension (torch's)."""
         rng = generator(rng)
         for p in self.parameters():
-            if p.data.ndim > 1:
-                fan_out, fan_in = p.shape[0], int(np.prod(p.shape[1:]))
+            if p.data.ndim > 1:                 # torch's fans: a kernel's size counts twice
+                receptive = int(np.prod(p.shape[2:]))
+                fan_in, fan_out = p.shape[1] * receptive, p.shape[0] * receptive
                 a = math.sqrt(6.0 / (fan_in + fan_out))
                 p.data[...] = rng.uniform(-a, a, p.shape)
 

@@ -90,6 +90,9 @@ CASES = [
     mha("mask-both-no-weights", kpm="bool", attn="bool", need_weights=False),
     mha("causal-hint-no-weights", attn="causal", is_causal=True, need_weights=False),
     mha("causal-hint-weights", attn="causal", is_causal=True),
+    # the hint's causal mask covers the appended key slots too (rows before them see none)
+    mha("causal-hint-bias-kv-zero-attn", dict(add_bias_kv=True, add_zero_attn=True), N=2,
+        attn="causal", is_causal=True, need_weights=False),
     mha("fully-masked-row-weights", attn="bool", full_row=True),
     mha("fully-masked-row-no-weights", attn="bool", full_row=True, need_weights=False),
     mha("dropout-weights", dict(dropout=0.3)),

@@ -74,6 +74,14 @@ def masks(rng, dt, T, S, N, batch_first, which):
             kw["memory_key_padding_mask"] = bool_mask(rng, lead + (S,))
         elif w == "mmask":
             kw["memory_mask"] = bool_mask(rng, (T, S))
+        elif w == "bool-dead-row":                      # query 1 sees no tgt key
+            m = bool_mask(rng, (T, T))
+            m[1] = True
+            kw["tgt_mask"] = m
+        elif w == "mmask-dead-row":                     # query 1 sees no memory key
+            m = bool_mask(rng, (T, S))
+            m[1] = True
+            kw["memory_mask"] = m
         elif w == "mmask-causal":
             kw["memory_mask"] = np.triu(np.ones((T, S), bool), 1)
     return kw
@@ -122,6 +130,8 @@ CASES = [
     dec("masks-bool", which=("bool", "kpm", "mkpm", "mmask")),
     dec("masks-float", which=("float", "mmask")),
     dec("memory-causal-hint", which=("mmask-causal",), extra=dict(memory_is_causal=True)),
+    dec("memory-mask-dead-row", which=("mmask-dead-row",)),    # 0 there (sdpa), not NaN
+    dec("tgt-mask-dead-row", which=("bool-dead-row",)),
     dec("dropout", dropout=0.3, which=("causal", "kpm")),
     dec("dropout-eval", dropout=0.3, eval_mode=True),
     dec("all-options", dropout=0.2, activation="gelu", norm_first=True, batch_first=True,

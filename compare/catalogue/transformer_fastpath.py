@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 import npimpl
-from reference import to_numpy, to_torch
+from reference import Spec, to_numpy, to_torch
 
 from ..engine import Case, Inputs, Result, _Recorder, case_rng, guarded
 from ..metrics import tolerance_for
@@ -79,8 +79,22 @@ _LEFT = [[0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1]]       # lef
 _HOLES = [[1, 0, 0, 1, 0, 1], [0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 1, 1]]      # not left-aligned
 
 
-def fused_layer(name, which, N=2, **layer_kw):
-    spec = _layer_spec("TransformerEncoderLayer", batch_first=True, **layer_kw)
+def heads(d_model, nhead, name, padding):
+    """An encoder whose layers have ``nhead`` heads (``d_model`` divisible by it): odd counts
+    refuse the nested path (torch checks ``num_heads % 2 == 1`` at construction)."""
+    layer = Spec("TransformerEncoderLayer", d_model, nhead, dim_feedforward=12, dropout=0.0,
+                 batch_first=True)
+    spec = Spec("TransformerEncoder", layer, 2, norm=Spec("LayerNorm", d_model))
+
+    def gen(rng, dt):
+        x = rng.standard_normal((len(padding), len(padding[0]), d_model)).astype(dt)
+        return Inputs((x,), {"src_key_padding_mask": np.array(padding, bool)})
+    return Inference(f"encoder-fastpath-{name}", "TransformerEncoder", "attention",
+                     perturbed(spec), gen)
+
+
+def fused_layer(name, which, N=2, spec=None, **layer_kw):
+    spec = spec or _layer_spec("TransformerEncoderLayer", batch_first=True, **layer_kw)
 
     def gen(rng, dt):
         x = rng.standard_normal((N, 5, E)).astype(dt)
@@ -103,8 +117,17 @@ CASES = [
                                          [0, 0, 0, 0, 0, 1]], activation="gelu"),
     fast("mask-check-off-holes", padding=_HOLES, stack_kw=dict(mask_check=False)),
     fast("mask-check-holes-ordinary", padding=_HOLES),        # not left-aligned: no nested path
+    # a hole after a valid first key (row 0): still not left-aligned
+    fast("mask-check-hole-after-first", padding=[[0, 1, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0],
+                                                 [0, 0, 1, 1, 1, 1]]),
     fast("nested-disabled", padding=_LEFT, stack_kw=dict(enable_nested_tensor=False)),
     fast("norm-first", padding=_LEFT, norm_first=True),       # nested refused, layers fused
     fused_layer("dead-row", ("dead-row",)),
     fused_layer("gelu-tanh", ("kpm",), activation=npimpl.GELU("tanh")),
+    # odd head counts: neither the nested path nor the fused kernel (a dead row is 0, not NaN)
+    heads(8, 1, "1-head", _LEFT),
+    heads(6, 3, "3-heads", _LEFT),
+    fused_layer("1-head-dead-row", ("dead-row",),
+                spec=Spec("TransformerEncoderLayer", E, 1, dim_feedforward=12, dropout=0.0,
+                          batch_first=True)),
 ]
