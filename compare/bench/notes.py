@@ -104,7 +104,13 @@ NOTES = {
                                  "torch's CPU flash-attention kernel keeps only each row's "
                                  "log-sum-exp and recomputes blocks",
     "EmbeddingBag": "the (n, dim) looked-up rows (32 MB) and their gradient rows: the textbook "
-                    "materialises both, torch's fused kernels reduce and scatter in place",
+                    "materialises both, torch's fused kernels reduce and scatter in place; "
+                    "time 38-47 ms against torch's 12.5-34.6 ms in two idle runs (1.37x, "
+                    "3.03x): torch's own time moves most",
+    "NLLLoss2d": "NLLLoss over (N, C, H, W): the forward reads only the N*H*W picked values "
+                 "(take_along_axis), the backward scatters them into an (N*H*W, C) zeros array "
+                 "(11 MB) returned as a class-axis-moved view: 4.5-4.7 ms against torch's "
+                 "nll_loss2d kernels at 2.0-2.4 ms in two idle runs (1.98x, 2.28x)",
     "AdaptiveMaxPool3d": "axis-by-axis maxima (npimpl/_adaptive_max.py) keep an intermediate "
                          "per axis and their int64 offsets",
     "FractionalMaxPool2d": "the max over every stride-1 window (npimpl/_fractional_fast.py) "
