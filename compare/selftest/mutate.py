@@ -276,8 +276,9 @@ def run_jobs(argv: list[str], jobs: int):
 
     with tempfile.TemporaryDirectory(prefix="lockstep-mutate-") as tmp:
         dumps = [os.path.join(tmp, f"{k}.pkl") for k in range(jobs)]
-        procs = [subprocess.Popen([sys.executable, "-c", "import sys; from compare.selftest.mutate import "
-                                   "main; sys.exit(main(sys.argv[1:]))", *argv,
+        # through the CLI (its warning filters), so the pickled Outcome is
+        # compare.selftest.mutate's, not __main__'s
+        procs = [subprocess.Popen([sys.executable, "-m", "compare", "mutate", *argv,
                                    "--jobs", "1", "--shard", f"{k}/{jobs}", "--dump", dumps[k],
                                    "--no-progress", "--out", os.path.join(tmp, str(k))],
                                   cwd=ROOT) for k in range(jobs)]

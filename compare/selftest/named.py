@@ -24,8 +24,8 @@ import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .patching import (ROOT, _code_objects, _eval, _find_def, _namespace, _namespace_owner,
-                       _rebuilt, clear_caches)
+from .patching import (ROOT, _code_objects, _find_def, _namespace_owner, _rebuilt,
+                       clear_caches, set_defaults)
 
 NAMED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "named.toml")
 
@@ -104,15 +104,7 @@ def planted(n: Named, root: str = ROOT):
     undo = []
     try:
         if in_signature:            # a default argument: evaluate the new defaults
-            d = _find_def(ast.parse(src), n.where)
-            ns = _namespace(module, n.where)
-            undo += [(f, "__defaults__", f.__defaults__),
-                     (f, "__kwdefaults__", f.__kwdefaults__)]
-            f.__defaults__ = tuple(_eval(x, ns, path) for x in d.args.defaults) or None
-            kw = {a.arg: _eval(x, ns, path) for a, x in zip(d.args.kwonlyargs,
-                                                              d.args.kw_defaults)
-                  if x is not None}
-            f.__kwdefaults__ = kw or None
+            undo += set_defaults(f, ast.parse(src), module, n.where, path)
         elif new.co_freevars == f.__code__.co_freevars:
             undo.append((f, "__code__", f.__code__))
             f.__code__ = new

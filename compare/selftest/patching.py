@@ -127,6 +127,21 @@ def _eval(node: ast.expr, ns: dict, filename: str):
     return eval(compile(expr, filename, "eval", dont_inherit=True), ns)   # noqa: S307
 
 
+def set_defaults(f, tree: ast.Module, module, qualname: str, filename: str) -> list:
+    """Give ``f`` the default arguments its def in ``tree`` evaluates to; returns the undo
+    list ``[(f, attribute, old value)]``."""
+    d = _find_def(tree, qualname)
+    ns = _namespace(module, qualname)
+    undo = [(f, "__defaults__", f.__defaults__), (f, "__kwdefaults__", f.__kwdefaults__)]
+    if d.args.defaults:
+        f.__defaults__ = tuple(_eval(x, ns, filename) for x in d.args.defaults)
+    kw = {a.arg: _eval(x, ns, filename) for a, x in zip(d.args.kwonlyargs, d.args.kw_defaults)
+          if x is not None}
+    if kw:
+        f.__kwdefaults__ = kw
+    return undo
+
+
 def clear_caches() -> None:
     """``cache_clear()`` every ``functools.lru_cache`` in npimpl's modules."""
     for name, mod in list(sys.modules.items()):
@@ -157,16 +172,7 @@ def applied(m: Mutant, root: str = ROOT):
                 setattr(owner, name, _rebuilt(f, new))
         elif m.scope == "defaults":
             f = live_function(module, m.qualname, m.first_line)
-            d = _find_def(tree, m.qualname)
-            ns = _namespace(module, m.qualname)
-            undo += [(f, "__defaults__", f.__defaults__), (f, "__kwdefaults__", f.__kwdefaults__)]
-            if d.args.defaults:
-                f.__defaults__ = tuple(_eval(x, ns, m.file) for x in d.args.defaults)
-            kw = {a.arg: _eval(x, ns, m.file) for a, x in zip(d.args.kwonlyargs,
-                                                               d.args.kw_defaults)
-                  if x is not None}
-            if kw:
-                f.__kwdefaults__ = kw
+            undo += set_defaults(f, tree, module, m.qualname, m.file)
         else:                                                  # assign
             *owner_path, name = m.qualname.split(".")
             owner = module
