@@ -21,6 +21,17 @@ from ..metrics import tolerance_for
 ORDER = 82
 
 
+def record_groups(seqs: dict, opt, cycles) -> None:
+    """Append each param group's lr (and its momentum / beta1 when ``cycles`` names them) to
+    the sequences ``lr.<i>``, ``momentum.<i>``, ``beta1.<i>``."""
+    for i, g in enumerate(opt.param_groups):
+        seqs.setdefault(f"lr.{i}", []).append(float(g["lr"]))
+        if "momentum" in cycles:
+            seqs.setdefault(f"momentum.{i}", []).append(float(g["momentum"]))
+        if "beta1" in cycles:
+            seqs.setdefault(f"beta1.{i}", []).append(float(g["betas"][0]))
+
+
 @dataclass
 class Schedule:
     """``make(lib, optimizer) -> scheduler`` with ``lib`` npimpl's ``lr_scheduler`` or
@@ -59,12 +70,7 @@ class Schedule:
                 warnings.simplefilter("ignore")  # torch: step() before optimizer.step()
                 sched = self.make(lib, opt)
                 for k in range(self.steps + 1):
-                    for i, g in enumerate(opt.param_groups):
-                        seqs.setdefault(f"lr.{i}", []).append(float(g["lr"]))
-                        if "momentum" in self.cycles:
-                            seqs.setdefault(f"momentum.{i}", []).append(float(g["momentum"]))
-                        if "beta1" in self.cycles:
-                            seqs.setdefault(f"beta1.{i}", []).append(float(g["betas"][0]))
+                    record_groups(seqs, opt, self.cycles)
                     if k < self.steps:
                         if self.metric is None:
                             sched.step()

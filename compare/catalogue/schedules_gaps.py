@@ -19,7 +19,7 @@ from npimpl.optim import swa_utils as S
 from ..engine import _worst_per_quantity, guarded
 from ..metrics import tolerance_for
 from .corners import Compared, _outcome
-from .schedules import Schedule, sched
+from .schedules import Schedule, record_groups, sched
 
 ORDER = 83
 
@@ -64,12 +64,7 @@ class Driven(Schedule):
                 warnings.simplefilter("ignore")  # torch: step(epoch) is deprecated, etc.
                 s = self.make(side, opt)
                 for k in range(self.steps + 1):
-                    for i, g in enumerate(opt.param_groups):
-                        seqs.setdefault(f"lr.{i}", []).append(float(g["lr"]))
-                        if "momentum" in self.cycles:
-                            seqs.setdefault(f"momentum.{i}", []).append(float(g["momentum"]))
-                        if "beta1" in self.cycles:
-                            seqs.setdefault(f"beta1.{i}", []).append(float(g["betas"][0]))
+                    record_groups(seqs, opt, self.cycles)
                     if hasattr(s, "last_epoch"):         # ChainedScheduler has none
                         epochs.append(float(s.last_epoch))
                     if k < self.steps:
