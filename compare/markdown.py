@@ -224,7 +224,9 @@ def layer_section(layer: str, lrows: pd.DataFrame, out_dir: str) -> str:
         line = "; ".join(links)
         out += [line[0].upper() + line[1:] + ".", ""]
     for case in dict.fromkeys(lrows["case"]):
-        if str(case).startswith("schedule-"):      # drawn by the report (schedule_plot)
+        if str(case).startswith("schedule-"):      # drawn by the report (schedule_plot);
+            # the prefix is the Schedule cases' (compare/catalogue/schedules.py): no other
+            # case may take it
             out += [f"![{case}](plots/{case}-schedule.png)", ""]
     table = []
     for case, crows in lrows.groupby("case", sort=False):

@@ -440,7 +440,7 @@ def _averaging(dt):
 
 
 CASES = SCHEDULES + [
-    Compared("schedule-refusals", "lr_scheduler", "optim", _refusals, dtypes=("float64",),
+    Compared("lr-scheduler-refusals", "lr_scheduler", "optim", _refusals, dtypes=("float64",),
              note="what both refuse (a raise on each side), the groups a refused constructor "
                   "leaves, a resumed CosineAnnealingLR's get_lr()"),
     Compared("swa-averagedmodel-variants", "AveragedModel", "optim", _averaging,
