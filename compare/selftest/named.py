@@ -24,8 +24,7 @@ import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .patching import (ROOT, _code_objects, _find_def, _namespace_owner, _rebuilt,
-                       clear_caches, set_defaults)
+from .patching import ROOT, _code_objects, _find_def, clear_caches, set_defaults, swap_code, undo_all
 
 NAMED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "named.toml")
 
@@ -105,20 +104,12 @@ def planted(n: Named, root: str = ROOT):
     try:
         if in_signature:            # a default argument: evaluate the new defaults
             undo += set_defaults(f, ast.parse(src), module, n.where, path)
-        elif new.co_freevars == f.__code__.co_freevars:
-            undo.append((f, "__code__", f.__code__))
-            f.__code__ = new
         else:
-            owner = _namespace_owner(module, n.where)
-            name = n.where.split(".")[-1]
-            undo.append((owner, name, vars(owner)[name]))
-            setattr(owner, name, _rebuilt(f, new))
+            undo += swap_code(f, new, module, n.where)
         clear_caches()
         yield
     finally:
-        for obj, attr, old in reversed(undo):
-            setattr(obj, attr, old)
-        clear_caches()
+        undo_all(undo)
 
 
 def _live_candidates(module, qualname: str):

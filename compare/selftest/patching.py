@@ -162,14 +162,7 @@ def applied(m: Mutant, root: str = ROOT):
             f = live_function(module, m.qualname, m.first_line)
             new = next(c for c in _code_objects(code)
                        if c.co_qualname == m.qualname and c.co_firstlineno == m.first_line)
-            if new.co_freevars == f.__code__.co_freevars:
-                undo.append((f, "__code__", f.__code__))
-                f.__code__ = new
-            else:                       # e.g. the mutant deleted the only super() call
-                owner = _namespace_owner(module, m.qualname)
-                name = m.qualname.split(".")[-1]
-                undo.append((owner, name, vars(owner)[name]))
-                setattr(owner, name, _rebuilt(f, new))
+            undo += swap_code(f, new, module, m.qualname)
         elif m.scope == "defaults":
             f = live_function(module, m.qualname, m.first_line)
             undo += set_defaults(f, tree, module, m.qualname, m.file)
@@ -193,9 +186,29 @@ def applied(m: Mutant, root: str = ROOT):
         clear_caches()
         yield
     finally:
-        for obj, attr, old in reversed(undo):
-            setattr(obj, attr, old)
-        clear_caches()
+        undo_all(undo)
+
+
+def swap_code(f, new, module, qualname: str) -> list:
+    """Make the live function ``f`` run the code object ``new``; returns the undo list. A
+    code with other free variables (e.g. a mutant deleted the only ``super()`` call) gets a
+    new function in ``f``'s place."""
+    if new.co_freevars == f.__code__.co_freevars:
+        old = f.__code__
+        f.__code__ = new
+        return [(f, "__code__", old)]
+    owner = _namespace_owner(module, qualname)
+    name = qualname.split(".")[-1]
+    undo = [(owner, name, vars(owner)[name])]
+    setattr(owner, name, _rebuilt(f, new))
+    return undo
+
+
+def undo_all(undo: list) -> None:
+    """Restore what :func:`applied` or :func:`.named.planted` changed, newest first."""
+    for obj, attr, old in reversed(undo):
+        setattr(obj, attr, old)
+    clear_caches()
 
 
 class _MutantLoader(importlib.machinery.SourceFileLoader):
