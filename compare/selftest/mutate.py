@@ -290,12 +290,10 @@ def run_jobs(argv: list[str], jobs: int):
         for d in dumps:
             with open(d, "rb") as fh:
                 parts.append(pickle.load(fh))
-    by_id = {o.mutant.id: o for outs, _ in parts for o in outs}
     info = dict(parts[0][1])
-    order = [m for outs, _ in parts for m in (o.mutant for o in outs)]
-    rank = {(f, i): n for n, (f, i) in enumerate(
-        sorted({(m.file, m.index) for m in order}, key=lambda t: (info["files"].index(t[0]), t[1])))}
-    outcomes = [by_id[m.id] for m in sorted(order, key=lambda m: rank[(m.file, m.index)])]
+    file_rank = {f: i for i, f in enumerate(info["files"])}
+    outcomes = sorted((o for outs, _ in parts for o in outs),      # run()'s order: by file,
+                      key=lambda o: (file_rank[o.mutant.file], o.mutant.index))   # then index
     for key in ("flaky", "broken", "listed_but_killed"):
         info[key] = [x for _, i in parts for x in i[key]]
     for key in ("peak_mb", "coverage_seconds", "mutant_seconds", "total_seconds"):
