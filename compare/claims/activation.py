@@ -20,6 +20,19 @@ def relu_kink_and_nan():
                     g[0] == 0 and g[1] == 1 and same(n, g))
 
 
+@claim("ReLU", "its forward is x < 0 ? 0 : x, so relu(-0) = -0 (NumPy's maximum(x, 0) gives +0)")
+def relu_negative_zero():
+    x = np.array([-0.0, 0.0])
+    t = torch.relu(torch.from_numpy(x)).numpy()
+    n = npimpl.ReLU()(x)
+    m = np.maximum(x, 0)
+    return Measured(f"signbit of relu(-0), relu(+0): torch {np.signbit(t).tolist()}, npimpl "
+                    f"{np.signbit(n).tolist()}, np.maximum(x, 0) {np.signbit(m).tolist()}",
+                    np.signbit(t).tolist() == [True, False]
+                    and np.signbit(n).tolist() == [True, False]
+                    and not np.signbit(m)[0])
+
+
 @claim("LeakyReLU", "the kink at 0 takes the left slope, negative_slope")
 def leaky_relu_kink():
     x = t64(0.0)
